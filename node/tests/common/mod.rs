@@ -1,0 +1,294 @@
+//! Test harness shared by the end-to-end tests: starts the real `mensura-node` binary on
+//! free ports and talks to it over JSON-RPC, as any client would.
+//!
+//! A started node is always stopped and reaped: by [`Node::stop`], by `Drop` when a test
+//! fails half-way, and — should the test process itself die — by the kernel, which sends
+//! it SIGKILL when the thread that started it exits (`PR_SET_PDEATHSIG`).
+
+#![allow(dead_code)]
+
+use std::{
+	io::{BufRead, BufReader, Read, Write},
+	net::{TcpListener, TcpStream},
+	os::unix::process::{CommandExt, ExitStatusExt},
+	path::{Path, PathBuf},
+	process::{Child, Command, ExitStatus, Output, Stdio},
+	sync::{Arc, Mutex},
+	thread,
+	time::{Duration, Instant},
+};
+
+/// The node binary that cargo built for these tests.
+pub fn node_binary() -> &'static str {
+	env!("CARGO_BIN_EXE_mensura-node")
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+	TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A `Command` for the node binary whose process dies with the thread that spawns it.
+pub fn node_command() -> Command {
+	let mut command = Command::new(node_binary());
+	// SAFETY: `prctl` is async-signal-safe and touches no memory of the parent.
+	unsafe {
+		command.pre_exec(|| {
+			if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+				return Err(std::io::Error::last_os_error());
+			}
+			Ok(())
+		});
+	}
+	command
+}
+
+/// Runs the node binary to completion (for subcommands and start-up failures), killing
+/// it if it runs longer than `timeout`. Output is drained while it runs, so a command
+/// that prints more than a pipe holds (a chain spec) cannot block.
+pub fn run_node(args: &[&str], timeout: Duration) -> Output {
+	let mut child = node_command()
+		.args(args)
+		.stdin(Stdio::null())
+		.stdout(Stdio::piped())
+		.stderr(Stdio::piped())
+		.spawn()
+		.expect("the node binary starts");
+	let drain = |mut pipe: Box<dyn Read + Send>| {
+		thread::spawn(move || {
+			let mut bytes = Vec::new();
+			let _ = pipe.read_to_end(&mut bytes);
+			bytes
+		})
+	};
+	let stdout = drain(Box::new(child.stdout.take().unwrap()));
+	let stderr = drain(Box::new(child.stderr.take().unwrap()));
+	let started = Instant::now();
+	let status = loop {
+		if let Some(status) = child.try_wait().unwrap() {
+			break status;
+		}
+		if started.elapsed() > timeout {
+			let _ = child.kill();
+			let _ = child.wait();
+			panic!(
+				"`mensura-node {}` still running after {timeout:?}; stderr:\n{}",
+				args.join(" "),
+				String::from_utf8_lossy(&stderr.join().unwrap())
+			);
+		}
+		thread::sleep(Duration::from_millis(50));
+	};
+	Output { status, stdout: stdout.join().unwrap(), stderr: stderr.join().unwrap() }
+}
+
+/// A running node.
+pub struct Node {
+	child: Option<Child>,
+	pub rpc_port: u16,
+	pub p2p_port: u16,
+	pub prometheus_port: u16,
+	log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Node {
+	/// Starts `mensura-node --dev --tmp` on free ports, with `extra` arguments.
+	pub fn start_dev(extra: &[&str]) -> Node {
+		let (rpc_port, p2p_port, prometheus_port) = (free_port(), free_port(), free_port());
+		let mut args: Vec<String> = vec![
+			"--dev".into(),
+			"--tmp".into(),
+			"--no-telemetry".into(),
+			"--no-mdns".into(),
+			"--rpc-port".into(),
+			rpc_port.to_string(),
+			"--port".into(),
+			p2p_port.to_string(),
+			"--prometheus-port".into(),
+			prometheus_port.to_string(),
+		];
+		args.extend(extra.iter().map(|a| a.to_string()));
+		let mut child = node_command()
+			.args(&args)
+			.stdin(Stdio::null())
+			.stdout(Stdio::null())
+			.stderr(Stdio::piped())
+			.spawn()
+			.expect("the node binary starts");
+
+		// Keep the log: it is printed when a test fails.
+		let log = Arc::new(Mutex::new(Vec::new()));
+		let stderr = child.stderr.take().unwrap();
+		let sink = log.clone();
+		thread::spawn(move || {
+			for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+				sink.lock().unwrap().push(line);
+			}
+		});
+		Node { child: Some(child), rpc_port, p2p_port, prometheus_port, log }
+	}
+
+	/// The process id of the node.
+	pub fn pid(&self) -> u32 {
+		self.child.as_ref().expect("node is running").id()
+	}
+
+	/// The node's log so far.
+	pub fn log(&self) -> String {
+		self.log.lock().unwrap().join("\n")
+	}
+
+	/// Calls a JSON-RPC method and returns its `result`, or the `error` object as `Err`.
+	pub fn rpc(
+		&self,
+		method: &str,
+		params: serde_json::Value,
+	) -> Result<serde_json::Value, String> {
+		rpc_call(self.rpc_port, method, params)
+	}
+
+	/// Waits until `check` returns `Some`, polling every half second.
+	pub fn wait_for<T>(
+		&mut self,
+		what: &str,
+		timeout: Duration,
+		mut check: impl FnMut(&Node) -> Option<T>,
+	) -> T {
+		let started = Instant::now();
+		loop {
+			if let Some(value) = check(self) {
+				return value;
+			}
+			if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
+				panic!("the node exited ({status}) while waiting for {what}; log:\n{}", self.log());
+			}
+			if started.elapsed() > timeout {
+				panic!("timed out after {timeout:?} waiting for {what}; log:\n{}", self.log());
+			}
+			thread::sleep(Duration::from_millis(500));
+		}
+	}
+
+	/// The number of the best (`finalized = false`) or finalized block.
+	pub fn block_number(&self, finalized: bool) -> Option<u64> {
+		let header = if finalized {
+			let hash = self.rpc("chain_getFinalizedHead", serde_json::json!([])).ok()?;
+			self.rpc("chain_getHeader", serde_json::json!([hash])).ok()?
+		} else {
+			self.rpc("chain_getHeader", serde_json::json!([])).ok()?
+		};
+		let number = header["number"].as_str()?;
+		u64::from_str_radix(number.trim_start_matches("0x"), 16).ok()
+	}
+
+	/// Stops the node as an operator would (SIGTERM) and returns how it exited.
+	pub fn stop(mut self) -> ExitStatus {
+		let mut child = self.child.take().expect("node is running");
+		// SAFETY: plain kill(2) on our own child's pid.
+		unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+		let started = Instant::now();
+		loop {
+			if let Some(status) = child.try_wait().unwrap() {
+				return status;
+			}
+			if started.elapsed() > Duration::from_secs(30) {
+				let _ = child.kill();
+				let status = child.wait().unwrap();
+				panic!("the node ignored SIGTERM for 30 s and was killed ({status})");
+			}
+			thread::sleep(Duration::from_millis(100));
+		}
+	}
+}
+
+impl Drop for Node {
+	fn drop(&mut self) {
+		if let Some(mut child) = self.child.take() {
+			let _ = child.kill();
+			let _ = child.wait();
+		}
+	}
+}
+
+/// Whether a process with this pid exists (a reaped child does not).
+pub fn process_exists(pid: u32) -> bool {
+	// SAFETY: signal 0 only checks for existence.
+	unsafe { libc::kill(pid as i32, 0) == 0 }
+}
+
+/// The exit code, or the signal that ended the process.
+pub fn describe(status: ExitStatus) -> String {
+	match (status.code(), status.signal()) {
+		(Some(code), _) => format!("exit code {code}"),
+		(None, Some(signal)) => format!("signal {signal}"),
+		_ => "unknown".into(),
+	}
+}
+
+/// One JSON-RPC call over HTTP/1.1 (the node serves HTTP and WebSocket on one port).
+pub fn rpc_call(
+	port: u16,
+	method: &str,
+	params: serde_json::Value,
+) -> Result<serde_json::Value, String> {
+	let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+		.to_string();
+	let response = http_request(port, "POST", "/", Some(&body)).map_err(|e| e.to_string())?;
+	let value: serde_json::Value =
+		serde_json::from_str(&response).map_err(|e| format!("bad JSON ({e}): {response}"))?;
+	match value.get("result") {
+		Some(result) => Ok(result.clone()),
+		None => Err(value["error"].to_string()),
+	}
+}
+
+/// A minimal HTTP/1.1 request; returns the body of a 200 response.
+pub fn http_request(
+	port: u16,
+	method: &str,
+	path: &str,
+	body: Option<&str>,
+) -> std::io::Result<String> {
+	let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+	stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+	let body = body.unwrap_or("");
+	write!(
+		stream,
+		"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
+		 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+		body.len()
+	)?;
+	let mut response = String::new();
+	stream.read_to_string(&mut response)?;
+	let (head, body) = response
+		.split_once("\r\n\r\n")
+		.ok_or_else(|| std::io::Error::other("malformed HTTP response"))?;
+	if !head.starts_with("HTTP/1.1 200") {
+		return Err(std::io::Error::other(format!(
+			"HTTP error: {}",
+			head.lines().next().unwrap_or("")
+		)));
+	}
+	if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+		return Ok(dechunk(body));
+	}
+	Ok(body.to_string())
+}
+
+fn dechunk(mut body: &str) -> String {
+	let mut out = String::new();
+	while let Some((size, rest)) = body.split_once("\r\n") {
+		let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+		if size == 0 || rest.len() < size {
+			break;
+		}
+		out.push_str(&rest[..size]);
+		body = rest[size..].trim_start_matches("\r\n");
+	}
+	out
+}
+
+/// The repository root (the workspace directory).
+pub fn repo_root() -> PathBuf {
+	Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
