@@ -28,26 +28,34 @@ fn wasm_binary() -> Result<&'static [u8], String> {
 	})
 }
 
-/// `--dev`: a single-validator development chain (Alice).
-pub fn development_chain_spec() -> Result<ChainSpec, String> {
+/// A chain built from one of the runtime's genesis presets.
+fn from_preset(
+	name: &str,
+	id: &str,
+	chain_type: ChainType,
+	preset: &str,
+) -> Result<ChainSpec, String> {
 	Ok(ChainSpec::builder(wasm_binary()?, None)
-		.with_name("Mensura Development")
-		.with_id("mensura_dev")
-		.with_chain_type(ChainType::Development)
-		.with_protocol_id("mensura-dev")
-		.with_genesis_config_preset_name(DEV_RUNTIME_PRESET)
+		.with_name(name)
+		.with_id(id)
+		.with_chain_type(chain_type)
+		.with_protocol_id(&id.replace('_', "-"))
+		.with_genesis_config_preset_name(preset)
 		.with_properties(properties())
 		.build())
 }
 
+/// `--dev`: a single-validator development chain (Alice).
+pub fn development_chain_spec() -> Result<ChainSpec, String> {
+	from_preset("Mensura Development", "mensura_dev", ChainType::Development, DEV_RUNTIME_PRESET)
+}
+
 /// `--chain local`: a four-validator local testnet (Alice, Bob, Charlie, Dave).
 pub fn local_chain_spec() -> Result<ChainSpec, String> {
-	Ok(ChainSpec::builder(wasm_binary()?, None)
-		.with_name("Mensura Local Testnet")
-		.with_id("mensura_local")
-		.with_chain_type(ChainType::Local)
-		.with_protocol_id("mensura-local")
-		.with_genesis_config_preset_name(LOCAL_TESTNET_RUNTIME_PRESET)
-		.with_properties(properties())
-		.build())
+	from_preset(
+		"Mensura Local Testnet",
+		"mensura_local",
+		ChainType::Local,
+		LOCAL_TESTNET_RUNTIME_PRESET,
+	)
 }

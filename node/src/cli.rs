@@ -9,9 +9,6 @@ pub enum Subcommand {
 	Key(sc_cli::KeySubcommand),
 
 	/// Print a chain specification (`--chain dev|local|PATH`, `--raw` for the raw form).
-	#[deprecated(
-		note = "build-spec is deprecated upstream in favour of export-chain-spec; it stays because its flags (--raw, --disable-default-bootnode) are what the docs use"
-	)]
 	BuildSpec(sc_cli::BuildSpecCmd),
 
 	/// Export the chain specification of a chain (same as `build-spec`, without a database).

@@ -87,38 +87,31 @@ fn malformed_chain_spec_is_a_one_line_error() {
 	assert_one_line_error(&output, "is not a valid chain spec");
 }
 
+/// Starts a dev node whose `flag` port is held by another listener (bound on `bind_ip`).
+fn start_with_taken_port(flag: &str, bind_ip: &str) -> std::process::Output {
+	let taken = std::net::TcpListener::bind((bind_ip, 0)).unwrap();
+	let taken_port = taken.local_addr().unwrap().port();
+	let mut args = vec!["--dev".to_string(), "--tmp".to_string()];
+	for port_flag in ["--rpc-port", "--port", "--prometheus-port"] {
+		let port = if port_flag == flag { taken_port } else { free_port() };
+		args.extend([port_flag.to_string(), port.to_string()]);
+	}
+	let args: Vec<&str> = args.iter().map(String::as_str).collect();
+	run_node(&args, Duration::from_secs(60))
+}
+
 #[test]
 fn taken_rpc_port_is_a_one_line_error() {
-	let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-	let port = taken.local_addr().unwrap().port().to_string();
-	let (p2p, prometheus) = (free_port().to_string(), free_port().to_string());
-	let output = run_node(
-		&["--dev", "--tmp", "--rpc-port", &port, "--port", &p2p, "--prometheus-port", &prometheus],
-		Duration::from_secs(60),
-	);
-	assert_one_line_error(&output, "--rpc-port");
+	assert_one_line_error(&start_with_taken_port("--rpc-port", "127.0.0.1"), "--rpc-port");
 }
 
 #[test]
 fn taken_prometheus_port_is_a_one_line_error() {
-	let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-	let port = taken.local_addr().unwrap().port().to_string();
-	let (rpc, p2p) = (free_port().to_string(), free_port().to_string());
-	let output = run_node(
-		&["--dev", "--tmp", "--rpc-port", &rpc, "--port", &p2p, "--prometheus-port", &port],
-		Duration::from_secs(60),
-	);
+	let output = start_with_taken_port("--prometheus-port", "127.0.0.1");
 	assert_one_line_error(&output, "--prometheus-port");
 }
 
 #[test]
 fn taken_p2p_port_is_a_one_line_error() {
-	let taken = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
-	let port = taken.local_addr().unwrap().port().to_string();
-	let (rpc, prometheus) = (free_port().to_string(), free_port().to_string());
-	let output = run_node(
-		&["--dev", "--tmp", "--rpc-port", &rpc, "--port", &port, "--prometheus-port", &prometheus],
-		Duration::from_secs(60),
-	);
-	assert_one_line_error(&output, "--port");
+	assert_one_line_error(&start_with_taken_port("--port", "0.0.0.0"), "with --port");
 }
