@@ -4,12 +4,16 @@
 //! pallets and the off-chain tools (meter firmware, gateways, auditors). It is `no_std`
 //! and free of FRAME so that firmware and tools can depend on it cheaply.
 //!
-//! This first version holds the chain-wide basics — account, balance and block types,
-//! and the token and address-format constants — chosen once here so that the runtime
-//! and the node's chain-spec properties can never disagree. Meter, frame and LR-program
-//! types and the glue traits between pallets join it as the metering pallets arrive.
+//! - the chain-wide basics: account, balance and block types, and the token and
+//!   address-format constants, chosen once here so that the runtime and the node's
+//!   chain-spec properties can never disagree;
+//! - [`metering`]: meter, model, device-key and audit-trail types, and the glue traits
+//!   ([`metering::MeterRegistry`], [`metering::AuditTrail`]) through which pallets use
+//!   the meter registry without touching its storage.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+
+pub mod metering;
 
 use sp_runtime::{
 	traits::{IdentifyAccount, Verify},

@@ -1,0 +1,435 @@
+//! Metering types shared by the pallets, the node and off-chain tools, and the glue
+//! traits through which pallets use the meter registry without touching its storage.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use core::fmt::Debug;
+use scale_info::TypeInfo;
+use serde::{Deserialize, Serialize};
+use sp_core::{ecdsa, ed25519, sr25519, ConstU32, H256};
+use sp_runtime::{traits::Verify, BoundedVec, MultiSignature, MultiSigner, Permill};
+
+/// Identifies a meter. Assigned in sequence when a manufacturer provisions it.
+pub type MeterId = u64;
+
+/// Identifies a meter model. Assigned in sequence when a manufacturer submits it.
+pub type ModelId = u32;
+
+/// The position of an entry in an audit trail: 0 for the first, then 1, 2, … for ever.
+pub type AuditIndex = u32;
+
+/// The content hash of a legally relevant (LR) program (blake2-256 of its encoding).
+pub type ProgramHash = H256;
+
+/// The longest supply-point identifier, in bytes (an EAN-18 or MPAN-21 fits).
+pub type MaxSupplyPointLen = ConstU32<32>;
+
+/// A supply point: where a meter measures (e.g. an electricity connection's EAN code).
+pub type SupplyPoint = BoundedVec<u8, MaxSupplyPointLen>;
+
+/// The public key burnt into a meter at manufacture. The meter signs its frames with
+/// the matching secret key and holds no account and no funds.
+#[derive(
+	Clone,
+	PartialEq,
+	Eq,
+	PartialOrd,
+	Ord,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+	Serialize,
+	Deserialize,
+)]
+pub enum DeviceKey {
+	/// An Ed25519 public key.
+	Ed25519(ed25519::Public),
+	/// A Schnorrkel/Ristretto (sr25519) public key.
+	Sr25519(sr25519::Public),
+	/// A compressed secp256k1 ECDSA public key (33 bytes); signatures are over the
+	/// blake2-256 hash of the message.
+	Ecdsa(ecdsa::Public),
+}
+
+/// A signature by a meter's device key.
+pub type DeviceSignature = MultiSignature;
+
+impl DeviceKey {
+	/// Whether `signature` is this key's signature of `message`. A signature of another
+	/// scheme than the key's is never valid.
+	pub fn verify(&self, message: &[u8], signature: &DeviceSignature) -> bool {
+		match (self, signature) {
+			(DeviceKey::Ed25519(key), MultiSignature::Ed25519(sig)) => sig.verify(message, key),
+			(DeviceKey::Sr25519(key), MultiSignature::Sr25519(sig)) => sig.verify(message, key),
+			(DeviceKey::Ecdsa(key), MultiSignature::Ecdsa(sig)) => sig.verify(message, key),
+			_ => false,
+		}
+	}
+}
+
+impl From<DeviceKey> for MultiSigner {
+	fn from(key: DeviceKey) -> Self {
+		match key {
+			DeviceKey::Ed25519(k) => MultiSigner::Ed25519(k),
+			DeviceKey::Sr25519(k) => MultiSigner::Sr25519(k),
+			DeviceKey::Ecdsa(k) => MultiSigner::Ecdsa(k),
+		}
+	}
+}
+
+/// What a meter measures.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+	Serialize,
+	Deserialize,
+)]
+pub enum MeterKind {
+	/// Active electrical energy.
+	Electricity,
+	/// Gas volume.
+	Gas,
+	/// Water volume.
+	Water,
+	/// Fuel dispensed (volume).
+	Fuel,
+	/// Anything else under legal control.
+	Other,
+}
+
+/// The unit of a meter's register.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+	Serialize,
+	Deserialize,
+)]
+pub enum MeasurementUnit {
+	/// Watt-hour (electrical energy).
+	WattHour,
+	/// Cubic metre (gas, water).
+	CubicMetre,
+	/// Litre (fuel, water).
+	Litre,
+	/// Kilogram (mass).
+	Kilogram,
+	/// Joule (heat).
+	Joule,
+}
+
+/// The metrological characteristics a notified body type-approves.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+	Serialize,
+	Deserialize,
+)]
+pub struct ModelSpec {
+	/// What the meter measures.
+	pub kind: MeterKind,
+	/// The unit of its register.
+	pub unit: MeasurementUnit,
+	/// The smallest step of the register, in thousandths of `unit` (1 000 = one whole
+	/// unit, 1 = one milli-unit). Never zero.
+	pub resolution_milli: u32,
+	/// The maximum permissible error of the accuracy class (e.g. 1 % for class 1).
+	pub max_permissible_error: Permill,
+}
+
+/// Where a meter model stands in type approval.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum ModelStatus {
+	/// Submitted by its manufacturer, awaiting a notified body.
+	Pending,
+	/// Type-approved: meters of this model may be provisioned.
+	Approved,
+	/// Refused by a notified body.
+	Rejected,
+	/// Its approval was withdrawn: no new meters; existing ones are unaffected.
+	Withdrawn,
+}
+
+/// The lifecycle of a meter: `Provisioned → Active ⇄ Suspended → Revoked`.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum MeterStatus {
+	/// Registered by its manufacturer, not yet verified: it may not measure.
+	Provisioned,
+	/// Verified by a notified body and bound to a supply point: it measures.
+	Active,
+	/// Temporarily barred from measuring by a notified body.
+	Suspended,
+	/// Permanently withdrawn. Its key is never accepted again.
+	Revoked,
+}
+
+impl MeterStatus {
+	/// Whether a meter may move from `self` to `to`.
+	pub fn can_become(self, to: MeterStatus) -> bool {
+		use MeterStatus::*;
+		matches!(
+			(self, to),
+			(Provisioned, Active)
+				| (Active, Suspended)
+				| (Suspended, Active)
+				| (Provisioned | Active | Suspended, Revoked)
+		)
+	}
+}
+
+/// Why a notified body changed a meter's status.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum StatusReason {
+	/// Initial verification passed.
+	InitialVerification,
+	/// Signs of tampering were found.
+	SuspectedTampering,
+	/// The instrument malfunctions.
+	Malfunction,
+	/// A periodic re-verification is overdue.
+	ReverificationOverdue,
+	/// A re-verification failed.
+	FailedReverification,
+	/// The cause of an earlier suspension was cleared.
+	IssueResolved,
+	/// The device key is, or may be, compromised.
+	KeyCompromised,
+	/// The instrument was taken out of service.
+	Decommissioned,
+	/// A reason with a code of the notified body's own.
+	Other(u16),
+}
+
+/// Who made a legally relevant change.
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub enum Actor<AccountId> {
+	/// The regulator (the root origin).
+	Regulator,
+	/// An account acting in a role (notified body, manufacturer, …).
+	Account(AccountId),
+}
+
+/// Whose audit trail an entry belongs to.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	PartialOrd,
+	Ord,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum AuditSubject {
+	/// A meter's trail.
+	Meter(MeterId),
+	/// A meter model's trail.
+	Model(ModelId),
+}
+
+/// A legally relevant change, as written to an audit trail.
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub enum AuditChange {
+	/// A manufacturer submitted the model for type approval.
+	ModelSubmitted { spec: ModelSpec },
+	/// A notified body type-approved the model.
+	ModelApproved,
+	/// A notified body refused the model.
+	ModelRejected { reason: StatusReason },
+	/// A notified body withdrew the model's approval.
+	ModelApprovalWithdrawn { reason: StatusReason },
+	/// A manufacturer provisioned the meter with its device key.
+	MeterProvisioned { model: ModelId, device_key: DeviceKey },
+	/// A notified body verified the meter and bound it to a supply point.
+	MeterVerified { supply_point: SupplyPoint },
+	/// The meter's status changed.
+	StatusChanged { from: MeterStatus, to: MeterStatus, reason: StatusReason },
+	/// A notified body replaced the meter's device key.
+	DeviceKeyRotated { old: DeviceKey, new: DeviceKey },
+	/// An approved LR program was bound to the meter.
+	LrProgramBound { program: ProgramHash },
+}
+
+/// One entry of an audit trail.
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub struct AuditEntry<AccountId, BlockNumber> {
+	/// The block in which the change was made.
+	pub block: BlockNumber,
+	/// Who made it.
+	pub actor: Actor<AccountId>,
+	/// What changed.
+	pub change: AuditChange,
+}
+
+/// What other pallets may know of a meter.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+pub struct MeterSummary {
+	/// The meter's model.
+	pub model: ModelId,
+	/// The model's type-approved characteristics.
+	pub spec: ModelSpec,
+	/// The meter's current device key.
+	pub device_key: DeviceKey,
+	/// Its status.
+	pub status: MeterStatus,
+	/// The supply point it was verified at, once verified.
+	pub supply_point: Option<SupplyPoint>,
+	/// The LR program bound to it, once bound.
+	pub lr_program: Option<ProgramHash>,
+}
+
+/// Read access to the meter registry, for pallets that must not touch its storage.
+pub trait MeterRegistry {
+	/// What the registry knows of `meter`, or `None` for an unknown meter.
+	fn meter(meter: MeterId) -> Option<MeterSummary>;
+
+	/// The meter's current device key.
+	fn device_key(meter: MeterId) -> Option<DeviceKey> {
+		Self::meter(meter).map(|m| m.device_key)
+	}
+
+	/// The meter's status.
+	fn status(meter: MeterId) -> Option<MeterStatus> {
+		Self::meter(meter).map(|m| m.status)
+	}
+
+	/// The meter's model and its approved characteristics.
+	fn model(meter: MeterId) -> Option<(ModelId, ModelSpec)> {
+		Self::meter(meter).map(|m| (m.model, m.spec))
+	}
+
+	/// The LR program bound to the meter.
+	fn lr_program(meter: MeterId) -> Option<ProgramHash> {
+		Self::meter(meter).and_then(|m| m.lr_program)
+	}
+
+	/// The supply point the meter measures at.
+	fn supply_point(meter: MeterId) -> Option<SupplyPoint> {
+		Self::meter(meter).and_then(|m| m.supply_point)
+	}
+}
+
+/// Appends to the append-only audit trails, for pallets whose changes are legally
+/// relevant (an LR program binding, a tariff change, …).
+pub trait AuditTrail<AccountId> {
+	/// Appends `change` by `actor` to `subject`'s trail and returns its index.
+	fn record(subject: AuditSubject, actor: Actor<AccountId>, change: AuditChange) -> AuditIndex;
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use sp_core::Pair;
+
+	#[test]
+	fn status_lifecycle_allows_exactly_the_documented_transitions() {
+		use MeterStatus::*;
+		let all = [Provisioned, Active, Suspended, Revoked];
+		let allowed = [
+			(Provisioned, Active),
+			(Active, Suspended),
+			(Suspended, Active),
+			(Provisioned, Revoked),
+			(Active, Revoked),
+			(Suspended, Revoked),
+		];
+		for from in all {
+			for to in all {
+				assert_eq!(from.can_become(to), allowed.contains(&(from, to)), "{from:?} → {to:?}");
+			}
+		}
+	}
+
+	#[test]
+	fn device_keys_verify_their_own_signatures_only() {
+		let message = b"mensura frame";
+		let ed = ed25519::Pair::from_string("//Meter1", None).unwrap();
+		let sr = sr25519::Pair::from_string("//Meter1", None).unwrap();
+		let ec = ecdsa::Pair::from_string("//Meter1", None).unwrap();
+		let keys = [
+			(DeviceKey::Ed25519(ed.public()), MultiSignature::Ed25519(ed.sign(message))),
+			(DeviceKey::Sr25519(sr.public()), MultiSignature::Sr25519(sr.sign(message))),
+			(DeviceKey::Ecdsa(ec.public()), MultiSignature::Ecdsa(ec.sign(message))),
+		];
+		for (i, (key, _)) in keys.iter().enumerate() {
+			for (j, (_, signature)) in keys.iter().enumerate() {
+				assert_eq!(key.verify(message, signature), i == j);
+			}
+			assert!(!key.verify(b"another message", &keys[i].1));
+		}
+	}
+
+	#[test]
+	fn device_key_converts_to_the_matching_multisigner() {
+		let raw = sr25519::Public::from_raw([7; 32]);
+		assert_eq!(MultiSigner::from(DeviceKey::Sr25519(raw)), MultiSigner::Sr25519(raw));
+	}
+}
