@@ -1,0 +1,871 @@
+//! # Meters: the registry of legally controlled measuring instruments
+//!
+//! ## Overview
+//!
+//! Who may certify, build and operate a meter on Mensura, which meters exist, and an
+//! append-only trail of every legally relevant change to them (the event logger of
+//! WELMEC 7.2). Exposed in the runtime as `Meters`.
+//!
+//! 1. The regulator (root) appoints **notified bodies**. The regulator or a notified body
+//!    admits **manufacturers**.
+//! 2. A manufacturer submits a **meter model** (kind, unit, register resolution, maximum
+//!    permissible error). A notified body type-approves or rejects it, and may later
+//!    withdraw the approval.
+//! 3. A manufacturer **provisions** a meter of one of its approved models with the
+//!    device's public key and serial number, holding [`Config::MeterDeposit`] against
+//!    spam. A notified body **verifies** it at a supply point; only then is it `Active`.
+//! 4. A notified body suspends, reinstates or revokes a meter (each with a reason) and
+//!    rotates a compromised device key. A device key is never used by two meters, and
+//!    never again once replaced.
+//!
+//! ## Terminology
+//!
+//! - **Notified body**: a conformity-assessment body the regulator designates.
+//! - **Device key**: the public key burnt into the meter; the meter signs its frames with
+//!   it and holds no account.
+//! - **Audit trail**: per meter and per model, entries numbered 0, 1, 2, … that are never
+//!   overwritten or pruned. Other pallets append to it through
+//!   [`mensura_primitives::metering::AuditTrail`].
+//!
+//! ## Interface
+//!
+//! Calls, by origin:
+//! - regulator: [`Pallet::appoint_notified_body`], [`Pallet::remove_notified_body`];
+//! - regulator or notified body: [`Pallet::admit_manufacturer`],
+//!   [`Pallet::remove_manufacturer`];
+//! - manufacturer: [`Pallet::submit_model`], [`Pallet::provision_meter`];
+//! - notified body: [`Pallet::approve_model`], [`Pallet::reject_model`],
+//!   [`Pallet::withdraw_model_approval`], [`Pallet::verify_meter`],
+//!   [`Pallet::suspend_meter`], [`Pallet::reinstate_meter`], [`Pallet::revoke_meter`],
+//!   [`Pallet::rotate_device_key`].
+//!
+//! Other pallets read meters through [`mensura_primitives::metering::MeterRegistry`],
+//! implemented by [`Pallet`]; clients read them through the `MetersApi` runtime API.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+mod impl_traits;
+#[cfg(test)]
+mod mock;
+mod origins;
+#[cfg(test)]
+mod tests;
+mod types;
+pub mod weights;
+
+pub use origins::{EnsureManufacturer, EnsureNotifiedBody};
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::vec::Vec;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{Mutate, MutateHold},
+			tokens::Precision,
+		},
+	};
+	use frame_system::pallet_prelude::*;
+	use mensura_primitives::metering::{
+		Actor, AuditChange, AuditEntry, AuditIndex, AuditSubject, DeviceKey, MeterId, MeterStatus,
+		ModelId, ModelSpec, ModelStatus, StatusReason, SupplyPoint,
+	};
+	use sp_runtime::traits::Zero;
+
+	/// The storage layout version; bumped with every migration.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	/// Default values for the configuration a test runtime rarely changes.
+	pub mod config_preludes {
+		use super::*;
+		use frame_support::derive_impl;
+
+		/// For mock runtimes: small limits, weights of `()`.
+		pub struct TestDefaultConfig;
+
+		#[derive_impl(frame_system::config_preludes::TestDefaultConfig, no_aggregated_types)]
+		impl frame_system::DefaultConfig for TestDefaultConfig {}
+
+		#[frame_support::register_default_impl(TestDefaultConfig)]
+		impl DefaultConfig for TestDefaultConfig {
+			type MaxNameLen = ConstU32<64>;
+			type MaxSerialLen = ConstU32<32>;
+			type WeightInfo = ();
+		}
+	}
+
+	#[pallet::config(with_default)]
+	pub trait Config: frame_system::Config {
+		/// The currency in which meter deposits are held.
+		#[pallet::no_default]
+		type Currency: Mutate<Self::AccountId>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The overarching hold reason.
+		#[pallet::no_default]
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// The regulator: appoints and removes notified bodies (root in Mensura).
+		#[pallet::no_default]
+		type RegulatorOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// A notified body ([`EnsureNotifiedBody`] in Mensura).
+		#[pallet::no_default]
+		type NotifiedBodyOrigin: EnsureOrigin<Self::RuntimeOrigin, Success = Self::AccountId>;
+
+		/// An admitted manufacturer ([`EnsureManufacturer`] in Mensura).
+		#[pallet::no_default]
+		type ManufacturerOrigin: EnsureOrigin<Self::RuntimeOrigin, Success = Self::AccountId>;
+
+		/// The deposit a manufacturer holds for each meter until it is revoked.
+		#[pallet::constant]
+		#[pallet::no_default]
+		type MeterDeposit: Get<BalanceOf<Self>>;
+
+		/// The longest name of a notified body, manufacturer or model, in bytes.
+		#[pallet::constant]
+		type MaxNameLen: Get<u32>;
+
+		/// The longest serial number, in bytes.
+		#[pallet::constant]
+		type MaxSerialLen: Get<u32>;
+
+		/// Weights of this pallet's calls.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A manufacturer's deposit for a provisioned meter.
+		MeterDeposit,
+	}
+
+	/// Notified bodies, with their names.
+	#[pallet::storage]
+	pub type NotifiedBodies<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, NameOf<T>, OptionQuery>;
+
+	/// Admitted manufacturers, with their names.
+	#[pallet::storage]
+	pub type Manufacturers<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, NameOf<T>, OptionQuery>;
+
+	/// The id the next submitted model gets.
+	#[pallet::storage]
+	pub type NextModelId<T: Config> = StorageValue<_, ModelId, ValueQuery>;
+
+	/// Meter models, by id.
+	#[pallet::storage]
+	pub type Models<T: Config> = StorageMap<_, Twox64Concat, ModelId, ModelOf<T>, OptionQuery>;
+
+	/// The id the next provisioned meter gets.
+	#[pallet::storage]
+	pub type NextMeterId<T: Config> = StorageValue<_, MeterId, ValueQuery>;
+
+	/// Meters, by id.
+	#[pallet::storage]
+	pub type Meters<T: Config> = StorageMap<_, Twox64Concat, MeterId, MeterOf<T>, OptionQuery>;
+
+	/// Every device key ever registered, with its meter. Entries are never removed, so a
+	/// key can never serve a second meter, not even after rotation or revocation.
+	#[pallet::storage]
+	pub type DeviceKeys<T: Config> =
+		StorageMap<_, Blake2_128Concat, DeviceKey, MeterId, OptionQuery>;
+
+	/// Meters by manufacturer and serial number (unique per manufacturer).
+	#[pallet::storage]
+	pub type Serials<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Blake2_128Concat,
+		SerialOf<T>,
+		MeterId,
+		OptionQuery,
+	>;
+
+	/// The number of entries in each audit trail; the next entry's index.
+	#[pallet::storage]
+	pub type AuditLength<T: Config> =
+		StorageMap<_, Blake2_128Concat, AuditSubject, AuditIndex, ValueQuery>;
+
+	/// The audit trails: append-only, never overwritten, never pruned.
+	#[pallet::storage]
+	pub type AuditLog<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		AuditSubject,
+		Twox64Concat,
+		AuditIndex,
+		AuditEntry<T::AccountId, BlockNumberFor<T>>,
+		OptionQuery,
+	>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Notified bodies: account and name.
+		pub notified_bodies: Vec<(T::AccountId, Vec<u8>)>,
+		/// Manufacturers: account and name.
+		pub manufacturers: Vec<(T::AccountId, Vec<u8>)>,
+		/// Approved models: manufacturer, name, characteristics, approving notified body.
+		pub models: Vec<(T::AccountId, Vec<u8>, ModelSpec, T::AccountId)>,
+		/// Active meters: model id (index into `models`), device key, serial, supply
+		/// point, verifying notified body. Their manufacturers hold the deposit.
+		pub meters: Vec<(ModelId, DeviceKey, Vec<u8>, Vec<u8>, T::AccountId)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			let bounded = |bytes: &Vec<u8>, what: &str| -> NameOf<T> {
+				bytes.clone().try_into().unwrap_or_else(|_| panic!("genesis: {what} too long"))
+			};
+			for (body, name) in &self.notified_bodies {
+				NotifiedBodies::<T>::insert(body, bounded(name, "notified body name"));
+			}
+			for (manufacturer, name) in &self.manufacturers {
+				Manufacturers::<T>::insert(manufacturer, bounded(name, "manufacturer name"));
+			}
+			for (manufacturer, name, spec, approver) in &self.models {
+				assert!(
+					Manufacturers::<T>::contains_key(manufacturer),
+					"genesis: unknown manufacturer"
+				);
+				assert!(
+					NotifiedBodies::<T>::contains_key(approver),
+					"genesis: unknown notified body"
+				);
+				let model = Pallet::<T>::do_submit_model(
+					manufacturer.clone(),
+					bounded(name, "model name"),
+					*spec,
+				)
+				.expect("genesis: valid model");
+				Pallet::<T>::do_decide_model(model, approver.clone(), ModelDecision::Approve)
+					.expect("genesis: model approvable");
+			}
+			for (model, key, serial, supply_point, verifier) in &self.meters {
+				let manufacturer = Models::<T>::get(model)
+					.expect("genesis: meter of an unknown model")
+					.manufacturer;
+				let serial: SerialOf<T> =
+					serial.clone().try_into().expect("genesis: serial too long");
+				let meter =
+					Pallet::<T>::do_provision_meter(manufacturer, *model, key.clone(), serial)
+						.expect("genesis: meter provisionable (deposit affordable, key unique)");
+				let supply_point: SupplyPoint =
+					supply_point.clone().try_into().expect("genesis: supply point too long");
+				Pallet::<T>::do_verify_meter(meter, verifier.clone(), supply_point)
+					.expect("genesis: meter verifiable");
+			}
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// The regulator appointed a notified body.
+		NotifiedBodyAppointed { body: T::AccountId },
+		/// The regulator removed a notified body.
+		NotifiedBodyRemoved { body: T::AccountId },
+		/// A manufacturer was admitted.
+		ManufacturerAdmitted { manufacturer: T::AccountId, by: Actor<T::AccountId> },
+		/// A manufacturer was removed.
+		ManufacturerRemoved { manufacturer: T::AccountId, by: Actor<T::AccountId> },
+		/// A manufacturer submitted a model for type approval.
+		ModelSubmitted { model: ModelId, manufacturer: T::AccountId, spec: ModelSpec },
+		/// A notified body type-approved a model.
+		ModelApproved { model: ModelId, by: T::AccountId },
+		/// A notified body rejected a model.
+		ModelRejected { model: ModelId, by: T::AccountId, reason: StatusReason },
+		/// A notified body withdrew a model's approval.
+		ModelApprovalWithdrawn { model: ModelId, by: T::AccountId, reason: StatusReason },
+		/// A manufacturer provisioned a meter, holding `deposit`.
+		MeterProvisioned {
+			meter: MeterId,
+			model: ModelId,
+			manufacturer: T::AccountId,
+			device_key: DeviceKey,
+			deposit: BalanceOf<T>,
+		},
+		/// A notified body verified a meter at a supply point; it is now active.
+		MeterVerified { meter: MeterId, by: T::AccountId, supply_point: SupplyPoint },
+		/// A notified body changed a meter's status (suspended, reinstated or revoked it).
+		MeterStatusChanged {
+			meter: MeterId,
+			by: T::AccountId,
+			from: MeterStatus,
+			to: MeterStatus,
+			reason: StatusReason,
+		},
+		/// A revoked meter's deposit went back to its manufacturer.
+		MeterDepositReleased { meter: MeterId, manufacturer: T::AccountId, amount: BalanceOf<T> },
+		/// A notified body replaced a meter's device key.
+		DeviceKeyRotated { meter: MeterId, by: T::AccountId, old: DeviceKey, new: DeviceKey },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The account is a notified body already.
+		AlreadyNotifiedBody,
+		/// The account is not a notified body.
+		NotANotifiedBody,
+		/// The account is an admitted manufacturer already.
+		AlreadyManufacturer,
+		/// The account is not an admitted manufacturer.
+		NotAManufacturer,
+		/// A name is longer than `MaxNameLen`.
+		NameTooLong,
+		/// A serial number is longer than `MaxSerialLen`.
+		SerialTooLong,
+		/// A supply point is longer than 32 bytes.
+		SupplyPointTooLong,
+		/// A model's register resolution is zero.
+		ZeroResolution,
+		/// No model has this id.
+		UnknownModel,
+		/// The model has been decided already (approved, rejected or withdrawn).
+		ModelNotPending,
+		/// The model is not (or no longer) type-approved.
+		ModelNotApproved,
+		/// Only the model's own manufacturer may provision meters of it.
+		NotModelManufacturer,
+		/// No meter has this id.
+		UnknownMeter,
+		/// The device key belongs, or belonged, to a meter already.
+		DeviceKeyInUse,
+		/// The manufacturer has a meter with this serial number already.
+		SerialInUse,
+		/// The meter's status cannot change that way.
+		IllegalStatusTransition,
+		/// A revoked meter's key cannot be rotated.
+		MeterRevoked,
+		/// The manufacturer cannot afford the meter deposit.
+		InsufficientDeposit,
+		/// No more ids of this kind can be assigned.
+		IdsExhausted,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Appoints `body` a notified body, named `name`.
+		///
+		/// Origin: the regulator. Emits `NotifiedBodyAppointed`.
+		/// Errors: `AlreadyNotifiedBody`, `NameTooLong`.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::appoint_notified_body())]
+		pub fn appoint_notified_body(
+			origin: OriginFor<T>,
+			body: T::AccountId,
+			name: Vec<u8>,
+		) -> DispatchResult {
+			T::RegulatorOrigin::ensure_origin(origin)?;
+			let name: NameOf<T> = name.try_into().map_err(|_| Error::<T>::NameTooLong)?;
+			ensure!(!NotifiedBodies::<T>::contains_key(&body), Error::<T>::AlreadyNotifiedBody);
+			NotifiedBodies::<T>::insert(&body, name);
+			Self::deposit_event(Event::NotifiedBodyAppointed { body });
+			Ok(())
+		}
+
+		/// Removes the notified body `body`. What it approved and verified stays valid.
+		///
+		/// Origin: the regulator. Emits `NotifiedBodyRemoved`. Errors: `NotANotifiedBody`.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::remove_notified_body())]
+		pub fn remove_notified_body(origin: OriginFor<T>, body: T::AccountId) -> DispatchResult {
+			T::RegulatorOrigin::ensure_origin(origin)?;
+			ensure!(NotifiedBodies::<T>::take(&body).is_some(), Error::<T>::NotANotifiedBody);
+			Self::deposit_event(Event::NotifiedBodyRemoved { body });
+			Ok(())
+		}
+
+		/// Admits `manufacturer`, named `name`.
+		///
+		/// Origin: the regulator or a notified body. Emits `ManufacturerAdmitted`.
+		/// Errors: `AlreadyManufacturer`, `NameTooLong`.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::admit_manufacturer())]
+		pub fn admit_manufacturer(
+			origin: OriginFor<T>,
+			manufacturer: T::AccountId,
+			name: Vec<u8>,
+		) -> DispatchResult {
+			let by = Self::ensure_regulator_or_notified_body(origin)?;
+			let name: NameOf<T> = name.try_into().map_err(|_| Error::<T>::NameTooLong)?;
+			ensure!(
+				!Manufacturers::<T>::contains_key(&manufacturer),
+				Error::<T>::AlreadyManufacturer
+			);
+			Manufacturers::<T>::insert(&manufacturer, name);
+			Self::deposit_event(Event::ManufacturerAdmitted { manufacturer, by });
+			Ok(())
+		}
+
+		/// Removes `manufacturer`: it can no longer submit models or provision meters. Its
+		/// meters, and their deposits, are unaffected.
+		///
+		/// Origin: the regulator or a notified body. Emits `ManufacturerRemoved`.
+		/// Errors: `NotAManufacturer`.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::remove_manufacturer())]
+		pub fn remove_manufacturer(
+			origin: OriginFor<T>,
+			manufacturer: T::AccountId,
+		) -> DispatchResult {
+			let by = Self::ensure_regulator_or_notified_body(origin)?;
+			ensure!(
+				Manufacturers::<T>::take(&manufacturer).is_some(),
+				Error::<T>::NotAManufacturer
+			);
+			Self::deposit_event(Event::ManufacturerRemoved { manufacturer, by });
+			Ok(())
+		}
+
+		/// Submits a meter model named `name` with the characteristics `spec` for type
+		/// approval. Appends `ModelSubmitted` to the model's audit trail.
+		///
+		/// Origin: a manufacturer. Emits `ModelSubmitted`.
+		/// Errors: `NameTooLong`, `ZeroResolution`, `IdsExhausted`.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::submit_model())]
+		pub fn submit_model(
+			origin: OriginFor<T>,
+			name: Vec<u8>,
+			spec: ModelSpec,
+		) -> DispatchResult {
+			let manufacturer = T::ManufacturerOrigin::ensure_origin(origin)?;
+			let name: NameOf<T> = name.try_into().map_err(|_| Error::<T>::NameTooLong)?;
+			Self::do_submit_model(manufacturer, name, spec).map(|_| ())
+		}
+
+		/// Type-approves the pending `model`: meters of it may now be provisioned.
+		///
+		/// Origin: a notified body. Emits `ModelApproved`.
+		/// Errors: `UnknownModel`, `ModelNotPending`.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::approve_model())]
+		pub fn approve_model(origin: OriginFor<T>, model: ModelId) -> DispatchResult {
+			let body = T::NotifiedBodyOrigin::ensure_origin(origin)?;
+			Self::do_decide_model(model, body, ModelDecision::Approve)
+		}
+
+		/// Rejects the pending `model` for `reason`.
+		///
+		/// Origin: a notified body. Emits `ModelRejected`.
+		/// Errors: `UnknownModel`, `ModelNotPending`.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::reject_model())]
+		pub fn reject_model(
+			origin: OriginFor<T>,
+			model: ModelId,
+			reason: StatusReason,
+		) -> DispatchResult {
+			let body = T::NotifiedBodyOrigin::ensure_origin(origin)?;
+			Self::do_decide_model(model, body, ModelDecision::Reject(reason))
+		}
+
+		/// Withdraws the approval of `model` for `reason`: no new meters of it may be
+		/// provisioned; meters already provisioned are unaffected.
+		///
+		/// Origin: a notified body. Emits `ModelApprovalWithdrawn`.
+		/// Errors: `UnknownModel`, `ModelNotApproved`.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::withdraw_model_approval())]
+		pub fn withdraw_model_approval(
+			origin: OriginFor<T>,
+			model: ModelId,
+			reason: StatusReason,
+		) -> DispatchResult {
+			let body = T::NotifiedBodyOrigin::ensure_origin(origin)?;
+			Self::do_decide_model(model, body, ModelDecision::Withdraw(reason))
+		}
+
+		/// Provisions a meter of the caller's approved `model` with the device's public
+		/// key and its serial number, holding `MeterDeposit` from the caller. The meter is
+		/// `Provisioned` and may not measure until a notified body verifies it.
+		///
+		/// Origin: a manufacturer. Emits `MeterProvisioned`.
+		/// Errors: `UnknownModel`, `ModelNotApproved`, `NotModelManufacturer`,
+		/// `SerialTooLong`, `SerialInUse`, `DeviceKeyInUse`, `InsufficientDeposit`,
+		/// `IdsExhausted`.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::provision_meter())]
+		pub fn provision_meter(
+			origin: OriginFor<T>,
+			model: ModelId,
+			device_key: DeviceKey,
+			serial: Vec<u8>,
+		) -> DispatchResult {
+			let manufacturer = T::ManufacturerOrigin::ensure_origin(origin)?;
+			let serial: SerialOf<T> = serial.try_into().map_err(|_| Error::<T>::SerialTooLong)?;
+			Self::do_provision_meter(manufacturer, model, device_key, serial).map(|_| ())
+		}
+
+		/// Verifies the provisioned `meter` (initial verification) and binds it to
+		/// `supply_point`: the meter becomes `Active`.
+		///
+		/// Origin: a notified body. Emits `MeterVerified`.
+		/// Errors: `UnknownMeter`, `IllegalStatusTransition` (not `Provisioned`),
+		/// `SupplyPointTooLong`.
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::verify_meter())]
+		pub fn verify_meter(
+			origin: OriginFor<T>,
+			meter: MeterId,
+			supply_point: Vec<u8>,
+		) -> DispatchResult {
+			let body = T::NotifiedBodyOrigin::ensure_origin(origin)?;
+			let supply_point: SupplyPoint =
+				supply_point.try_into().map_err(|_| Error::<T>::SupplyPointTooLong)?;
+			Self::do_verify_meter(meter, body, supply_point)
+		}
+
+		/// Suspends the active `meter` for `reason`: it may not measure until reinstated.
+		///
+		/// Origin: a notified body. Emits `MeterStatusChanged`.
+		/// Errors: `UnknownMeter`, `IllegalStatusTransition` (not `Active`).
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::suspend_meter())]
+		pub fn suspend_meter(
+			origin: OriginFor<T>,
+			meter: MeterId,
+			reason: StatusReason,
+		) -> DispatchResult {
+			let body = T::NotifiedBodyOrigin::ensure_origin(origin)?;
+			Self::do_change_status(meter, body, MeterStatus::Suspended, reason)
+		}
+
+		/// Reinstates the suspended `meter` for `reason`: it is `Active` again.
+		///
+		/// Origin: a notified body. Emits `MeterStatusChanged`.
+		/// Errors: `UnknownMeter`, `IllegalStatusTransition` (not `Suspended`).
+		#[pallet::call_index(11)]
+		#[pallet::weight(T::WeightInfo::reinstate_meter())]
+		pub fn reinstate_meter(
+			origin: OriginFor<T>,
+			meter: MeterId,
+			reason: StatusReason,
+		) -> DispatchResult {
+			let body = T::NotifiedBodyOrigin::ensure_origin(origin)?;
+			Self::do_change_status(meter, body, MeterStatus::Active, reason)
+		}
+
+		/// Revokes `meter` for `reason`, for good: its key is never accepted again, and
+		/// its deposit goes back to the manufacturer.
+		///
+		/// Origin: a notified body. Emits `MeterStatusChanged`, `MeterDepositReleased`.
+		/// Errors: `UnknownMeter`, `IllegalStatusTransition` (already `Revoked`).
+		#[pallet::call_index(12)]
+		#[pallet::weight(T::WeightInfo::revoke_meter())]
+		pub fn revoke_meter(
+			origin: OriginFor<T>,
+			meter: MeterId,
+			reason: StatusReason,
+		) -> DispatchResult {
+			let body = T::NotifiedBodyOrigin::ensure_origin(origin)?;
+			Self::do_change_status(meter, body, MeterStatus::Revoked, reason)
+		}
+
+		/// Replaces the device key of `meter` (a compromised or replaced device) with
+		/// `new_key`, which must never have been used by any meter.
+		///
+		/// Origin: a notified body. Emits `DeviceKeyRotated`.
+		/// Errors: `UnknownMeter`, `MeterRevoked`, `DeviceKeyInUse`.
+		#[pallet::call_index(13)]
+		#[pallet::weight(T::WeightInfo::rotate_device_key())]
+		pub fn rotate_device_key(
+			origin: OriginFor<T>,
+			meter: MeterId,
+			new_key: DeviceKey,
+		) -> DispatchResult {
+			let body = T::NotifiedBodyOrigin::ensure_origin(origin)?;
+			Self::do_rotate_device_key(meter, body, new_key)
+		}
+	}
+
+	/// What a notified body decides about a model.
+	pub(crate) enum ModelDecision {
+		Approve,
+		Reject(StatusReason),
+		Withdraw(StatusReason),
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// The regulator (as `Actor::Regulator`) or a notified body (as its account).
+		fn ensure_regulator_or_notified_body(
+			origin: OriginFor<T>,
+		) -> Result<Actor<T::AccountId>, DispatchError> {
+			match T::RegulatorOrigin::try_origin(origin) {
+				Ok(_) => Ok(Actor::Regulator),
+				Err(origin) => Ok(Actor::Account(T::NotifiedBodyOrigin::ensure_origin(origin)?)),
+			}
+		}
+
+		pub(crate) fn do_submit_model(
+			manufacturer: T::AccountId,
+			name: NameOf<T>,
+			spec: ModelSpec,
+		) -> Result<ModelId, DispatchError> {
+			ensure!(spec.resolution_milli > 0, Error::<T>::ZeroResolution);
+			let model = NextModelId::<T>::get();
+			let next = model.checked_add(1).ok_or(Error::<T>::IdsExhausted)?;
+			Models::<T>::insert(
+				model,
+				MeterModel {
+					manufacturer: manufacturer.clone(),
+					name,
+					spec,
+					status: ModelStatus::Pending,
+				},
+			);
+			NextModelId::<T>::put(next);
+			Self::append_audit(
+				AuditSubject::Model(model),
+				Actor::Account(manufacturer.clone()),
+				AuditChange::ModelSubmitted { spec },
+			);
+			Self::deposit_event(Event::ModelSubmitted { model, manufacturer, spec });
+			Ok(model)
+		}
+
+		pub(crate) fn do_decide_model(
+			model: ModelId,
+			body: T::AccountId,
+			decision: ModelDecision,
+		) -> DispatchResult {
+			Models::<T>::try_mutate(model, |entry| {
+				let entry = entry.as_mut().ok_or(Error::<T>::UnknownModel)?;
+				let (required, error) = match decision {
+					ModelDecision::Approve | ModelDecision::Reject(_) => {
+						(ModelStatus::Pending, Error::<T>::ModelNotPending)
+					}
+					ModelDecision::Withdraw(_) => {
+						(ModelStatus::Approved, Error::<T>::ModelNotApproved)
+					}
+				};
+				ensure!(entry.status == required, error);
+				let actor = Actor::Account(body.clone());
+				let subject = AuditSubject::Model(model);
+				match decision {
+					ModelDecision::Approve => {
+						entry.status = ModelStatus::Approved;
+						Self::append_audit(subject, actor, AuditChange::ModelApproved);
+						Self::deposit_event(Event::ModelApproved { model, by: body });
+					}
+					ModelDecision::Reject(reason) => {
+						entry.status = ModelStatus::Rejected;
+						Self::append_audit(subject, actor, AuditChange::ModelRejected { reason });
+						Self::deposit_event(Event::ModelRejected { model, by: body, reason });
+					}
+					ModelDecision::Withdraw(reason) => {
+						entry.status = ModelStatus::Withdrawn;
+						let change = AuditChange::ModelApprovalWithdrawn { reason };
+						Self::append_audit(subject, actor, change);
+						Self::deposit_event(Event::ModelApprovalWithdrawn {
+							model,
+							by: body,
+							reason,
+						});
+					}
+				}
+				Ok(())
+			})
+		}
+
+		pub(crate) fn do_provision_meter(
+			manufacturer: T::AccountId,
+			model: ModelId,
+			device_key: DeviceKey,
+			serial: SerialOf<T>,
+		) -> Result<MeterId, DispatchError> {
+			let entry = Models::<T>::get(model).ok_or(Error::<T>::UnknownModel)?;
+			ensure!(entry.status == ModelStatus::Approved, Error::<T>::ModelNotApproved);
+			ensure!(entry.manufacturer == manufacturer, Error::<T>::NotModelManufacturer);
+			ensure!(!DeviceKeys::<T>::contains_key(&device_key), Error::<T>::DeviceKeyInUse);
+			ensure!(!Serials::<T>::contains_key(&manufacturer, &serial), Error::<T>::SerialInUse);
+			let meter = NextMeterId::<T>::get();
+			let next = meter.checked_add(1).ok_or(Error::<T>::IdsExhausted)?;
+
+			let deposit = T::MeterDeposit::get();
+			T::Currency::hold(&HoldReason::MeterDeposit.into(), &manufacturer, deposit)
+				.map_err(|_| Error::<T>::InsufficientDeposit)?;
+
+			Meters::<T>::insert(
+				meter,
+				Meter {
+					model,
+					manufacturer: manufacturer.clone(),
+					serial: serial.clone(),
+					device_key: device_key.clone(),
+					status: MeterStatus::Provisioned,
+					supply_point: None,
+					lr_program: None,
+					deposit,
+				},
+			);
+			DeviceKeys::<T>::insert(&device_key, meter);
+			Serials::<T>::insert(&manufacturer, &serial, meter);
+			NextMeterId::<T>::put(next);
+			Self::append_audit(
+				AuditSubject::Meter(meter),
+				Actor::Account(manufacturer.clone()),
+				AuditChange::MeterProvisioned { model, device_key: device_key.clone() },
+			);
+			Self::deposit_event(Event::MeterProvisioned {
+				meter,
+				model,
+				manufacturer,
+				device_key,
+				deposit,
+			});
+			Ok(meter)
+		}
+
+		pub(crate) fn do_verify_meter(
+			meter: MeterId,
+			body: T::AccountId,
+			supply_point: SupplyPoint,
+		) -> DispatchResult {
+			Meters::<T>::try_mutate(meter, |entry| {
+				let entry = entry.as_mut().ok_or(Error::<T>::UnknownMeter)?;
+				ensure!(
+					entry.status == MeterStatus::Provisioned,
+					Error::<T>::IllegalStatusTransition
+				);
+				entry.status = MeterStatus::Active;
+				entry.supply_point = Some(supply_point.clone());
+				Ok::<_, DispatchError>(())
+			})?;
+			Self::append_audit(
+				AuditSubject::Meter(meter),
+				Actor::Account(body.clone()),
+				AuditChange::MeterVerified { supply_point: supply_point.clone() },
+			);
+			Self::deposit_event(Event::MeterVerified { meter, by: body, supply_point });
+			Ok(())
+		}
+
+		pub(crate) fn do_change_status(
+			meter: MeterId,
+			body: T::AccountId,
+			to: MeterStatus,
+			reason: StatusReason,
+		) -> DispatchResult {
+			let (from, manufacturer, deposit) = Meters::<T>::try_mutate(meter, |entry| {
+				let entry = entry.as_mut().ok_or(Error::<T>::UnknownMeter)?;
+				let from = entry.status;
+				// Verification is its own call: it binds a supply point.
+				ensure!(
+					from != MeterStatus::Provisioned || to == MeterStatus::Revoked,
+					Error::<T>::IllegalStatusTransition
+				);
+				ensure!(from.can_become(to), Error::<T>::IllegalStatusTransition);
+				entry.status = to;
+				let deposit = if to == MeterStatus::Revoked {
+					core::mem::take(&mut entry.deposit)
+				} else {
+					Zero::zero()
+				};
+				Ok::<_, DispatchError>((from, entry.manufacturer.clone(), deposit))
+			})?;
+			if !deposit.is_zero() {
+				let released = T::Currency::release(
+					&HoldReason::MeterDeposit.into(),
+					&manufacturer,
+					deposit,
+					Precision::BestEffort,
+				)?;
+				Self::deposit_event(Event::MeterDepositReleased {
+					meter,
+					manufacturer,
+					amount: released,
+				});
+			}
+			Self::append_audit(
+				AuditSubject::Meter(meter),
+				Actor::Account(body.clone()),
+				AuditChange::StatusChanged { from, to, reason },
+			);
+			Self::deposit_event(Event::MeterStatusChanged { meter, by: body, from, to, reason });
+			Ok(())
+		}
+
+		pub(crate) fn do_rotate_device_key(
+			meter: MeterId,
+			body: T::AccountId,
+			new: DeviceKey,
+		) -> DispatchResult {
+			ensure!(!DeviceKeys::<T>::contains_key(&new), Error::<T>::DeviceKeyInUse);
+			let old = Meters::<T>::try_mutate(meter, |entry| {
+				let entry = entry.as_mut().ok_or(Error::<T>::UnknownMeter)?;
+				ensure!(entry.status != MeterStatus::Revoked, Error::<T>::MeterRevoked);
+				Ok::<_, DispatchError>(core::mem::replace(&mut entry.device_key, new.clone()))
+			})?;
+			// The old key stays registered to this meter, so it can never be reused.
+			DeviceKeys::<T>::insert(&new, meter);
+			Self::append_audit(
+				AuditSubject::Meter(meter),
+				Actor::Account(body.clone()),
+				AuditChange::DeviceKeyRotated { old: old.clone(), new: new.clone() },
+			);
+			Self::deposit_event(Event::DeviceKeyRotated { meter, by: body, old, new });
+			Ok(())
+		}
+
+		/// Appends an entry to `subject`'s audit trail and returns its index. The trail is
+		/// append-only: an index is used once and its entry never changes.
+		pub(crate) fn append_audit(
+			subject: AuditSubject,
+			actor: Actor<T::AccountId>,
+			change: AuditChange,
+		) -> AuditIndex {
+			let index = AuditLength::<T>::get(subject);
+			let entry =
+				AuditEntry { block: frame_system::Pallet::<T>::block_number(), actor, change };
+			AuditLog::<T>::insert(subject, index, entry);
+			// 2^32 entries for one meter cannot happen; saturate rather than overwrite.
+			AuditLength::<T>::insert(subject, index.saturating_add(1));
+			index
+		}
+
+		/// Up to `limit` entries of `subject`'s trail, starting at index `from`.
+		pub fn audit_trail(
+			subject: AuditSubject,
+			from: AuditIndex,
+			limit: u32,
+		) -> Vec<(AuditIndex, AuditEntry<T::AccountId, BlockNumberFor<T>>)> {
+			let end = AuditLength::<T>::get(subject).min(from.saturating_add(limit));
+			(from..end)
+				.filter_map(|index| AuditLog::<T>::get(subject, index).map(|entry| (index, entry)))
+				.collect()
+		}
+
+		/// The invariants of this pallet's storage; see [`types`] for what each means.
+		#[cfg(any(feature = "try-runtime", feature = "std", test))]
+		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+			crate::types::invariants::check::<T>()
+		}
+	}
+}
