@@ -12,6 +12,9 @@ use frame_support::{
 	genesis_builder_helper::{build_state, get_preset},
 	weights::Weight,
 };
+use mensura_primitives::metering::{
+	AuditEntry, AuditIndex, AuditSubject, DeviceKey, MeterId, ModelId,
+};
 use pallet_grandpa::AuthorityId as GrandpaId;
 use sp_api::impl_runtime_apis;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
@@ -206,6 +209,40 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl pallet_meters_runtime_api::MetersApi<
+		Block,
+		AccountId,
+		Balance,
+		crate::BlockNumber,
+		pallet_meters::NameOf<Runtime>,
+		pallet_meters::SerialOf<Runtime>,
+	> for Runtime {
+		fn meter(meter: MeterId) -> Option<pallet_meters::MeterOf<Runtime>> {
+			pallet_meters::Meters::<Runtime>::get(meter)
+		}
+
+		fn model(model: ModelId) -> Option<pallet_meters::ModelOf<Runtime>> {
+			pallet_meters::Models::<Runtime>::get(model)
+		}
+
+		fn meter_by_device_key(device_key: DeviceKey) -> Option<MeterId> {
+			pallet_meters::DeviceKeys::<Runtime>::get(device_key)
+		}
+
+		fn audit_length(subject: AuditSubject) -> AuditIndex {
+			pallet_meters::AuditLength::<Runtime>::get(subject)
+		}
+
+		fn audit_trail(
+			subject: AuditSubject,
+			from: AuditIndex,
+			limit: u32,
+		) -> Vec<(AuditIndex, AuditEntry<AccountId, crate::BlockNumber>)> {
+			let limit = limit.min(pallet_meters_runtime_api::MAX_AUDIT_PAGE);
+			crate::Meters::audit_trail(subject, from, limit)
+		}
+	}
+
 	impl sp_genesis_builder::GenesisBuilder<Block> for Runtime {
 		fn build_state(config: Vec<u8>) -> sp_genesis_builder::Result {
 			build_state::<RuntimeGenesisConfig>(config)
@@ -232,7 +269,8 @@ impl_runtime_apis! {
 			use frame_benchmarking::baseline::Pallet as BaselineBench;
 
 			let mut list = Vec::<BenchmarkList>::new();
-			crate::benchmarks::list_benchmarks!(list, extra);
+			use crate::{Balances, Meters, Sudo, Timestamp};
+			list_benchmarks!(list, extra);
 			let storage_info = crate::AllPalletsWithSystem::storage_info();
 			(list, storage_info)
 		}
@@ -252,7 +290,8 @@ impl_runtime_apis! {
 			let whitelist = crate::AllPalletsWithSystem::whitelisted_storage_keys();
 			let mut batches = Vec::<BenchmarkBatch>::new();
 			let params = (&config, &whitelist);
-			crate::benchmarks::add_benchmarks!(params, batches);
+			use crate::{Balances, Meters, Sudo, Timestamp};
+			add_benchmarks!(params, batches);
 			Ok(batches)
 		}
 	}

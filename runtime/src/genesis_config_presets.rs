@@ -8,24 +8,106 @@
 //! In both, the well-known development accounts (Alice … Ferdie and their `//stash`
 //! accounts) are endowed with [`DEV_ENDOWMENT`]. These keys are public: never use these
 //! presets for a chain that holds anything of value.
+//!
+//! The `development` preset also seeds a metering world, so a newcomer sees real data in
+//! Polkadot.js apps at once (see [`dev_metering`]):
+//! - Bob is a notified body ("Mensura Dev Notified Body");
+//! - Charlie is a manufacturer ("Mensura Dev Meter Works");
+//! - model 0, a single-phase electricity meter (Wh, 1 Wh register step, class 1:
+//!   maximum permissible error 1 %), is type-approved by Bob;
+//! - meters 0, 1 and 2 of that model are active, verified by Bob at supply points
+//!   `SP-DEV-0001` … `SP-DEV-0003`, with serials `DEV-0001` … `DEV-0003` and the sr25519
+//!   device keys of the dev seeds `//Meter1`, `//Meter2` and `//Meter3` (sign frames
+//!   with `mensura-node key inspect //Meter1` or any sr25519 tool).
 
-use crate::{AccountId, BalancesConfig, RuntimeGenesisConfig, SudoConfig, UNIT};
+use crate::{AccountId, BalancesConfig, MetersConfig, RuntimeGenesisConfig, SudoConfig, UNIT};
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
+use mensura_primitives::metering::{DeviceKey, MeasurementUnit, MeterKind, ModelSpec};
 use serde_json::Value;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+use sp_runtime::Permill;
 
 /// What each development account holds at genesis.
 pub const DEV_ENDOWMENT: crate::Balance = 1_000_000 * UNIT;
 
-/// The genesis state for the given validators, regulator (root) and endowed accounts.
+/// The sr25519 public keys of the dev meters, derived from `//Meter1` … `//Meter3`
+/// (checked by a test).
+pub const DEV_METER_KEYS: [[u8; 32]; 3] = [
+	hex32("4085a3901741d8751078d95fb46bdabfed00280e2526523e6054dafcaa8dd95e"),
+	hex32("5a11019f6d572c9180e4b9c6d8fe725a8c3ef507f30f60c968d2471cb0f9a91e"),
+	hex32("345807e2c4785dbac37a8ba980e12056eb7243876c02c029cf6849b66c82f758"),
+];
+
+/// Decodes 64 hex digits at compile time.
+const fn hex32(hex: &str) -> [u8; 32] {
+	const fn digit(c: u8) -> u8 {
+		match c {
+			b'0'..=b'9' => c - b'0',
+			b'a'..=b'f' => c - b'a' + 10,
+			_ => panic!("not a lowercase hex digit"),
+		}
+	}
+	let bytes = hex.as_bytes();
+	assert!(bytes.len() == 64, "expected 64 hex digits");
+	let mut out = [0u8; 32];
+	let mut i = 0;
+	while i < 32 {
+		out[i] = digit(bytes[2 * i]) << 4 | digit(bytes[2 * i + 1]);
+		i += 1;
+	}
+	out
+}
+
+/// The electricity meter model seeded in the `development` preset.
+pub fn dev_model_spec() -> ModelSpec {
+	ModelSpec {
+		kind: MeterKind::Electricity,
+		unit: MeasurementUnit::WattHour,
+		resolution_milli: 1_000,
+		max_permissible_error: Permill::from_percent(1),
+	}
+}
+
+/// The `Meters` part of the `development` preset (see the module documentation).
+fn dev_metering() -> MetersConfig {
+	let body = Sr25519Keyring::Bob.to_account_id();
+	let maker = Sr25519Keyring::Charlie.to_account_id();
+	MetersConfig {
+		notified_bodies: vec![(body.clone(), b"Mensura Dev Notified Body".to_vec())],
+		manufacturers: vec![(maker.clone(), b"Mensura Dev Meter Works".to_vec())],
+		models: vec![(
+			maker,
+			b"DEV-EM-1 single-phase electricity meter".to_vec(),
+			dev_model_spec(),
+			body.clone(),
+		)],
+		meters: DEV_METER_KEYS
+			.iter()
+			.enumerate()
+			.map(|(i, key)| {
+				(
+					0,
+					DeviceKey::Sr25519(sp_core::sr25519::Public::from_raw(*key)),
+					alloc::format!("DEV-{:04}", i + 1).into_bytes(),
+					alloc::format!("SP-DEV-{:04}", i + 1).into_bytes(),
+					body.clone(),
+				)
+			})
+			.collect(),
+	}
+}
+
+/// The genesis state for the given validators, regulator (root), endowed accounts and
+/// metering world.
 fn mensura_genesis(
 	validators: Vec<(AuraId, GrandpaId)>,
 	endowed: Vec<AccountId>,
 	regulator: AccountId,
+	metering: MetersConfig,
 ) -> Value {
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
@@ -41,6 +123,7 @@ fn mensura_genesis(
 				.collect::<Vec<_>>(),
 		},
 		sudo: SudoConfig { key: Some(regulator) },
+		meters: metering,
 	})
 }
 
@@ -59,6 +142,7 @@ pub fn development() -> Value {
 		vec![dev_validator(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
 		dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
+		dev_metering(),
 	)
 }
 
@@ -73,6 +157,7 @@ pub fn local_testnet() -> Value {
 		],
 		dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
+		MetersConfig::default(),
 	)
 }
 
@@ -126,6 +211,40 @@ mod tests {
 		assert_eq!(count(local_testnet()), 4);
 		let grandpa = local_testnet()["grandpa"]["authorities"].as_array().unwrap().len();
 		assert_eq!(grandpa, 4);
+	}
+
+	#[test]
+	fn dev_meter_keys_derive_from_the_documented_seeds() {
+		use sp_core::{sr25519, Pair};
+		for (i, key) in DEV_METER_KEYS.iter().enumerate() {
+			let seed = alloc::format!("//Meter{}", i + 1);
+			let pair = sr25519::Pair::from_string(&seed, None).unwrap();
+			assert_eq!(pair.public().0, *key, "{seed}");
+		}
+	}
+
+	#[test]
+	fn development_seeds_three_active_meters() {
+		use mensura_primitives::metering::{MeterRegistry, MeterStatus};
+		let patch = get_preset(&PresetId::from(DEV_RUNTIME_PRESET)).unwrap();
+		let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
+		json_patch_merge(&mut config, serde_json::from_slice(&patch).unwrap());
+		let config: RuntimeGenesisConfig = serde_json::from_value(config).unwrap();
+		sp_io::TestExternalities::new(config.build_storage().unwrap()).execute_with(|| {
+			for meter in 0..3 {
+				let summary = <crate::Meters as MeterRegistry>::meter(meter).unwrap();
+				assert_eq!(summary.status, MeterStatus::Active);
+				assert_eq!(summary.spec, dev_model_spec());
+			}
+			assert!(<crate::Meters as MeterRegistry>::meter(3).is_none());
+			let charlie = Sr25519Keyring::Charlie.to_account_id();
+			let deposit: crate::Balance =
+				<<crate::Runtime as pallet_meters::Config>::MeterDeposit as frame_support::traits::Get<_>>::get();
+			let reason = crate::RuntimeHoldReason::Meters(pallet_meters::HoldReason::MeterDeposit);
+			let held = <crate::Balances as frame_support::traits::fungible::InspectHold<_>>::balance_on_hold(&reason, &charlie);
+			assert_eq!(held, 3 * deposit);
+			crate::Meters::do_try_state().unwrap();
+		});
 	}
 
 	fn json_patch_merge(base: &mut Value, patch: Value) {

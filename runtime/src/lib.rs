@@ -5,10 +5,12 @@
 //! [`apis`], and the genesis presets (`development`, `local_testnet`) in
 //! [`genesis_config_presets`].
 //!
-//! This first runtime carries the chain foundation — block production (Aura), finality
-//! (GRANDPA), balances, transaction payment and sudo (the regulator's root origin until
-//! governance arrives). The metering pallets join it in later versions and never depend
-//! on the consensus pallets, so they can later be hosted in a parachain runtime.
+//! It carries the chain foundation — block production (Aura), finality (GRANDPA),
+//! balances, transaction payment and sudo (the regulator's root origin until governance
+//! arrives) — and the metering pallets: `Meters`, the registry of notified bodies,
+//! manufacturers, type-approved models and meters with their audit trails. The metering
+//! pallets never depend on the consensus pallets, so they can later be hosted in a
+//! parachain runtime.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 // `construct_runtime`-style macros expand to deeply nested types.
@@ -19,9 +21,11 @@ include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 
 extern crate alloc;
 
-pub mod apis;
+// Before `apis`: `define_benchmarks!` makes macros that `apis` uses.
 #[cfg(feature = "runtime-benchmarks")]
+#[macro_use]
 mod benchmarks;
+pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
 
@@ -160,4 +164,8 @@ mod runtime {
 
 	#[runtime::pallet_index(6)]
 	pub type Sudo = pallet_sudo;
+
+	// Metering pallets from index 10 on.
+	#[runtime::pallet_index(10)]
+	pub type Meters = pallet_meters;
 }

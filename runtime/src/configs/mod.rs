@@ -2,9 +2,11 @@
 //!
 //! - this file: the system pallet, block limits, time and the root origin (sudo);
 //! - [`consensus`]: block production (Aura) and finality (GRANDPA);
-//! - [`monetary`]: balances and transaction fees.
+//! - [`monetary`]: balances and transaction fees;
+//! - [`metering`]: the metering pallets.
 
 mod consensus;
+mod metering;
 mod monetary;
 
 pub use monetary::EXISTENTIAL_DEPOSIT;
