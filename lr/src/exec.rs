@@ -16,13 +16,20 @@ impl Program {
 	}
 
 	/// Runs the program on raw channels spanning `duration_ms` milliseconds.
-	pub fn execute_samples(&self, channels: &[Vec<i32>], duration_ms: u64) -> Result<u128, ExecError> {
+	pub fn execute_samples(
+		&self,
+		channels: &[Vec<i32>],
+		duration_ms: u64,
+	) -> Result<u128, ExecError> {
 		if let Err(error) = self.check() {
 			return Err(ExecError::InvalidProgram(error));
 		}
 		let frame_channels = u8::try_from(channels.len()).unwrap_or(u8::MAX);
 		if frame_channels != self.inputs {
-			return Err(ExecError::ChannelCountMismatch { program: self.inputs, frame: frame_channels });
+			return Err(ExecError::ChannelCountMismatch {
+				program: self.inputs,
+				frame: frame_channels,
+			});
 		}
 		if duration_ms == 0 {
 			return Err(ExecError::EmptyInterval);
@@ -37,15 +44,25 @@ impl Program {
 					let scaled = i128::from(x).checked_mul(i128::from(numerator))?;
 					narrow(div_round(scaled, i128::from(denominator)))
 				}),
-				Op::Offset { channel, value } =>
-					map(&mut work, channel, |x| x.checked_add(i64::from(value))),
+				Op::Offset { channel, value } => {
+					map(&mut work, channel, |x| x.checked_add(i64::from(value)))
+				}
 				Op::Clamp { channel, min, max } => map(&mut work, channel, |x| {
 					let (min, max) = (i64::from(min), i64::from(max));
-					Some(if x < min { min } else if x > max { max } else { x })
+					Some(if x < min {
+						min
+					} else if x > max {
+						max
+					} else {
+						x
+					})
 				}),
-				Op::Median { channel, window } => replace(&mut work, channel, |xs| median(xs, window)),
-				Op::MovingAverage { channel, window } =>
-					replace(&mut work, channel, |xs| moving_average(xs, window)),
+				Op::Median { channel, window } => {
+					replace(&mut work, channel, |xs| median(xs, window))
+				}
+				Op::MovingAverage { channel, window } => {
+					replace(&mut work, channel, |xs| moving_average(xs, window))
+				}
 				Op::Product { left, right, into, denominator } => {
 					let product = {
 						let (a, b) = (channel(&work, left), channel(&work, right));
@@ -65,15 +82,17 @@ impl Program {
 						(Some(product), Some(target)) => {
 							*target = product;
 							Some(())
-						},
+						}
 						_ => None,
 					}
-				},
+				}
 				Op::Integrate { channel: c } => channel(&work, c)
 					.and_then(|xs| integrate(xs, duration_ms))
 					.map(|value| accumulator = value),
 				Op::Sum { channel: c } => channel(&work, c)
-					.and_then(|xs| xs.iter().try_fold(0i128, |sum, x| sum.checked_add(i128::from(*x))))
+					.and_then(|xs| {
+						xs.iter().try_fold(0i128, |sum, x| sum.checked_add(i128::from(*x)))
+					})
 					.map(|value| accumulator = value),
 				Op::Delta { channel: c } => channel(&work, c)
 					.and_then(|xs| {
@@ -161,15 +180,13 @@ fn integrate(xs: &[i64], duration_ms: u64) -> Option<i128> {
 		[only] => i128::from(*only).checked_mul(duration),
 		_ => {
 			// Σ (xᵢ + xᵢ₊₁) · (duration / (n − 1)) / 2, divided once at the end.
-			let pairs = xs
-				.windows(2)
-				.try_fold(0i128, |sum, pair| match pair {
-					[a, b] => sum.checked_add(i128::from(*a))?.checked_add(i128::from(*b)),
-					_ => None,
-				})?;
+			let pairs = xs.windows(2).try_fold(0i128, |sum, pair| match pair {
+				[a, b] => sum.checked_add(i128::from(*a))?.checked_add(i128::from(*b)),
+				_ => None,
+			})?;
 			let intervals = i128::try_from(xs.len().checked_sub(1)?).ok()?;
 			div_round(pairs.checked_mul(duration)?, intervals.checked_mul(2)?)
-		},
+		}
 	}
 }
 
@@ -210,10 +227,17 @@ mod tests {
 	fn calibration_and_clamping_act_on_each_sample() {
 		let sum = Op::Sum { channel: 0 };
 		assert_eq!(
-			run(vec![Op::Gain { channel: 0, numerator: 3, denominator: 2 }, sum], vec![vec![1, 2, 3]], 1),
+			run(
+				vec![Op::Gain { channel: 0, numerator: 3, denominator: 2 }, sum],
+				vec![vec![1, 2, 3]],
+				1
+			),
 			Ok(2 + 3 + 5) // 1.5 → 2, 3, 4.5 → 5
 		);
-		assert_eq!(run(vec![Op::Offset { channel: 0, value: 10 }, sum], vec![vec![1, 2]], 1), Ok(23));
+		assert_eq!(
+			run(vec![Op::Offset { channel: 0, value: 10 }, sum], vec![vec![1, 2]], 1),
+			Ok(23)
+		);
 		assert_eq!(
 			run(vec![Op::Clamp { channel: 0, min: 0, max: 5 }, sum], vec![vec![-3, 2, 99]], 1),
 			Ok(7)
@@ -225,12 +249,20 @@ mod tests {
 		let sum = Op::Sum { channel: 0 };
 		// The spike of 1000 is replaced by the median of its neighbourhood.
 		assert_eq!(
-			run(vec![Op::Median { channel: 0, window: 3 }, sum], vec![vec![10, 10, 1000, 10, 10]], 1),
+			run(
+				vec![Op::Median { channel: 0, window: 3 }, sum],
+				vec![vec![10, 10, 1000, 10, 10]],
+				1
+			),
 			Ok(50)
 		);
 		// Trailing average of 2: [0, 5, 15, 25] from [0, 10, 20, 30].
 		assert_eq!(
-			run(vec![Op::MovingAverage { channel: 0, window: 2 }, sum], vec![vec![0, 10, 20, 30]], 1),
+			run(
+				vec![Op::MovingAverage { channel: 0, window: 2 }, sum],
+				vec![vec![0, 10, 20, 30]],
+				1
+			),
 			Ok(45)
 		);
 	}

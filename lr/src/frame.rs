@@ -177,10 +177,8 @@ impl Frame {
 		if self.channels.iter().any(|c| c.len() != per_channel) {
 			return Err(FrameError::RaggedChannels);
 		}
-		let samples_per_channel = u16::try_from(per_channel)
-			.ok()
-			.filter(|n| *n > 0)
-			.ok_or(FrameError::NoSamples)?;
+		let samples_per_channel =
+			u16::try_from(per_channel).ok().filter(|n| *n > 0).ok_or(FrameError::NoSamples)?;
 		let header = FrameHeader {
 			meter: self.meter,
 			sequence: self.sequence,

@@ -25,7 +25,6 @@
 	clippy::unreachable,
 	clippy::cast_possible_truncation
 )]
-
 #![cfg_attr(
 	test,
 	allow(

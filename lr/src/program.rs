@@ -84,12 +84,12 @@ pub(crate) enum Phase {
 impl Op {
 	pub(crate) fn phase(&self) -> Phase {
 		match self {
-			Op::Gain { .. } |
-			Op::Offset { .. } |
-			Op::Clamp { .. } |
-			Op::Median { .. } |
-			Op::MovingAverage { .. } |
-			Op::Product { .. } => Phase::Channel,
+			Op::Gain { .. }
+			| Op::Offset { .. }
+			| Op::Clamp { .. }
+			| Op::Median { .. }
+			| Op::MovingAverage { .. }
+			| Op::Product { .. } => Phase::Channel,
 			Op::Integrate { .. } | Op::Sum { .. } | Op::Delta { .. } => Phase::Reducer,
 			Op::Scale { .. } | Op::Quantize { .. } => Phase::Accumulator,
 		}
@@ -114,14 +114,14 @@ impl Op {
 	/// The channels the operator reads or writes.
 	fn channels(&self) -> [Option<u8>; 3] {
 		match *self {
-			Op::Gain { channel, .. } |
-			Op::Offset { channel, .. } |
-			Op::Clamp { channel, .. } |
-			Op::Median { channel, .. } |
-			Op::MovingAverage { channel, .. } |
-			Op::Integrate { channel } |
-			Op::Sum { channel } |
-			Op::Delta { channel } => [Some(channel), None, None],
+			Op::Gain { channel, .. }
+			| Op::Offset { channel, .. }
+			| Op::Clamp { channel, .. }
+			| Op::Median { channel, .. }
+			| Op::MovingAverage { channel, .. }
+			| Op::Integrate { channel }
+			| Op::Sum { channel }
+			| Op::Delta { channel } => [Some(channel), None, None],
 			Op::Product { left, right, into, .. } => [Some(left), Some(right), Some(into)],
 			Op::Scale { .. } | Op::Quantize { .. } => [None, None, None],
 		}
@@ -213,28 +213,38 @@ impl Program {
 				return Err(ProgramError::ChannelOutOfRange { op });
 			}
 			match operator.phase() {
-				Phase::Channel if reduced => return Err(ProgramError::ChannelOpAfterReducer { op }),
+				Phase::Channel if reduced => {
+					return Err(ProgramError::ChannelOpAfterReducer { op })
+				}
 				Phase::Reducer if reduced => return Err(ProgramError::SecondReducer { op }),
 				Phase::Reducer => reduced = true,
-				Phase::Accumulator if !reduced =>
-					return Err(ProgramError::AccumulatorOpBeforeReducer { op }),
-				_ => {},
+				Phase::Accumulator if !reduced => {
+					return Err(ProgramError::AccumulatorOpBeforeReducer { op })
+				}
+				_ => {}
 			}
 			match *operator {
 				Op::Gain { denominator, .. } | Op::Product { denominator, .. }
 					if denominator <= 0 =>
-					return Err(ProgramError::BadDenominator { op }),
-				Op::Scale { denominator, .. } if denominator <= 0 =>
-					return Err(ProgramError::BadDenominator { op }),
-				Op::Clamp { min, max, .. } if min > max =>
-					return Err(ProgramError::EmptyClampRange { op }),
+				{
+					return Err(ProgramError::BadDenominator { op })
+				}
+				Op::Scale { denominator, .. } if denominator <= 0 => {
+					return Err(ProgramError::BadDenominator { op })
+				}
+				Op::Clamp { min, max, .. } if min > max => {
+					return Err(ProgramError::EmptyClampRange { op })
+				}
 				Op::Median { window, .. }
 					if !(3..=MAX_MEDIAN_WINDOW).contains(&window) || window % 2 == 0 =>
-					return Err(ProgramError::BadWindow { op }),
-				Op::MovingAverage { window, .. } if !(2..=MAX_AVERAGE_WINDOW).contains(&window) =>
-					return Err(ProgramError::BadWindow { op }),
+				{
+					return Err(ProgramError::BadWindow { op })
+				}
+				Op::MovingAverage { window, .. } if !(2..=MAX_AVERAGE_WINDOW).contains(&window) => {
+					return Err(ProgramError::BadWindow { op })
+				}
 				Op::Quantize { step: 0 } => return Err(ProgramError::ZeroStep { op }),
-				_ => {},
+				_ => {}
 			}
 		}
 		if !reduced {
@@ -258,30 +268,31 @@ impl Program {
 					out.push(channel);
 					out.extend_from_slice(&numerator.to_le_bytes());
 					out.extend_from_slice(&denominator.to_le_bytes());
-				},
+				}
 				Op::Offset { channel, value } => {
 					out.push(channel);
 					out.extend_from_slice(&value.to_le_bytes());
-				},
+				}
 				Op::Clamp { channel, min, max } => {
 					out.push(channel);
 					out.extend_from_slice(&min.to_le_bytes());
 					out.extend_from_slice(&max.to_le_bytes());
-				},
+				}
 				Op::Median { channel, window } | Op::MovingAverage { channel, window } => {
 					out.push(channel);
 					out.push(window);
-				},
+				}
 				Op::Product { left, right, into, denominator } => {
 					out.extend_from_slice(&[left, right, into]);
 					out.extend_from_slice(&denominator.to_le_bytes());
-				},
-				Op::Integrate { channel } | Op::Sum { channel } | Op::Delta { channel } =>
-					out.push(channel),
+				}
+				Op::Integrate { channel } | Op::Sum { channel } | Op::Delta { channel } => {
+					out.push(channel)
+				}
 				Op::Scale { numerator, denominator } => {
 					out.extend_from_slice(&numerator.to_le_bytes());
 					out.extend_from_slice(&denominator.to_le_bytes());
-				},
+				}
 				Op::Quantize { step } => out.extend_from_slice(&step.to_le_bytes()),
 			}
 		}
@@ -450,7 +461,10 @@ mod tests {
 			with(1, vec![Op::Clamp { channel: 0, min: 1, max: 0 }, sum]),
 			Err(ProgramError::EmptyClampRange { op: 0 })
 		);
-		assert_eq!(with(1, vec![sum, Op::Quantize { step: 0 }]), Err(ProgramError::ZeroStep { op: 1 }));
+		assert_eq!(
+			with(1, vec![sum, Op::Quantize { step: 0 }]),
+			Err(ProgramError::ZeroStep { op: 1 })
+		);
 		assert_eq!(
 			with(1, vec![Op::Offset { channel: 0, value: 1 }]),
 			Err(ProgramError::MissingReducer)

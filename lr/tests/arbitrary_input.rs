@@ -57,7 +57,7 @@ fn exercise(program_bytes: &[u8], frame_bytes: &[u8]) -> bool {
 		(Ok(program), Ok(frame)) => {
 			let _ = program.execute(&frame);
 			true
-		},
+		}
 		_ => false,
 	}
 }
@@ -76,11 +76,11 @@ fn mutated_and_random_inputs_never_panic_and_decode_canonically() {
 				0 if !target.is_empty() => {
 					let at = rng.below(target.len());
 					target[at] = rng.next() as u8;
-				},
+				}
 				1 if !target.is_empty() => {
 					let at = rng.below(target.len());
 					target[at] ^= 1 << rng.below(8);
-				},
+				}
 				2 => target.truncate(rng.below(target.len() + 1)),
 				_ => target.push(rng.next() as u8),
 			}

@@ -9,11 +9,15 @@
 //!   chain-spec properties can never disagree;
 //! - [`metering`]: meter, model, device-key and audit-trail types, and the glue traits
 //!   ([`metering::MeterRegistry`], [`metering::AuditTrail`]) through which pallets use
-//!   the meter registry without touching its storage.
+//!   the meter registry without touching its storage;
+//! - [`readings`]: signed frames, measurements, reading state and frame rejections, and the
+//!   traits between ingestion, the LR program registry and the meter registry; it
+//!   re-exports the LR interpreter crate as [`readings::lr`].
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 pub mod metering;
+pub mod readings;
 
 use sp_runtime::{
 	traits::{IdentifyAccount, Verify},

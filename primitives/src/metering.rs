@@ -20,6 +20,12 @@ pub type AuditIndex = u32;
 /// The content hash of a legally relevant (LR) program (blake2-256 of its encoding).
 pub type ProgramHash = H256;
 
+/// The longest human version of an LR program, in bytes.
+pub type MaxProgramVersionLen = ConstU32<32>;
+
+/// An LR program's human version, e.g. `1.2.0`.
+pub type ProgramVersion = BoundedVec<u8, MaxProgramVersionLen>;
+
 /// The longest supply-point identifier, in bytes (an EAN-18 or MPAN-21 fits).
 pub type MaxSupplyPointLen = ConstU32<32>;
 
@@ -289,6 +295,8 @@ pub enum AuditSubject {
 	Meter(MeterId),
 	/// A meter model's trail.
 	Model(ModelId),
+	/// An LR program's trail.
+	Program(ProgramHash),
 }
 
 /// A legally relevant change, as written to an audit trail.
@@ -314,6 +322,14 @@ pub enum AuditChange {
 	DeviceKeyRotated { old: DeviceKey, new: DeviceKey },
 	/// An approved LR program was bound to the meter.
 	LrProgramBound { program: ProgramHash },
+	/// A measurer published the LR program.
+	ProgramPublished { version: ProgramVersion },
+	/// A notified body approved the program's hash; `approvals` so far.
+	ProgramApprovalGiven { approvals: u32 },
+	/// The program reached the approvals required and may now be bound and run.
+	ProgramApproved,
+	/// The program was deprecated: frames of meters bound to it are refused.
+	ProgramDeprecated,
 }
 
 /// One entry of an audit trail.
@@ -375,6 +391,10 @@ pub trait MeterRegistry {
 	fn supply_point(meter: MeterId) -> Option<SupplyPoint> {
 		Self::meter(meter).and_then(|m| m.supply_point)
 	}
+
+	/// Benchmarks only: registers a new active meter with `key`, bound to `program`.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_active_meter(key: DeviceKey, program: ProgramHash) -> MeterId;
 }
 
 /// Appends to the append-only audit trails, for pallets whose changes are legally

@@ -1,10 +1,17 @@
 //! How other pallets use the registry: reading meters ([`MeterRegistry`]) and appending to
-//! the audit trails ([`AuditTrail`]), never touching this pallet's storage themselves.
+//! the audit trails ([`AuditTrail`]), and binding LR programs ([`LrProgramBinding`]), never
+//! touching this pallet's storage themselves.
 
-use crate::{Config, Meters, Models, Pallet};
-use mensura_primitives::metering::{
-	Actor, AuditChange, AuditIndex, AuditSubject, AuditTrail, MeterId, MeterRegistry, MeterSummary,
+use crate::{Config, Error, Meters, Models, Pallet};
+use frame_support::ensure;
+use mensura_primitives::{
+	metering::{
+		Actor, AuditChange, AuditIndex, AuditSubject, AuditTrail, MeterId, MeterRegistry,
+		MeterStatus, MeterSummary, ProgramHash,
+	},
+	readings::LrProgramBinding,
 };
+use sp_runtime::{DispatchError, DispatchResult};
 
 impl<T: Config> MeterRegistry for Pallet<T> {
 	fn meter(meter: MeterId) -> Option<MeterSummary> {
@@ -19,6 +26,54 @@ impl<T: Config> MeterRegistry for Pallet<T> {
 			lr_program: meter.lr_program,
 		})
 	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_active_meter(
+		key: mensura_primitives::metering::DeviceKey,
+		program: ProgramHash,
+	) -> MeterId {
+		use crate::{DeviceKeys, Meter, MeterModel, NextMeterId, Serials};
+		use codec::Encode;
+		use mensura_primitives::metering::{MeasurementUnit, MeterKind, ModelSpec, ModelStatus};
+		let maker: T::AccountId = frame_benchmarking::account("benchmark-maker", 0, 0);
+		if !Models::<T>::contains_key(0) {
+			Models::<T>::insert(
+				0,
+				MeterModel {
+					manufacturer: maker.clone(),
+					name: Default::default(),
+					spec: ModelSpec {
+						kind: MeterKind::Electricity,
+						unit: MeasurementUnit::WattHour,
+						resolution_milli: 1,
+						max_permissible_error: sp_runtime::Permill::from_percent(1),
+					},
+					status: ModelStatus::Approved,
+				},
+			);
+			crate::NextModelId::<T>::put(1);
+		}
+		let id = NextMeterId::<T>::get();
+		let serial: crate::SerialOf<T> =
+			id.encode().try_into().expect("8 bytes fit any serial bound of the runtime");
+		Meters::<T>::insert(
+			id,
+			Meter {
+				model: 0,
+				manufacturer: maker.clone(),
+				serial: serial.clone(),
+				device_key: key.clone(),
+				status: MeterStatus::Active,
+				supply_point: Some(Default::default()),
+				lr_program: Some(program),
+				deposit: Default::default(),
+			},
+		);
+		DeviceKeys::<T>::insert(key, id);
+		Serials::<T>::insert(maker, serial, id);
+		NextMeterId::<T>::put(id + 1);
+		id
+	}
 }
 
 impl<T: Config> AuditTrail<T::AccountId> for Pallet<T> {
@@ -28,5 +83,43 @@ impl<T: Config> AuditTrail<T::AccountId> for Pallet<T> {
 		change: AuditChange,
 	) -> AuditIndex {
 		Pallet::<T>::append_audit(subject, actor, change)
+	}
+}
+
+impl<T: Config> LrProgramBinding<T::AccountId> for Pallet<T> {
+	fn bind_lr_program(
+		meter: MeterId,
+		program: ProgramHash,
+		actor: Actor<T::AccountId>,
+	) -> DispatchResult {
+		Meters::<T>::try_mutate(meter, |entry| {
+			let entry = entry.as_mut().ok_or(Error::<T>::UnknownMeter)?;
+			ensure!(entry.status != MeterStatus::Revoked, Error::<T>::MeterRevoked);
+			entry.lr_program = Some(program);
+			Ok::<_, DispatchError>(())
+		})?;
+		Pallet::<T>::append_audit(
+			AuditSubject::Meter(meter),
+			actor,
+			AuditChange::LrProgramBound { program },
+		);
+		Ok(())
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_meter() -> MeterId {
+		let next = crate::NextMeterId::<T>::get();
+		// An ed25519 key (variant 0) unique to this meter id.
+		let mut raw = [0u8; 33];
+		raw[1..9].copy_from_slice(&next.to_le_bytes());
+		let key = <mensura_primitives::metering::DeviceKey as codec::Decode>::decode(&mut &raw[..])
+			.expect("33 bytes of variant 0 are an ed25519 device key");
+		let meter = <Self as MeterRegistry>::benchmark_active_meter(key, ProgramHash::zero());
+		Meters::<T>::mutate(meter, |m| {
+			if let Some(m) = m.as_mut() {
+				m.lr_program = None;
+			}
+		});
+		meter
 	}
 }

@@ -620,6 +620,41 @@ mod registry {
 			assert!(<Meters as MeterRegistry>::meter(9).is_none());
 		});
 	}
+
+	#[test]
+	fn binding_an_lr_program_sets_it_and_lands_in_the_audit_trail() {
+		use mensura_primitives::readings::LrProgramBinding;
+		run(|| {
+			let meter = with_active_meter();
+			let program = ProgramHash::repeat_byte(7);
+			let length = AuditLength::<Test>::get(AuditSubject::Meter(meter));
+			assert_ok!(<Meters as LrProgramBinding<u64>>::bind_lr_program(
+				meter,
+				program,
+				Actor::Account(BODY)
+			));
+			assert_eq!(<Meters as MeterRegistry>::lr_program(meter), Some(program));
+			let (index, entry) =
+				Meters::audit_trail(AuditSubject::Meter(meter), length, 1).pop().unwrap();
+			assert_eq!(index, length);
+			assert_eq!(entry.change, AuditChange::LrProgramBound { program });
+			assert_eq!(entry.actor, Actor::Account(BODY));
+
+			assert_noop!(
+				<Meters as LrProgramBinding<u64>>::bind_lr_program(9, program, Actor::Regulator),
+				Error::<Test>::UnknownMeter
+			);
+			assert_ok!(Meters::revoke_meter(signed(BODY), meter, StatusReason::Malfunction));
+			assert_noop!(
+				<Meters as LrProgramBinding<u64>>::bind_lr_program(
+					meter,
+					program,
+					Actor::Regulator
+				),
+				Error::<Test>::MeterRevoked
+			);
+		});
+	}
 }
 
 mod invariants {

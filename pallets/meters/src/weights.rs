@@ -62,8 +62,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Meters::NotifiedBodies` (`max_values`: None, `max_size`: Some(114), added: 2589, mode: `MaxEncodedLen`)
 	fn appoint_notified_body() -> Weight {
 		// Proof size: measured `0`, estimated `3579`.
-		// Minimum execution time: 8_062_000 picoseconds.
-		Weight::from_parts(8_773_000, 3579)
+		// Minimum execution time: 8_203_000 picoseconds.
+		Weight::from_parts(8_973_000, 3579)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -72,7 +72,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn remove_notified_body() -> Weight {
 		// Proof size: measured `54`, estimated `3579`.
 		// Minimum execution time: 8_312_000 picoseconds.
-		Weight::from_parts(9_073_000, 3579)
+		Weight::from_parts(9_234_000, 3579)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -82,8 +82,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Meters::Manufacturers` (`max_values`: None, `max_size`: Some(114), added: 2589, mode: `MaxEncodedLen`)
 	fn admit_manufacturer() -> Weight {
 		// Proof size: measured `54`, estimated `3579`.
-		// Minimum execution time: 11_577_000 picoseconds.
-		Weight::from_parts(12_468_000, 3579)
+		// Minimum execution time: 11_677_000 picoseconds.
+		Weight::from_parts(12_649_000, 3579)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -93,8 +93,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Meters::Manufacturers` (`max_values`: None, `max_size`: Some(114), added: 2589, mode: `MaxEncodedLen`)
 	fn remove_manufacturer() -> Weight {
 		// Proof size: measured `130`, estimated `3579`.
-		// Minimum execution time: 12_408_000 picoseconds.
-		Weight::from_parts(13_450_000, 3579)
+		// Minimum execution time: 12_428_000 picoseconds.
+		Weight::from_parts(13_490_000, 3579)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -103,15 +103,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Meters::NextModelId` (r:1 w:1)
 	/// Proof: `Meters::NextModelId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Meters::AuditLength` (r:1 w:1)
-	/// Proof: `Meters::AuditLength` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
+	/// Proof: `Meters::AuditLength` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	/// Storage: `Meters::AuditLog` (r:0 w:1)
-	/// Proof: `Meters::AuditLog` (`max_values`: None, `max_size`: Some(143), added: 2618, mode: `MaxEncodedLen`)
+	/// Proof: `Meters::AuditLog` (`max_values`: None, `max_size`: Some(167), added: 2642, mode: `MaxEncodedLen`)
 	/// Storage: `Meters::Models` (r:0 w:1)
 	/// Proof: `Meters::Models` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	fn submit_model() -> Weight {
 		// Proof size: measured `54`, estimated `3579`.
-		// Minimum execution time: 17_125_000 picoseconds.
-		Weight::from_parts(18_408_000, 3579)
+		// Minimum execution time: 17_486_000 picoseconds.
+		Weight::from_parts(18_598_000, 3579)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -120,13 +120,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Meters::Models` (r:1 w:1)
 	/// Proof: `Meters::Models` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	/// Storage: `Meters::AuditLength` (r:1 w:1)
-	/// Proof: `Meters::AuditLength` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
+	/// Proof: `Meters::AuditLength` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	/// Storage: `Meters::AuditLog` (r:0 w:1)
-	/// Proof: `Meters::AuditLog` (`max_values`: None, `max_size`: Some(143), added: 2618, mode: `MaxEncodedLen`)
+	/// Proof: `Meters::AuditLog` (`max_values`: None, `max_size`: Some(167), added: 2642, mode: `MaxEncodedLen`)
 	fn approve_model() -> Weight {
 		// Proof size: measured `273`, estimated `3586`.
-		// Minimum execution time: 21_122_000 picoseconds.
-		Weight::from_parts(22_593_000, 3586)
+		// Minimum execution time: 21_412_000 picoseconds.
+		Weight::from_parts(23_034_000, 3586)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -135,13 +135,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Meters::Models` (r:1 w:1)
 	/// Proof: `Meters::Models` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	/// Storage: `Meters::AuditLength` (r:1 w:1)
-	/// Proof: `Meters::AuditLength` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
+	/// Proof: `Meters::AuditLength` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	/// Storage: `Meters::AuditLog` (r:0 w:1)
-	/// Proof: `Meters::AuditLog` (`max_values`: None, `max_size`: Some(143), added: 2618, mode: `MaxEncodedLen`)
+	/// Proof: `Meters::AuditLog` (`max_values`: None, `max_size`: Some(167), added: 2642, mode: `MaxEncodedLen`)
 	fn reject_model() -> Weight {
 		// Proof size: measured `273`, estimated `3586`.
-		// Minimum execution time: 20_971_000 picoseconds.
-		Weight::from_parts(22_644_000, 3586)
+		// Minimum execution time: 21_262_000 picoseconds.
+		Weight::from_parts(23_014_000, 3586)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -150,13 +150,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Meters::Models` (r:1 w:1)
 	/// Proof: `Meters::Models` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	/// Storage: `Meters::AuditLength` (r:1 w:1)
-	/// Proof: `Meters::AuditLength` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
+	/// Proof: `Meters::AuditLength` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	/// Storage: `Meters::AuditLog` (r:0 w:1)
-	/// Proof: `Meters::AuditLog` (`max_values`: None, `max_size`: Some(143), added: 2618, mode: `MaxEncodedLen`)
+	/// Proof: `Meters::AuditLog` (`max_values`: None, `max_size`: Some(167), added: 2642, mode: `MaxEncodedLen`)
 	fn withdraw_model_approval() -> Weight {
 		// Proof size: measured `273`, estimated `3586`.
-		// Minimum execution time: 21_191_000 picoseconds.
-		Weight::from_parts(22_704_000, 3586)
+		// Minimum execution time: 21_391_000 picoseconds.
+		Weight::from_parts(23_334_000, 3586)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -173,17 +173,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	/// Storage: `Meters::AuditLength` (r:1 w:1)
-	/// Proof: `Meters::AuditLength` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
+	/// Proof: `Meters::AuditLength` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	/// Storage: `Meters::AuditLog` (r:0 w:1)
-	/// Proof: `Meters::AuditLog` (`max_values`: None, `max_size`: Some(143), added: 2618, mode: `MaxEncodedLen`)
+	/// Proof: `Meters::AuditLog` (`max_values`: None, `max_size`: Some(167), added: 2642, mode: `MaxEncodedLen`)
 	/// Storage: `Meters::Meters` (r:0 w:1)
 	/// Proof: `Meters::Meters` (`max_values`: None, `max_size`: Some(203), added: 2678, mode: `MaxEncodedLen`)
 	fn provision_meter() -> Weight {
 		// Proof size: measured `325`, estimated `3593`.
-		// Minimum execution time: 77_726_000 picoseconds.
-		Weight::from_parts(80_761_000, 3593)
+		// Minimum execution time: 78_296_000 picoseconds.
+		Weight::from_parts(81_902_000, 3593)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -192,13 +192,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Meters::Meters` (r:1 w:1)
 	/// Proof: `Meters::Meters` (`max_values`: None, `max_size`: Some(203), added: 2678, mode: `MaxEncodedLen`)
 	/// Storage: `Meters::AuditLength` (r:1 w:1)
-	/// Proof: `Meters::AuditLength` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
+	/// Proof: `Meters::AuditLength` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	/// Storage: `Meters::AuditLog` (r:0 w:1)
-	/// Proof: `Meters::AuditLog` (`max_values`: None, `max_size`: Some(143), added: 2618, mode: `MaxEncodedLen`)
+	/// Proof: `Meters::AuditLog` (`max_values`: None, `max_size`: Some(167), added: 2642, mode: `MaxEncodedLen`)
 	fn verify_meter() -> Weight {
 		// Proof size: measured `427`, estimated `3668`.
-		// Minimum execution time: 24_096_000 picoseconds.
-		Weight::from_parts(25_849_000, 3668)
+		// Minimum execution time: 24_467_000 picoseconds.
+		Weight::from_parts(26_239_000, 3668)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -207,13 +207,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Meters::Meters` (r:1 w:1)
 	/// Proof: `Meters::Meters` (`max_values`: None, `max_size`: Some(203), added: 2678, mode: `MaxEncodedLen`)
 	/// Storage: `Meters::AuditLength` (r:1 w:1)
-	/// Proof: `Meters::AuditLength` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
+	/// Proof: `Meters::AuditLength` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	/// Storage: `Meters::AuditLog` (r:0 w:1)
-	/// Proof: `Meters::AuditLog` (`max_values`: None, `max_size`: Some(143), added: 2618, mode: `MaxEncodedLen`)
+	/// Proof: `Meters::AuditLog` (`max_values`: None, `max_size`: Some(167), added: 2642, mode: `MaxEncodedLen`)
 	fn suspend_meter() -> Weight {
 		// Proof size: measured `428`, estimated `3668`.
-		// Minimum execution time: 23_535_000 picoseconds.
-		Weight::from_parts(25_187_000, 3668)
+		// Minimum execution time: 23_725_000 picoseconds.
+		Weight::from_parts(25_798_000, 3668)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -222,13 +222,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Meters::Meters` (r:1 w:1)
 	/// Proof: `Meters::Meters` (`max_values`: None, `max_size`: Some(203), added: 2678, mode: `MaxEncodedLen`)
 	/// Storage: `Meters::AuditLength` (r:1 w:1)
-	/// Proof: `Meters::AuditLength` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
+	/// Proof: `Meters::AuditLength` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	/// Storage: `Meters::AuditLog` (r:0 w:1)
-	/// Proof: `Meters::AuditLog` (`max_values`: None, `max_size`: Some(143), added: 2618, mode: `MaxEncodedLen`)
+	/// Proof: `Meters::AuditLog` (`max_values`: None, `max_size`: Some(167), added: 2642, mode: `MaxEncodedLen`)
 	fn reinstate_meter() -> Weight {
 		// Proof size: measured `428`, estimated `3668`.
-		// Minimum execution time: 23_745_000 picoseconds.
-		Weight::from_parts(25_598_000, 3668)
+		// Minimum execution time: 24_095_000 picoseconds.
+		Weight::from_parts(26_199_000, 3668)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -239,15 +239,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	/// Storage: `Meters::AuditLength` (r:1 w:1)
-	/// Proof: `Meters::AuditLength` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
+	/// Proof: `Meters::AuditLength` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	/// Storage: `Meters::AuditLog` (r:0 w:1)
-	/// Proof: `Meters::AuditLog` (`max_values`: None, `max_size`: Some(143), added: 2618, mode: `MaxEncodedLen`)
+	/// Proof: `Meters::AuditLog` (`max_values`: None, `max_size`: Some(167), added: 2642, mode: `MaxEncodedLen`)
 	fn revoke_meter() -> Weight {
 		// Proof size: measured `536`, estimated `3668`.
-		// Minimum execution time: 63_394_000 picoseconds.
-		Weight::from_parts(66_649_000, 3668)
+		// Minimum execution time: 64_406_000 picoseconds.
+		Weight::from_parts(67_481_000, 3668)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -258,13 +258,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Meters::Meters` (r:1 w:1)
 	/// Proof: `Meters::Meters` (`max_values`: None, `max_size`: Some(203), added: 2678, mode: `MaxEncodedLen`)
 	/// Storage: `Meters::AuditLength` (r:1 w:1)
-	/// Proof: `Meters::AuditLength` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
+	/// Proof: `Meters::AuditLength` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	/// Storage: `Meters::AuditLog` (r:0 w:1)
-	/// Proof: `Meters::AuditLog` (`max_values`: None, `max_size`: Some(143), added: 2618, mode: `MaxEncodedLen`)
+	/// Proof: `Meters::AuditLog` (`max_values`: None, `max_size`: Some(167), added: 2642, mode: `MaxEncodedLen`)
 	fn rotate_device_key() -> Weight {
 		// Proof size: measured `512`, estimated `3668`.
-		// Minimum execution time: 29_383_000 picoseconds.
-		Weight::from_parts(31_387_000, 3668)
+		// Minimum execution time: 29_203_000 picoseconds.
+		Weight::from_parts(31_287_000, 3668)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -273,72 +273,72 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measured weights with ParityDB's storage access costs, for mock runtimes.
 impl WeightInfo for () {
 	fn appoint_notified_body() -> Weight {
-		Weight::from_parts(8_773_000, 3579)
+		Weight::from_parts(8_973_000, 3579)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn remove_notified_body() -> Weight {
-		Weight::from_parts(9_073_000, 3579)
+		Weight::from_parts(9_234_000, 3579)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn admit_manufacturer() -> Weight {
-		Weight::from_parts(12_468_000, 3579)
+		Weight::from_parts(12_649_000, 3579)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn remove_manufacturer() -> Weight {
-		Weight::from_parts(13_450_000, 3579)
+		Weight::from_parts(13_490_000, 3579)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn submit_model() -> Weight {
-		Weight::from_parts(18_408_000, 3579)
+		Weight::from_parts(18_598_000, 3579)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn approve_model() -> Weight {
-		Weight::from_parts(22_593_000, 3586)
+		Weight::from_parts(23_034_000, 3586)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn reject_model() -> Weight {
-		Weight::from_parts(22_644_000, 3586)
+		Weight::from_parts(23_014_000, 3586)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn withdraw_model_approval() -> Weight {
-		Weight::from_parts(22_704_000, 3586)
+		Weight::from_parts(23_334_000, 3586)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn provision_meter() -> Weight {
-		Weight::from_parts(80_761_000, 3593)
+		Weight::from_parts(81_902_000, 3593)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn verify_meter() -> Weight {
-		Weight::from_parts(25_849_000, 3668)
+		Weight::from_parts(26_239_000, 3668)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn suspend_meter() -> Weight {
-		Weight::from_parts(25_187_000, 3668)
+		Weight::from_parts(25_798_000, 3668)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn reinstate_meter() -> Weight {
-		Weight::from_parts(25_598_000, 3668)
+		Weight::from_parts(26_199_000, 3668)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn revoke_meter() -> Weight {
-		Weight::from_parts(66_649_000, 3668)
+		Weight::from_parts(67_481_000, 3668)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn rotate_device_key() -> Weight {
-		Weight::from_parts(31_387_000, 3668)
+		Weight::from_parts(31_287_000, 3668)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}

@@ -1,0 +1,618 @@
+//! # LR programs: the registry of approved, identifiable legally relevant computations
+//!
+//! ## Overview
+//!
+//! A **measurer** publishes an LR program — a pipeline of operators in the byte format of
+//! `mensura_lr::program` — with a human version, holding a deposit. The program is
+//! identified by the BLAKE2b-256 hash of its bytes. It may compute measurements only once
+//! [`RequiredApprovals`] notified bodies have approved **that hash**; a notified body then
+//! binds meters to it. Exposed in the runtime as `LrPrograms`.
+//!
+//! Lifecycle: `Proposed` → `Approved` → `Deprecated`.
+//! - A proposed program may be withdrawn by its measurer: it has measured nothing, so it
+//!   is removed and the deposit released.
+//! - An approved program may be deprecated by its measurer or a notified body: frames of
+//!   meters still bound to it are refused from then on. The record stays for ever (every
+//!   measurement it computed names it), and the deposit is released.
+//!
+//! Every step lands in the program's audit trail (`AuditSubject::Program`), and every
+//! binding in the meter's (`AuditChange::LrProgramBound`).
+//!
+//! ## Interface
+//!
+//! - signed (a measurer): [`Pallet::publish_program`], [`Pallet::withdraw_program`],
+//!   [`Pallet::deprecate_program`];
+//! - notified body: [`Pallet::approve_program`], [`Pallet::deprecate_program`],
+//!   [`Pallet::bind_meter`];
+//! - regulator: [`Pallet::set_required_approvals`].
+//!
+//! The ingestion pallet reads usable programs through
+//! [`mensura_primitives::readings::LrProgramProvider`], implemented by [`Pallet`].
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+pub mod weights;
+
+pub use pallet::*;
+pub use weights::WeightInfo;
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{traits::fungible::Inspect, BoundedVec};
+use mensura_primitives::metering::ProgramVersion;
+use scale_info::TypeInfo;
+
+/// A balance of the deposit currency.
+pub type BalanceOf<T> =
+	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+/// A program's bytes, bounded.
+pub type CodeOf<T> = BoundedVec<u8, <T as Config>::MaxProgramLen>;
+
+/// A program as stored.
+pub type ProgramRecordOf<T> = ProgramRecord<
+	<T as frame_system::Config>::AccountId,
+	BalanceOf<T>,
+	frame_system::pallet_prelude::BlockNumberFor<T>,
+	CodeOf<T>,
+	BoundedVec<<T as frame_system::Config>::AccountId, <T as Config>::MaxApprovals>,
+>;
+
+/// Where a program stands.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum ProgramStatus {
+	/// Published, waiting for approvals.
+	Proposed,
+	/// Approved by enough notified bodies: meters may be bound to it and it computes.
+	Approved,
+	/// No longer to be used: frames of meters bound to it are refused.
+	Deprecated,
+}
+
+/// A published LR program.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
+pub struct ProgramRecord<AccountId, Balance, BlockNumber, Code, Approvals> {
+	/// The measurer that published it (and is paid for what it computes).
+	pub measurer: AccountId,
+	/// Its human version.
+	pub version: ProgramVersion,
+	/// Its bytes, as hashed.
+	pub code: Code,
+	/// Where it stands.
+	pub status: ProgramStatus,
+	/// The notified bodies that approved this exact hash, in order.
+	pub approvals: Approvals,
+	/// The block it was published in.
+	pub published: BlockNumber,
+	/// The deposit held for it; zero once released.
+	pub deposit: Balance,
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::vec::Vec;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{Mutate, MutateHold},
+			tokens::Precision,
+		},
+	};
+	use frame_system::pallet_prelude::*;
+	use mensura_primitives::{
+		metering::{Actor, AuditChange, AuditSubject, AuditTrail, MeterId, ProgramHash},
+		readings::{lr, LrProgramBinding},
+	};
+	use sp_runtime::traits::{Saturating, Zero};
+
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	/// Default values for the configuration a test runtime rarely changes.
+	pub mod config_preludes {
+		use super::*;
+		use frame_support::derive_impl;
+
+		/// For mock runtimes: the largest programs, 4 approvals, weights of `()`.
+		pub struct TestDefaultConfig;
+
+		#[derive_impl(frame_system::config_preludes::TestDefaultConfig, no_aggregated_types)]
+		impl frame_system::DefaultConfig for TestDefaultConfig {}
+
+		#[frame_support::register_default_impl(TestDefaultConfig)]
+		impl DefaultConfig for TestDefaultConfig {
+			type MaxProgramLen = ConstU32<1024>;
+			type MaxApprovals = ConstU32<4>;
+			type WeightInfo = ();
+		}
+	}
+
+	#[pallet::config(with_default)]
+	pub trait Config: frame_system::Config {
+		/// The currency in which program deposits are held.
+		#[pallet::no_default]
+		type Currency: Mutate<Self::AccountId>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The overarching hold reason.
+		#[pallet::no_default]
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// The regulator: sets how many approvals a program needs (root in Mensura).
+		#[pallet::no_default]
+		type RegulatorOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// A notified body (`pallet_meters::EnsureNotifiedBody` in Mensura).
+		#[pallet::no_default]
+		type NotifiedBodyOrigin: EnsureOrigin<Self::RuntimeOrigin, Success = Self::AccountId>;
+
+		/// Where meters are bound to programs (the meter registry).
+		#[pallet::no_default]
+		type Binding: LrProgramBinding<Self::AccountId>;
+
+		/// The audit trails.
+		#[pallet::no_default]
+		type Audit: AuditTrail<Self::AccountId>;
+
+		/// The deposit held for a published program, whatever its size.
+		#[pallet::constant]
+		#[pallet::no_default]
+		type ProgramDeposit: Get<BalanceOf<Self>>;
+
+		/// The deposit held per byte of a program's code, on top.
+		#[pallet::constant]
+		#[pallet::no_default]
+		type ProgramByteDeposit: Get<BalanceOf<Self>>;
+
+		/// The longest program, in bytes.
+		#[pallet::constant]
+		type MaxProgramLen: Get<u32>;
+
+		/// The most approvals a program records (and the most that can be required).
+		#[pallet::constant]
+		type MaxApprovals: Get<u32>;
+
+		/// Weights of this pallet's calls.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A measurer's deposit for a published program.
+		ProgramDeposit,
+	}
+
+	/// How many distinct notified bodies must approve a program's hash before it computes.
+	#[pallet::storage]
+	pub type RequiredApprovals<T: Config> = StorageValue<_, u32, ValueQuery, ConstU32<1>>;
+
+	/// Published programs, by the hash of their code.
+	#[pallet::storage]
+	pub type Programs<T: Config> =
+		StorageMap<_, Identity, ProgramHash, ProgramRecordOf<T>, OptionQuery>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// The approvals a program needs; 0 keeps the default of 1.
+		pub required_approvals: u32,
+		/// Programs: measurer, version, code, approving notified bodies, meters bound to
+		/// it. The measurer holds the deposit; the meters must exist (`Meters` builds
+		/// first).
+		pub programs: Vec<(T::AccountId, Vec<u8>, Vec<u8>, Vec<T::AccountId>, Vec<MeterId>)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			if self.required_approvals > 0 {
+				assert!(self.required_approvals <= T::MaxApprovals::get(), "genesis: approvals");
+				RequiredApprovals::<T>::put(self.required_approvals);
+			}
+			for (measurer, version, code, approvers, meters) in &self.programs {
+				let hash = Pallet::<T>::do_publish(measurer.clone(), code.clone(), version.clone())
+					.expect("genesis: program publishable (valid code, deposit affordable)");
+				for body in approvers {
+					Pallet::<T>::do_approve(hash, body.clone()).expect("genesis: approvable");
+				}
+				for meter in meters {
+					Pallet::<T>::do_bind(*meter, hash, body_or_first(approvers))
+						.expect("genesis: meter bindable to an approved program");
+				}
+			}
+			fn body_or_first<A: Clone>(approvers: &[A]) -> A {
+				approvers
+					.first()
+					.cloned()
+					.expect("genesis: a program bound at genesis has approvers")
+			}
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A measurer published a program, holding `deposit`.
+		ProgramPublished {
+			program: ProgramHash,
+			measurer: T::AccountId,
+			version: ProgramVersion,
+			deposit: BalanceOf<T>,
+		},
+		/// A notified body approved a program's hash.
+		ProgramApprovalGiven { program: ProgramHash, by: T::AccountId, approvals: u32 },
+		/// The program has the approvals it needs: it may be bound and compute.
+		ProgramApproved { program: ProgramHash },
+		/// The measurer withdrew a program that was never approved.
+		ProgramWithdrawn { program: ProgramHash },
+		/// The program was deprecated.
+		ProgramDeprecated { program: ProgramHash, by: T::AccountId },
+		/// A notified body bound a meter to an approved program.
+		MeterBound { meter: MeterId, program: ProgramHash, by: T::AccountId },
+		/// The regulator changed how many approvals a program needs.
+		RequiredApprovalsSet { approvals: u32 },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The code is not a valid LR program (see `mensura_lr::ProgramError`).
+		InvalidProgram,
+		/// The code is longer than `MaxProgramLen`.
+		ProgramTooLong,
+		/// The version is longer than 32 bytes.
+		VersionTooLong,
+		/// A program with the same code (hence hash) is already published.
+		ProgramExists,
+		/// No program has this hash.
+		UnknownProgram,
+		/// This notified body already approved the program.
+		AlreadyApproved,
+		/// The program is deprecated.
+		ProgramDeprecated,
+		/// The program is not approved (yet).
+		ProgramNotApproved,
+		/// The program is no longer merely proposed.
+		ProgramNotProposed,
+		/// The caller is neither the program's measurer nor a notified body.
+		NotProgramMeasurer,
+		/// The program already has `MaxApprovals` approvals.
+		TooManyApprovals,
+		/// Approvals required must be between 1 and `MaxApprovals`.
+		BadApprovalCount,
+		/// The measurer cannot afford the deposit.
+		InsufficientDeposit,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Publishes the LR program `code` as `version`, holding `ProgramDeposit` plus
+		/// `ProgramByteDeposit` per byte. The program is checked (`mensura_lr`) and
+		/// identified by the BLAKE2b-256 hash of `code`.
+		///
+		/// Origin: signed (the measurer). Emits `ProgramPublished`.
+		/// Errors: `ProgramTooLong`, `VersionTooLong`, `InvalidProgram`, `ProgramExists`,
+		/// `InsufficientDeposit`.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::publish_program(code.len() as u32))]
+		pub fn publish_program(
+			origin: OriginFor<T>,
+			code: Vec<u8>,
+			version: Vec<u8>,
+		) -> DispatchResult {
+			let measurer = ensure_signed(origin)?;
+			Self::do_publish(measurer, code, version).map(|_| ())
+		}
+
+		/// Approves the program `program` (its exact hash). When it reaches
+		/// `RequiredApprovals`, it becomes `Approved`.
+		///
+		/// Origin: a notified body. Emits `ProgramApprovalGiven`, then `ProgramApproved`
+		/// on the decisive approval. Errors: `UnknownProgram`, `ProgramDeprecated`,
+		/// `AlreadyApproved`, `TooManyApprovals`.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::approve_program())]
+		pub fn approve_program(origin: OriginFor<T>, program: ProgramHash) -> DispatchResult {
+			let body = T::NotifiedBodyOrigin::ensure_origin(origin)?;
+			Self::do_approve(program, body)
+		}
+
+		/// Withdraws a program that was never approved: it is removed and its deposit
+		/// released.
+		///
+		/// Origin: the program's measurer. Emits `ProgramWithdrawn`.
+		/// Errors: `UnknownProgram`, `NotProgramMeasurer`, `ProgramNotProposed`.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::withdraw_program())]
+		pub fn withdraw_program(origin: OriginFor<T>, program: ProgramHash) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let record = Programs::<T>::get(program).ok_or(Error::<T>::UnknownProgram)?;
+			ensure!(record.measurer == who, Error::<T>::NotProgramMeasurer);
+			ensure!(record.status == ProgramStatus::Proposed, Error::<T>::ProgramNotProposed);
+			Self::release(&record)?;
+			Programs::<T>::remove(program);
+			Self::deposit_event(Event::ProgramWithdrawn { program });
+			Ok(())
+		}
+
+		/// Deprecates an approved program: frames of meters bound to it are refused from
+		/// now on. The record stays; the deposit is released.
+		///
+		/// Origin: the program's measurer or a notified body. Emits `ProgramDeprecated`.
+		/// Errors: `UnknownProgram`, `NotProgramMeasurer`, `ProgramNotApproved`.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::deprecate_program())]
+		pub fn deprecate_program(origin: OriginFor<T>, program: ProgramHash) -> DispatchResult {
+			let (who, is_body) = match T::NotifiedBodyOrigin::try_origin(origin) {
+				Ok(body) => (body, true),
+				Err(origin) => (ensure_signed(origin)?, false),
+			};
+			let mut record = Programs::<T>::get(program).ok_or(Error::<T>::UnknownProgram)?;
+			ensure!(is_body || record.measurer == who, Error::<T>::NotProgramMeasurer);
+			ensure!(record.status == ProgramStatus::Approved, Error::<T>::ProgramNotApproved);
+			Self::release(&record)?;
+			record.status = ProgramStatus::Deprecated;
+			record.deposit = Zero::zero();
+			Programs::<T>::insert(program, record);
+			T::Audit::record(
+				AuditSubject::Program(program),
+				Actor::Account(who.clone()),
+				AuditChange::ProgramDeprecated,
+			);
+			Self::deposit_event(Event::ProgramDeprecated { program, by: who });
+			Ok(())
+		}
+
+		/// Binds `meter` to the approved program `program`; its frames are computed by it
+		/// from then on. Lands in the meter's audit trail.
+		///
+		/// Origin: a notified body. Emits `MeterBound`. Errors: `UnknownProgram`,
+		/// `ProgramNotApproved`, `ProgramDeprecated`, and the meter registry's
+		/// `UnknownMeter`, `MeterRevoked`.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::bind_meter())]
+		pub fn bind_meter(
+			origin: OriginFor<T>,
+			meter: MeterId,
+			program: ProgramHash,
+		) -> DispatchResult {
+			let body = T::NotifiedBodyOrigin::ensure_origin(origin)?;
+			Self::do_bind(meter, program, body)
+		}
+
+		/// Sets how many notified bodies must approve a program. Programs already
+		/// approved stay approved; a proposed program is judged at its next approval.
+		///
+		/// Origin: the regulator. Emits `RequiredApprovalsSet`. Errors: `BadApprovalCount`.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::set_required_approvals())]
+		pub fn set_required_approvals(origin: OriginFor<T>, approvals: u32) -> DispatchResult {
+			T::RegulatorOrigin::ensure_origin(origin)?;
+			ensure!(
+				(1..=T::MaxApprovals::get()).contains(&approvals),
+				Error::<T>::BadApprovalCount
+			);
+			RequiredApprovals::<T>::put(approvals);
+			Self::deposit_event(Event::RequiredApprovalsSet { approvals });
+			Ok(())
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// The deposit for `len` bytes of code.
+		pub fn deposit_for(len: usize) -> BalanceOf<T> {
+			let len: BalanceOf<T> = (len as u32).into();
+			T::ProgramDeposit::get()
+				.saturating_add(T::ProgramByteDeposit::get().saturating_mul(len))
+		}
+
+		pub(crate) fn do_publish(
+			measurer: T::AccountId,
+			code: Vec<u8>,
+			version: Vec<u8>,
+		) -> Result<ProgramHash, DispatchError> {
+			let code: CodeOf<T> = code.try_into().map_err(|_| Error::<T>::ProgramTooLong)?;
+			let version: ProgramVersion =
+				version.try_into().map_err(|_| Error::<T>::VersionTooLong)?;
+			lr::Program::decode(&code).map_err(|_| Error::<T>::InvalidProgram)?;
+			let program = ProgramHash::from(sp_io::hashing::blake2_256(&code));
+			ensure!(!Programs::<T>::contains_key(program), Error::<T>::ProgramExists);
+			let deposit = Self::deposit_for(code.len());
+			T::Currency::hold(&HoldReason::ProgramDeposit.into(), &measurer, deposit)
+				.map_err(|_| Error::<T>::InsufficientDeposit)?;
+			Programs::<T>::insert(
+				program,
+				ProgramRecord {
+					measurer: measurer.clone(),
+					version: version.clone(),
+					code,
+					status: ProgramStatus::Proposed,
+					approvals: BoundedVec::new(),
+					published: frame_system::Pallet::<T>::block_number(),
+					deposit,
+				},
+			);
+			T::Audit::record(
+				AuditSubject::Program(program),
+				Actor::Account(measurer.clone()),
+				AuditChange::ProgramPublished { version: version.clone() },
+			);
+			Self::deposit_event(Event::ProgramPublished { program, measurer, version, deposit });
+			Ok(program)
+		}
+
+		pub(crate) fn do_approve(program: ProgramHash, body: T::AccountId) -> DispatchResult {
+			let (approvals, decisive) = Programs::<T>::try_mutate(program, |entry| {
+				let record = entry.as_mut().ok_or(Error::<T>::UnknownProgram)?;
+				ensure!(record.status != ProgramStatus::Deprecated, Error::<T>::ProgramDeprecated);
+				ensure!(!record.approvals.contains(&body), Error::<T>::AlreadyApproved);
+				record
+					.approvals
+					.try_push(body.clone())
+					.map_err(|_| Error::<T>::TooManyApprovals)?;
+				let approvals = record.approvals.len() as u32;
+				let decisive = record.status == ProgramStatus::Proposed
+					&& approvals >= RequiredApprovals::<T>::get();
+				if decisive {
+					record.status = ProgramStatus::Approved;
+				}
+				Ok::<_, DispatchError>((approvals, decisive))
+			})?;
+			let subject = AuditSubject::Program(program);
+			let actor = Actor::Account(body.clone());
+			T::Audit::record(
+				subject,
+				actor.clone(),
+				AuditChange::ProgramApprovalGiven { approvals },
+			);
+			Self::deposit_event(Event::ProgramApprovalGiven { program, by: body, approvals });
+			if decisive {
+				T::Audit::record(subject, actor, AuditChange::ProgramApproved);
+				Self::deposit_event(Event::ProgramApproved { program });
+			}
+			Ok(())
+		}
+
+		pub(crate) fn do_bind(
+			meter: MeterId,
+			program: ProgramHash,
+			body: T::AccountId,
+		) -> DispatchResult {
+			let record = Programs::<T>::get(program).ok_or(Error::<T>::UnknownProgram)?;
+			match record.status {
+				ProgramStatus::Approved => {}
+				ProgramStatus::Proposed => return Err(Error::<T>::ProgramNotApproved.into()),
+				ProgramStatus::Deprecated => return Err(Error::<T>::ProgramDeprecated.into()),
+			}
+			T::Binding::bind_lr_program(meter, program, Actor::Account(body.clone()))?;
+			Self::deposit_event(Event::MeterBound { meter, program, by: body });
+			Ok(())
+		}
+
+		fn release(record: &ProgramRecordOf<T>) -> DispatchResult {
+			T::Currency::release(
+				&HoldReason::ProgramDeposit.into(),
+				&record.measurer,
+				record.deposit,
+				Precision::Exact,
+			)
+			.map(|_| ())
+		}
+
+		/// The program with `program`'s hash, as stored.
+		pub fn program(program: ProgramHash) -> Option<ProgramRecordOf<T>> {
+			Programs::<T>::get(program)
+		}
+
+		/// Checks the pallet's invariants (see [`Self::do_try_state`]'s body).
+		#[cfg(any(feature = "try-runtime", feature = "std", test))]
+		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+			use alloc::collections::btree_map::BTreeMap;
+			use frame_support::traits::fungible::InspectHold;
+			let mut held = BTreeMap::<T::AccountId, BalanceOf<T>>::new();
+			for (hash, record) in Programs::<T>::iter() {
+				// A program is stored under the hash of its code, and its code is valid.
+				ensure!(
+					hash == ProgramHash::from(sp_io::hashing::blake2_256(&record.code)),
+					"a program is stored under another hash than its code's"
+				);
+				ensure!(lr::Program::decode(&record.code).is_ok(), "a stored program is invalid");
+				// Approved and deprecated programs were approved; approvals are distinct.
+				ensure!(
+					record.status == ProgramStatus::Proposed || !record.approvals.is_empty(),
+					"a program left `Proposed` without approvals"
+				);
+				let mut approvers = record.approvals.to_vec();
+				approvers.sort();
+				approvers.dedup();
+				ensure!(approvers.len() == record.approvals.len(), "a body approved twice");
+				// Only deprecation releases the deposit of a stored program.
+				ensure!(
+					(record.status == ProgramStatus::Deprecated) == record.deposit.is_zero()
+						|| Self::deposit_for(0).is_zero(),
+					"a deposit does not match the program's status"
+				);
+				let total = held.entry(record.measurer.clone()).or_insert(Zero::zero());
+				*total = total.saturating_add(record.deposit);
+			}
+			for (measurer, total) in held {
+				ensure!(
+					T::Currency::balance_on_hold(&HoldReason::ProgramDeposit.into(), &measurer)
+						== total,
+					"a measurer's hold differs from its programs' deposits"
+				);
+			}
+			Ok(())
+		}
+	}
+
+	impl<T: Config> mensura_primitives::readings::LrProgramProvider for Pallet<T> {
+		fn usable_program(
+			hash: &ProgramHash,
+		) -> Result<lr::Program, mensura_primitives::readings::ProgramUnusable> {
+			use mensura_primitives::readings::ProgramUnusable;
+			let record = Programs::<T>::get(hash).ok_or(ProgramUnusable::Unknown)?;
+			match record.status {
+				ProgramStatus::Approved => {
+					lr::Program::decode(&record.code).map_err(|_| ProgramUnusable::NotApproved)
+				}
+				ProgramStatus::Proposed => Err(ProgramUnusable::NotApproved),
+				ProgramStatus::Deprecated => Err(ProgramUnusable::Deprecated),
+			}
+		}
+
+		#[cfg(feature = "runtime-benchmarks")]
+		fn benchmark_approved_program(program: &lr::Program) -> ProgramHash {
+			let code: CodeOf<T> = program
+				.encode()
+				.expect("benchmark programs are valid")
+				.try_into()
+				.expect("benchmark programs fit MaxProgramLen");
+			let hash = ProgramHash::from(sp_io::hashing::blake2_256(&code));
+			let body: T::AccountId = frame_benchmarking::account("benchmark-body", 0, 0);
+			Programs::<T>::insert(
+				hash,
+				ProgramRecord {
+					measurer: frame_benchmarking::account("benchmark-measurer", 0, 0),
+					version: Default::default(),
+					code,
+					status: ProgramStatus::Approved,
+					approvals: BoundedVec::truncate_from(alloc::vec![body]),
+					published: Zero::zero(),
+					deposit: Zero::zero(),
+				},
+			);
+			hash
+		}
+	}
+}

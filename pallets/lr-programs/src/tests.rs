@@ -1,0 +1,310 @@
+use crate::{mock::*, Error, Event, ProgramStatus, Programs, RequiredApprovals};
+use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold};
+use mensura_primitives::{
+	metering::{AuditChange, AuditSubject, MeterRegistry, ProgramHash},
+	readings::{lr, LrProgramProvider, ProgramUnusable},
+};
+use sp_runtime::DispatchError;
+
+fn signed(who: u64) -> RuntimeOrigin {
+	RuntimeOrigin::signed(who)
+}
+
+fn code() -> Vec<u8> {
+	lr::examples::electricity_active_energy().encode().unwrap()
+}
+
+fn hash_of(code: &[u8]) -> ProgramHash {
+	ProgramHash::from(sp_io::hashing::blake2_256(code))
+}
+
+fn held(who: u64) -> u64 {
+	Balances::balance_on_hold(&crate::HoldReason::ProgramDeposit.into(), &who)
+}
+
+/// Runs `test`, then checks the pallets' invariants.
+fn run(test: impl FnOnce()) {
+	new_test_ext().execute_with(|| {
+		test();
+		LrPrograms::do_try_state().unwrap();
+		Meters::do_try_state().unwrap();
+	});
+}
+
+fn published() -> ProgramHash {
+	assert_ok!(LrPrograms::publish_program(signed(MEASURER), code(), b"1.0.0".to_vec()));
+	hash_of(&code())
+}
+
+fn approved() -> ProgramHash {
+	let program = published();
+	assert_ok!(LrPrograms::approve_program(signed(BODY), program));
+	program
+}
+
+fn audit(program: ProgramHash) -> Vec<AuditChange> {
+	Meters::audit_trail(AuditSubject::Program(program), 0, 100)
+		.into_iter()
+		.map(|(_, entry)| entry.change)
+		.collect()
+}
+
+#[test]
+fn publishing_identifies_the_program_by_its_hash_and_holds_the_deposit() {
+	run(|| {
+		let program = published();
+		let record = Programs::<Test>::get(program).unwrap();
+		assert_eq!(record.measurer, MEASURER);
+		assert_eq!(record.version.to_vec(), b"1.0.0".to_vec());
+		assert_eq!(record.status, ProgramStatus::Proposed);
+		let deposit = 100 + code().len() as u64;
+		assert_eq!(record.deposit, deposit);
+		assert_eq!(held(MEASURER), deposit);
+		System::assert_last_event(
+			Event::ProgramPublished {
+				program,
+				measurer: MEASURER,
+				version: record.version.clone(),
+				deposit,
+			}
+			.into(),
+		);
+		assert_eq!(audit(program), vec![AuditChange::ProgramPublished { version: record.version }]);
+		assert_eq!(LrPrograms::usable_program(&program), Err(ProgramUnusable::NotApproved));
+	});
+}
+
+#[test]
+fn bad_programs_are_refused_and_change_nothing() {
+	run(|| {
+		assert_noop!(
+			LrPrograms::publish_program(signed(MEASURER), vec![1, 1, 1, 0x7f], b"1".to_vec()),
+			Error::<Test>::InvalidProgram
+		);
+		assert_noop!(
+			LrPrograms::publish_program(signed(MEASURER), vec![0; 1025], b"1".to_vec()),
+			Error::<Test>::ProgramTooLong
+		);
+		assert_noop!(
+			LrPrograms::publish_program(signed(MEASURER), code(), vec![b'1'; 33]),
+			Error::<Test>::VersionTooLong
+		);
+		assert_noop!(
+			LrPrograms::publish_program(signed(POOR_MEASURER), code(), b"1".to_vec()),
+			Error::<Test>::InsufficientDeposit
+		);
+		published();
+		assert_noop!(
+			LrPrograms::publish_program(signed(NOBODY), code(), b"2.0.0".to_vec()),
+			Error::<Test>::ProgramExists
+		);
+	});
+}
+
+#[test]
+fn a_program_becomes_usable_only_with_the_required_approvals_of_notified_bodies() {
+	run(|| {
+		assert_ok!(LrPrograms::set_required_approvals(RuntimeOrigin::root(), 2));
+		let program = published();
+		assert_noop!(
+			LrPrograms::approve_program(signed(NOBODY), program),
+			DispatchError::BadOrigin
+		);
+		assert_ok!(LrPrograms::approve_program(signed(BODY), program));
+		assert_noop!(
+			LrPrograms::approve_program(signed(BODY), program),
+			Error::<Test>::AlreadyApproved
+		);
+		assert_eq!(Programs::<Test>::get(program).unwrap().status, ProgramStatus::Proposed);
+		assert_eq!(LrPrograms::usable_program(&program), Err(ProgramUnusable::NotApproved));
+		assert_ok!(LrPrograms::approve_program(signed(OTHER_BODY), program));
+		System::assert_last_event(Event::ProgramApproved { program }.into());
+		let record = Programs::<Test>::get(program).unwrap();
+		assert_eq!(record.status, ProgramStatus::Approved);
+		assert_eq!(record.approvals.to_vec(), vec![BODY, OTHER_BODY]);
+		assert_eq!(
+			LrPrograms::usable_program(&program),
+			Ok(lr::examples::electricity_active_energy())
+		);
+		assert_eq!(
+			audit(program)[1..],
+			[
+				AuditChange::ProgramApprovalGiven { approvals: 1 },
+				AuditChange::ProgramApprovalGiven { approvals: 2 },
+				AuditChange::ProgramApproved,
+			]
+		);
+		assert_noop!(
+			LrPrograms::approve_program(signed(BODY), ProgramHash::repeat_byte(1)),
+			Error::<Test>::UnknownProgram
+		);
+	});
+}
+
+#[test]
+fn required_approvals_are_set_by_the_regulator_within_bounds() {
+	run(|| {
+		assert_eq!(RequiredApprovals::<Test>::get(), 1);
+		assert_noop!(LrPrograms::set_required_approvals(signed(BODY), 2), DispatchError::BadOrigin);
+		assert_noop!(
+			LrPrograms::set_required_approvals(RuntimeOrigin::root(), 0),
+			Error::<Test>::BadApprovalCount
+		);
+		assert_noop!(
+			LrPrograms::set_required_approvals(RuntimeOrigin::root(), 5),
+			Error::<Test>::BadApprovalCount
+		);
+		assert_ok!(LrPrograms::set_required_approvals(RuntimeOrigin::root(), 4));
+		assert_eq!(RequiredApprovals::<Test>::get(), 4);
+	});
+}
+
+#[test]
+fn a_notified_body_binds_meters_to_approved_programs_only() {
+	run(|| {
+		let program = published();
+		assert_noop!(
+			LrPrograms::bind_meter(signed(BODY), 0, program),
+			Error::<Test>::ProgramNotApproved
+		);
+		assert_ok!(LrPrograms::approve_program(signed(BODY), program));
+		assert_noop!(
+			LrPrograms::bind_meter(signed(MEASURER), 0, program),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			LrPrograms::bind_meter(signed(BODY), 0, ProgramHash::repeat_byte(1)),
+			Error::<Test>::UnknownProgram
+		);
+		assert_noop!(
+			LrPrograms::bind_meter(signed(BODY), 7, program),
+			pallet_meters::Error::<Test>::UnknownMeter
+		);
+		assert_ok!(LrPrograms::bind_meter(signed(BODY), 0, program));
+		System::assert_last_event(Event::MeterBound { meter: 0, program, by: BODY }.into());
+		assert_eq!(<Meters as MeterRegistry>::lr_program(0), Some(program));
+		let last = Meters::audit_trail(AuditSubject::Meter(0), 0, 100).pop().unwrap().1;
+		assert_eq!(last.change, AuditChange::LrProgramBound { program });
+	});
+}
+
+#[test]
+fn a_proposed_program_is_withdrawn_by_its_measurer_only() {
+	run(|| {
+		let program = published();
+		assert_noop!(
+			LrPrograms::withdraw_program(signed(NOBODY), program),
+			Error::<Test>::NotProgramMeasurer
+		);
+		assert_ok!(LrPrograms::withdraw_program(signed(MEASURER), program));
+		assert!(Programs::<Test>::get(program).is_none());
+		assert_eq!(held(MEASURER), 0);
+		assert_eq!(LrPrograms::usable_program(&program), Err(ProgramUnusable::Unknown));
+
+		let program = approved();
+		assert_noop!(
+			LrPrograms::withdraw_program(signed(MEASURER), program),
+			Error::<Test>::ProgramNotProposed
+		);
+	});
+}
+
+#[test]
+fn deprecation_stops_the_program_keeps_its_record_and_releases_the_deposit() {
+	run(|| {
+		let proposed = published();
+		assert_noop!(
+			LrPrograms::deprecate_program(signed(MEASURER), proposed),
+			Error::<Test>::ProgramNotApproved
+		);
+		assert_ok!(LrPrograms::approve_program(signed(BODY), proposed));
+		assert_noop!(
+			LrPrograms::deprecate_program(signed(NOBODY), proposed),
+			Error::<Test>::NotProgramMeasurer
+		);
+		assert_ok!(LrPrograms::bind_meter(signed(BODY), 0, proposed));
+		// A notified body may deprecate a measurer's program.
+		assert_ok!(LrPrograms::deprecate_program(signed(OTHER_BODY), proposed));
+		let record = Programs::<Test>::get(proposed).unwrap();
+		assert_eq!(record.status, ProgramStatus::Deprecated);
+		assert_eq!(record.deposit, 0);
+		assert_eq!(held(MEASURER), 0);
+		assert_eq!(LrPrograms::usable_program(&proposed), Err(ProgramUnusable::Deprecated));
+		assert_eq!(audit(proposed).last(), Some(&AuditChange::ProgramDeprecated));
+		assert_noop!(
+			LrPrograms::bind_meter(signed(BODY), 0, proposed),
+			Error::<Test>::ProgramDeprecated
+		);
+		assert_noop!(
+			LrPrograms::approve_program(signed(BODY), proposed),
+			Error::<Test>::ProgramDeprecated
+		);
+		assert_noop!(
+			LrPrograms::deprecate_program(signed(MEASURER), proposed),
+			Error::<Test>::ProgramNotApproved
+		);
+	});
+}
+
+#[test]
+fn try_state_detects_a_program_under_a_foreign_hash_and_a_wrong_hold() {
+	new_test_ext().execute_with(|| {
+		let program = approved();
+		assert_ok!(LrPrograms::do_try_state());
+		let record = Programs::<Test>::take(program).unwrap();
+		Programs::<Test>::insert(ProgramHash::repeat_byte(3), record.clone());
+		assert!(LrPrograms::do_try_state().is_err());
+		Programs::<Test>::remove(ProgramHash::repeat_byte(3));
+		Programs::<Test>::insert(program, crate::ProgramRecord { deposit: 1, ..record });
+		assert!(LrPrograms::do_try_state().is_err());
+	});
+}
+
+#[test]
+fn genesis_publishes_approves_and_binds() {
+	use sp_runtime::BuildStorage;
+	let program = hash_of(&code());
+	let mut ext: sp_io::TestExternalities = RuntimeGenesisConfig {
+		balances: pallet_balances::GenesisConfig {
+			balances: vec![(BODY, 1_000), (MAKER, 1_000), (MEASURER, 10_000)],
+			..Default::default()
+		},
+		meters: pallet_meters::GenesisConfig {
+			notified_bodies: vec![(BODY, b"NB".to_vec())],
+			manufacturers: vec![(MAKER, b"M".to_vec())],
+			models: vec![(
+				MAKER,
+				b"E".to_vec(),
+				mensura_primitives::metering::ModelSpec {
+					kind: mensura_primitives::metering::MeterKind::Electricity,
+					unit: mensura_primitives::metering::MeasurementUnit::WattHour,
+					resolution_milli: 1,
+					max_permissible_error: sp_runtime::Permill::from_percent(1),
+				},
+				BODY,
+			)],
+			meters: vec![(
+				0,
+				mensura_primitives::metering::DeviceKey::Ed25519(
+					sp_core::ed25519::Public::from_raw([1; 32]),
+				),
+				b"S".to_vec(),
+				b"P".to_vec(),
+				BODY,
+			)],
+		},
+		lr_programs: crate::GenesisConfig {
+			required_approvals: 1,
+			programs: vec![(MEASURER, b"1.0.0".to_vec(), code(), vec![BODY], vec![0])],
+		},
+		..Default::default()
+	}
+	.build_storage()
+	.unwrap()
+	.into();
+	ext.execute_with(|| {
+		assert_eq!(Programs::<Test>::get(program).unwrap().status, ProgramStatus::Approved);
+		assert_eq!(<Meters as MeterRegistry>::lr_program(0), Some(program));
+		LrPrograms::do_try_state().unwrap();
+	});
+}

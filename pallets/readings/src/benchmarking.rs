@@ -1,0 +1,193 @@
+//! Benchmarks of ingestion: checking (`authorize`) and storing (dispatch) a frame as
+//! functions of its samples, running a program as a function of samples × operators, and
+//! batches as functions of their size.
+//!
+//! The cost of a program is proportional to samples × operators, a product the linear
+//! fit of a two-component benchmark cannot express; so `execute_program` measures the
+//! interpreter per sample-operation (the widest median on noise), and `authorize_frame` /
+//! `submit_frame` the rest per sample, with a one-operator program. The weight of a frame
+//! charges `execute_program(samples × operators)`.
+//!
+//! Worst cases: the operator benchmarked per sample-operation is the widest median filter
+//! (15 values sorted per sample); every frame is of a different meter, so each batch frame
+//! reads and writes its own reading state; each stored measurement prunes an old one.
+
+use super::*;
+use alloc::{vec, vec::Vec};
+use frame_benchmarking::v2::*;
+use frame_support::traits::{Authorize, Get};
+use frame_system::RawOrigin;
+use mensura_primitives::{
+	metering::{DeviceKey, MeterId, MeterRegistry},
+	readings::{lr, LrProgramProvider, ReadingState, SignedFrame},
+};
+use sp_core::crypto::KeyTypeId;
+use sp_runtime::{transaction_validity::TransactionSource, MultiSignature};
+
+/// The keystore slot of the benchmark meters' keys.
+const KEY_TYPE: KeyTypeId = KeyTypeId(*b"mfrm");
+
+/// The most samples benchmarked: a 16 KiB frame (the runtime's `MaxFrameBytes`).
+const MAX_SAMPLES: u32 = (16_384 - lr::FRAME_HEADER_LEN as u32) / 4;
+
+/// The largest batch benchmarked (the runtime's `MaxBatchFrames`).
+const MAX_BATCH: u32 = 256;
+
+/// `ops` operators: `ops - 1` median filters of the widest window, then a sum.
+fn worst_program(ops: u32) -> lr::Program {
+	let mut program: Vec<lr::Op> =
+		(1..ops).map(|_| lr::Op::Median { channel: 0, window: lr::MAX_MEDIAN_WINDOW }).collect();
+	program.push(lr::Op::Sum { channel: 0 });
+	lr::Program { inputs: 1, ops: program }
+}
+
+/// A new active meter with a fresh sr25519 key in the keystore, bound to `program`.
+fn meter_with<T: Config>(program: &lr::Program) -> (MeterId, sp_core::sr25519::Public) {
+	let public = sp_io::crypto::sr25519_generate(KEY_TYPE, None);
+	let hash = T::Programs::benchmark_approved_program(program);
+	(T::Meters::benchmark_active_meter(DeviceKey::Sr25519(public), hash), public)
+}
+
+/// A frame of `meter` with `channels`, over the second starting at the chain's time,
+/// signed by `public`.
+fn signed_frame<T: Config>(
+	meter: MeterId,
+	public: &sp_core::sr25519::Public,
+	channels: Vec<Vec<i32>>,
+) -> SignedFrameOf<T> {
+	use frame_support::traits::UnixTime;
+	let now = T::Time::now().as_millis() as u64;
+	assert!(T::MaxClockDrift::get() >= 1_000, "benchmark frames end a second ahead");
+	let frame = lr::Frame { meter, sequence: 1, start: now, end: now + 1_000, channels };
+	let bytes = frame.encode().expect("benchmark frames are well formed");
+	let message = Pallet::<T>::signing_message(&bytes);
+	let signature = sp_io::crypto::sr25519_sign(KEY_TYPE, public, &message)
+		.expect("the key was generated in this keystore");
+	SignedFrame {
+		frame: bytes.try_into().expect("benchmark frames fit MaxFrameBytes"),
+		signature: MultiSignature::Sr25519(signature),
+	}
+}
+
+/// `count` samples of noise between 1 and 1,000 (xorshift32): no order a sort could
+/// exploit, so median filters do their full work.
+fn samples(count: u32) -> Vec<i32> {
+	let mut state = 0x9e37_79b9u32;
+	(0..count)
+		.map(|_| {
+			state ^= state << 13;
+			state ^= state >> 17;
+			state ^= state << 5;
+			(state % 1_000) as i32 + 1
+		})
+		.collect()
+}
+
+/// A reference frame (two channels of 60 samples) of a new meter bound to the reference
+/// program.
+fn reference_frame<T: Config>() -> (MeterId, SignedFrameOf<T>) {
+	let (meter, public) = meter_with::<T>(&lr::examples::electricity_active_energy());
+	let half = REFERENCE_SAMPLES / 2;
+	let voltage = samples(half).into_iter().map(|s| 230_000 + s).collect();
+	let current = samples(half).into_iter().map(|s| 5_000 + s).collect();
+	(meter, signed_frame::<T>(meter, &public, vec![voltage, current]))
+}
+
+/// `n` reference frames of `n` meters.
+fn reference_batch<T: Config>(n: u32) -> (Vec<MeterId>, BatchOf<T>) {
+	let (meters, frames): (Vec<_>, Vec<_>) = (0..n).map(|_| reference_frame::<T>()).unzip();
+	(meters, frames.try_into().expect("benchmark batches fit MaxBatchFrames"))
+}
+
+/// Fills the meter's retention window, so that storing the next measurement prunes one.
+fn fill_retention<T: Config>(meter: MeterId) {
+	let retained: u64 = T::RetainedMeasurements::get().into();
+	let template = Measurement {
+		sequence: 0,
+		start: 0,
+		end: 0,
+		quantity: 0,
+		program: Default::default(),
+		frame: Default::default(),
+		block: Default::default(),
+	};
+	for index in 0..retained {
+		Measurements::<T>::insert(meter, index, &template);
+	}
+	Readings::<T>::insert(meter, ReadingState { measurements: retained, ..Default::default() });
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn execute_program(n: Linear<1, MAX_SAMPLES>) -> Result<(), BenchmarkError> {
+		// One median filter of the widest window over `n` samples of noise: the costliest
+		// sample-operation. Later operators of a longer program work on filtered data and
+		// cost less, so charging every sample-operation this much is an upper bound.
+		let program = worst_program(2);
+		let frame =
+			lr::Frame { meter: 0, sequence: 1, start: 0, end: 1_000, channels: vec![samples(n)] };
+		#[block]
+		{
+			program.execute(&frame).map_err(|_| "the benchmark program computes")?;
+		}
+		Ok(())
+	}
+
+	#[benchmark]
+	fn authorize_frame(s: Linear<1, MAX_SAMPLES>) -> Result<(), BenchmarkError> {
+		let (meter, public) = meter_with::<T>(&worst_program(1));
+		let call =
+			Call::<T>::submit_frame { frame: signed_frame::<T>(meter, &public, vec![samples(s)]) };
+		#[block]
+		{
+			call.authorize(TransactionSource::External)
+				.ok_or("submit_frame is authorised")?
+				.map_err(|_| "the benchmark frame is valid")?;
+		}
+		Ok(())
+	}
+
+	#[benchmark]
+	fn submit_frame(s: Linear<1, MAX_SAMPLES>) {
+		let (meter, public) = meter_with::<T>(&worst_program(1));
+		fill_retention::<T>(meter);
+		let frame = signed_frame::<T>(meter, &public, vec![samples(s)]);
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, frame);
+		assert_eq!(
+			Readings::<T>::get(meter).measurements,
+			u64::from(T::RetainedMeasurements::get()) + 1
+		);
+	}
+
+	#[benchmark]
+	fn authorize_frames(n: Linear<1, MAX_BATCH>) -> Result<(), BenchmarkError> {
+		let (_, frames) = reference_batch::<T>(n);
+		let call = Call::<T>::submit_frames { frames };
+		#[block]
+		{
+			call.authorize(TransactionSource::External)
+				.ok_or("submit_frames is authorised")?
+				.map_err(|_| "the benchmark frames are valid")?;
+		}
+		Ok(())
+	}
+
+	#[benchmark]
+	fn submit_frames(n: Linear<1, MAX_BATCH>) {
+		let (meters, frames) = reference_batch::<T>(n);
+		for meter in &meters {
+			fill_retention::<T>(*meter);
+		}
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, frames);
+		for meter in meters {
+			assert_eq!(Readings::<T>::get(meter).last_sequence, Some(1));
+		}
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
+}

@@ -1,0 +1,629 @@
+//! # Readings: signed frames in, identified measurements out
+//!
+//! ## Overview
+//!
+//! A meter signs a **frame** of raw samples (byte format: `mensura_lr::frame`; the signed
+//! message binds the chain's genesis hash). Anyone — the meter's gateway, a data
+//! concentrator — submits it, with no account and no fee: the call is authorised by the
+//! meter's signature through `#[pallet::authorize]` (a general transaction whose
+//! `AuthorizeCall` extension runs [`Pallet::check_frame`]). Exposed in the runtime as
+//! `Readings`.
+//!
+//! Every check runs **before the transaction pool accepts** the frame, and again when a
+//! block includes it: known and active meter; valid signature by its current device key;
+//! sequence number above the last accepted one; interval non-empty, not before the end of
+//! the last one, not ending later than the chain's time plus [`Config::MaxClockDrift`];
+//! an approved, non-deprecated LR program bound to the meter; and the program computing a
+//! quantity from the frame without overflow. A refused frame is reported by the pool as
+//! `InvalidTransaction::Custom(code)`, `code` naming a
+//! [`mensura_primitives::readings::FrameRejection`]; it never reaches a block.
+//! The pool tags each frame `(meter, sequence)`, so a replay or a duplicate cannot even
+//! wait in the pool next to the original.
+//!
+//! An accepted frame becomes a **measurement**: its interval, the quantity in thousandths
+//! of the model's unit, the program hash and the frame hash. The meter's cumulative
+//! **register** advances by the quantity. A gap in sequence numbers is accepted and
+//! counted (`missed_frames`, event `FramesMissed`): lost frames are a fact an auditor
+//! wants.
+//!
+//! ## Batches
+//!
+//! [`Pallet::submit_frames`] carries up to [`Config::MaxBatchFrames`] frames of any
+//! meters. Each is checked on its own, in order, against the state its predecessors in
+//! the batch leave (several frames of one meter may follow each other). A batch is
+//! **all or nothing**: one bad frame refuses the whole batch with that frame's reason,
+//! so that no bad frame ever reaches a block. Gateways pre-check frames with the
+//! `ReadingsApi::check_frame` runtime API and drop those it refuses.
+//!
+//! ## Retention
+//!
+//! Each meter keeps its last [`Config::RetainedMeasurements`] measurements in state;
+//! older ones are pruned as new ones arrive, so state is bounded by meters × retention.
+//! Every measurement stays provable: the meter's `chain_head` is the hash chain
+//! `H(previous ‖ meter ‖ index ‖ measurement)` over all of them, each is in a
+//! `Measured` event of the block that stored it, and its frame is in that block's body.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+pub mod weights;
+
+pub use pallet::*;
+pub use weights::WeightInfo;
+
+use frame_support::{weights::Weight, BoundedVec};
+use mensura_primitives::readings::{Measurement, SignedFrame};
+
+/// A frame's bytes, bounded by [`Config::MaxFrameBytes`].
+pub type FrameBytesOf<T> = BoundedVec<u8, <T as Config>::MaxFrameBytes>;
+
+/// A signed frame as a call carries it.
+pub type SignedFrameOf<T> = SignedFrame<FrameBytesOf<T>>;
+
+/// A batch of signed frames.
+pub type BatchOf<T> = BoundedVec<SignedFrameOf<T>, <T as Config>::MaxBatchFrames>;
+
+/// A measurement as stored.
+pub type MeasurementOf<T> = Measurement<frame_system::pallet_prelude::BlockNumberFor<T>>;
+
+/// The frame the weights are calibrated on: two channels (voltage, current) of 60
+/// samples each — a 15-minute interval sampled every 15 seconds — 516 bytes.
+pub const REFERENCE_SAMPLES: u32 = 120;
+
+/// The operators of the program the weights are calibrated on
+/// (`mensura_lr::examples::electricity_active_energy`).
+pub const REFERENCE_OPS: u32 = 7;
+
+/// The samples a frame of `len` bytes carries (whatever its channel split).
+pub fn samples_in(len: usize) -> u32 {
+	(len.saturating_sub(mensura_primitives::readings::lr::FRAME_HEADER_LEN) / 4) as u32
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::{collections::btree_map::BTreeMap, vec::Vec};
+	use codec::Encode;
+	use frame_support::{dispatch::PostDispatchInfo, pallet_prelude::*, traits::UnixTime};
+	use frame_system::pallet_prelude::*;
+	use mensura_primitives::{
+		metering::{MeterId, MeterRegistry, MeterStatus, ProgramHash},
+		readings::{
+			lr, FrameRejection, LrProgramProvider, MeasurementIndex, ReadingState, Sequence,
+		},
+	};
+	use sp_core::H256;
+	use sp_runtime::traits::Zero;
+
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	/// Default values for the configuration a test runtime rarely changes.
+	pub mod config_preludes {
+		use super::*;
+		use frame_support::derive_impl;
+
+		/// For mock runtimes: the runtime's 16 KiB frames and batches of 256, 1 minute of
+		/// drift, 8 retained measurements, weights of `()`.
+		pub struct TestDefaultConfig;
+
+		#[derive_impl(frame_system::config_preludes::TestDefaultConfig, no_aggregated_types)]
+		impl frame_system::DefaultConfig for TestDefaultConfig {}
+
+		#[frame_support::register_default_impl(TestDefaultConfig)]
+		impl DefaultConfig for TestDefaultConfig {
+			type MaxFrameBytes = ConstU32<16_384>;
+			type MaxBatchFrames = ConstU32<256>;
+			type MaxClockDrift = frame_support::traits::ConstU64<60_000>;
+			type RetainedMeasurements = ConstU32<8>;
+			type FrameLongevity = frame_support::traits::ConstU64<64>;
+			type WeightInfo = ();
+		}
+	}
+
+	#[pallet::config(with_default)]
+	pub trait Config: frame_system::Config {
+		/// The meter registry.
+		#[pallet::no_default]
+		type Meters: MeterRegistry;
+
+		/// The approved LR programs.
+		#[pallet::no_default]
+		type Programs: LrProgramProvider;
+
+		/// The chain's time, against which intervals are judged.
+		#[pallet::no_default]
+		type Time: UnixTime;
+
+		/// The longest frame, in bytes (36 bytes of header, 4 per sample).
+		#[pallet::constant]
+		type MaxFrameBytes: Get<u32>;
+
+		/// The most frames in one batch.
+		#[pallet::constant]
+		type MaxBatchFrames: Get<u32>;
+
+		/// How far, in milliseconds, an interval may end after the chain's time (the
+		/// meter's clock may run ahead of the last block's timestamp).
+		#[pallet::constant]
+		type MaxClockDrift: Get<u64>;
+
+		/// How many of its latest measurements each meter keeps in state.
+		#[pallet::constant]
+		type RetainedMeasurements: Get<u32>;
+
+		/// How many blocks a valid frame may wait in the pool.
+		#[pallet::constant]
+		type FrameLongevity: Get<u64>;
+
+		/// Weights of this pallet's calls.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Each meter's reading state: register, sequence, last interval, hash chain head.
+	#[pallet::storage]
+	pub type Readings<T: Config> = StorageMap<_, Twox64Concat, MeterId, ReadingState, ValueQuery>;
+
+	/// The latest measurements of each meter, by index (older ones are pruned).
+	#[pallet::storage]
+	pub type Measurements<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		MeterId,
+		Twox64Concat,
+		MeasurementIndex,
+		MeasurementOf<T>,
+		OptionQuery,
+	>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A frame became a measurement; `register` is the meter's register after it.
+		Measured {
+			meter: MeterId,
+			index: MeasurementIndex,
+			measurement: MeasurementOf<T>,
+			register: u128,
+		},
+		/// Sequence numbers between `after` and `next` never arrived.
+		FramesMissed { meter: MeterId, after: Sequence, next: Sequence, missed: u64 },
+	}
+
+	/// Why a frame was refused; the same reasons the pool reports as
+	/// `InvalidTransaction::Custom(code)` (see `FrameRejection`).
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The bytes are not a version-1 frame.
+		Malformed,
+		/// No meter has the frame's meter id.
+		UnknownMeter,
+		/// The meter is not active.
+		MeterNotActive,
+		/// The signature is not the meter's over this frame for this chain.
+		BadSignature,
+		/// The sequence number is not above the meter's last.
+		Replayed,
+		/// The interval ends at or before its start.
+		EmptyInterval,
+		/// The interval starts before the meter's last interval ended.
+		OverlappingInterval,
+		/// The interval ends too far in the future.
+		FutureInterval,
+		/// No LR program is bound to the meter.
+		NoProgramBound,
+		/// The bound program is not approved.
+		ProgramNotApproved,
+		/// The bound program is deprecated.
+		ProgramDeprecated,
+		/// The frame's channels do not match the program's inputs.
+		ChannelMismatch,
+		/// The computation overflowed.
+		ComputationOverflow,
+		/// The computation produced a negative quantity.
+		NegativeQuantity,
+		/// The register would overflow.
+		RegisterOverflow,
+		/// The batch is empty.
+		EmptyBatch,
+	}
+
+	impl<T> From<FrameRejection> for Error<T> {
+		fn from(rejection: FrameRejection) -> Self {
+			match rejection {
+				FrameRejection::Malformed => Self::Malformed,
+				FrameRejection::UnknownMeter => Self::UnknownMeter,
+				FrameRejection::MeterNotActive => Self::MeterNotActive,
+				FrameRejection::BadSignature => Self::BadSignature,
+				FrameRejection::Replayed => Self::Replayed,
+				FrameRejection::EmptyInterval => Self::EmptyInterval,
+				FrameRejection::OverlappingInterval => Self::OverlappingInterval,
+				FrameRejection::FutureInterval => Self::FutureInterval,
+				FrameRejection::NoProgramBound => Self::NoProgramBound,
+				FrameRejection::ProgramNotApproved => Self::ProgramNotApproved,
+				FrameRejection::ProgramDeprecated => Self::ProgramDeprecated,
+				FrameRejection::ChannelMismatch => Self::ChannelMismatch,
+				FrameRejection::ComputationOverflow => Self::ComputationOverflow,
+				FrameRejection::NegativeQuantity => Self::NegativeQuantity,
+				FrameRejection::RegisterOverflow => Self::RegisterOverflow,
+				FrameRejection::EmptyBatch => Self::EmptyBatch,
+			}
+		}
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			assert!(
+				T::MaxFrameBytes::get() as usize > lr::FRAME_HEADER_LEN,
+				"MaxFrameBytes leaves no room for samples"
+			);
+			assert!(T::MaxBatchFrames::get() > 0, "MaxBatchFrames must allow a frame");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Submits one signed frame. Feeless (`Pays::No`) and without a signer: the meter's signature
+		/// authorises it (see the pallet documentation for every check).
+		///
+		/// Origin: `Authorized` (a general transaction checked by `AuthorizeCall`).
+		/// Emits `Measured`, and `FramesMissed` after a sequence gap.
+		#[pallet::call_index(0)]
+		#[pallet::weight((
+			Pallet::<T>::frame_weight(frame.frame.len(), lr::MAX_OPS.into(), false),
+			DispatchClass::Normal,
+			Pays::No
+		))]
+		#[pallet::authorize(Pallet::<T>::authorize_frame)]
+		#[pallet::weight_of_authorize(
+			Pallet::<T>::frame_weight(frame.frame.len(), lr::MAX_OPS.into(), true)
+		)]
+		pub fn submit_frame(
+			origin: OriginFor<T>,
+			frame: SignedFrameOf<T>,
+		) -> DispatchResultWithPostInfo {
+			ensure_authorized(origin)?;
+			let checked =
+				Self::check(&frame, &mut BTreeMap::new(), false).map_err(Error::<T>::from)?;
+			let used = Self::frame_weight(frame.frame.len(), checked.ops, false);
+			Self::store(checked);
+			Ok(PostDispatchInfo { actual_weight: Some(used), pays_fee: Pays::No })
+		}
+
+		/// Submits a batch of signed frames, of any meters, in order. All or nothing:
+		/// every frame must pass every check (see the pallet documentation).
+		///
+		/// Origin: `Authorized`. Emits one `Measured` per frame, and `FramesMissed` after
+		/// sequence gaps.
+		#[pallet::call_index(1)]
+		#[pallet::weight((
+			Pallet::<T>::batch_weight(frames.iter().map(|f| (f.frame.len(), lr::MAX_OPS.into())), false),
+			DispatchClass::Normal,
+			Pays::No
+		))]
+		#[pallet::authorize(Pallet::<T>::authorize_frames)]
+		#[pallet::weight_of_authorize(
+			Pallet::<T>::batch_weight(frames.iter().map(|f| (f.frame.len(), lr::MAX_OPS.into())), true)
+		)]
+		pub fn submit_frames(
+			origin: OriginFor<T>,
+			frames: BatchOf<T>,
+		) -> DispatchResultWithPostInfo {
+			ensure_authorized(origin)?;
+			ensure!(!frames.is_empty(), Error::<T>::EmptyBatch);
+			let mut overlay = BTreeMap::new();
+			let mut checked = Vec::with_capacity(frames.len());
+			for frame in &frames {
+				let c = Self::check(frame, &mut overlay, false).map_err(Error::<T>::from)?;
+				checked.push((frame.frame.len(), c));
+			}
+			let used = Self::batch_weight(checked.iter().map(|(len, c)| (*len, c.ops)), false);
+			for (_, c) in checked {
+				Self::store(c);
+			}
+			Ok(PostDispatchInfo { actual_weight: Some(used), pays_fee: Pays::No })
+		}
+	}
+
+	/// A frame that passed every check, with what storing it needs.
+	#[derive(Clone, PartialEq, Eq, Debug)]
+	pub struct CheckedFrame {
+		pub meter: MeterId,
+		pub sequence: Sequence,
+		pub start: u64,
+		pub end: u64,
+		pub quantity: u128,
+		pub program: ProgramHash,
+		pub frame_hash: H256,
+		/// The operators of the program that computed it.
+		pub ops: u32,
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// Checks a frame against the chain's state, as the pool and block import do, and
+		/// returns the quantity it measures. `overlay` holds the reading states that
+		/// earlier frames of the same batch leave; it is updated on success.
+		/// `verify_signature` is false only in dispatch, after `authorize` verified it.
+		pub fn check(
+			signed: &SignedFrameOf<T>,
+			overlay: &mut BTreeMap<MeterId, ReadingState>,
+			verify_signature: bool,
+		) -> Result<CheckedFrame, FrameRejection> {
+			let frame = lr::Frame::decode(&signed.frame).map_err(|_| FrameRejection::Malformed)?;
+			let meter = T::Meters::meter(frame.meter).ok_or(FrameRejection::UnknownMeter)?;
+			if meter.status != MeterStatus::Active {
+				return Err(FrameRejection::MeterNotActive);
+			}
+			let state =
+				overlay.entry(frame.meter).or_insert_with(|| Readings::<T>::get(frame.meter));
+			if state.last_sequence.is_some_and(|last| frame.sequence <= last) {
+				return Err(FrameRejection::Replayed);
+			}
+			if frame.end <= frame.start {
+				return Err(FrameRejection::EmptyInterval);
+			}
+			if frame.start < state.last_end {
+				return Err(FrameRejection::OverlappingInterval);
+			}
+			let now = T::Time::now().as_millis().min(u64::MAX.into()) as u64;
+			if frame.end > now.saturating_add(T::MaxClockDrift::get()) {
+				return Err(FrameRejection::FutureInterval);
+			}
+			let program_hash = meter.lr_program.ok_or(FrameRejection::NoProgramBound)?;
+			let program = T::Programs::usable_program(&program_hash)?;
+			let frame_hash = H256::from(sp_io::hashing::blake2_256(&signed.frame));
+			if verify_signature {
+				let message =
+					lr::frame::signing_message(&Self::genesis_hash(), frame_hash.as_fixed_bytes());
+				if !meter.device_key.verify(&message, &signed.signature) {
+					return Err(FrameRejection::BadSignature);
+				}
+			}
+			let quantity = program.execute(&frame).map_err(|error| match error {
+				lr::ExecError::ChannelCountMismatch { .. } => FrameRejection::ChannelMismatch,
+				lr::ExecError::Overflow { .. } => FrameRejection::ComputationOverflow,
+				lr::ExecError::NegativeQuantity => FrameRejection::NegativeQuantity,
+				lr::ExecError::EmptyInterval => FrameRejection::EmptyInterval,
+				lr::ExecError::InvalidProgram(_) => FrameRejection::ProgramNotApproved,
+			})?;
+			state.register =
+				state.register.checked_add(quantity).ok_or(FrameRejection::RegisterOverflow)?;
+			state.last_sequence = Some(frame.sequence);
+			state.last_end = frame.end;
+			Ok(CheckedFrame {
+				meter: frame.meter,
+				sequence: frame.sequence,
+				start: frame.start,
+				end: frame.end,
+				quantity,
+				program: program_hash,
+				frame_hash,
+				ops: program.ops.len() as u32,
+			})
+		}
+
+		/// The hash of block 0, which every frame's signed message binds.
+		pub fn genesis_hash() -> [u8; 32] {
+			let hash = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+			<[u8; 32]>::try_from(hash.as_ref()).unwrap_or_default()
+		}
+
+		/// The 80-byte message a meter signs for the frame `bytes` on this chain.
+		pub fn signing_message(bytes: &[u8]) -> [u8; 80] {
+			lr::frame::signing_message(&Self::genesis_hash(), &sp_io::hashing::blake2_256(bytes))
+		}
+
+		/// Stores a checked frame as its meter's next measurement.
+		fn store(frame: CheckedFrame) {
+			let meter = frame.meter;
+			let mut state = Readings::<T>::get(meter);
+			if let Some(last) = state.last_sequence {
+				let missed = frame.sequence.saturating_sub(last).saturating_sub(1);
+				if missed > 0 {
+					state.missed_frames = state.missed_frames.saturating_add(missed);
+					Self::deposit_event(Event::FramesMissed {
+						meter,
+						after: last,
+						next: frame.sequence,
+						missed,
+					});
+				}
+			}
+			let index = state.measurements;
+			let measurement = Measurement {
+				sequence: frame.sequence,
+				start: frame.start,
+				end: frame.end,
+				quantity: frame.quantity,
+				program: frame.program,
+				frame: frame.frame_hash,
+				block: frame_system::Pallet::<T>::block_number(),
+			};
+			state.chain_head = Self::chain(state.chain_head, meter, index, &measurement);
+			// `check` proved the addition fits.
+			state.register = state.register.saturating_add(frame.quantity);
+			state.last_sequence = Some(frame.sequence);
+			state.last_end = frame.end;
+			state.measurements = index.saturating_add(1);
+			Measurements::<T>::insert(meter, index, &measurement);
+			if let Some(expired) = index.checked_sub(T::RetainedMeasurements::get().into()) {
+				Measurements::<T>::remove(meter, expired);
+			}
+			let register = state.register;
+			Readings::<T>::insert(meter, state);
+			Self::deposit_event(Event::Measured { meter, index, measurement, register });
+		}
+
+		/// One link of a meter's hash chain: `H(previous ‖ meter ‖ index ‖ measurement)`.
+		pub fn chain(
+			previous: H256,
+			meter: MeterId,
+			index: MeasurementIndex,
+			measurement: &MeasurementOf<T>,
+		) -> H256 {
+			(previous, meter, index, measurement)
+				.using_encoded(|bytes| sp_io::hashing::blake2_256(bytes).into())
+		}
+
+		fn validity(
+			frames: impl Iterator<Item = (MeterId, Sequence)>,
+		) -> Result<ValidTransaction, TransactionValidityError> {
+			let mut builder = ValidTransaction::with_tag_prefix("MensuraFrame")
+				.longevity(T::FrameLongevity::get())
+				.propagate(true);
+			for tag in frames {
+				builder = builder.and_provides(tag);
+			}
+			builder.build()
+		}
+
+		fn rejected(rejection: FrameRejection) -> TransactionValidityError {
+			InvalidTransaction::Custom(rejection.code()).into()
+		}
+
+		/// `authorize` of [`Pallet::submit_frame`].
+		pub fn authorize_frame(
+			_source: TransactionSource,
+			frame: &SignedFrameOf<T>,
+		) -> TransactionValidityWithRefund {
+			let checked = Self::check(frame, &mut BTreeMap::new(), true).map_err(Self::rejected)?;
+			let declared = Self::frame_weight(frame.frame.len(), lr::MAX_OPS.into(), true);
+			let used = Self::frame_weight(frame.frame.len(), checked.ops, true);
+			let validity = Self::validity(core::iter::once((checked.meter, checked.sequence)))?;
+			Ok((validity, declared.saturating_sub(used)))
+		}
+
+		/// `authorize` of [`Pallet::submit_frames`].
+		pub fn authorize_frames(
+			_source: TransactionSource,
+			frames: &BatchOf<T>,
+		) -> TransactionValidityWithRefund {
+			if frames.is_empty() {
+				return Err(Self::rejected(FrameRejection::EmptyBatch));
+			}
+			let mut overlay = BTreeMap::new();
+			let mut checked = Vec::with_capacity(frames.len());
+			for frame in frames {
+				let c = Self::check(frame, &mut overlay, true).map_err(Self::rejected)?;
+				checked.push((frame.frame.len(), c));
+			}
+			let declared = Self::batch_weight(
+				frames.iter().map(|f| (f.frame.len(), lr::MAX_OPS.into())),
+				true,
+			);
+			let used = Self::batch_weight(checked.iter().map(|(len, c)| (*len, c.ops)), true);
+			let validity = Self::validity(checked.iter().map(|(_, c)| (c.meter, c.sequence)))?;
+			Ok((validity, declared.saturating_sub(used)))
+		}
+
+		/// The weight of checking (`authorize`) or storing (dispatch) one frame of `len`
+		/// bytes with a program of `ops` operators, from the benchmarks: the frame's
+		/// handling with a one-operator program, plus the interpreter for samples ×
+		/// operators (which counts that one operator twice, on the safe side).
+		pub fn frame_weight(len: usize, ops: u32, authorize: bool) -> Weight {
+			let samples = samples_in(len);
+			let handling = if authorize {
+				T::WeightInfo::authorize_frame(samples)
+			} else {
+				T::WeightInfo::submit_frame(samples)
+			};
+			handling.saturating_add(T::WeightInfo::execute_program(samples.saturating_mul(ops)))
+		}
+
+		/// The weight of a batch: the benchmarked batch of reference frames (see
+		/// [`REFERENCE_SAMPLES`], [`REFERENCE_OPS`]) of the same count, plus what each
+		/// frame costs beyond a reference frame.
+		pub fn batch_weight(frames: impl Iterator<Item = (usize, u32)>, authorize: bool) -> Weight {
+			let reference = Self::frame_weight(
+				lr::FRAME_HEADER_LEN + 4 * REFERENCE_SAMPLES as usize,
+				REFERENCE_OPS,
+				authorize,
+			);
+			let (count, extra) =
+				frames.fold((0u32, Weight::zero()), |(count, extra), (len, ops)| {
+					let beyond = Self::frame_weight(len, ops, authorize).saturating_sub(reference);
+					(count.saturating_add(1), extra.saturating_add(beyond))
+				});
+			let batch = if authorize {
+				T::WeightInfo::authorize_frames(count)
+			} else {
+				T::WeightInfo::submit_frames(count)
+			};
+			batch.saturating_add(extra)
+		}
+
+		/// Checks a frame as the pool would, without storing it: the quantity it would
+		/// measure, or why it would be refused.
+		pub fn dry_run(signed: &SignedFrameOf<T>) -> Result<u128, FrameRejection> {
+			Self::check(signed, &mut BTreeMap::new(), true).map(|c| c.quantity)
+		}
+
+		/// Up to `limit` retained measurements of `meter`, from index `from` on.
+		pub fn measurements(
+			meter: MeterId,
+			from: MeasurementIndex,
+			limit: u32,
+		) -> Vec<(MeasurementIndex, MeasurementOf<T>)> {
+			let count = Readings::<T>::get(meter).measurements;
+			let oldest = count.saturating_sub(T::RetainedMeasurements::get().into());
+			let start = from.max(oldest);
+			let end = count.min(start.saturating_add(limit.into()));
+			(start..end)
+				.filter_map(|index| Measurements::<T>::get(meter, index).map(|m| (index, m)))
+				.collect()
+		}
+
+		/// Checks the pallet's invariants: each meter keeps exactly its last
+		/// `RetainedMeasurements` measurements (or all, if fewer), their sequence numbers
+		/// and intervals increase, the last matches the reading state, and the register is
+		/// at least the sum of the retained quantities.
+		#[cfg(any(feature = "try-runtime", feature = "std", test))]
+		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+			for (meter, state) in Readings::<T>::iter() {
+				let retained = state.measurements.min(T::RetainedMeasurements::get().into());
+				let oldest = state.measurements.saturating_sub(retained);
+				let mut sum: u128 = 0;
+				let mut previous: Option<MeasurementOf<T>> = None;
+				for index in oldest..state.measurements {
+					let m = Measurements::<T>::get(meter, index)
+						.ok_or("a retained measurement is missing")?;
+					if let Some(p) = &previous {
+						ensure!(m.sequence > p.sequence, "sequence numbers do not increase");
+						ensure!(m.start >= p.end, "intervals overlap");
+					}
+					sum = sum.saturating_add(m.quantity);
+					previous = Some(m);
+				}
+				if let Some(last) = previous {
+					ensure!(state.last_sequence == Some(last.sequence), "last sequence differs");
+					ensure!(state.last_end == last.end, "last interval end differs");
+				}
+				ensure!(state.register >= sum, "register below its retained measurements");
+				ensure!(
+					Measurements::<T>::iter_prefix(meter).count() as u64 == retained,
+					"measurements beyond retention are stored"
+				);
+			}
+			for (meter, _, _) in Measurements::<T>::iter() {
+				ensure!(Readings::<T>::contains_key(meter), "measurements of a meter never read");
+			}
+			Ok(())
+		}
+	}
+}

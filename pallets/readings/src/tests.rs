@@ -1,0 +1,406 @@
+use crate::{mock::*, Event, Measurements, Readings as ReadingStates, SignedFrameOf};
+use codec::{Decode, Encode};
+use frame_support::{
+	assert_ok, assert_storage_noop,
+	pallet_prelude::{InvalidTransaction, TransactionSource, TransactionValidityError},
+	traits::Authorize,
+	BoundedVec,
+};
+use frame_system::RawOrigin;
+use mensura_primitives::{
+	metering::{MeterRegistry, ProgramHash, StatusReason},
+	readings::{lr, FrameRejection, ReadingState},
+};
+use sp_core::{Pair, H256};
+use sp_runtime::MultiSignature;
+
+/// 230 V and 5 A over one minute ending `end`: 19.1667 Wh, 19,167 mWh.
+const QUANTITY: u128 = 19_167;
+const MINUTE: u64 = 60_000;
+
+fn frame(meter: u64, sequence: u64, end: u64) -> lr::Frame {
+	lr::Frame {
+		meter,
+		sequence,
+		start: end - MINUTE,
+		end,
+		channels: vec![vec![230_000; 60], vec![5_000; 60]],
+	}
+}
+
+/// `frame` signed by test meter `signer`'s key for this chain.
+fn signed_by(signer: u64, frame: &lr::Frame) -> SignedFrameOf<Test> {
+	sign_bytes(signer, frame.encode().unwrap(), Readings::genesis_hash())
+}
+
+fn sign_bytes(signer: u64, bytes: Vec<u8>, genesis: [u8; 32]) -> SignedFrameOf<Test> {
+	let message = lr::frame::signing_message(&genesis, &sp_io::hashing::blake2_256(&bytes));
+	SignedFrameOf::<Test> {
+		frame: BoundedVec::try_from(bytes).unwrap(),
+		signature: MultiSignature::Sr25519(meter_key(signer).sign(&message)),
+	}
+}
+
+fn signed(frame: &lr::Frame) -> SignedFrameOf<Test> {
+	signed_by(frame.meter, frame)
+}
+
+fn reason(error: TransactionValidityError) -> FrameRejection {
+	match error {
+		TransactionValidityError::Invalid(InvalidTransaction::Custom(code)) => {
+			FrameRejection::from_code(code).unwrap()
+		}
+		other => panic!("not a frame rejection: {other:?}"),
+	}
+}
+
+/// Submits like the pool and block import do: `authorize`, then dispatch with the
+/// `Authorized` origin. Refusal changes no storage at all.
+fn submit(frame: SignedFrameOf<Test>) -> Result<(), FrameRejection> {
+	let call = crate::Call::<Test>::submit_frame { frame: frame.clone() };
+	let outcome = call.authorize(TransactionSource::External);
+	assert_storage_noop!(call.authorize(TransactionSource::External));
+	match outcome.expect("submit_frame is authorised by its signature") {
+		Err(error) => Err(reason(error)),
+		Ok(_) => {
+			assert_ok!(Readings::submit_frame(RawOrigin::Authorized.into(), frame));
+			Readings::do_try_state().unwrap();
+			Ok(())
+		}
+	}
+}
+
+fn submit_batch(frames: Vec<SignedFrameOf<Test>>) -> Result<(), FrameRejection> {
+	let frames = BoundedVec::try_from(frames).unwrap();
+	let call = crate::Call::<Test>::submit_frames { frames: frames.clone() };
+	let outcome = call.authorize(TransactionSource::External);
+	assert_storage_noop!(call.authorize(TransactionSource::External));
+	match outcome.unwrap() {
+		Err(error) => Err(reason(error)),
+		Ok(_) => {
+			assert_ok!(Readings::submit_frames(RawOrigin::Authorized.into(), frames));
+			Readings::do_try_state().unwrap();
+			Ok(())
+		}
+	}
+}
+
+fn program() -> ProgramHash {
+	<Meters as MeterRegistry>::lr_program(0).unwrap()
+}
+
+fn measured_events() -> Vec<(u64, u64, crate::MeasurementOf<Test>)> {
+	System::events()
+		.into_iter()
+		.filter_map(|record| match record.event {
+			RuntimeEvent::Readings(Event::Measured { meter, index, measurement, .. }) => {
+				Some((meter, index, measurement))
+			}
+			_ => None,
+		})
+		.collect()
+}
+
+mod accepted {
+	use super::*;
+
+	#[test]
+	fn a_signed_frame_becomes_a_measurement_and_advances_the_register() {
+		new_test_ext().execute_with(|| {
+			let f = frame(0, 1, NOW);
+			let bytes = f.encode().unwrap();
+			assert_eq!(submit(signed(&f)), Ok(()));
+			let measurement = Measurements::<Test>::get(0, 0).unwrap();
+			assert_eq!(measurement.sequence, 1);
+			assert_eq!((measurement.start, measurement.end), (NOW - MINUTE, NOW));
+			assert_eq!(measurement.quantity, QUANTITY);
+			assert_eq!(measurement.program, program());
+			assert_eq!(measurement.frame, H256::from(sp_io::hashing::blake2_256(&bytes)));
+			assert_eq!(measurement.block, 1);
+			let state = ReadingStates::<Test>::get(0);
+			assert_eq!(
+				state,
+				ReadingState {
+					register: QUANTITY,
+					last_sequence: Some(1),
+					last_end: NOW,
+					measurements: 1,
+					missed_frames: 0,
+					chain_head: Readings::chain(H256::zero(), 0, 0, &measurement),
+				}
+			);
+			System::assert_last_event(
+				Event::Measured { meter: 0, index: 0, measurement, register: QUANTITY }.into(),
+			);
+
+			assert_eq!(submit(signed(&frame(0, 2, NOW + MINUTE))), Ok(()));
+			assert_eq!(ReadingStates::<Test>::get(0).register, 2 * QUANTITY);
+			assert_eq!(Readings::measurements(0, 0, 10).len(), 2);
+		});
+	}
+
+	#[test]
+	fn the_pool_tags_each_frame_by_meter_and_sequence_and_frames_are_feeless() {
+		new_test_ext().execute_with(|| {
+			let call = crate::Call::<Test>::submit_frame { frame: signed(&frame(0, 7, NOW)) };
+			let (validity, _) = call.authorize(TransactionSource::External).unwrap().unwrap();
+			assert_eq!(validity.provides, vec![("MensuraFrame", (0u64, 7u64)).encode()]);
+			assert!(validity.requires.is_empty());
+			use frame_support::dispatch::GetDispatchInfo;
+			assert_eq!(call.get_dispatch_info().pays_fee, frame_support::dispatch::Pays::No);
+		});
+	}
+
+	#[test]
+	fn a_sequence_gap_is_accepted_and_recorded() {
+		new_test_ext().execute_with(|| {
+			assert_eq!(submit(signed(&frame(0, 1, NOW - 5 * MINUTE))), Ok(()));
+			assert_eq!(submit(signed(&frame(0, 5, NOW))), Ok(()));
+			System::assert_has_event(
+				Event::FramesMissed { meter: 0, after: 1, next: 5, missed: 3 }.into(),
+			);
+			assert_eq!(ReadingStates::<Test>::get(0).missed_frames, 3);
+		});
+	}
+
+	#[test]
+	fn old_measurements_are_pruned_but_the_hash_chain_proves_them_all() {
+		new_test_ext().execute_with(|| {
+			for sequence in 1..=12 {
+				let end = NOW - (12 - sequence) * MINUTE;
+				assert_eq!(submit(signed(&frame(0, sequence, end))), Ok(()));
+			}
+			// Retention is 8 in the mock: indices 4..12 remain.
+			assert!(Measurements::<Test>::get(0, 3).is_none());
+			let kept = Readings::measurements(0, 0, 100);
+			assert_eq!(
+				kept.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+				(4..12).collect::<Vec<_>>()
+			);
+			// The events of the blocks that stored them rebuild the head exactly.
+			let head = measured_events().iter().fold(H256::zero(), |head, (meter, index, m)| {
+				Readings::chain(head, *meter, *index, m)
+			});
+			let state = ReadingStates::<Test>::get(0);
+			assert_eq!(state.chain_head, head);
+			assert_eq!(state.register, 12 * QUANTITY);
+			assert_eq!(state.measurements, 12);
+		});
+	}
+
+	#[test]
+	fn a_dry_run_reports_the_quantity_without_storing() {
+		new_test_ext().execute_with(|| {
+			let f = signed(&frame(1, 1, NOW));
+			assert_storage_noop!(assert_eq!(Readings::dry_run(&f), Ok(QUANTITY)));
+		});
+	}
+}
+
+mod refused {
+	use super::*;
+
+	#[test]
+	fn forged_signatures_are_refused() {
+		new_test_ext().execute_with(|| {
+			let f = frame(0, 1, NOW);
+			// Signed by another meter's key.
+			assert_eq!(submit(signed_by(1, &f)), Err(FrameRejection::BadSignature));
+			// Signed for another chain.
+			assert_eq!(
+				submit(sign_bytes(0, f.encode().unwrap(), [7; 32])),
+				Err(FrameRejection::BadSignature)
+			);
+			// Altered after signing.
+			let mut tampered = signed(&f);
+			let last = tampered.frame.len() - 1;
+			tampered.frame[last] ^= 1;
+			assert_eq!(submit(tampered), Err(FrameRejection::BadSignature));
+			// A signature of the wrong scheme.
+			let mut wrong = signed(&f);
+			wrong.signature =
+				MultiSignature::Ed25519(sp_core::ed25519::Signature::from_raw([0; 64]));
+			assert_eq!(submit(wrong), Err(FrameRejection::BadSignature));
+		});
+	}
+
+	#[test]
+	fn replays_and_duplicates_are_refused() {
+		new_test_ext().execute_with(|| {
+			let f = frame(0, 5, NOW - MINUTE);
+			assert_eq!(submit(signed(&f)), Ok(()));
+			assert_eq!(submit(signed(&f)), Err(FrameRejection::Replayed));
+			let mut older = frame(0, 4, NOW);
+			assert_eq!(submit(signed(&older)), Err(FrameRejection::Replayed));
+			older.sequence = 6;
+			assert_eq!(submit(signed(&older)), Ok(()));
+		});
+	}
+
+	#[test]
+	fn unknown_and_inactive_meters_are_refused() {
+		new_test_ext().execute_with(|| {
+			assert_eq!(submit(signed_by(0, &frame(9, 1, NOW))), Err(FrameRejection::UnknownMeter));
+			assert_ok!(Meters::suspend_meter(
+				RuntimeOrigin::signed(BODY),
+				0,
+				StatusReason::SuspectedTampering
+			));
+			assert_eq!(submit(signed(&frame(0, 1, NOW))), Err(FrameRejection::MeterNotActive));
+			assert_ok!(Meters::revoke_meter(
+				RuntimeOrigin::signed(BODY),
+				0,
+				StatusReason::Decommissioned
+			));
+			assert_eq!(submit(signed(&frame(0, 1, NOW))), Err(FrameRejection::MeterNotActive));
+		});
+	}
+
+	#[test]
+	fn intervals_in_the_future_empty_or_overlapping_are_refused() {
+		new_test_ext().execute_with(|| {
+			// The mock allows one minute of clock drift.
+			assert_eq!(
+				submit(signed(&frame(0, 1, NOW + MINUTE + 1))),
+				Err(FrameRejection::FutureInterval)
+			);
+			assert_eq!(submit(signed(&frame(0, 1, NOW + MINUTE))), Ok(()));
+			let mut empty = frame(0, 2, NOW + MINUTE);
+			empty.start = empty.end;
+			assert_eq!(submit(signed(&empty)), Err(FrameRejection::EmptyInterval));
+			let overlapping = frame(0, 2, NOW + MINUTE - 1);
+			assert_eq!(submit(signed(&overlapping)), Err(FrameRejection::OverlappingInterval));
+		});
+	}
+
+	#[test]
+	fn malformed_and_oversized_frames_are_refused() {
+		new_test_ext().execute_with(|| {
+			let mut bytes = frame(0, 1, NOW).encode().unwrap();
+			bytes.push(0);
+			assert_eq!(
+				submit(sign_bytes(0, bytes, Readings::genesis_hash())),
+				Err(FrameRejection::Malformed)
+			);
+			// A frame over MaxFrameBytes (16 KiB) cannot even be decoded as a call
+			// argument, so no transaction carrying it exists.
+			let big = lr::Frame { channels: vec![vec![0; 2_100]; 2], ..frame(0, 1, NOW) };
+			let encoded =
+				(big.encode().unwrap(), MultiSignature::Sr25519(Default::default())).encode();
+			assert!(SignedFrameOf::<Test>::decode(&mut &encoded[..]).is_err());
+			// Likewise a batch over MaxBatchFrames (256).
+			let too_many = vec![signed(&frame(0, 1, NOW)); 257].encode();
+			assert!(crate::BatchOf::<Test>::decode(&mut &too_many[..]).is_err());
+		});
+	}
+
+	#[test]
+	fn frames_of_meters_without_a_usable_program_are_refused() {
+		new_test_ext().execute_with(|| {
+			assert_eq!(submit(signed(&frame(2, 1, NOW))), Err(FrameRejection::NoProgramBound));
+			assert_ok!(LrPrograms::deprecate_program(RuntimeOrigin::signed(BODY), program()));
+			assert_eq!(submit(signed(&frame(0, 1, NOW))), Err(FrameRejection::ProgramDeprecated));
+		});
+	}
+
+	#[test]
+	fn frames_the_program_cannot_compute_are_refused() {
+		new_test_ext().execute_with(|| {
+			let one_channel = lr::Frame { channels: vec![vec![1; 60]], ..frame(0, 1, NOW) };
+			assert_eq!(submit(signed(&one_channel)), Err(FrameRejection::ChannelMismatch));
+			let mut negative = frame(0, 1, NOW);
+			negative.channels[1] = vec![-5_000; 60];
+			assert_eq!(submit(signed(&negative)), Err(FrameRejection::NegativeQuantity));
+
+			// A program that overflows on large samples, approved and bound to meter 1.
+			let gain = lr::Op::Gain { channel: 0, numerator: i32::MAX, denominator: 1 };
+			let code =
+				lr::Program { inputs: 2, ops: vec![gain, gain, gain, lr::Op::Sum { channel: 0 }] }
+					.encode()
+					.unwrap();
+			let hash = ProgramHash::from(sp_io::hashing::blake2_256(&code));
+			assert_ok!(LrPrograms::publish_program(
+				RuntimeOrigin::signed(MEASURER),
+				code,
+				b"x".to_vec()
+			));
+			assert_ok!(LrPrograms::approve_program(RuntimeOrigin::signed(BODY), hash));
+			assert_ok!(LrPrograms::bind_meter(RuntimeOrigin::signed(BODY), 1, hash));
+			assert_eq!(submit(signed(&frame(1, 1, NOW))), Err(FrameRejection::ComputationOverflow));
+		});
+	}
+
+	#[test]
+	fn a_register_that_would_overflow_is_refused() {
+		new_test_ext().execute_with(|| {
+			ReadingStates::<Test>::insert(
+				0,
+				ReadingState { register: u128::MAX, ..Default::default() },
+			);
+			assert_eq!(submit(signed(&frame(0, 1, NOW))), Err(FrameRejection::RegisterOverflow));
+		});
+	}
+}
+
+mod batches {
+	use super::*;
+
+	#[test]
+	fn a_batch_of_many_meters_and_consecutive_frames_is_stored_in_order() {
+		new_test_ext().execute_with(|| {
+			let frames = vec![
+				signed(&frame(0, 1, NOW - MINUTE)),
+				signed(&frame(1, 1, NOW)),
+				signed(&frame(0, 2, NOW)),
+			];
+			assert_eq!(submit_batch(frames.clone()), Ok(()));
+			assert_eq!(ReadingStates::<Test>::get(0).register, 2 * QUANTITY);
+			assert_eq!(ReadingStates::<Test>::get(1).register, QUANTITY);
+			let call = crate::Call::<Test>::submit_frames {
+				frames: BoundedVec::try_from(frames).unwrap(),
+			};
+			// Once stored, the same batch is a replay.
+			assert_eq!(
+				call.authorize(TransactionSource::External).unwrap().map_err(reason).err(),
+				Some(FrameRejection::Replayed)
+			);
+		});
+	}
+
+	#[test]
+	fn the_pool_tags_every_frame_of_a_batch() {
+		new_test_ext().execute_with(|| {
+			let frames = BoundedVec::try_from(vec![
+				signed(&frame(0, 1, NOW - MINUTE)),
+				signed(&frame(1, 4, NOW)),
+			])
+			.unwrap();
+			let call = crate::Call::<Test>::submit_frames { frames };
+			let (validity, _) = call.authorize(TransactionSource::External).unwrap().unwrap();
+			assert_eq!(
+				validity.provides,
+				vec![
+					("MensuraFrame", (0u64, 1u64)).encode(),
+					("MensuraFrame", (1u64, 4u64)).encode()
+				]
+			);
+		});
+	}
+
+	#[test]
+	fn one_bad_frame_refuses_the_whole_batch_with_its_reason() {
+		new_test_ext().execute_with(|| {
+			let good = signed(&frame(0, 1, NOW));
+			let forged = signed_by(0, &frame(1, 1, NOW));
+			assert_eq!(submit_batch(vec![good.clone(), forged]), Err(FrameRejection::BadSignature));
+			// The same frame twice in one batch: the second is a replay of the first.
+			assert_eq!(
+				submit_batch(vec![good.clone(), good.clone()]),
+				Err(FrameRejection::Replayed)
+			);
+			assert_eq!(submit_batch(vec![]), Err(FrameRejection::EmptyBatch));
+			assert_eq!(ReadingStates::<Test>::get(0), ReadingState::default());
+			assert_eq!(submit_batch(vec![good]), Ok(()));
+		});
+	}
+}

@@ -1,0 +1,250 @@
+//! Frames, measurements and LR programs as the pallets, the node and clients share them,
+//! and the glue traits between ingestion (`Readings`), the LR program registry
+//! (`LrPrograms`) and the meter registry (`Meters`).
+
+use crate::metering::{Actor, MeterId, ProgramHash};
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+use sp_core::H256;
+use sp_runtime::{DispatchResult, MultiSignature};
+
+pub use mensura_lr as lr;
+
+/// A frame's sequence number, strictly increasing per meter.
+pub type Sequence = u64;
+
+/// The position of a measurement in its meter's history: 0 for the first, then 1, 2, …
+pub type MeasurementIndex = u64;
+
+/// Milliseconds since the Unix epoch, as frames carry time.
+pub type UnixMillis = u64;
+
+/// What a meter measured over one interval, as the chain computed and stored it. It
+/// carries everything needed to trace it to its frame and its program.
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub struct Measurement<BlockNumber> {
+	/// The sequence number of the frame it was computed from.
+	pub sequence: Sequence,
+	/// The start of the measured interval.
+	pub start: UnixMillis,
+	/// The end of the measured interval.
+	pub end: UnixMillis,
+	/// The quantity, in thousandths of the meter model's unit (e.g. mWh for a Wh meter).
+	pub quantity: u128,
+	/// The LR program that computed it (software identification).
+	pub program: ProgramHash,
+	/// The BLAKE2b-256 hash of the frame's bytes, as the meter signed it.
+	pub frame: H256,
+	/// The block that stored it.
+	pub block: BlockNumber,
+}
+
+/// A meter's reading state: its register, where its sequence and intervals stand, and
+/// the head of the hash chain over all its measurements.
+#[derive(
+	Clone,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct ReadingState {
+	/// The cumulative register: the sum of all measured quantities, in thousandths of the
+	/// model's unit.
+	pub register: u128,
+	/// The sequence number of the last accepted frame; `None` before the first.
+	pub last_sequence: Option<Sequence>,
+	/// The end of the last accepted frame's interval; the next must not start before it.
+	pub last_end: UnixMillis,
+	/// How many measurements the meter has: the next one gets this index.
+	pub measurements: MeasurementIndex,
+	/// Sequence numbers skipped between accepted frames: frames lost on the way.
+	pub missed_frames: u64,
+	/// `H(previous head ‖ meter ‖ index ‖ measurement)` over every measurement so far,
+	/// starting from all zeroes: proves the whole history, including pruned measurements.
+	pub chain_head: H256,
+}
+
+/// A frame's bytes (see `mensura_lr::frame`) and its meter's signature over
+/// `mensura_lr::frame::signing_message`.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, Debug)]
+pub struct SignedFrame<Bytes> {
+	/// The frame, in the version-1 byte format.
+	pub frame: Bytes,
+	/// The meter's signature.
+	pub signature: MultiSignature,
+}
+
+/// Why a frame is refused. The transaction pool reports it as
+/// `InvalidTransaction::Custom(code)`; [`FrameRejection::from_code`] names it again.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum FrameRejection {
+	/// The bytes are not a version-1 frame.
+	Malformed,
+	/// No meter has the frame's meter id.
+	UnknownMeter,
+	/// The meter is not active (provisioned but unverified, suspended or revoked).
+	MeterNotActive,
+	/// The signature is not the meter's current key's over this frame for this chain.
+	BadSignature,
+	/// The sequence number is not above the meter's last: a replay or a duplicate.
+	Replayed,
+	/// The interval ends at or before its start.
+	EmptyInterval,
+	/// The interval starts before the meter's last interval ended.
+	OverlappingInterval,
+	/// The interval ends later than the chain's time plus the allowed clock drift.
+	FutureInterval,
+	/// No LR program is bound to the meter.
+	NoProgramBound,
+	/// The bound program is not approved (or unknown).
+	ProgramNotApproved,
+	/// The bound program has been deprecated.
+	ProgramDeprecated,
+	/// The frame has a different number of channels from the program's inputs.
+	ChannelMismatch,
+	/// The computation overflowed its integer range.
+	ComputationOverflow,
+	/// The computation produced a negative quantity.
+	NegativeQuantity,
+	/// The meter's register would overflow.
+	RegisterOverflow,
+	/// A batch with no frames.
+	EmptyBatch,
+}
+
+impl FrameRejection {
+	/// Every rejection, in code order.
+	pub const ALL: [FrameRejection; 16] = [
+		Self::Malformed,
+		Self::UnknownMeter,
+		Self::MeterNotActive,
+		Self::BadSignature,
+		Self::Replayed,
+		Self::EmptyInterval,
+		Self::OverlappingInterval,
+		Self::FutureInterval,
+		Self::NoProgramBound,
+		Self::ProgramNotApproved,
+		Self::ProgramDeprecated,
+		Self::ChannelMismatch,
+		Self::ComputationOverflow,
+		Self::NegativeQuantity,
+		Self::RegisterOverflow,
+		Self::EmptyBatch,
+	];
+
+	/// The code in `InvalidTransaction::Custom(code)`: 1 for `Malformed`, 2 for
+	/// `UnknownMeter`, … in declaration order.
+	pub fn code(self) -> u8 {
+		// The SCALE index of a fieldless enum is its declaration order.
+		self.encode().first().copied().unwrap_or(0).saturating_add(1)
+	}
+
+	/// The rejection with `code`, if there is one.
+	pub fn from_code(code: u8) -> Option<Self> {
+		Self::decode(&mut &[code.checked_sub(1)?][..]).ok()
+	}
+
+	/// The rejection's name, as in the documentation.
+	pub fn name(self) -> &'static str {
+		match self {
+			Self::Malformed => "Malformed",
+			Self::UnknownMeter => "UnknownMeter",
+			Self::MeterNotActive => "MeterNotActive",
+			Self::BadSignature => "BadSignature",
+			Self::Replayed => "Replayed",
+			Self::EmptyInterval => "EmptyInterval",
+			Self::OverlappingInterval => "OverlappingInterval",
+			Self::FutureInterval => "FutureInterval",
+			Self::NoProgramBound => "NoProgramBound",
+			Self::ProgramNotApproved => "ProgramNotApproved",
+			Self::ProgramDeprecated => "ProgramDeprecated",
+			Self::ChannelMismatch => "ChannelMismatch",
+			Self::ComputationOverflow => "ComputationOverflow",
+			Self::NegativeQuantity => "NegativeQuantity",
+			Self::RegisterOverflow => "RegisterOverflow",
+			Self::EmptyBatch => "EmptyBatch",
+		}
+	}
+}
+
+/// Why an LR program cannot compute measurements.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ProgramUnusable {
+	/// No program has the hash.
+	Unknown,
+	/// Not (yet) approved by enough notified bodies.
+	NotApproved,
+	/// Deprecated.
+	Deprecated,
+}
+
+impl From<ProgramUnusable> for FrameRejection {
+	fn from(reason: ProgramUnusable) -> Self {
+		match reason {
+			ProgramUnusable::Unknown | ProgramUnusable::NotApproved => Self::ProgramNotApproved,
+			ProgramUnusable::Deprecated => Self::ProgramDeprecated,
+		}
+	}
+}
+
+/// The approved LR programs, for the ingestion pallet.
+pub trait LrProgramProvider {
+	/// The program with `hash`, decoded, if it may compute measurements now.
+	fn usable_program(hash: &ProgramHash) -> Result<lr::Program, ProgramUnusable>;
+
+	/// Benchmarks only: stores `program` as approved and returns its hash.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_approved_program(program: &lr::Program) -> ProgramHash;
+}
+
+/// Binding a meter to an LR program, for the LR program registry. The meter registry
+/// implements it: it owns the meter record and its audit trail.
+pub trait LrProgramBinding<AccountId> {
+	/// Binds `meter` to `program` and writes the audit entry. Fails for an unknown or
+	/// revoked meter.
+	fn bind_lr_program(
+		meter: MeterId,
+		program: ProgramHash,
+		actor: Actor<AccountId>,
+	) -> DispatchResult;
+
+	/// Benchmarks only: registers a new active meter, bound to no program yet.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_meter() -> MeterId;
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn rejection_codes_are_stable_and_round_trip() {
+		for (i, rejection) in FrameRejection::ALL.iter().enumerate() {
+			assert_eq!(rejection.code() as usize, i + 1);
+			assert_eq!(FrameRejection::from_code(rejection.code()), Some(*rejection));
+			assert_eq!(format!("{rejection:?}"), rejection.name());
+		}
+		assert_eq!(FrameRejection::from_code(0), None);
+		assert_eq!(FrameRejection::from_code(17), None);
+	}
+}
