@@ -12,8 +12,12 @@ use frame_support::{
 	genesis_builder_helper::{build_state, get_preset},
 	weights::Weight,
 };
-use mensura_primitives::metering::{
-	AuditEntry, AuditIndex, AuditSubject, DeviceKey, MeterId, ModelId,
+use mensura_primitives::{
+	metering::{
+		AuditEntry, AuditIndex, AuditSubject, DeviceKey, MeterId, MeterRegistry, ModelId,
+		ProgramHash,
+	},
+	readings::{FrameRejection, Measurement, MeasurementIndex, ReadingState, SignedFrame},
 };
 use pallet_grandpa::AuthorityId as GrandpaId;
 use sp_api::impl_runtime_apis;
@@ -243,6 +247,57 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl pallet_readings_runtime_api::ReadingsApi<Block, crate::BlockNumber> for Runtime {
+		fn reading(meter: MeterId) -> ReadingState {
+			pallet_readings::Readings::<Runtime>::get(meter)
+		}
+
+		fn measurements(
+			meter: MeterId,
+			from: MeasurementIndex,
+			limit: u32,
+		) -> Vec<(MeasurementIndex, Measurement<crate::BlockNumber>)> {
+			let limit = limit.min(pallet_readings_runtime_api::MAX_MEASUREMENT_PAGE);
+			crate::Readings::measurements(meter, from, limit)
+		}
+
+		fn check_frame(
+			frame: Vec<u8>,
+			signature: sp_runtime::MultiSignature,
+		) -> Result<u128, FrameRejection> {
+			let frame = frame.try_into().map_err(|_| FrameRejection::Malformed)?;
+			crate::Readings::dry_run(&SignedFrame { frame, signature })
+		}
+
+		fn signing_message(frame: Vec<u8>) -> Vec<u8> {
+			crate::Readings::signing_message(&frame).to_vec()
+		}
+	}
+
+	impl pallet_readings_runtime_api::LrProgramsApi<
+		Block,
+		pallet_lr_programs::ProgramRecordOf<Runtime>,
+	> for Runtime {
+		fn program(hash: ProgramHash) -> Option<pallet_lr_programs::ProgramRecordOf<Runtime>> {
+			crate::LrPrograms::program(hash)
+		}
+
+		fn program_of_meter(
+			meter: MeterId,
+		) -> Option<(ProgramHash, pallet_lr_programs::ProgramRecordOf<Runtime>)> {
+			let hash = <crate::Meters as MeterRegistry>::lr_program(meter)?;
+			crate::LrPrograms::program(hash).map(|program| (hash, program))
+		}
+
+		fn program_of_measurement(
+			meter: MeterId,
+			index: MeasurementIndex,
+		) -> Option<(ProgramHash, pallet_lr_programs::ProgramRecordOf<Runtime>)> {
+			let hash = pallet_readings::Measurements::<Runtime>::get(meter, index)?.program;
+			crate::LrPrograms::program(hash).map(|program| (hash, program))
+		}
+	}
+
 	impl sp_genesis_builder::GenesisBuilder<Block> for Runtime {
 		fn build_state(config: Vec<u8>) -> sp_genesis_builder::Result {
 			build_state::<RuntimeGenesisConfig>(config)
@@ -269,7 +324,7 @@ impl_runtime_apis! {
 			use frame_benchmarking::baseline::Pallet as BaselineBench;
 
 			let mut list = Vec::<BenchmarkList>::new();
-			use crate::{Balances, Meters, Sudo, Timestamp};
+			use crate::{Balances, LrPrograms, Meters, Readings, Sudo, Timestamp};
 			list_benchmarks!(list, extra);
 			let storage_info = crate::AllPalletsWithSystem::storage_info();
 			(list, storage_info)
@@ -290,7 +345,7 @@ impl_runtime_apis! {
 			let whitelist = crate::AllPalletsWithSystem::whitelisted_storage_keys();
 			let mut batches = Vec::<BenchmarkBatch>::new();
 			let params = (&config, &whitelist);
-			use crate::{Balances, Meters, Sudo, Timestamp};
+			use crate::{Balances, LrPrograms, Meters, Readings, Sudo, Timestamp};
 			add_benchmarks!(params, batches);
 			Ok(batches)
 		}

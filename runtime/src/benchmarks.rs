@@ -7,4 +7,6 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_timestamp, Timestamp]
 	[pallet_sudo, Sudo]
 	[pallet_meters, Meters]
+	[pallet_lr_programs, LrPrograms]
+	[pallet_readings, Readings]
 );

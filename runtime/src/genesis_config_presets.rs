@@ -13,14 +13,21 @@
 //! Polkadot.js apps at once (see [`dev_metering`]):
 //! - Bob is a notified body ("Mensura Dev Notified Body");
 //! - Charlie is a manufacturer ("Mensura Dev Meter Works");
-//! - model 0, a single-phase electricity meter (Wh, 1 Wh register step, class 1:
+//! - model 0, a single-phase electricity meter (Wh, 1 mWh register step, class 1:
 //!   maximum permissible error 1 %), is type-approved by Bob;
 //! - meters 0, 1 and 2 of that model are active, verified by Bob at supply points
 //!   `SP-DEV-0001` … `SP-DEV-0003`, with serials `DEV-0001` … `DEV-0003` and the sr25519
 //!   device keys of the dev seeds `//Meter1`, `//Meter2` and `//Meter3` (sign frames
-//!   with `mensura-node key inspect //Meter1` or any sr25519 tool).
+//!   with `mensura-node key inspect //Meter1` or any sr25519 tool);
+//! - Dave is a measurer: his LR program `electricity-active-energy 1.0.0`
+//!   ([`mensura_primitives::readings::lr::examples::electricity_active_energy`]: voltage
+//!   in mV × current in mA, integrated to mWh) is approved by Bob, and meters 0–2 are
+//!   bound to it, so their signed frames become measurements at once.
 
-use crate::{AccountId, BalancesConfig, MetersConfig, RuntimeGenesisConfig, SudoConfig, UNIT};
+use crate::{
+	AccountId, BalancesConfig, LrProgramsConfig, MetersConfig, RuntimeGenesisConfig, SudoConfig,
+	UNIT,
+};
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
 use mensura_primitives::metering::{DeviceKey, MeasurementUnit, MeterKind, ModelSpec};
@@ -67,8 +74,29 @@ pub fn dev_model_spec() -> ModelSpec {
 	ModelSpec {
 		kind: MeterKind::Electricity,
 		unit: MeasurementUnit::WattHour,
-		resolution_milli: 1_000,
+		resolution_milli: 1,
 		max_permissible_error: Permill::from_percent(1),
+	}
+}
+
+/// The version under which the dev measurer publishes the reference electricity program.
+pub const DEV_PROGRAM_VERSION: &[u8] = b"electricity-active-energy 1.0.0";
+
+/// The `LrPrograms` part of the `development` preset: Dave's electricity program,
+/// approved by Bob, bound to meters 0–2.
+fn dev_programs() -> LrProgramsConfig {
+	let code = mensura_primitives::readings::lr::examples::electricity_active_energy()
+		.encode()
+		.expect("the reference program is valid; checked by the lr crate's tests");
+	LrProgramsConfig {
+		required_approvals: 1,
+		programs: vec![(
+			Sr25519Keyring::Dave.to_account_id(),
+			DEV_PROGRAM_VERSION.to_vec(),
+			code,
+			vec![Sr25519Keyring::Bob.to_account_id()],
+			vec![0, 1, 2],
+		)],
 	}
 }
 
@@ -108,6 +136,7 @@ fn mensura_genesis(
 	endowed: Vec<AccountId>,
 	regulator: AccountId,
 	metering: MetersConfig,
+	programs: LrProgramsConfig,
 ) -> Value {
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
@@ -124,6 +153,7 @@ fn mensura_genesis(
 		},
 		sudo: SudoConfig { key: Some(regulator) },
 		meters: metering,
+		lr_programs: programs,
 	})
 }
 
@@ -143,6 +173,7 @@ pub fn development() -> Value {
 		dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
 		dev_metering(),
+		dev_programs(),
 	)
 }
 
@@ -158,6 +189,7 @@ pub fn local_testnet() -> Value {
 		dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
 		MetersConfig::default(),
+		LrProgramsConfig::default(),
 	)
 }
 
@@ -244,6 +276,16 @@ mod tests {
 			let held = <crate::Balances as frame_support::traits::fungible::InspectHold<_>>::balance_on_hold(&reason, &charlie);
 			assert_eq!(held, 3 * deposit);
 			crate::Meters::do_try_state().unwrap();
+			let program = <crate::Meters as MeterRegistry>::lr_program(0).expect("bound");
+			for meter in 1..3 {
+				assert_eq!(<crate::Meters as MeterRegistry>::lr_program(meter), Some(program));
+			}
+			use mensura_primitives::readings::LrProgramProvider;
+			assert_eq!(
+				crate::LrPrograms::usable_program(&program),
+				Ok(mensura_primitives::readings::lr::examples::electricity_active_energy())
+			);
+			crate::LrPrograms::do_try_state().unwrap();
 		});
 	}
 

@@ -68,7 +68,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("mensura"),
 	impl_name: alloc::borrow::Cow::Borrowed("mensura-runtime"),
 	authoring_version: 1,
-	spec_version: 100,
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -168,4 +168,10 @@ mod runtime {
 	// Metering pallets from index 10 on.
 	#[runtime::pallet_index(10)]
 	pub type Meters = pallet_meters;
+
+	#[runtime::pallet_index(11)]
+	pub type LrPrograms = pallet_lr_programs;
+
+	#[runtime::pallet_index(12)]
+	pub type Readings = pallet_readings;
 }

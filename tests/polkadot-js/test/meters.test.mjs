@@ -49,13 +49,15 @@ test('three active meters of an approved electricity model are seeded', async ()
 
 test('the audit trail is readable page by page through api.call.metersApi', async () => {
   const subject = { Meter: 0 };
-  assert.equal((await api.call.metersApi.auditLength(subject)).toNumber(), 2);
+  assert.equal((await api.call.metersApi.auditLength(subject)).toNumber(), 3);
   const page = await api.call.metersApi.auditTrail(subject, 0, 10);
-  assert.deepEqual(page.map(([index]) => index.toNumber()), [0, 1]);
+  assert.deepEqual(page.map(([index]) => index.toNumber()), [0, 1, 2]);
   assert.ok(page[0][1].change.isMeterProvisioned);
   assert.ok(page[1][1].change.isMeterVerified);
+  // The genesis binding to the dev LR program is a legally relevant change too.
+  assert.ok(page[2][1].change.isLrProgramBound);
   const second = await api.call.metersApi.auditTrail(subject, 1, 10);
-  assert.equal(second.length, 1);
+  assert.equal(second.length, 2);
 });
 
 test('a notified body suspends a meter, and the trail records it', { timeout: 120_000 }, async () => {
