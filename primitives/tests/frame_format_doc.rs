@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 fn unhex(text: &str) -> Vec<u8> {
 	let text: String = text.split_whitespace().collect();
 	let text = text.trim_start_matches("0x");
-	assert!(text.len() % 2 == 0, "odd hex: {text}");
+	assert!(text.len().is_multiple_of(2), "odd hex: {text}");
 	(0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap()).collect()
 }
 

@@ -65,6 +65,16 @@ pub type ProgramRecordOf<T> = ProgramRecord<
 	BoundedVec<<T as frame_system::Config>::AccountId, <T as Config>::MaxApprovals>,
 >;
 
+/// A program in the genesis configuration: measurer, version, code, approving notified
+/// bodies, meters bound to it.
+pub type GenesisProgram<AccountId> = (
+	AccountId,
+	alloc::vec::Vec<u8>,
+	alloc::vec::Vec<u8>,
+	alloc::vec::Vec<AccountId>,
+	alloc::vec::Vec<mensura_primitives::metering::MeterId>,
+);
+
 /// Where a program stands.
 #[derive(
 	Clone,
@@ -222,7 +232,7 @@ pub mod pallet {
 		/// Programs: measurer, version, code, approving notified bodies, meters bound to
 		/// it. The measurer holds the deposit; the meters must exist (`Meters` builds
 		/// first).
-		pub programs: Vec<(T::AccountId, Vec<u8>, Vec<u8>, Vec<T::AccountId>, Vec<MeterId>)>,
+		pub programs: Vec<GenesisProgram<T::AccountId>>,
 	}
 
 	#[pallet::genesis_build]
