@@ -326,13 +326,7 @@ pub mod pallet {
 			frames: BatchOf<T>,
 		) -> DispatchResultWithPostInfo {
 			ensure_authorized(origin)?;
-			ensure!(!frames.is_empty(), Error::<T>::EmptyBatch);
-			let mut overlay = BTreeMap::new();
-			let mut checked = Vec::with_capacity(frames.len());
-			for frame in &frames {
-				let c = Self::check(frame, &mut overlay, false).map_err(Error::<T>::from)?;
-				checked.push((frame.frame.len(), c));
-			}
+			let checked = Self::check_batch(&frames, false).map_err(Error::<T>::from)?;
 			let used = Self::batch_weight(checked.iter().map(|(len, c)| (*len, c.ops)), false);
 			for (_, c) in checked {
 				Self::store(c);
@@ -416,6 +410,22 @@ pub mod pallet {
 				frame_hash,
 				ops: program.ops.len() as u32,
 			})
+		}
+
+		/// Checks every frame of a batch in order, each against the reading states its
+		/// predecessors leave; returns each frame's length and check, or the first refusal.
+		fn check_batch(
+			frames: &BatchOf<T>,
+			verify_signature: bool,
+		) -> Result<Vec<(usize, CheckedFrame)>, FrameRejection> {
+			if frames.is_empty() {
+				return Err(FrameRejection::EmptyBatch);
+			}
+			let mut overlay = BTreeMap::new();
+			frames
+				.iter()
+				.map(|f| Ok((f.frame.len(), Self::check(f, &mut overlay, verify_signature)?)))
+				.collect()
 		}
 
 		/// The hash of block 0, which every frame's signed message binds.
@@ -514,15 +524,7 @@ pub mod pallet {
 			_source: TransactionSource,
 			frames: &BatchOf<T>,
 		) -> TransactionValidityWithRefund {
-			if frames.is_empty() {
-				return Err(Self::rejected(FrameRejection::EmptyBatch));
-			}
-			let mut overlay = BTreeMap::new();
-			let mut checked = Vec::with_capacity(frames.len());
-			for frame in frames {
-				let c = Self::check(frame, &mut overlay, true).map_err(Self::rejected)?;
-				checked.push((frame.frame.len(), c));
-			}
+			let checked = Self::check_batch(frames, true).map_err(Self::rejected)?;
 			let declared = Self::batch_weight(
 				frames.iter().map(|f| (f.frame.len(), lr::MAX_OPS.into())),
 				true,
