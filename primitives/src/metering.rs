@@ -141,6 +141,19 @@ pub enum MeasurementUnit {
 	Joule,
 }
 
+impl MeasurementUnit {
+	/// The unit's SI symbol: `Wh`, `m3`, `L`, `kg`, `J`.
+	pub fn symbol(self) -> &'static str {
+		match self {
+			Self::WattHour => "Wh",
+			Self::CubicMetre => "m3",
+			Self::Litre => "L",
+			Self::Kilogram => "kg",
+			Self::Joule => "J",
+		}
+	}
+}
+
 /// The metrological characteristics a notified body type-approves.
 #[derive(
 	Clone,

@@ -164,6 +164,41 @@ impl FrameRejection {
 		Self::decode(&mut &[code.checked_sub(1)?][..]).ok()
 	}
 
+	/// What the rejection means, in one sentence (the variant's documentation), for
+	/// tools that report it to people.
+	pub fn description(self) -> &'static str {
+		match self {
+			Self::Malformed => "The bytes are not a version-1 frame.",
+			Self::UnknownMeter => "No meter has the frame's meter id.",
+			Self::MeterNotActive => {
+				"The meter is not active (provisioned but unverified, suspended or revoked)."
+			}
+			Self::BadSignature => {
+				"The signature is not the meter's current key's over this frame for this chain."
+			}
+			Self::Replayed => {
+				"The sequence number is not above the meter's last: a replay or a duplicate."
+			}
+			Self::EmptyInterval => "The interval ends at or before its start.",
+			Self::OverlappingInterval => {
+				"The interval starts before the meter's last interval ended."
+			}
+			Self::FutureInterval => {
+				"The interval ends later than the chain's time plus the allowed clock drift."
+			}
+			Self::NoProgramBound => "No LR program is bound to the meter.",
+			Self::ProgramNotApproved => "The bound program is not approved (or unknown).",
+			Self::ProgramDeprecated => "The bound program has been deprecated.",
+			Self::ChannelMismatch => {
+				"The frame has a different number of channels from the program's inputs."
+			}
+			Self::ComputationOverflow => "The computation overflowed its integer range.",
+			Self::NegativeQuantity => "The computation produced a negative quantity.",
+			Self::RegisterOverflow => "The meter's register would overflow.",
+			Self::EmptyBatch => "A batch with no frames.",
+		}
+	}
+
 	/// The rejection's name, as in the documentation.
 	pub fn name(self) -> &'static str {
 		match self {
@@ -185,6 +220,48 @@ impl FrameRejection {
 			Self::EmptyBatch => "EmptyBatch",
 		}
 	}
+}
+
+/// What a meter measured over a period: the measurements whose interval starts in
+/// `[from, to)`, summed. Intervals never overlap, so consecutive periods never count a
+/// measurement twice.
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub struct Consumption {
+	/// The sum of their quantities, in thousandths of the model's unit.
+	pub quantity: u128,
+	/// How many measurements it sums.
+	pub measurements: u32,
+	/// The index of the first of them; `None` if there are none.
+	pub first: Option<MeasurementIndex>,
+	/// The index of the last of them; `None` if there are none.
+	pub last: Option<MeasurementIndex>,
+}
+
+/// Why the consumption over a period cannot be given.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum ConsumptionError {
+	/// The period ends at or before its start.
+	EmptyPeriod,
+	/// Measurements that may fall in the period have been pruned from state (each meter
+	/// keeps its last `RetainedMeasurements`): the answer would be incomplete. The
+	/// register at two blocks, or an archive node's history, gives it instead.
+	NotRetained {
+		/// The start of the oldest measurement still in state.
+		oldest_retained_start: UnixMillis,
+	},
 }
 
 /// Why an LR program cannot compute measurements.

@@ -17,7 +17,10 @@ use mensura_primitives::{
 		AuditEntry, AuditIndex, AuditSubject, DeviceKey, MeterId, MeterRegistry, ModelId,
 		ProgramHash,
 	},
-	readings::{FrameRejection, Measurement, MeasurementIndex, ReadingState, SignedFrame},
+	readings::{
+		Consumption, ConsumptionError, FrameRejection, Measurement, MeasurementIndex, ReadingState,
+		SignedFrame, UnixMillis,
+	},
 };
 use pallet_grandpa::AuthorityId as GrandpaId;
 use sp_api::impl_runtime_apis;
@@ -225,6 +228,14 @@ impl_runtime_apis! {
 			pallet_meters::Meters::<Runtime>::get(meter)
 		}
 
+		fn meters(from: MeterId, limit: u32) -> Vec<(MeterId, pallet_meters::MeterOf<Runtime>)> {
+			let limit = limit.min(pallet_meters_runtime_api::MAX_METER_PAGE);
+			let end = pallet_meters::NextMeterId::<Runtime>::get().min(from.saturating_add(limit.into()));
+			(from..end)
+				.filter_map(|id| pallet_meters::Meters::<Runtime>::get(id).map(|meter| (id, meter)))
+				.collect()
+		}
+
 		fn model(model: ModelId) -> Option<pallet_meters::ModelOf<Runtime>> {
 			pallet_meters::Models::<Runtime>::get(model)
 		}
@@ -259,6 +270,14 @@ impl_runtime_apis! {
 		) -> Vec<(MeasurementIndex, Measurement<crate::BlockNumber>)> {
 			let limit = limit.min(pallet_readings_runtime_api::MAX_MEASUREMENT_PAGE);
 			crate::Readings::measurements(meter, from, limit)
+		}
+
+		fn consumption(
+			meter: MeterId,
+			from: UnixMillis,
+			to: UnixMillis,
+		) -> Result<Consumption, ConsumptionError> {
+			crate::Readings::consumption(meter, from, to)
 		}
 
 		fn check_frame(

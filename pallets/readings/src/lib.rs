@@ -96,7 +96,8 @@ pub mod pallet {
 	use mensura_primitives::{
 		metering::{MeterId, MeterRegistry, MeterStatus, ProgramHash},
 		readings::{
-			lr, FrameRejection, LrProgramProvider, MeasurementIndex, ReadingState, Sequence,
+			lr, Consumption, ConsumptionError, FrameRejection, LrProgramProvider, MeasurementIndex,
+			ReadingState, Sequence, UnixMillis,
 		},
 	};
 	use sp_core::H256;
@@ -589,6 +590,42 @@ pub mod pallet {
 			(start..end)
 				.filter_map(|index| Measurements::<T>::get(meter, index).map(|m| (index, m)))
 				.collect()
+		}
+
+		/// The consumption of `meter` over `[from, to)`: its measurements whose interval
+		/// starts in the period, summed. Refused when the period reaches back before the
+		/// oldest retained measurement and older ones have been pruned, since the answer
+		/// would then be incomplete. Reads at most `RetainedMeasurements` measurements.
+		pub fn consumption(
+			meter: MeterId,
+			from: UnixMillis,
+			to: UnixMillis,
+		) -> Result<Consumption, ConsumptionError> {
+			if to <= from {
+				return Err(ConsumptionError::EmptyPeriod);
+			}
+			let retained = Self::measurements(meter, 0, T::RetainedMeasurements::get());
+			if let Some((oldest, measurement)) = retained.first() {
+				if *oldest > 0 && from < measurement.start {
+					return Err(ConsumptionError::NotRetained {
+						oldest_retained_start: measurement.start,
+					});
+				}
+			}
+			let mut consumption =
+				Consumption { quantity: 0, measurements: 0, first: None, last: None };
+			for (index, measurement) in retained {
+				if measurement.start < from || measurement.start >= to {
+					continue;
+				}
+				// The register is the sum of every quantity and did not overflow, so
+				// neither does a part of it.
+				consumption.quantity = consumption.quantity.saturating_add(measurement.quantity);
+				consumption.measurements = consumption.measurements.saturating_add(1);
+				consumption.first.get_or_insert(index);
+				consumption.last = Some(index);
+			}
+			Ok(consumption)
 		}
 
 		/// Checks the pallet's invariants: each meter keeps exactly its last

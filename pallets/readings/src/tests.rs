@@ -404,3 +404,70 @@ mod batches {
 		});
 	}
 }
+
+mod consumption {
+	use super::*;
+	use mensura_primitives::readings::{Consumption, ConsumptionError};
+
+	/// Frames 1..=count of meter 0, one minute each, the last ending at `NOW`.
+	fn measure(count: u64) {
+		for sequence in 1..=count {
+			let end = NOW - (count - sequence) * MINUTE;
+			assert_eq!(submit(signed(&frame(0, sequence, end))), Ok(()));
+		}
+	}
+
+	#[test]
+	fn a_period_sums_the_measurements_that_start_in_it() {
+		new_test_ext().execute_with(|| {
+			measure(5);
+			// Measurement i covers [NOW - (5 - i) min, NOW - (4 - i) min).
+			let start = |index: u64| NOW - (5 - index) * MINUTE;
+			assert_eq!(
+				Readings::consumption(0, start(1), start(3)),
+				Ok(Consumption {
+					quantity: 2 * QUANTITY,
+					measurements: 2,
+					first: Some(1),
+					last: Some(2)
+				})
+			);
+			// A period that starts mid-interval leaves that measurement to the period before.
+			assert_eq!(
+				Readings::consumption(0, start(1) + 1, start(3) + 1).map(|c| (c.first, c.last)),
+				Ok((Some(2), Some(3)))
+			);
+			// Consecutive periods add up to the register.
+			let whole = Readings::consumption(0, 0, start(2)).unwrap().quantity
+				+ Readings::consumption(0, start(2), u64::MAX).unwrap().quantity;
+			assert_eq!(whole, ReadingStates::<Test>::get(0).register);
+			assert_eq!(
+				Readings::consumption(0, NOW, NOW + MINUTE),
+				Ok(Consumption { quantity: 0, measurements: 0, first: None, last: None })
+			);
+			assert_eq!(
+				Readings::consumption(1, 0, NOW),
+				Ok(Consumption { quantity: 0, measurements: 0, first: None, last: None })
+			);
+		});
+	}
+
+	#[test]
+	fn an_empty_period_and_a_pruned_past_are_refused() {
+		new_test_ext().execute_with(|| {
+			assert_eq!(Readings::consumption(0, NOW, NOW), Err(ConsumptionError::EmptyPeriod));
+			assert_eq!(Readings::consumption(0, NOW, NOW - 1), Err(ConsumptionError::EmptyPeriod));
+			// The mock retains 8 measurements; of 10, the first two are pruned.
+			measure(10);
+			let oldest_retained_start = NOW - 8 * MINUTE;
+			assert_eq!(
+				Readings::consumption(0, oldest_retained_start - 1, NOW),
+				Err(ConsumptionError::NotRetained { oldest_retained_start })
+			);
+			assert_eq!(
+				Readings::consumption(0, oldest_retained_start, NOW + MINUTE).map(|c| c.quantity),
+				Ok(8 * QUANTITY)
+			);
+		});
+	}
+}

@@ -13,6 +13,9 @@ pub use pallet_meters::{Meter, MeterModel};
 /// The most audit entries one call returns; ask again from the next index for more.
 pub const MAX_AUDIT_PAGE: u32 = 100;
 
+/// The most meters one `meters` call returns.
+pub const MAX_METER_PAGE: u32 = 100;
+
 sp_api::decl_runtime_apis! {
 	/// Meters, models and audit trails of the registry.
 	pub trait MetersApi<AccountId, Balance, BlockNumber, Name, Serial>
@@ -27,6 +30,10 @@ sp_api::decl_runtime_apis! {
 		fn meter(meter: MeterId) -> Option<Meter<AccountId, Balance, Serial>>;
 
 		/// The meter model `model`, or `None` if there is none.
+		/// Up to `limit` meters (at most [`MAX_METER_PAGE`]) from id `from` on, in id
+		/// order: how clients list the fleet page by page.
+		fn meters(from: MeterId, limit: u32) -> Vec<(MeterId, Meter<AccountId, Balance, Serial>)>;
+
 		fn model(model: ModelId) -> Option<MeterModel<AccountId, Name>>;
 
 		/// The meter whose current or former device key is `device_key`; a key is never

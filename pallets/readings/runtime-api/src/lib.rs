@@ -9,7 +9,10 @@ use alloc::vec::Vec;
 use codec::Codec;
 use mensura_primitives::{
 	metering::{MeterId, ProgramHash},
-	readings::{FrameRejection, Measurement, MeasurementIndex, ReadingState},
+	readings::{
+		Consumption, ConsumptionError, FrameRejection, Measurement, MeasurementIndex, ReadingState,
+		UnixMillis,
+	},
 };
 use sp_runtime::MultiSignature;
 
@@ -39,6 +42,11 @@ sp_api::decl_runtime_apis! {
 
 		/// Checks a signed frame exactly as the transaction pool would, without storing
 		/// it: the quantity it would measure, or why it would be refused.
+		/// The consumption of `meter` over `[from, to)` (Unix milliseconds): the sum of its
+		/// measurements whose interval starts in the period, or why it cannot be given
+		/// from the retained measurements.
+		fn consumption(meter: MeterId, from: UnixMillis, to: UnixMillis) -> Result<Consumption, ConsumptionError>;
+
 		fn check_frame(frame: Vec<u8>, signature: MultiSignature) -> Result<u128, FrameRejection>;
 
 		/// The 80-byte message a meter signs for `frame` on this chain.
