@@ -11,9 +11,9 @@ use mensura_primitives::{
 	metering::ProgramHash,
 	readings::{lr, FrameRejection, Measurement, ReadingState, SignedFrame},
 };
-use mensura_runtime::{Runtime, RuntimeCall, TxExtension, UncheckedExtrinsic};
+use mensura_runtime::{Runtime, RuntimeCall, UncheckedExtrinsic};
 use sp_core::{sr25519, Pair};
-use sp_runtime::{generic::Era, MultiSignature};
+use sp_runtime::MultiSignature;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 fn hex(bytes: &[u8]) -> String {
@@ -54,19 +54,7 @@ fn sign(frame: &lr::Frame, key: &sr25519::Pair, genesis: &[u8; 32]) -> SignedFra
 /// A general transaction (extrinsic format v5) carrying `call`: no signer, the
 /// transaction extensions with their neutral values; `AuthorizeCall` authorises it.
 fn general_transaction(call: RuntimeCall) -> Vec<u8> {
-	let extensions: TxExtension = (
-		frame_system::AuthorizeCall::<Runtime>::new(),
-		frame_system::CheckNonZeroSender::<Runtime>::new(),
-		frame_system::CheckSpecVersion::<Runtime>::new(),
-		frame_system::CheckTxVersion::<Runtime>::new(),
-		frame_system::CheckGenesis::<Runtime>::new(),
-		frame_system::CheckEra::<Runtime>::from(Era::Immortal),
-		frame_system::CheckNonce::<Runtime>::from(0),
-		frame_system::CheckWeight::<Runtime>::new(),
-		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
-		frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
-		frame_system::WeightReclaim::<Runtime>::new(),
-	);
+	let extensions = mensura_runtime::transaction_extensions(0);
 	UncheckedExtrinsic::new_transaction(call, extensions).encode()
 }
 

@@ -18,9 +18,22 @@ use std::{
 	time::{Duration, Instant},
 };
 
-/// The node binary that cargo built for these tests.
-pub fn node_binary() -> &'static str {
-	env!("CARGO_BIN_EXE_mensura-node")
+/// The node binary that cargo built for these tests. Other packages' tests (the
+/// `mensura` tool's) find it next to their own executable's directory: `cargo test
+/// --workspace` builds every binary before it runs any test.
+pub fn node_binary() -> PathBuf {
+	if let Some(path) = option_env!("CARGO_BIN_EXE_mensura-node") {
+		return path.into();
+	}
+	let test = std::env::current_exe().expect("the test executable has a path");
+	let profile_dir = test.parent().and_then(Path::parent).expect("target/<profile>/deps/<test>");
+	let node = profile_dir.join("mensura-node");
+	assert!(
+		node.exists(),
+		"{} is missing: build it first (cargo build --release -p mensura-node)",
+		node.display()
+	);
+	node
 }
 
 /// A port nobody listens on right now.
@@ -288,7 +301,11 @@ fn dechunk(mut body: &str) -> String {
 	out
 }
 
-/// The repository root (the workspace directory).
+/// The repository root (the workspace directory: the nearest with a Cargo.lock).
 pub fn repo_root() -> PathBuf {
-	Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+	Path::new(env!("CARGO_MANIFEST_DIR"))
+		.ancestors()
+		.find(|dir| dir.join("Cargo.lock").exists())
+		.expect("the crate is inside the workspace")
+		.to_path_buf()
 }
