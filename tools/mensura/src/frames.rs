@@ -1,0 +1,218 @@
+//! Frames as people and firmware write them, signed frames as the tool stores them, and
+//! the transactions that carry them (and the registry calls) to the chain.
+
+use crate::{
+	client::{hex, unhex, Client, RpcError},
+	keys::MeterKey,
+	Error, Result,
+};
+use codec::{Decode, Encode};
+use mensura_primitives::readings::{lr, FrameRejection, SignedFrame};
+use mensura_runtime::{Runtime, RuntimeCall, TxExtension, UncheckedExtrinsic};
+use serde::Deserialize;
+use sp_core::Pair as _;
+use sp_runtime::{generic::SignedPayload, MultiAddress, MultiSignature};
+
+/// A frame in JSON, as `mensura frame sign` reads it:
+/// `{"meter": 0, "sequence": 1, "start": 1795996740000, "end": 1795996800000,
+///   "channels": [[230000, …], [5000, …]]}` (times in Unix milliseconds).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrameJson {
+	pub meter: u64,
+	pub sequence: u64,
+	pub start: u64,
+	pub end: u64,
+	pub channels: Vec<Vec<i32>>,
+}
+
+impl From<FrameJson> for lr::Frame {
+	fn from(f: FrameJson) -> Self {
+		lr::Frame {
+			meter: f.meter,
+			sequence: f.sequence,
+			start: f.start,
+			end: f.end,
+			channels: f.channels,
+		}
+	}
+}
+
+/// Reads frames: a JSON object, a JSON array of them, or one JSON object per line.
+pub fn parse_frames(text: &str, what: &str) -> Result<Vec<lr::Frame>> {
+	let bad = |e: serde_json::Error| {
+		Error::input(format!(
+			"{what}: not a frame ({e}); expected JSON like {{\"meter\": 0, \"sequence\": 1, \
+			 \"start\": <ms>, \"end\": <ms>, \"channels\": [[…], […]]}}"
+		))
+	};
+	let trimmed = text.trim_start();
+	let frames: Vec<FrameJson> = if trimmed.starts_with('[') {
+		serde_json::from_str(text).map_err(bad)?
+	} else {
+		serde_json::Deserializer::from_str(text)
+			.into_iter::<FrameJson>()
+			.collect::<std::result::Result<_, _>>()
+			.map_err(bad)?
+	};
+	if frames.is_empty() {
+		return Err(Error::input(format!("{what}: no frames")));
+	}
+	Ok(frames.into_iter().map(Into::into).collect())
+}
+
+/// The frame's bytes and the meter's signature over them for the chain `genesis`.
+pub fn sign(frame: &lr::Frame, key: &MeterKey, genesis: &[u8; 32]) -> Result<SignedFrame<Vec<u8>>> {
+	let bytes = frame.encode().map_err(|e| {
+		Error::input(format!(
+			"frame {} of meter {} cannot be encoded: {e:?} (see docs/frame-format.md)",
+			frame.sequence, frame.meter
+		))
+	})?;
+	let message = lr::frame::signing_message(genesis, &sp_io::hashing::blake2_256(&bytes));
+	Ok(SignedFrame { frame: bytes, signature: key.sign(&message) })
+}
+
+/// A signed frame as one line of text: `0x` hex of its SCALE encoding (the frame's bytes
+/// with a length prefix, then the `MultiSignature`), the argument of `submit_frame`.
+pub fn to_line(signed: &SignedFrame<Vec<u8>>) -> String {
+	hex(&signed.encode())
+}
+
+/// Reads signed frames, one hex line each; blank lines and `#` comments are skipped.
+pub fn parse_lines(text: &str, what: &str) -> Result<Vec<SignedFrame<Vec<u8>>>> {
+	let mut frames = Vec::new();
+	for (number, line) in text.lines().enumerate() {
+		let line = line.trim();
+		if line.is_empty() || line.starts_with('#') {
+			continue;
+		}
+		let at = || format!("{what}, line {}", number + 1);
+		let bytes =
+			unhex(line).map_err(|e| Error::input(format!("{}: not a signed frame ({e})", at())))?;
+		let signed = SignedFrame::<Vec<u8>>::decode(&mut &bytes[..]).map_err(|_| {
+			Error::input(format!(
+				"{}: not a signed frame (expected the hex that `mensura frame sign` prints)",
+				at()
+			))
+		})?;
+		frames.push(signed);
+	}
+	if frames.is_empty() {
+		return Err(Error::input(format!("{what}: no signed frames")));
+	}
+	Ok(frames)
+}
+
+/// `Readings::submit_frame` or, for several, `Readings::submit_frames`.
+pub fn submission(frames: &[SignedFrame<Vec<u8>>]) -> Result<RuntimeCall> {
+	let bounded = |f: &SignedFrame<Vec<u8>>| -> Result<pallet_readings::SignedFrameOf<Runtime>> {
+		Ok(SignedFrame {
+			frame: f.frame.clone().try_into().map_err(|_| {
+				Error::input(format!(
+					"a frame of {} bytes exceeds the chain's limit of 16384",
+					f.frame.len()
+				))
+			})?,
+			signature: f.signature.clone(),
+		})
+	};
+	Ok(match frames {
+		[one] => {
+			RuntimeCall::Readings(pallet_readings::Call::submit_frame { frame: bounded(one)? })
+		}
+		many => RuntimeCall::Readings(pallet_readings::Call::submit_frames {
+			frames: many
+				.iter()
+				.map(bounded)
+				.collect::<Result<Vec<_>>>()?
+				.try_into()
+				.map_err(|_| Error::usage("a batch holds at most 256 frames"))?,
+		}),
+	})
+}
+
+fn extensions(nonce: u32) -> TxExtension {
+	mensura_runtime::transaction_extensions(nonce)
+}
+
+/// A general transaction (extrinsic v5) for `call`: no signer and no fee, authorised by
+/// the call itself (frames carry their meter's signature).
+pub fn general_transaction(call: RuntimeCall) -> Vec<u8> {
+	UncheckedExtrinsic::new_transaction(call, extensions(0)).encode()
+}
+
+/// What a signed transaction commits to beyond the call and its explicit extensions.
+pub struct ChainContext {
+	pub genesis: [u8; 32],
+	pub spec_version: u32,
+	pub transaction_version: u32,
+}
+
+/// A signed transaction (immortal, no tip) of `call` by the sr25519 account `signer`.
+pub fn signed_transaction(
+	call: RuntimeCall,
+	signer: &sp_core::sr25519::Pair,
+	nonce: u32,
+	chain: &ChainContext,
+) -> Vec<u8> {
+	let genesis = sp_core::H256(chain.genesis);
+	let implicit = (
+		(),
+		(),
+		chain.spec_version,
+		chain.transaction_version,
+		genesis,
+		genesis,
+		(),
+		(),
+		(),
+		None,
+		(),
+	);
+	let payload = SignedPayload::<RuntimeCall, TxExtension>::from_raw(
+		call.clone(),
+		extensions(nonce),
+		implicit,
+	);
+	let signature = payload.using_encoded(|bytes| signer.sign(bytes));
+	let account: mensura_runtime::AccountId = signer.public().into();
+	UncheckedExtrinsic::new_signed(
+		call,
+		MultiAddress::Id(account),
+		MultiSignature::Sr25519(signature),
+		extensions(nonce),
+	)
+	.encode()
+}
+
+/// The frame rejection in a pool refusal (`Custom error: <code>`), if it is one.
+pub fn rejection(error: &RpcError) -> Option<FrameRejection> {
+	let text = format!(
+		"{} {}",
+		error.message,
+		error.data.as_ref().map(|d| d.to_string()).unwrap_or_default()
+	);
+	let code = text.split("Custom error: ").nth(1)?;
+	let digits: String = code.chars().take_while(char::is_ascii_digit).collect();
+	FrameRejection::from_code(digits.parse().ok()?)
+}
+
+/// Why the pool refused a frame transaction, for people.
+pub fn describe_refusal(error: &RpcError) -> String {
+	match rejection(error) {
+		Some(reason) => {
+			format!("{} (code {}): {}", reason.name(), reason.code(), reason.description())
+		}
+		None if error.code == 1013 => "already in the pool (an identical transaction)".into(),
+		None => error.to_string(),
+	}
+}
+
+/// Submits the frames as one transaction: `Ok(hash)` or the refusal.
+pub fn submit(
+	client: &mut Client,
+	frames: &[SignedFrame<Vec<u8>>],
+) -> Result<std::result::Result<String, RpcError>> {
+	client.submit(&general_transaction(submission(frames)?))
+}

@@ -1,0 +1,431 @@
+//! `mensura query`: meters, measurements, registers, consumption, programs and audit
+//! trails, as tables for people or `--json` for scripts. Meters, measurements and
+//! consumption come from the node's `mensura_*` JSON-RPC methods; programs and audit
+//! trails from the runtime APIs (`LrProgramsApi`, `MetersApi`).
+
+use crate::{
+	client::{hex, Client},
+	Error, Result,
+};
+use clap::{Args, Subcommand};
+use mensura_primitives::{
+	metering::{Actor, AuditChange, AuditEntry, AuditIndex, AuditSubject, MeterId},
+	readings::lr,
+};
+use mensura_rpc::{ConsumptionInfo, MeasurementPage, MeterInfo, MeterPage};
+use serde_json::json;
+
+#[derive(Subcommand)]
+pub enum QueryCommand {
+	/// The chain: name, genesis hash (what frames are signed for), runtime, best and
+	/// finalised blocks.
+	Chain(Output),
+	/// All meters, page by page.
+	Meters {
+		/// The first meter id.
+		#[arg(long, default_value_t = 0)]
+		from: MeterId,
+		/// How many (at most 1000).
+		#[arg(long, default_value_t = 100)]
+		limit: u32,
+		#[command(flatten)]
+		output: Output,
+	},
+	/// One meter: model, status, key, program and reading state.
+	Meter {
+		meter: MeterId,
+		#[command(flatten)]
+		output: Output,
+	},
+	/// A meter's cumulative register.
+	Register {
+		meter: MeterId,
+		#[command(flatten)]
+		output: Output,
+	},
+	/// A meter's measurements still in state (the last 96), oldest first.
+	Measurements {
+		meter: MeterId,
+		/// The first measurement index (default: the oldest retained).
+		#[arg(long)]
+		from: Option<u64>,
+		/// How many (at most 1000).
+		#[arg(long, default_value_t = 100)]
+		limit: u32,
+		#[command(flatten)]
+		output: Output,
+	},
+	/// A meter's consumption over a period: its measurements that start in [FROM, TO).
+	///
+	/// Times are Unix milliseconds, `now`, or `now-<n><s|m|h|d>` (e.g. now-1h).
+	Consumption {
+		meter: MeterId,
+		#[arg(long, allow_hyphen_values = true)]
+		from: String,
+		#[arg(long, allow_hyphen_values = true, default_value = "now")]
+		to: String,
+		#[command(flatten)]
+		output: Output,
+	},
+	/// The LR program bound to a meter: identity, approvals and its operations.
+	Program {
+		meter: MeterId,
+		#[command(flatten)]
+		output: Output,
+	},
+	/// A meter's audit trail: every change, by whom, in which block.
+	Audit {
+		meter: MeterId,
+		/// The first entry.
+		#[arg(long, default_value_t = 0)]
+		from: AuditIndex,
+		/// How many (at most 100).
+		#[arg(long, default_value_t = 100)]
+		limit: u32,
+		#[command(flatten)]
+		output: Output,
+	},
+}
+
+#[derive(Args)]
+pub struct Output {
+	/// Print JSON instead of a table.
+	#[arg(long)]
+	json: bool,
+}
+
+/// Thousandths of a unit, as a decimal: `19167` → `19.167`.
+pub fn milli(value: u128) -> String {
+	format!("{}.{:03}", value / 1000, value % 1000)
+}
+
+fn amount(text: &str, unit: &Option<String>) -> String {
+	let value = text.parse::<u128>().map(milli).unwrap_or_else(|_| text.to_string());
+	match unit {
+		Some(unit) => format!("{value} {unit}"),
+		None => value,
+	}
+}
+
+/// Parses `now`, `now-1h`, `now+30m` or Unix milliseconds.
+pub fn parse_time(text: &str, now: u64) -> Result<u64> {
+	let bad = || {
+		Error::usage(format!(
+			"`{text}` is not a time: use Unix milliseconds, `now`, or `now-<n><s|m|h|d>`"
+		))
+	};
+	if let Ok(ms) = text.parse::<u64>() {
+		return Ok(ms);
+	}
+	let rest = text.strip_prefix("now").ok_or_else(bad)?;
+	if rest.is_empty() {
+		return Ok(now);
+	}
+	let (sign, rest) = rest.split_at(1);
+	let unit = rest.chars().last().ok_or_else(bad)?;
+	let count: u64 = rest[..rest.len() - 1].parse().map_err(|_| bad())?;
+	let ms = count
+		* match unit {
+			's' => 1_000,
+			'm' => 60_000,
+			'h' => 3_600_000,
+			'd' => 86_400_000,
+			_ => return Err(bad()),
+		};
+	match sign {
+		"-" => now.checked_sub(ms).ok_or_else(bad),
+		"+" => now.checked_add(ms).ok_or_else(bad),
+		_ => Err(bad()),
+	}
+}
+
+pub fn now_ms() -> u64 {
+	std::time::SystemTime::now()
+		.duration_since(std::time::UNIX_EPOCH)
+		.map(|d| d.as_millis() as u64)
+		.unwrap_or(0)
+}
+
+/// The meter, or an input error naming it.
+pub fn meter(client: &mut Client, id: MeterId) -> Result<MeterInfo> {
+	client.call_as::<Option<MeterInfo>>("mensura_meter", json!([id]))?.ok_or_else(|| {
+		Error::input(format!("there is no meter {id} on the chain at {}", client.url()))
+	})
+}
+
+fn print_json(value: &impl serde::Serialize) {
+	println!("{}", serde_json::to_string_pretty(value).expect("JSON serialises"));
+}
+
+fn describe_change(change: &AuditChange) -> String {
+	let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+	match change {
+		AuditChange::MeterVerified { supply_point } => {
+			format!("verified at supply point {}", text(supply_point))
+		}
+		AuditChange::MeterProvisioned { model, .. } => format!("provisioned (model {model})"),
+		AuditChange::StatusChanged { from, to, reason } => {
+			format!("status {from:?} -> {to:?} ({reason:?})")
+		}
+		AuditChange::DeviceKeyRotated { .. } => "device key rotated".into(),
+		AuditChange::LrProgramBound { program } => {
+			format!("bound to LR program {}", hex(program.as_bytes()))
+		}
+		other => format!("{other:?}"),
+	}
+}
+
+fn actor(actor: &Actor<mensura_runtime::AccountId>) -> String {
+	use sp_core::crypto::Ss58Codec;
+	match actor {
+		Actor::Regulator => "regulator (root)".into(),
+		Actor::Account(account) => {
+			account.to_ss58check_with_version(mensura_primitives::SS58_PREFIX.into())
+		}
+	}
+}
+
+pub fn run(url: &str, command: QueryCommand) -> Result<()> {
+	let mut client = Client::new(url)?;
+	match command {
+		QueryCommand::Chain(output) => {
+			let name = client.call("system_chain", json!([]))?;
+			let genesis = client.genesis_hash()?;
+			let (spec, tx) = client.runtime_version()?;
+			let best = client.best_number()?;
+			let finalized_hash = client.call("chain_getFinalizedHead", json!([]))?;
+			let header = client.call("chain_getHeader", json!([finalized_hash]))?;
+			let finalized = crate::client::number(&header["number"]).unwrap_or(0);
+			let value = json!({
+				"chain": name, "genesisHash": hex(&genesis), "specVersion": spec,
+				"transactionVersion": tx, "bestBlock": best, "finalizedBlock": finalized,
+			});
+			if output.json {
+				print_json(&value);
+			} else {
+				println!("chain            {}", name.as_str().unwrap_or_default());
+				println!("genesis hash     {}", hex(&genesis));
+				println!("runtime          spec {spec}, transactions {tx}");
+				println!("best block       #{best}");
+				println!("finalised block  #{finalized}");
+			}
+		}
+		QueryCommand::Meters { from, limit, output } => {
+			let page: MeterPage = client.call_as("mensura_meters", json!([from, limit]))?;
+			if output.json {
+				print_json(&page);
+			} else {
+				println!(
+					"{:>5}  {:<11}  {:<12}  {:<14}  {:<28}  {:>8}  {:>18}",
+					"meter", "status", "serial", "supply point", "program", "measured", "register"
+				);
+				for m in &page.meters {
+					let program = m
+						.lr_program
+						.as_ref()
+						.map(|p| format!("{} ({})", p.version, p.status))
+						.unwrap_or_else(|| "none".into());
+					println!(
+						"{:>5}  {:<11}  {:<12}  {:<14}  {:<28}  {:>8}  {:>18}",
+						m.id,
+						m.status,
+						m.serial,
+						m.supply_point.clone().unwrap_or_else(|| "-".into()),
+						program,
+						m.measurements,
+						amount(&m.register, &m.unit)
+					);
+				}
+				if let Some(next) = page.next {
+					println!("(more: --from {next})");
+				}
+			}
+		}
+		QueryCommand::Meter { meter: id, output } => {
+			let m = meter(&mut client, id)?;
+			if output.json {
+				print_json(&m);
+			} else {
+				println!("meter           {}", m.id);
+				println!("status          {}", m.status);
+				println!(
+					"model           {} (register in {})",
+					m.model,
+					m.unit.clone().unwrap_or_default()
+				);
+				println!("manufacturer    {}", m.manufacturer);
+				println!("serial          {}", m.serial);
+				println!(
+					"supply point    {}",
+					m.supply_point.clone().unwrap_or_else(|| "-".into())
+				);
+				println!("device key      {} {}", m.key_scheme, m.device_key);
+				match &m.lr_program {
+					Some(p) => println!(
+						"LR program      {} {:?} ({}), measurer {}",
+						p.version, p.hash, p.status, p.measurer
+					),
+					None => println!("LR program      none"),
+				}
+				println!("register        {}", amount(&m.register, &m.unit));
+				println!("measurements    {}", m.measurements);
+				println!(
+					"last frame      {}",
+					m.last_sequence
+						.map(|s| format!("sequence {s}, ending {}", m.last_end))
+						.unwrap_or_else(|| "none".into())
+				);
+				println!("missed frames   {}", m.missed_frames);
+				println!("hash chain head {:?}", m.chain_head);
+			}
+		}
+		QueryCommand::Register { meter: id, output } => {
+			let m = meter(&mut client, id)?;
+			if output.json {
+				print_json(&json!({
+					"meter": m.id, "register": m.register, "unit": m.unit,
+					"measurements": m.measurements, "chainHead": m.chain_head,
+				}));
+			} else {
+				println!("{}", amount(&m.register, &m.unit));
+			}
+		}
+		QueryCommand::Measurements { meter: id, from, limit, output } => {
+			let m = meter(&mut client, id)?;
+			let page: MeasurementPage =
+				client.call_as("mensura_measurements", json!([id, from, limit]))?;
+			if output.json {
+				print_json(&page);
+			} else {
+				println!(
+					"{:>6}  {:>8}  {:>13}  {:>13}  {:>16}  {:>7}  frame",
+					"index", "sequence", "start", "end", "quantity", "block"
+				);
+				for x in &page.measurements {
+					println!(
+						"{:>6}  {:>8}  {:>13}  {:>13}  {:>16}  {:>7}  {:?}",
+						x.index,
+						x.sequence,
+						x.start,
+						x.end,
+						amount(&x.quantity, &m.unit),
+						x.block,
+						x.frame
+					);
+				}
+				println!(
+					"{} of {} measurements (oldest in state: {}){}",
+					page.measurements.len(),
+					page.total,
+					page.oldest_retained,
+					page.next.map(|n| format!("; more: --from {n}")).unwrap_or_default()
+				);
+			}
+		}
+		QueryCommand::Consumption { meter: id, from, to, output } => {
+			let now = now_ms();
+			let (from, to) = (parse_time(&from, now)?, parse_time(&to, now)?);
+			let m = meter(&mut client, id)?;
+			let result = client.try_call("mensura_consumption", json!([id, from, to]))?;
+			let info: ConsumptionInfo = match result {
+				Ok(value) => serde_json::from_value(value).map_err(|e| {
+					Error::node(format!("mensura_consumption: unexpected answer ({e})"))
+				})?,
+				Err(error)
+					if error.code == mensura_rpc::error::NOT_RETAINED as i64
+						|| error.code == mensura_rpc::error::INVALID_PARAMS as i64 =>
+				{
+					return Err(Error::input(error.message))
+				}
+				Err(error) => return Err(Error::node(format!("mensura_consumption: {error}"))),
+			};
+			if output.json {
+				print_json(&info);
+			} else {
+				println!(
+					"{} over [{}, {}) from {} measurements",
+					amount(&info.quantity, &m.unit),
+					info.from,
+					info.to,
+					info.measurements
+				);
+			}
+		}
+		QueryCommand::Program { meter: id, output } => {
+			meter(&mut client, id)?;
+			let found: Option<(
+				sp_core::H256,
+				pallet_lr_programs::ProgramRecordOf<mensura_runtime::Runtime>,
+			)> = client.runtime_call("LrProgramsApi_program_of_meter", id)?;
+			let (hash, record) = found
+				.ok_or_else(|| Error::input(format!("no LR program is bound to meter {id}")))?;
+			let program = lr::Program::decode(&record.code);
+			let version = String::from_utf8_lossy(&record.version).into_owned();
+			let measurer = actor(&Actor::Account(record.measurer.clone()));
+			let approvals: Vec<String> =
+				record.approvals.iter().map(|a| actor(&Actor::Account(a.clone()))).collect();
+			if output.json {
+				print_json(&json!({
+					"meter": id, "hash": hash, "version": version, "measurer": measurer,
+					"status": format!("{:?}", record.status), "approvals": approvals,
+					"published": record.published, "code": hex(&record.code),
+					"operations": program.as_ref().map(|p| p.ops.iter().map(|op| format!("{op:?}")).collect::<Vec<_>>()).ok(),
+				}));
+			} else {
+				println!("program     {version}");
+				println!("hash        {hash:?}");
+				println!(
+					"status      {:?}, published in block #{}",
+					record.status, record.published
+				);
+				println!("measurer    {measurer}");
+				println!(
+					"approved by {}",
+					if approvals.is_empty() { "nobody yet".into() } else { approvals.join(", ") }
+				);
+				match program {
+					Ok(program) => {
+						println!("inputs      {} channels", program.inputs);
+						for (i, op) in program.ops.iter().enumerate() {
+							println!("  {i:>2}  {op:?}");
+						}
+					}
+					Err(e) => println!(
+						"code        {} bytes that do not decode ({e:?})",
+						record.code.len()
+					),
+				}
+			}
+		}
+		QueryCommand::Audit { meter: id, from, limit, output } => {
+			meter(&mut client, id)?;
+			let entries: Vec<(AuditIndex, AuditEntry<mensura_runtime::AccountId, u32>)> = client
+				.runtime_call(
+					"MetersApi_audit_trail",
+					(AuditSubject::Meter(id), from, limit.min(100)),
+				)?;
+			if output.json {
+				let rows: Vec<_> = entries
+					.iter()
+					.map(|(index, e)| {
+						json!({
+							"index": index, "block": e.block, "actor": actor(&e.actor),
+							"change": describe_change(&e.change),
+						})
+					})
+					.collect();
+				print_json(&rows);
+			} else {
+				for (index, e) in &entries {
+					println!(
+						"{index:>4}  #{:<7}  {:<48}  {}",
+						e.block,
+						actor(&e.actor),
+						describe_change(&e.change)
+					);
+				}
+			}
+		}
+	}
+	Ok(())
+}

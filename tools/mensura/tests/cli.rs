@@ -1,0 +1,343 @@
+//! End to end: the `mensura` tool against the real node (`--dev --tmp`, free ports), as
+//! a user or a script runs it. A fleet is simulated and queried back; forged, replayed
+//! and malformed frames are refused with their reason and leave no trace; user errors
+//! get one line and an exit code scripts can trust.
+
+#[path = "../../../node/tests/common/mod.rs"]
+mod common;
+
+use codec::{Decode, Encode};
+use common::*;
+use mensura_primitives::readings::SignedFrame;
+use serde_json::{json, Value};
+use std::{
+	io::Write,
+	path::{Path, PathBuf},
+	process::{Command, Output, Stdio},
+	time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+/// Runs `mensura` with `args` against `node` (if any), feeding `stdin`.
+fn mensura(node: Option<&Node>, args: &[&str], stdin: &str) -> Output {
+	let mut command = Command::new(env!("CARGO_BIN_EXE_mensura"));
+	command.env_remove("MENSURA_URL");
+	if let Some(node) = node {
+		command.args(["--url", &format!("http://127.0.0.1:{}", node.rpc_port)]);
+	}
+	let mut child = command
+		.args(args)
+		.stdin(Stdio::piped())
+		.stdout(Stdio::piped())
+		.stderr(Stdio::piped())
+		.spawn()
+		.expect("the mensura binary starts");
+	child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+	child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+	String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Runs `mensura`, expecting exit code `code`; returns standard output.
+fn expect(node: Option<&Node>, args: &[&str], stdin: &str, code: i32) -> String {
+	let output = mensura(node, args, stdin);
+	assert_eq!(
+		output.status.code(),
+		Some(code),
+		"`mensura {}`\nstdout:\n{}\nstderr:\n{}",
+		args.join(" "),
+		text(&output.stdout),
+		text(&output.stderr)
+	);
+	text(&output.stdout)
+}
+
+/// Runs `mensura … --json`, expecting success, and parses its output.
+fn json(node: &Node, args: &[&str]) -> Value {
+	let out = expect(Some(node), args, "", 0);
+	serde_json::from_str(&out)
+		.unwrap_or_else(|e| panic!("`mensura {}`: {e}: {out}", args.join(" ")))
+}
+
+fn started_node() -> Node {
+	let mut node = Node::start_dev(&[]);
+	// Frames are judged against the last block's time: wait for block 1.
+	node.wait_for("block 1", Duration::from_secs(60), |n| {
+		n.block_number(false).filter(|&b| b >= 1)
+	});
+	node
+}
+
+fn now_ms() -> u64 {
+	SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
+}
+
+fn number(value: &Value) -> u128 {
+	value.as_str().map(|s| s.parse().unwrap()).or_else(|| value.as_u64().map(u128::from)).unwrap()
+}
+
+#[test]
+fn a_simulated_fleet_becomes_measurements_that_the_tool_reads_back() {
+	let node = started_node();
+	// The dev chain's meters 0–2 sign with //Meter1..3; //Meter4 has no meter yet, so the
+	// simulator provisions, verifies and binds one through signed transactions.
+	let summary = json(
+		&node,
+		&["simulate", "--meters", "4", "--rate", "2", "--duration", "8s", "--quiet", "--json"],
+	);
+	assert_eq!(summary["ok"], json!(true), "{summary:#}");
+	let sent = summary["sent"].as_u64().unwrap();
+	assert!(sent >= 4 * 2 * 7, "a few dozen frames: {sent}");
+	assert_eq!(summary["accepted"].as_u64(), Some(sent));
+	assert_eq!(summary["measured"].as_u64(), Some(sent));
+	assert_eq!(summary["refused"].as_u64(), Some(0));
+
+	for meter in 0..4u64 {
+		let row = &summary["meters"][meter as usize];
+		assert_eq!(row["meter"], json!(meter));
+		let page = json(
+			&node,
+			&["query", "measurements", &meter.to_string(), "--limit", "1000", "--json"],
+		);
+		let measurements = page["measurements"].as_array().unwrap();
+		// Every frame became exactly one measurement, in sequence.
+		assert_eq!(measurements.len() as u64, row["measured"].as_u64().unwrap());
+		for (i, m) in measurements.iter().enumerate() {
+			assert_eq!(m["sequence"].as_u64(), Some(i as u64 + 1));
+		}
+		// The register is the sum of the measurements, and what the program computes.
+		let sum: u128 = measurements.iter().map(|m| number(&m["quantity"])).sum();
+		let register = json(&node, &["query", "register", &meter.to_string(), "--json"]);
+		assert_eq!(number(&register["register"]), sum);
+		assert_eq!(number(&row["expectedIncrease"]), sum);
+		assert!(sum > 0);
+		// Consumption over the whole run is the register too.
+		let consumption =
+			json(&node, &["query", "consumption", &meter.to_string(), "--from", "0", "--json"]);
+		assert_eq!(number(&consumption["quantity"]), sum);
+	}
+
+	// The meter the simulator registered has its history in the audit trail.
+	let trail = json(&node, &["query", "audit", "3", "--json"]);
+	let changes: Vec<&str> =
+		trail.as_array().unwrap().iter().map(|e| e["change"].as_str().unwrap()).collect();
+	assert_eq!(changes.len(), 3, "{trail:#}");
+	assert!(changes[0].starts_with("provisioned"));
+	assert!(changes[1].starts_with("verified at supply point SP-SIM-"));
+	assert!(changes[2].starts_with("bound to LR program"));
+	let meter = json(&node, &["query", "meter", "3", "--json"]);
+	assert_eq!(meter["status"], json!("Active"));
+	assert_eq!(meter["lrProgram"]["version"], json!("electricity-active-energy 1.0.0"));
+
+	// The JSON-RPC methods enforce their limits with a named error.
+	let error = node.rpc("mensura_measurements", json!([0, 0, 5000])).unwrap_err();
+	assert!(error.contains("-32602") && error.contains("exceeds the maximum of 1000"), "{error}");
+	let error = node.rpc("mensura_consumption", json!([0, 10, 10])).unwrap_err();
+	assert!(error.contains("-32602") && error.contains("is empty"), "{error}");
+	let error = node.rpc("mensura_meters", json!([0, 0])).unwrap_err();
+	assert!(error.contains("-32602") && error.contains("at least 1"), "{error}");
+	node.stop();
+}
+
+fn write(dir: &Path, name: &str, contents: &str) -> PathBuf {
+	let path = dir.join(name);
+	std::fs::write(&path, contents).unwrap();
+	path
+}
+
+/// A JSON frame of meter 0: 230 V, 5 A over [start, start + 1 s).
+fn frame_json(sequence: u64, start: u64) -> String {
+	json!({
+		"meter": 0, "sequence": sequence, "start": start, "end": start + 1000,
+		"channels": [vec![230_000; 10], vec![5_000; 10]],
+	})
+	.to_string()
+}
+
+/// The meter's state as the node reports it, without what may legitimately differ.
+fn meter_state(node: &Node) -> Value {
+	let mut meter = json(node, &["query", "meter", "0", "--json"]);
+	meter.as_object_mut().unwrap().retain(|key, _| {
+		["register", "measurements", "lastSequence", "lastEnd", "missedFrames", "chainHead"]
+			.contains(&key.as_str())
+	});
+	meter
+}
+
+#[test]
+fn forged_replayed_and_malformed_frames_are_refused_with_their_reason_and_leave_no_trace() {
+	let mut node = started_node();
+	let dir = std::env::temp_dir().join(format!("mensura-cli-{}", std::process::id()));
+	std::fs::create_dir_all(&dir).unwrap();
+	let genesis =
+		json(&node, &["query", "chain", "--json"])["genesisHash"].as_str().unwrap().to_string();
+	let start = now_ms() - 5_000;
+	let sign = |uri: &str, frame: &Path| -> String {
+		expect(
+			None,
+			&["frame", "sign", "--uri", uri, "--genesis", &genesis, frame.to_str().unwrap()],
+			"",
+			0,
+		)
+	};
+
+	// A good frame, signed offline and submitted; --wait returns once it is measured.
+	let first = write(&dir, "first.json", &frame_json(1, start));
+	let signed = sign("//Meter1", &first);
+	let out = expect(Some(&node), &["submit", "--wait"], &signed, 0);
+	assert!(out.starts_with("accepted  meter 0 frame 1"), "{out}");
+	let before = meter_state(&node);
+	assert_eq!(before["lastSequence"], json!(1));
+
+	let second = write(&dir, "second.json", &frame_json(2, start + 1000));
+	let refused = |signed: &str, reason: &str| {
+		let out = expect(Some(&node), &["submit"], signed, 1);
+		assert!(out.contains(reason), "expected {reason}: {out}");
+	};
+	// Forged: meter 0's frame signed with meter 1's key.
+	refused(&sign("//Meter2", &second), "refused   meter 0 frame 2: BadSignature (code 4)");
+	// Replayed: the first frame again (signed anew, so not a byte-identical duplicate).
+	refused(&sign("//Meter1", &first), "refused   meter 0 frame 1: Replayed (code 5)");
+	// Malformed: an unknown frame-format version, and a truncated frame, both signed.
+	let good = sign("//Meter1", &second);
+	let decoded = SignedFrame::<Vec<u8>>::decode(&mut &common_unhex(good.trim())[..]).unwrap();
+	let mut wrong_version = decoded.clone();
+	wrong_version.frame[0] = 9;
+	let mut truncated = decoded.clone();
+	truncated.frame.truncate(truncated.frame.len() - 4);
+	for bad in [wrong_version, truncated] {
+		refused(&format!("0x{}", hex(&bad.encode())), "Malformed (code 1)");
+	}
+	// A batch with one forged frame is refused whole, with that frame's reason.
+	let third = write(&dir, "third.json", &frame_json(3, start + 2000));
+	let batch = format!("{}{}", good, sign("//Meter3", &third));
+	let out = expect(Some(&node), &["submit", "--batch", "2"], &batch, 1);
+	assert_eq!(out.matches("BadSignature (code 4)").count(), 2, "{out}");
+
+	// Two more blocks: nothing of the above reached one.
+	let best = node.block_number(false).unwrap();
+	node.wait_for("two more blocks", Duration::from_secs(60), |n| {
+		n.block_number(false).filter(|&b| b >= best + 2)
+	});
+	assert_eq!(meter_state(&node), before);
+
+	// The good second frame still goes through.
+	let out = expect(Some(&node), &["submit", "--wait"], &good, 0);
+	assert!(out.starts_with("accepted  meter 0 frame 2"), "{out}");
+	assert_eq!(meter_state(&node)["lastSequence"], json!(2));
+	std::fs::remove_dir_all(&dir).ok();
+	node.stop();
+}
+
+fn hex(bytes: &[u8]) -> String {
+	bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn common_unhex(text: &str) -> Vec<u8> {
+	let text = text.trim_start_matches("0x");
+	(0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap()).collect()
+}
+
+/// One line on standard error, starting `mensura: `, and nothing on standard output.
+fn one_line_error(args: &[&str], stdin: &str, code: i32) -> String {
+	let output = mensura(None, args, stdin);
+	let stderr = text(&output.stderr);
+	assert_eq!(output.status.code(), Some(code), "`mensura {}`: {stderr}", args.join(" "));
+	assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+	assert!(stderr.starts_with("mensura: "), "{stderr}");
+	assert!(!stderr.contains("panicked"), "{stderr}");
+	stderr
+}
+
+#[test]
+fn user_errors_get_one_line_and_exit_codes_scripts_can_trust() {
+	let dir = std::env::temp_dir().join(format!("mensura-cli-errors-{}", std::process::id()));
+	std::fs::create_dir_all(&dir).unwrap();
+	let port = free_port().to_string();
+	let nowhere = format!("http://127.0.0.1:{port}");
+
+	// Node unreachable: exit 3, and the message says what to do.
+	let error = one_line_error(&["--url", &nowhere, "query", "meters"], "", 3);
+	assert!(
+		error.contains("cannot reach a Mensura node") && error.contains("scripts/dev-node"),
+		"{error}"
+	);
+	let error = one_line_error(&["--url", "ftp://example", "query", "meters"], "", 2);
+	assert!(error.contains("expected http://host:port"), "{error}");
+
+	// Keys: generate, inspect, and a damaged key file.
+	let key = dir.join("meter.key");
+	let public = expect(
+		None,
+		&["key", "generate", "--scheme", "ed25519", "--out", key.to_str().unwrap()],
+		"",
+		0,
+	);
+	let inspected: Value = serde_json::from_str(&expect(
+		None,
+		&["key", "inspect", "--key", key.to_str().unwrap(), "--json"],
+		"",
+		0,
+	))
+	.unwrap();
+	assert_eq!(inspected["scheme"], json!("ed25519"));
+	assert_eq!(inspected["publicKey"].as_str(), Some(public.trim()));
+	let error = one_line_error(&["key", "generate", "--out", key.to_str().unwrap()], "", 4);
+	assert!(error.contains("File exists"), "never overwrites a key: {error}");
+	let damaged = write(&dir, "damaged.key", "{\"scheme\": \"sr25519\"}");
+	let error = one_line_error(&["key", "inspect", "--key", damaged.to_str().unwrap()], "", 4);
+	assert!(error.contains("not a Mensura key file"), "{error}");
+	let error = one_line_error(
+		&["key", "inspect", "--key", dir.join("missing.key").to_str().unwrap()],
+		"",
+		4,
+	);
+	assert!(error.contains("cannot read the key file"), "{error}");
+
+	// Frames: a bad genesis, a bad frame, an unencodable frame; offline signing works.
+	let genesis = format!("0x{}", "ab".repeat(32));
+	let frame = frame_json(1, 1_795_996_800_000);
+	let error =
+		one_line_error(&["frame", "sign", "--uri", "//Meter1", "--genesis", "0x12"], &frame, 2);
+	assert!(error.contains("--genesis"), "{error}");
+	let error = one_line_error(
+		&["frame", "sign", "--uri", "//Meter1", "--genesis", &genesis],
+		"{\"meter\": 0}",
+		4,
+	);
+	assert!(error.contains("not a frame"), "{error}");
+	let empty_channels =
+		json!({"meter": 0, "sequence": 1, "start": 0, "end": 1, "channels": []}).to_string();
+	let error = one_line_error(
+		&["frame", "sign", "--uri", "//Meter1", "--genesis", &genesis],
+		&empty_channels,
+		4,
+	);
+	assert!(error.contains("cannot be encoded"), "{error}");
+	let signed = expect(
+		None,
+		&["frame", "sign", "--key", key.to_str().unwrap(), "--genesis", &genesis],
+		&frame,
+		0,
+	);
+	assert_eq!(signed.lines().count(), 1);
+	// Signing is offline, and submitting garbage fails before any node is contacted.
+	let error = one_line_error(&["--url", &nowhere, "submit"], "not hex\n", 4);
+	assert!(error.contains("line 1: not a signed frame"), "{error}");
+	let error = one_line_error(&["--url", &nowhere, "submit"], &signed, 3);
+	assert!(error.contains("cannot reach"), "{error}");
+
+	// Usage errors: clap's message and exit 2.
+	let output = mensura(None, &["simulate", "--batch", "0"], "");
+	assert_eq!(output.status.code(), Some(2));
+	let error = one_line_error(&["--url", &nowhere, "simulate", "--rate", "0"], "", 2);
+	assert!(error.contains("--rate"), "{error}");
+	let error = one_line_error(
+		&["--url", &nowhere, "query", "consumption", "0", "--from", "yesterday"],
+		"",
+		2,
+	);
+	assert!(error.contains("is not a time"), "{error}");
+	std::fs::remove_dir_all(&dir).ok();
+}
