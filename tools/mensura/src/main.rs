@@ -94,8 +94,18 @@ enum KeyCommand {
 
 /// Where a meter's key comes from.
 #[derive(Args)]
-#[group(required = true, multiple = false)]
 struct KeyArgs {
+	#[command(flatten)]
+	source: KeySource,
+	/// The scheme of --uri (default sr25519; a key file names its own).
+	#[arg(long, value_enum, requires = "uri", conflicts_with = "key")]
+	scheme: Option<Scheme>,
+}
+
+/// A key file or a secret URI: exactly one.
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+struct KeySource {
 	/// A key file made by `mensura key generate`.
 	#[arg(long)]
 	key: Option<PathBuf>,
@@ -103,16 +113,13 @@ struct KeyArgs {
 	/// mnemonic, or a 0x seed.
 	#[arg(long)]
 	uri: Option<String>,
-	/// The scheme of --uri.
-	#[arg(long, value_enum, default_value = "sr25519", requires = "uri")]
-	scheme: Scheme,
 }
 
 impl KeyArgs {
 	fn load(&self) -> Result<MeterKey> {
-		match (&self.key, &self.uri) {
+		match (&self.source.key, &self.source.uri) {
 			(Some(path), _) => MeterKey::load(path),
-			(None, Some(uri)) => MeterKey::from_uri(self.scheme, uri),
+			(None, Some(uri)) => MeterKey::from_uri(self.scheme.unwrap_or(Scheme::Sr25519), uri),
 			(None, None) => Err(Error::usage("give --key FILE or --uri URI")),
 		}
 	}
@@ -341,12 +348,41 @@ fn submit(url: &str, args: SubmitArgs) -> Result<()> {
 	Ok(())
 }
 
+/// A command-line error on one line, as every other error: clap's message (the lines up
+/// to its usage block, which may list missing arguments one per line) and where to look.
+fn usage_error_line(rendered: &str) -> String {
+	let message: Vec<&str> = rendered
+		.lines()
+		.take_while(|line| !line.trim().is_empty())
+		.map(|line| line.trim())
+		.collect();
+	let message = message.join(" ");
+	let message = message.strip_prefix("error: ").unwrap_or(&message);
+	let usage = rendered.lines().find_map(|line| line.strip_prefix("Usage: "));
+	match usage {
+		Some(usage) => format!("{message} (usage: {usage}; see --help)"),
+		None => format!("{message} (see --help)"),
+	}
+}
+
 fn main() -> ExitCode {
+	// `mensura query measurements 3 | head`: when the reader closes the pipe, end as
+	// other Unix tools do (killed by SIGPIPE) rather than panic on the failed write.
+	#[cfg(unix)]
+	// SAFETY: restores the default disposition of SIGPIPE before any thread starts.
+	unsafe {
+		libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+	}
 	let cli = match Cli::try_parse() {
 		Ok(cli) => cli,
-		Err(error) => {
+		// --help and --version: what was asked for, on standard output.
+		Err(error) if !error.use_stderr() => {
 			let _ = error.print();
-			return ExitCode::from(if error.use_stderr() { Exit::Usage as u8 } else { 0 });
+			return ExitCode::SUCCESS;
+		}
+		Err(error) => {
+			eprintln!("mensura: {}", usage_error_line(&error.render().to_string()));
+			return ExitCode::from(Exit::Usage as u8);
 		}
 	};
 	match run(cli) {

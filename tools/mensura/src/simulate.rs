@@ -151,8 +151,9 @@ impl LoadProfile {
 		0.5 + 0.8 * bump(7.5, 1.5) + 1.1 * bump(19.5, 2.5) + 0.3 * bump(13.0, 2.0)
 	}
 
-	/// The two channels of one frame over [start, end): voltage in mV, current in mA.
-	fn frame(&mut self, start: u64, end: u64, samples: usize) -> Vec<Vec<i32>> {
+	/// The two channels of one frame of the interval starting at `start`: voltage in mV,
+	/// current in mA.
+	fn frame(&mut self, start: u64, samples: usize) -> Vec<Vec<i32>> {
 		// Appliances switch on at a random sample of the frame and run for a while.
 		let mut switch_on = None;
 		if self.random.unit() < 0.08 {
@@ -182,7 +183,6 @@ impl LoadProfile {
 			voltage.push((v * 1000.0).round() as i32);
 			current.push((a.max(0.0) * 1000.0).round() as i32);
 		}
-		let _ = end;
 		self.running.retain_mut(|(_, left)| {
 			*left = left.saturating_sub(1);
 			*left > 0
@@ -203,6 +203,8 @@ struct SimMeter {
 	profile: LoadProfile,
 	next_sequence: u64,
 	last_end: u64,
+	/// The model's register unit (`Wh`, …), for the summary.
+	unit: String,
 	initial_register: u128,
 	initial_measurements: u64,
 	sent: u64,
@@ -485,6 +487,7 @@ fn prepare_fleet(
 			profile: LoadProfile::new(args.seed, id),
 			next_sequence: info.last_sequence.map_or(1, |s| s + 1),
 			last_end: info.last_end,
+			unit: info.unit.clone().unwrap_or_default(),
 			initial_register: register,
 			initial_measurements: info.measurements,
 			sent: 0,
@@ -620,7 +623,7 @@ pub fn run(url: &str, args: SimulateArgs) -> Result<()> {
 				sequence: meter.next_sequence,
 				start,
 				end,
-				channels: meter.profile.frame(start, end, args.samples as usize),
+				channels: meter.profile.frame(start, args.samples as usize),
 			};
 			let quantity = meter.program.execute(&frame).map_err(|e| {
 				Error::failure(format!(
@@ -707,7 +710,7 @@ fn summarise(args: &SimulateArgs, fleet: &[SimMeter], elapsed: Duration) -> Resu
 			));
 		}
 		rows.push(json!({
-			"meter": m.id, "key": m.uri, "sent": m.sent, "accepted": m.accepted,
+			"meter": m.id, "key": m.uri, "unit": m.unit, "sent": m.sent, "accepted": m.accepted,
 			"refused": m.refused, "measured": m.measured,
 			"registerBefore": m.initial_register.to_string(), "registerAfter": m.register.to_string(),
 			"registerIncrease": delta.to_string(), "expectedIncrease": m.expected.to_string(),
@@ -739,8 +742,8 @@ fn summarise(args: &SimulateArgs, fleet: &[SimMeter], elapsed: Duration) -> Resu
 				m.accepted,
 				m.refused.values().sum::<u64>(),
 				m.measured,
-				milli(m.register.saturating_sub(m.initial_register)),
-				milli(m.expected),
+				format!("{} {}", milli(m.register.saturating_sub(m.initial_register)), m.unit),
+				format!("{} {}", milli(m.expected), m.unit),
 				if m.measured == m.accepted
 					&& m.register.saturating_sub(m.initial_register) == m.expected
 				{

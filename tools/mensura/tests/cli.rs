@@ -137,6 +137,23 @@ fn a_simulated_fleet_becomes_measurements_that_the_tool_reads_back() {
 	assert!(error.contains("-32602") && error.contains("is empty"), "{error}");
 	let error = node.rpc("mensura_meters", json!([0, 0])).unwrap_err();
 	assert!(error.contains("-32602") && error.contains("at least 1"), "{error}");
+
+	// A reader that goes away (`mensura query measurements 3 | head -1`) ends the tool
+	// by SIGPIPE, as it ends other Unix tools: no panic, no backtrace.
+	let mut child = Command::new(env!("CARGO_BIN_EXE_mensura"))
+		.args(["--url", &format!("http://127.0.0.1:{}", node.rpc_port)])
+		.args(["query", "measurements", "3"])
+		.stdout(Stdio::piped())
+		.stderr(Stdio::piped())
+		.spawn()
+		.unwrap();
+	drop(child.stdout.take());
+	let output = child.wait_with_output().unwrap();
+	{
+		use std::os::unix::process::ExitStatusExt;
+		assert_eq!(output.status.signal(), Some(libc::SIGPIPE), "{}", text(&output.stderr));
+	}
+	assert_eq!(text(&output.stderr), "");
 	node.stop();
 }
 
@@ -322,6 +339,69 @@ fn user_errors_get_one_line_and_exit_codes_scripts_can_trust() {
 		0,
 	);
 	assert_eq!(signed.lines().count(), 1);
+	// From a secret URI of another scheme: the worked example of docs/frame-format.md,
+	// whose ed25519 signature is deterministic, comes out byte for byte.
+	let worked_example = json!({
+		"meter": 0, "sequence": 1, "start": 1_795_996_740_000u64, "end": 1_795_996_800_000u64,
+		"channels": [[230_000, 230_100, 229_900, 230_000], [5_000, 5_010, 4_990, 5_000]],
+	})
+	.to_string();
+	let seed = "0x49bde466d1ceb6bdc06043d5f06e33a6ea96629d585efb2cf7a5494316a6ed00";
+	let signed_example = expect(
+		None,
+		&["frame", "sign", "--uri", seed, "--scheme", "ed25519", "--genesis", &genesis],
+		&worked_example,
+		0,
+	);
+	let bytes = common_unhex(signed_example.trim());
+	let decoded = SignedFrame::<Vec<u8>>::decode(&mut &bytes[..]).expect("a SignedFrame");
+	assert_eq!(
+		hex(&decoded.frame),
+		concat!(
+			"01",
+			"0000000000000000",
+			"0100000000000000",
+			"a069bf29a2010000",
+			"0054c029a2010000",
+			"02",
+			"0400",
+			"70820300",
+			"d4820300",
+			"0c820300",
+			"70820300",
+			"88130000",
+			"92130000",
+			"7e130000",
+			"88130000",
+		)
+	);
+	assert_eq!(
+		hex(&decoded.signature.encode()),
+		concat!(
+			"00",
+			"e2a8183bd94035f6596b2a36856809fe2c673ed62c8d23ba0816c35b2b93acba",
+			"138be6714cbad85f25ecebac198408e95e0822ad57c4c3d05434ee663bc6c601",
+		)
+	);
+	// One key source, and --scheme only with --uri: usage errors.
+	for args in [
+		&["--key", key.to_str().unwrap(), "--uri", "//Meter1"][..],
+		&["--scheme", "ed25519"][..],
+		&["--key", key.to_str().unwrap(), "--scheme", "ed25519"][..],
+		&[][..],
+	] {
+		let error = one_line_error(
+			&[&["frame", "sign", "--genesis", &genesis][..], args].concat(),
+			&frame,
+			2,
+		);
+		assert!(error.contains("--key <KEY>") && error.contains("see --help"), "{error}");
+	}
+	// Every command-line mistake is one line too, with the usage it broke.
+	let error = one_line_error(&["frobnicate"], "", 2);
+	assert!(error.contains("unrecognized subcommand 'frobnicate'"), "{error}");
+	let error = one_line_error(&["query", "measurements"], "", 2);
+	assert!(error.contains("<METER>") && error.contains("usage: mensura query measurements"));
 	// Signing is offline, and submitting garbage fails before any node is contacted.
 	let error = one_line_error(&["--url", &nowhere, "submit"], "not hex\n", 4);
 	assert!(error.contains("line 1: not a signed frame"), "{error}");
