@@ -1,4 +1,9 @@
 // Starts the real mensura-node on free ports for a test, and always stops it.
+import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApiPromise, WsProvider } from '@polkadot/api';
+import { Keyring } from '@polkadot/keyring';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync } from 'node:fs';
@@ -80,4 +85,36 @@ export function processExists(pid) {
   } catch {
     return false;
   }
+}
+
+/**
+ * The fixture of a test file: before its tests, a fresh dev node and a Polkadot.js
+ * connection to it (`rpc`: extra RPC definitions; `waitForBlock`: the block to wait
+ * for, e.g. 1 so that frames are judged against a chain time); after them, the
+ * connection closed and the node stopped, which must end cleanly: exit code 0, no
+ * process left behind, no panic in its log. `ready` receives `{ node, provider, api,
+ * keyring }` (an sr25519 keyring) once all of it is up.
+ */
+export function useDevNode({ rpc = {}, waitForBlock = 0 } = {}, ready = () => {}) {
+  const fixture = {};
+  before(async () => {
+    await cryptoWaitReady();
+    fixture.keyring = new Keyring({ type: 'sr25519' });
+    fixture.node = await startDevNode();
+    fixture.provider = new WsProvider(fixture.node.url);
+    fixture.api = await ApiPromise.create({ provider: fixture.provider, rpc, noInitWarn: true, throwOnConnect: true });
+    while ((await fixture.api.rpc.chain.getHeader()).number.toNumber() < waitForBlock) {
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    ready(fixture);
+  });
+  after(async () => {
+    await fixture.api?.disconnect();
+    const { node } = fixture;
+    if (!node) return;
+    const { code, signal } = await node.stop();
+    assert.equal(code, 0, `node ended with code ${code}, signal ${signal}`);
+    assert.ok(!processExists(node.pid), `node process ${node.pid} outlived the test`);
+    assert.ok(!node.log().includes('panicked'), 'the node log has a panic');
+  });
 }

@@ -1,31 +1,14 @@
 // Polkadot.js, the reference client, against a real dev node: it must read the chain's
 // metadata and properties, sign with the runtime's transaction extensions (AuthorizeCall
 // first, CheckMetadataHash), and see a transfer finalised.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiPromise, WsProvider } from '@polkadot/api';
-import { Keyring } from '@polkadot/keyring';
-import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { startDevNode, processExists } from '../lib/node.mjs';
+import { useDevNode } from '../lib/node.mjs';
 
-let node;
+// Stopping the node at the end must be clean: exit 0, no process left, no panic.
 let api;
-
-before(async () => {
-  await cryptoWaitReady();
-  node = await startDevNode();
-  api = await ApiPromise.create({ provider: new WsProvider(node.url), noInitWarn: true, throwOnConnect: true });
-});
-
-after(async () => {
-  await api?.disconnect();
-  if (node) {
-    const { code, signal } = await node.stop();
-    assert.equal(code, 0, `node ended with code ${code}, signal ${signal}`);
-    assert.ok(!processExists(node.pid), `node process ${node.pid} outlived the test`);
-    assert.ok(!node.log().includes('panicked'), 'the node log has a panic');
-  }
-});
+let keyring;
+useDevNode({}, (f) => ({ api, keyring } = f));
 
 test('the chain presents itself with the MSR token and SS58 format 42', async () => {
   const properties = api.registry.getChainProperties();
@@ -43,7 +26,7 @@ test('the transaction extensions start with AuthorizeCall and include CheckMetad
 });
 
 test('runtime APIs are callable through api.call', async () => {
-  const alice = new Keyring({ type: 'sr25519' }).addFromUri('//Alice');
+  const alice = keyring.addFromUri('//Alice');
   const nonce = await api.call.accountNonceApi.accountNonce(alice.address);
   assert.equal(nonce.toNumber(), 0);
   const presets = await api.call.genesisBuilder.presetNames();
@@ -51,11 +34,10 @@ test('runtime APIs are callable through api.call', async () => {
 });
 
 test('a signed transfer from Alice to Bob is finalised', { timeout: 120_000 }, async () => {
-  const keyring = new Keyring({ type: 'sr25519' });
   const alice = keyring.addFromUri('//Alice');
   const bob = keyring.addFromUri('//Bob');
   const amount = 5n * 10n ** 12n; // 5 MSR
-  const before = (await api.query.system.account(bob.address)).data.free.toBigInt();
+  const freeBefore = (await api.query.system.account(bob.address)).data.free.toBigInt();
 
   const finalizedIn = await new Promise((resolve, reject) => {
     api.tx.balances
@@ -68,6 +50,6 @@ test('a signed transfer from Alice to Bob is finalised', { timeout: 120_000 }, a
       .catch(reject);
   });
 
-  const after = (await api.query.system.account.at(finalizedIn, bob.address)).data.free.toBigInt();
-  assert.equal(after - before, amount);
+  const freeAfter = (await api.query.system.account.at(finalizedIn, bob.address)).data.free.toBigInt();
+  assert.equal(freeAfter - freeBefore, amount);
 });

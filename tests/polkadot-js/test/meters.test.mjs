@@ -1,28 +1,13 @@
 // The `development` preset's metering world, seen through Polkadot.js: the seeded
 // meters in `Meters` storage, their audit trails through the `MetersApi` runtime API,
 // and a status change by the notified body that lands in the trail.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiPromise, WsProvider } from '@polkadot/api';
-import { Keyring } from '@polkadot/keyring';
-import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { startDevNode } from '../lib/node.mjs';
+import { useDevNode } from '../lib/node.mjs';
 
-let node;
 let api;
 let keyring;
-
-before(async () => {
-  await cryptoWaitReady();
-  keyring = new Keyring({ type: 'sr25519' });
-  node = await startDevNode();
-  api = await ApiPromise.create({ provider: new WsProvider(node.url), noInitWarn: true, throwOnConnect: true });
-});
-
-after(async () => {
-  await api?.disconnect();
-  if (node) assert.equal((await node.stop()).code, 0);
-});
+useDevNode({}, (f) => ({ api, keyring } = f));
 
 test('three active meters of an approved electricity model are seeded', async () => {
   const bob = keyring.addFromUri('//Bob').address;

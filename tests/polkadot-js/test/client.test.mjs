@@ -1,0 +1,237 @@
+// Polkadot.js as the reference client of a whole Mensura run: metadata with docs, the
+// registry flow through signed extrinsics from dev accounts, device-signed frames alone
+// and in gateway batches, every block and event of the run decoded as the explorer of
+// Polkadot.js apps would, and the runtime APIs and `mensura_*` RPC methods agreeing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { u8aToHex } from '@polkadot/util';
+import { useDevNode } from '../lib/node.mjs';
+import { frameBytes, generalTransaction, rpc, signFrame, submitGeneral, submitGeneralAndWatch } from '../lib/mensura.mjs';
+
+// Frames are judged against the chain's time, which the first block sets.
+let node;
+let api;
+let provider;
+let keyring;
+useDevNode({ rpc, waitForBlock: 1 }, (f) => ({ node, api, provider, keyring } = f));
+
+const MENSURA_PALLETS = ['meters', 'lrPrograms', 'readings'];
+
+test('metadata decodes, with docs for every Mensura call, event, error and storage item', () => {
+  for (const pallet of MENSURA_PALLETS) {
+    const calls = Object.entries(api.tx[pallet]);
+    const events = Object.entries(api.events[pallet]);
+    const errors = Object.entries(api.errors[pallet]);
+    const storage = Object.entries(api.query[pallet]);
+    assert.ok(calls.length > 0 && events.length > 0 && errors.length > 0 && storage.length > 0, pallet);
+    for (const [name, call] of calls) assert.ok(call.meta.docs.length > 0, `${pallet}.${name} (call) has docs`);
+    for (const [name, event] of events) assert.ok(event.meta.docs.length > 0, `${pallet}.${name} (event) has docs`);
+    for (const [name, error] of errors) assert.ok(error.meta.docs.length > 0, `${pallet}.${name} (error) has docs`);
+    for (const [name, item] of storage) assert.ok(item.creator.meta.docs.length > 0, `${pallet}.${name} (storage) has docs`);
+  }
+  // The runtime APIs are in the metadata (api.call in Polkadot.js apps).
+  for (const [apiName, methods] of Object.entries({
+    metersApi: ['meter', 'meters', 'model', 'meterByDeviceKey', 'auditLength', 'auditTrail'],
+    readingsApi: ['reading', 'measurements', 'consumption', 'checkFrame', 'signingMessage'],
+    lrProgramsApi: ['program', 'programOfMeter', 'programOfMeasurement'],
+  })) {
+    for (const method of methods) assert.equal(typeof api.call[apiName][method], 'function', `${apiName}.${method}`);
+  }
+});
+
+test('the chain properties are the runtime\'s', async () => {
+  const properties = await api.rpc.system.properties();
+  assert.equal(properties.tokenSymbol.unwrap()[0].toString(), 'MSR');
+  assert.equal(properties.tokenDecimals.unwrap()[0].toNumber(), 12);
+  assert.equal(properties.ss58Format.unwrap().toNumber(), api.consts.system.ss58Prefix.toNumber());
+  assert.equal(api.runtimeVersion.specName.toString(), 'mensura');
+});
+
+/** Signs and sends; resolves with the events of its block, rejects with a named dispatch error. */
+function send(tx, signer) {
+  return new Promise((resolve, reject) => {
+    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
+      if (!status.isInBlock) return;
+      if (dispatchError) {
+        const { section, name } = dispatchError.isModule ? api.registry.findMetaError(dispatchError.asModule) : {};
+        reject(new Error(section ? `${section}.${name}` : dispatchError.toString()));
+      } else {
+        resolve(events.map(({ event }) => event));
+      }
+    }).catch(reject);
+  });
+}
+
+const household = (samples, amps) => [
+  Array.from({ length: samples }, (_, i) => 230_000 + ((i * 37) % 11) * 100),
+  Array.from({ length: samples }, (_, i) => amps * 1000 + ((i * 53) % 7) * 10),
+];
+
+let deviceMeter; // the meter registered in the registry-flow test
+const device = () => keyring.addFromUri('//ClientTestMeter', undefined, 'ed25519');
+
+test('the registry flow through signed extrinsics: manufacturer, model, meter, verification, program', { timeout: 240_000 }, async () => {
+  const bob = keyring.addFromUri('//Bob'); // notified body
+  const eve = keyring.addFromUri('//Eve'); // becomes a manufacturer
+
+  let events = await send(api.tx.meters.admitManufacturer(eve.address, 'Eve Instruments'), bob);
+  assert.ok(events.some((e) => api.events.meters.ManufacturerAdmitted.is(e)));
+
+  const spec = { kind: 'Electricity', unit: 'WattHour', resolutionMilli: 1, maxPermissibleError: 10_000 };
+  events = await send(api.tx.meters.submitModel('EI-E1 electricity meter', spec), eve);
+  const submitted = events.find((e) => api.events.meters.ModelSubmitted.is(e));
+  assert.ok(submitted, 'ModelSubmitted');
+  const model = submitted.data.model.toNumber();
+
+  events = await send(api.tx.meters.approveModel(model), bob);
+  assert.ok(events.some((e) => api.events.meters.ModelApproved.is(e)));
+
+  events = await send(api.tx.meters.provisionMeter(model, { Ed25519: u8aToHex(device().publicKey) }, 'EI-0001'), eve);
+  const provisioned = events.find((e) => api.events.meters.MeterProvisioned.is(e));
+  assert.ok(provisioned, 'MeterProvisioned');
+  deviceMeter = provisioned.data.meter.toNumber();
+
+  events = await send(api.tx.meters.verifyMeter(deviceMeter, 'SP-CLIENT-1'), bob);
+  assert.ok(events.some((e) => api.events.meters.MeterVerified.is(e)));
+  const program = (await api.call.lrProgramsApi.programOfMeter(0)).unwrap()[0];
+  events = await send(api.tx.lrPrograms.bindMeter(deviceMeter, program), bob);
+  assert.ok(events.some((e) => api.events.lrPrograms.MeterBound.is(e)));
+
+  const meter = (await api.call.metersApi.meter(deviceMeter)).unwrap();
+  assert.equal(meter.status.toString(), 'Active');
+  assert.equal(meter.manufacturer.toString(), eve.address);
+  assert.equal(meter.serial.toUtf8(), 'EI-0001');
+  assert.equal(meter.lrProgram.unwrap().toHex(), program.toHex());
+  assert.equal((await api.call.metersApi.meterByDeviceKey({ Ed25519: u8aToHex(device().publicKey) })).unwrap().toNumber(), deviceMeter);
+  const trail = await api.call.metersApi.auditTrail({ Meter: deviceMeter }, 0, 10);
+  assert.deepEqual(trail.map(([, entry]) => entry.change.type), ['MeterProvisioned', 'MeterVerified', 'LrProgramBound']);
+  assert.ok(trail.every(([, entry]) => entry.block.toNumber() > 0));
+  // Through the mensura_* RPC as well, with the model's unit.
+  const info = (await api.rpc.mensura.meter(deviceMeter)).toJSON();
+  assert.equal(info.status, 'Active');
+  assert.equal(info.keyScheme, 'ed25519');
+  assert.equal(info.unit, 'Wh');
+  assert.equal(info.supplyPoint, 'SP-CLIENT-1');
+});
+
+test('frames alone and in batches: every block and event of the run decodes', { timeout: 240_000 }, async () => {
+  assert.ok(deviceMeter !== undefined, 'the registry-flow test ran first');
+  const genesis = await api.rpc.chain.getBlockHash(0);
+  const first = (await api.rpc.chain.getHeader()).number.toNumber();
+  const now = Date.now() - 2_000;
+  const frame = (meter, sequence, amps, seconds = 1) => frameBytes({
+    meter, sequence, start: now - 60_000 + sequence * 1000, end: now - 60_000 + sequence * 1000 + seconds * 1000,
+    channels: household(60, amps),
+  });
+
+  // One frame alone from the new ed25519 meter, and one from each seeded sr25519 meter.
+  const single = [
+    signFrame(api, device(), frame(deviceMeter, 1, 3)),
+    signFrame(api, keyring.addFromUri('//Meter1'), frame(0, 1, 5)),
+  ];
+  const inBlock = [];
+  for (const signed of single) {
+    inBlock.push(await submitGeneralAndWatch(provider, generalTransaction(api.tx.readings.submitFrame(signed))));
+  }
+  // A gateway's batch across three meters, the seeded ones and the new one.
+  const batch = [
+    signFrame(api, keyring.addFromUri('//Meter1'), frame(0, 2, 6)),
+    signFrame(api, keyring.addFromUri('//Meter2'), frame(1, 1, 2)),
+    signFrame(api, keyring.addFromUri('//Meter3'), frame(2, 1, 9)),
+    signFrame(api, device(), frame(deviceMeter, 2, 4)),
+  ];
+  inBlock.push(await submitGeneralAndWatch(provider, generalTransaction(api.tx.readings.submitFrames(batch))));
+
+  // Every block since genesis decodes; so does every event.
+  const last = (await api.rpc.chain.getHeader()).number.toNumber();
+  assert.ok(last >= first);
+  const seen = { submitFrame: 0, submitFrames: 0, measured: 0 };
+  for (let number = 0; number <= last; number++) {
+    const hash = await api.rpc.chain.getBlockHash(number);
+    const { block } = await api.rpc.chain.getBlock(hash);
+    for (const xt of block.extrinsics) {
+      const human = xt.toHuman();
+      assert.ok(human.method.section && human.method.method, `block ${number}: ${JSON.stringify(human)}`);
+      if (xt.method.section === 'readings') {
+        seen[xt.method.method] += 1;
+        assert.equal(xt.isSigned, false, 'frames travel as general, unsigned transactions');
+      }
+    }
+    const events = await (await api.at(hash)).query.system.events();
+    for (const { event } of events) {
+      assert.ok(event.toHuman().section, `block ${number}: an event decodes`);
+      if (api.events.readings.Measured.is(event)) seen.measured += 1;
+      assert.ok(!api.events.system.ExtrinsicFailed.is(event), `block ${number}: ${event.data.toString()}`);
+    }
+  }
+  assert.deepEqual(seen, { submitFrame: 2, submitFrames: 1, measured: 6 });
+  for (const hash of inBlock) assert.ok((await api.rpc.chain.getHeader(hash)).number.toNumber() > 0);
+  assert.notEqual(genesis.toHex(), inBlock[0].toString());
+
+  // The batch decodes frame by frame, as the explorer shows it.
+  const batchBlock = await api.rpc.chain.getBlock(inBlock[2]);
+  const xt = batchBlock.block.extrinsics.find((x) => x.method.method === 'submitFrames');
+  assert.deepEqual(xt.method.args[0].map((f) => u8aToHex(f.frame)), batch.map((f) => f.frame));
+});
+
+test('runtime APIs and mensura_* RPC methods agree on registers, measurements and consumption', { timeout: 120_000 }, async () => {
+  const meters = await api.call.metersApi.meters(0, 100);
+  assert.deepEqual(meters.map(([id]) => id.toNumber()), [0, 1, 2, deviceMeter]);
+  const page = (await api.rpc.mensura.meters(null, null)).toJSON();
+  assert.deepEqual(page.meters.map((m) => m.id), [0, 1, 2, deviceMeter]);
+  assert.equal(page.next, null);
+
+  for (const [id] of meters) {
+    const reading = await api.call.readingsApi.reading(id);
+    const measurements = await api.call.readingsApi.measurements(id, 0, 100);
+    const sum = measurements.reduce((total, [, m]) => total + m.quantity.toBigInt(), 0n);
+    assert.equal(reading.register.toBigInt(), sum, `meter ${id}: register = sum of measurements`);
+    assert.ok(sum > 0n);
+
+    const consumption = await api.call.readingsApi.consumption(id, 0, Date.now() + 60_000);
+    assert.ok(consumption.isOk);
+    assert.equal(consumption.asOk.quantity.toBigInt(), sum);
+    assert.equal(consumption.asOk.measurements.toNumber(), measurements.length);
+
+    const viaRpc = (await api.rpc.mensura.measurements(id, null, 1000)).toJSON();
+    assert.equal(viaRpc.total, reading.measurements.toNumber());
+    assert.deepEqual(viaRpc.measurements.map((m) => BigInt(m.quantity)), measurements.map(([, m]) => m.quantity.toBigInt()));
+    assert.equal((await api.rpc.mensura.meter(id)).toJSON().register, sum.toString());
+    assert.equal((await api.rpc.mensura.consumption(id, 0, Date.now() + 60_000)).toJSON().quantity, sum.toString());
+  }
+
+  // Bad ranges: a named error from the runtime API, and JSON-RPC -32602 from the RPC.
+  const empty = await api.call.readingsApi.consumption(0, 10, 10);
+  assert.ok(empty.isErr && empty.asErr.isEmptyPeriod);
+  await assert.rejects(api.rpc.mensura.measurements(0, 0, 5000), /-32602: limit 5000 exceeds the maximum of 1000/);
+  await assert.rejects(api.rpc.mensura.consumption(0, 10, 10), /-32602: the period \[10, 10\) is empty/);
+  // An unknown meter is JSON null on the wire (the 'Json' codec shows it as empty).
+  assert.equal(await provider.send('mensura_meter', [999]), null);
+  assert.ok((await api.rpc.mensura.meter(999)).isEmpty);
+  assert.equal((await provider.send('mensura_meter', [0])).id, 0);
+});
+
+test('the quickstart example of docs/polkadot-js.md runs against the node and does what it says', { timeout: 120_000 }, async () => {
+  const readingBefore = await api.call.readingsApi.reading(0);
+  const { execFile } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const script = fileURLToPath(new URL('../examples/quickstart.mjs', import.meta.url));
+  const stdout = await new Promise((resolve, reject) => {
+    execFile(process.execPath, [script, node.url], { timeout: 90_000 }, (error, out, err) => {
+      if (error) reject(new Error(`${error.message}\n${out}\n${err}`)); else resolve(out);
+    });
+  });
+  assert.match(stdout, /^connected to Mensura Development/);
+  assert.match(stdout, /meter 0: DEV-0001 at SP-DEV-0001, Active/);
+  assert.match(stdout, new RegExp(`meter ${deviceMeter}: EI-0001 at SP-CLIENT-1, Active`));
+  const checked = BigInt(stdout.match(/it would measure (\d+) mWh/)[1]);
+  const measured = stdout.match(/measurement (\d+) = (\d+) mWh, register now (\d+) mWh/);
+  assert.ok(measured, stdout);
+  // What the pre-check promised is what was measured, the RPC agrees, and so does the state.
+  assert.equal(BigInt(measured[2]), checked);
+  assert.equal(Number(measured[1]), readingBefore.measurements.toNumber());
+  assert.match(stdout, new RegExp(`mensura_consumption \\[\\d+, \\d+\\): ${checked} mWh from 1 measurement`));
+  const readingAfter = await api.call.readingsApi.reading(0);
+  assert.equal(readingAfter.register.toBigInt(), readingBefore.register.toBigInt() + checked);
+  assert.equal(BigInt(measured[3]), readingAfter.register.toBigInt());
+});
