@@ -31,7 +31,10 @@ fn mensura(node: Option<&Node>, args: &[&str], stdin: &str) -> Output {
 		.stderr(Stdio::piped())
 		.spawn()
 		.expect("the mensura binary starts");
-	child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+	// A command that fails on its arguments exits without reading its input.
+	if let Err(error) = child.stdin.take().unwrap().write_all(stdin.as_bytes()) {
+		assert_eq!(error.kind(), std::io::ErrorKind::BrokenPipe, "{error}");
+	}
 	child.wait_with_output().unwrap()
 }
 
