@@ -12,10 +12,13 @@
 //!   the meter registry without touching its storage;
 //! - [`readings`]: signed frames, measurements, reading state and frame rejections, and the
 //!   traits between ingestion, the LR program registry and the meter registry; it
-//!   re-exports the LR interpreter crate as [`readings::lr`].
+//!   re-exports the LR interpreter crate as [`readings::lr`];
+//! - [`billing`]: tariffs, payment modes and the pricing arithmetic, and the traits
+//!   through which ingestion, measurer rewards and billing act on each measurement.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
+pub mod billing;
 pub mod metering;
 pub mod readings;
 

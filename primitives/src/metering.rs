@@ -343,6 +343,26 @@ pub enum AuditChange {
 	ProgramApproved,
 	/// The program was deprecated: frames of meters bound to it are refused.
 	ProgramDeprecated,
+	/// A supply contract on the meter began (the consumer accepted it).
+	SupplyContractStarted {
+		contract: crate::billing::ContractId,
+		tariff: crate::billing::TariffId,
+		payment: crate::billing::PaymentMode,
+	},
+	/// The meter's supply contract ended; its final invoice covers up to `at`.
+	SupplyContractEnded { contract: crate::billing::ContractId, at: crate::readings::UnixMillis },
+	/// The supplier moved the contract to another tariff, which prices the meter's
+	/// consumption from `from` (the start of the next billing period) on.
+	TariffChanged {
+		contract: crate::billing::ContractId,
+		tariff: crate::billing::TariffId,
+		from: crate::readings::UnixMillis,
+	},
+	/// The consumer disputed an invoice of the meter.
+	InvoiceDisputed { invoice: crate::billing::InvoiceId },
+	/// A notified body resolved the dispute: `credit` is 0 when the invoice was upheld,
+	/// the amount of the credit note when it was corrected.
+	DisputeResolved { invoice: crate::billing::InvoiceId, credit: u128 },
 }
 
 /// One entry of an audit trail.

@@ -625,4 +625,36 @@ pub mod pallet {
 			hash
 		}
 	}
+
+	impl<T: Config> mensura_primitives::billing::ProgramMeasurer<T::AccountId> for Pallet<T> {
+		fn measurer(program: &ProgramHash) -> Option<T::AccountId> {
+			Programs::<T>::get(program).map(|record| record.measurer)
+		}
+
+		#[cfg(feature = "runtime-benchmarks")]
+		fn benchmark_program(measurer: T::AccountId) -> ProgramHash {
+			// The measurer's encoding in a scaling makes the program distinct per measurer.
+			let tag = measurer.encode();
+			let numerator = tag
+				.iter()
+				.fold(1i64, |n, b| {
+					(n.wrapping_mul(31).wrapping_add(i64::from(*b))).rem_euclid(1 << 30)
+				})
+				.max(1);
+			let program = lr::Program {
+				inputs: 1,
+				ops: alloc::vec![
+					lr::Op::Sum { channel: 0 },
+					lr::Op::Scale { numerator, denominator: 1 }
+				],
+			};
+			let hash = <Self as mensura_primitives::readings::LrProgramProvider>::benchmark_approved_program(&program);
+			Programs::<T>::mutate(hash, |record| {
+				if let Some(record) = record {
+					record.measurer = measurer;
+				}
+			});
+			hash
+		}
+	}
 }

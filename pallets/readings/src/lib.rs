@@ -94,6 +94,7 @@ pub mod pallet {
 	use frame_support::{dispatch::PostDispatchInfo, pallet_prelude::*, traits::UnixTime};
 	use frame_system::pallet_prelude::*;
 	use mensura_primitives::{
+		billing::{MeasurementLog, OnMeasured, StoredMeasurement},
 		metering::{MeterId, MeterRegistry, MeterStatus, ProgramHash},
 		readings::{
 			lr, Consumption, ConsumptionError, FrameRejection, LrProgramProvider, MeasurementIndex,
@@ -128,6 +129,7 @@ pub mod pallet {
 			type MaxClockDrift = frame_support::traits::ConstU64<60_000>;
 			type RetainedMeasurements = ConstU32<8>;
 			type FrameLongevity = frame_support::traits::ConstU64<64>;
+			type OnMeasured = ();
 			type WeightInfo = ();
 		}
 	}
@@ -166,6 +168,10 @@ pub mod pallet {
 		/// How many blocks a valid frame may wait in the pool.
 		#[pallet::constant]
 		type FrameLongevity: Get<u64>;
+
+		/// Told of every stored measurement (measurer rewards, billing). Its weight is
+		/// charged with every frame; it cannot refuse or undo a measurement.
+		type OnMeasured: OnMeasured;
 
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
@@ -302,8 +308,9 @@ pub mod pallet {
 			ensure_authorized(origin)?;
 			let checked =
 				Self::check(&frame, &mut BTreeMap::new(), false).map_err(Error::<T>::from)?;
-			let used = Self::frame_weight(frame.frame.len(), checked.ops, false);
-			Self::store(checked);
+			let used = Self::frame_weight(frame.frame.len(), checked.ops, false)
+				.saturating_sub(T::OnMeasured::weight())
+				.saturating_add(Self::store(checked));
 			Ok(PostDispatchInfo { actual_weight: Some(used), pays_fee: Pays::No })
 		}
 
@@ -328,9 +335,11 @@ pub mod pallet {
 		) -> DispatchResultWithPostInfo {
 			ensure_authorized(origin)?;
 			let checked = Self::check_batch(&frames, false).map_err(Error::<T>::from)?;
-			let used = Self::batch_weight(checked.iter().map(|(len, c)| (*len, c.ops)), false);
+			let declared_hooks = T::OnMeasured::weight().saturating_mul(checked.len() as u64);
+			let mut used = Self::batch_weight(checked.iter().map(|(len, c)| (*len, c.ops)), false)
+				.saturating_sub(declared_hooks);
 			for (_, c) in checked {
-				Self::store(c);
+				used = used.saturating_add(Self::store(c));
 			}
 			Ok(PostDispatchInfo { actual_weight: Some(used), pays_fee: Pays::No })
 		}
@@ -440,8 +449,9 @@ pub mod pallet {
 			lr::frame::signing_message(&Self::genesis_hash(), &sp_io::hashing::blake2_256(bytes))
 		}
 
-		/// Stores a checked frame as its meter's next measurement.
-		fn store(frame: CheckedFrame) {
+		/// Stores a checked frame as its meter's next measurement; returns the weight
+		/// [`Config::OnMeasured`] took.
+		fn store(frame: CheckedFrame) -> Weight {
 			let meter = frame.meter;
 			let mut state = Readings::<T>::get(meter);
 			if let Some(last) = state.last_sequence {
@@ -478,7 +488,17 @@ pub mod pallet {
 			}
 			let register = state.register;
 			Readings::<T>::insert(meter, state);
+			let stored = StoredMeasurement {
+				meter,
+				index,
+				start: measurement.start,
+				end: measurement.end,
+				quantity: measurement.quantity,
+				program: measurement.program,
+				register,
+			};
 			Self::deposit_event(Event::Measured { meter, index, measurement, register });
+			T::OnMeasured::on_measured(&stored)
 		}
 
 		/// One link of a meter's hash chain: `H(previous ‖ meter ‖ index ‖ measurement)`.
@@ -538,20 +558,22 @@ pub mod pallet {
 		/// The weight of checking (`authorize`) or storing (dispatch) one frame of `len`
 		/// bytes with a program of `ops` operators, from the benchmarks: the frame's
 		/// handling with a one-operator program, plus the interpreter for samples ×
-		/// operators (which counts that one operator twice, on the safe side).
+		/// operators (which counts that one operator twice, on the safe side), plus, when
+		/// storing, the most [`Config::OnMeasured`] can weigh.
 		pub fn frame_weight(len: usize, ops: u32, authorize: bool) -> Weight {
 			let samples = samples_in(len);
 			let handling = if authorize {
 				T::WeightInfo::authorize_frame(samples)
 			} else {
-				T::WeightInfo::submit_frame(samples)
+				T::WeightInfo::submit_frame(samples).saturating_add(T::OnMeasured::weight())
 			};
 			handling.saturating_add(T::WeightInfo::execute_program(samples.saturating_mul(ops)))
 		}
 
 		/// The weight of a batch: the benchmarked batch of reference frames (see
 		/// [`REFERENCE_SAMPLES`], [`REFERENCE_OPS`]) of the same count, plus what each
-		/// frame costs beyond a reference frame.
+		/// frame costs beyond a reference frame, plus (when storing) [`Config::OnMeasured`]
+		/// for each frame.
 		pub fn batch_weight(frames: impl Iterator<Item = (usize, u32)>, authorize: bool) -> Weight {
 			let reference = Self::frame_weight(
 				lr::FRAME_HEADER_LEN + 4 * REFERENCE_SAMPLES as usize,
@@ -563,10 +585,12 @@ pub mod pallet {
 					let beyond = Self::frame_weight(len, ops, authorize).saturating_sub(reference);
 					(count.saturating_add(1), extra.saturating_add(beyond))
 				});
+			// `extra` cancels `OnMeasured`'s weight out (it is in both terms): add it per frame.
 			let batch = if authorize {
 				T::WeightInfo::authorize_frames(count)
 			} else {
 				T::WeightInfo::submit_frames(count)
+					.saturating_add(T::OnMeasured::weight().saturating_mul(count.into()))
 			};
 			batch.saturating_add(extra)
 		}
@@ -663,6 +687,19 @@ pub mod pallet {
 				ensure!(Readings::<T>::contains_key(meter), "measurements of a meter never read");
 			}
 			Ok(())
+		}
+	}
+
+	impl<T: Config> MeasurementLog for Pallet<T> {
+		fn register(meter: MeterId) -> u128 {
+			Readings::<T>::get(meter).register
+		}
+
+		fn measurement(
+			meter: MeterId,
+			index: MeasurementIndex,
+		) -> Option<(UnixMillis, UnixMillis, u128)> {
+			Measurements::<T>::get(meter, index).map(|m| (m.start, m.end, m.quantity))
 		}
 	}
 }
