@@ -1,0 +1,164 @@
+//! Benchmarks of measurer rewards. Worst cases: a top-up or settlement that pays debts
+//! to `d` measurers; charging a measurement with an author's share; owing a fee (the
+//! supplier's first debt, with its event).
+
+use super::*;
+use frame_benchmarking::v2::*;
+use frame_support::traits::{
+	fungible::{Inspect, Mutate, MutateHold},
+	EnsureOrigin, Get,
+};
+use frame_system::RawOrigin;
+use mensura_primitives::billing::{
+	OnMeasured, ProgramMeasurer, StoredMeasurement, SupplyContracts,
+};
+use sp_runtime::{
+	traits::{Bounded, Zero},
+	Perbill,
+};
+
+fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
+	let who: T::AccountId = account(name, index, 0);
+	T::Currency::set_balance(&who, BalanceOf::<T>::max_value() / 4u32.into());
+	who
+}
+
+fn fee<T: Config>() -> BalanceOf<T> {
+	T::Currency::minimum_balance().max(1u32.into())
+}
+
+/// A pot with its existential deposit, a fee, and a meter supplied by `supplier`.
+fn set_up<T: Config>(supplier: &T::AccountId) {
+	let pot = Pallet::<T>::pot();
+	T::Currency::set_balance(&pot, T::Currency::minimum_balance());
+	MeasuringFee::<T>::put(fee::<T>());
+	AuthorShare::<T>::put(Perbill::from_percent(10));
+	T::Suppliers::benchmark_supply(0, supplier.clone());
+}
+
+fn measurement(program: mensura_primitives::metering::ProgramHash) -> StoredMeasurement {
+	StoredMeasurement {
+		meter: 0,
+		index: 0,
+		start: 0,
+		end: 1,
+		quantity: 1_000,
+		program,
+		register: 1_000,
+	}
+}
+
+/// Holds `fees` measuring fees of `supplier`'s balance as its measurement deposit.
+fn deposit<T: Config>(supplier: &T::AccountId, fees: u32) {
+	T::Currency::hold(&HoldReason::MeasurementDeposit.into(), supplier, fee::<T>() * fees.into())
+		.expect("affordable");
+}
+
+/// `supplier` owes one fee to each of `d` measurers.
+fn indebted<T: Config>(supplier: &T::AccountId, d: u32) {
+	for i in 0..d {
+		let program = T::Measurers::benchmark_program(account("measurer", i, 0));
+		let _ = <Pallet<T> as OnMeasured>::on_measured(&measurement(program));
+	}
+	assert_eq!(Debts::<T>::iter_prefix(supplier).count() as u32, d);
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn set_measuring_fee() -> Result<(), BenchmarkError> {
+		let origin =
+			T::RegulatorOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, fee::<T>(), Perbill::from_percent(5));
+		assert_eq!(AuthorShare::<T>::get(), Perbill::from_percent(5));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn top_up(d: Linear<0, { T::MaxDebtSettlements::get() }>) {
+		let supplier = funded::<T>("supplier", 0);
+		set_up::<T>(&supplier);
+		indebted::<T>(&supplier, d);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(supplier.clone()), fee::<T>() * 1_000u32.into());
+		assert!(SupplierDebt::<T>::get(&supplier).is_zero());
+	}
+
+	#[benchmark]
+	fn withdraw() {
+		let supplier = funded::<T>("supplier", 0);
+		set_up::<T>(&supplier);
+		deposit::<T>(&supplier, 2);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(supplier.clone()), fee::<T>());
+		assert_eq!(Pallet::<T>::deposit_of(&supplier), fee::<T>());
+	}
+
+	#[benchmark]
+	fn claim() {
+		let supplier = funded::<T>("supplier", 0);
+		set_up::<T>(&supplier);
+		deposit::<T>(&supplier, 10);
+		let measurer: T::AccountId = account("measurer", 0, 0);
+		let program = T::Measurers::benchmark_program(measurer.clone());
+		let _ = <Pallet<T> as OnMeasured>::on_measured(&measurement(program));
+		assert!(!Accrued::<T>::get(&measurer).is_zero());
+		#[extrinsic_call]
+		_(RawOrigin::Signed(measurer.clone()));
+		assert!(Accrued::<T>::get(&measurer).is_zero());
+	}
+
+	#[benchmark]
+	fn settle_debts(d: Linear<1, { T::MaxDebtSettlements::get() }>) {
+		let supplier = funded::<T>("supplier", 0);
+		set_up::<T>(&supplier);
+		indebted::<T>(&supplier, d);
+		T::Currency::hold(
+			&HoldReason::MeasurementDeposit.into(),
+			&supplier,
+			fee::<T>() * 1_000u32.into(),
+		)
+		.expect("affordable");
+		let caller = funded::<T>("caller", 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), supplier.clone());
+		assert!(SupplierDebt::<T>::get(&supplier).is_zero());
+	}
+
+	#[benchmark]
+	fn charge_measurement() {
+		let supplier = funded::<T>("supplier", 0);
+		set_up::<T>(&supplier);
+		deposit::<T>(&supplier, 10);
+		let measurer: T::AccountId = account("measurer", 0, 0);
+		let program = T::Measurers::benchmark_program(measurer.clone());
+		let m = measurement(program);
+		#[block]
+		{
+			let _ = <Pallet<T> as OnMeasured>::on_measured(&m);
+		}
+		// Without a consensus digest there is no block author: the measurer gets it all
+		// (the author's share is priced separately in `OnMeasured::weight`).
+		assert_eq!(Ledger::<T>::get().charged, fee::<T>());
+		assert!(!Accrued::<T>::get(&measurer).is_zero());
+	}
+
+	#[benchmark]
+	fn owe_measurement() {
+		let supplier = funded::<T>("supplier", 0);
+		set_up::<T>(&supplier);
+		let measurer: T::AccountId = account("measurer", 0, 0);
+		let program = T::Measurers::benchmark_program(measurer.clone());
+		let m = measurement(program);
+		#[block]
+		{
+			let _ = <Pallet<T> as OnMeasured>::on_measured(&m);
+		}
+		assert_eq!(SupplierDebt::<T>::get(&supplier), fee::<T>());
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
+}

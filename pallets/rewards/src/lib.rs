@@ -1,0 +1,591 @@
+//! # Rewards: a fixed fee per measurement, paid to the measurer
+//!
+//! ## Overview
+//!
+//! Measuring is a service paid a **fixed fee whatever the measured value**: every
+//! measurement the LR path stores pays [`MeasuringFee`] from the **measurement
+//! deposit** its meter's supplier prepaid (held) to the measurer whose LR program
+//! computed it, less an optional [`AuthorShare`] for the author of the block (the
+//! peers that keep the network). Exposed in the runtime as `Rewards`.
+//!
+//! ## Terminology
+//!
+//! - **Supplier**: the supplier of the meter's active supply contract
+//!   ([`Config::Suppliers`]); it pays for the meter's measurements. A meter without a
+//!   supply contract measures all the same and pays no fee (counted in [`Ledger`]).
+//! - **Measurer**: the account that published the LR program ([`Config::Measurers`]).
+//! - **Accrued**: rewards credited to an account and not yet claimed; they sit in the
+//!   pallet's pot account until [`Pallet::claim`].
+//! - **Debt**: fees a supplier owed when its deposit ran dry. The measurement is recorded
+//!   all the same — money never gates a measurement — the debt is tracked per supplier
+//!   and measurer, the supplier is told by [`Event::DepositExhausted`], and the next
+//!   [`Pallet::top_up`] settles debts first.
+//!
+//! ## Interface
+//!
+//! - signed (a supplier): [`Pallet::top_up`], [`Pallet::withdraw`];
+//! - signed (anyone with accrued rewards): [`Pallet::claim`];
+//! - signed (anyone): [`Pallet::settle_debts`], for debts a top-up did not reach;
+//! - regulator: [`Pallet::set_measuring_fee`].
+//!
+//! Ingestion calls [`mensura_primitives::billing::OnMeasured`], implemented by
+//! [`Pallet`], for every stored measurement.
+//!
+//! ## Invariants (`try_state`)
+//!
+//! Fees charged = measurers' shares + authors' shares = accrued (unclaimed) + claimed;
+//! the pot holds at least what is accrued; each supplier's debt is the sum of its debts
+//! to measurers, and what measurers are owed is what suppliers owe.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+pub mod weights;
+
+pub use pallet::*;
+pub use weights::WeightInfo;
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::traits::fungible::Inspect;
+use scale_info::TypeInfo;
+
+/// A balance of the fee currency.
+pub type BalanceOf<T> =
+	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+/// The chain-wide totals of the fee accounting.
+#[derive(
+	Clone,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+	serde::Serialize,
+	serde::Deserialize,
+)]
+pub struct Totals<Balance> {
+	/// Fees taken from deposits (at measurement, or when a debt was settled).
+	pub charged: Balance,
+	/// The measurers' part of what was charged.
+	pub to_measurers: Balance,
+	/// The block authors' part of what was charged.
+	pub to_authors: Balance,
+	/// Rewards paid out by [`Pallet::claim`].
+	pub claimed: Balance,
+	/// Measurements of meters without a supply contract: nobody to charge.
+	pub unfunded_measurements: u64,
+}
+
+/// What a measurer has earned.
+#[derive(
+	Clone,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+	serde::Serialize,
+	serde::Deserialize,
+)]
+pub struct Earnings<Balance> {
+	/// Measurements its programs computed for a supplier (paid or owed).
+	pub measurements: u64,
+	/// The fees, net of the authors' share, credited to it so far.
+	pub earned: Balance,
+	/// Fees suppliers owe it (their deposits ran dry).
+	pub owed: Balance,
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::vec::Vec;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{Inspect, InspectHold, Mutate, MutateHold},
+			tokens::{Fortitude, Precision, Preservation, Restriction},
+		},
+		PalletId,
+	};
+	use frame_system::pallet_prelude::*;
+	use mensura_primitives::billing::{
+		BlockAuthor, OnMeasured, ProgramMeasurer, StoredMeasurement, SupplyContracts,
+	};
+	use sp_runtime::{
+		traits::{AccountIdConversion, CheckedAdd, Saturating, Zero},
+		Perbill,
+	};
+
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	/// Default values for the configuration a test runtime rarely changes.
+	pub mod config_preludes {
+		use super::*;
+		use frame_support::derive_impl;
+
+		/// For mock runtimes: the pot `msr/rwds`, 4 debts settled per call, weights of `()`.
+		pub struct TestDefaultConfig;
+
+		#[derive_impl(frame_system::config_preludes::TestDefaultConfig, no_aggregated_types)]
+		impl frame_system::DefaultConfig for TestDefaultConfig {}
+
+		frame_support::parameter_types! {
+			pub const TestPotId: PalletId = PalletId(*b"msr/rwds");
+		}
+
+		#[frame_support::register_default_impl(TestDefaultConfig)]
+		impl DefaultConfig for TestDefaultConfig {
+			type PotId = TestPotId;
+			type MaxDebtSettlements = ConstU32<4>;
+			type WeightInfo = ();
+		}
+	}
+
+	#[pallet::config(with_default)]
+	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+		/// The currency of deposits and rewards.
+		#[pallet::no_default]
+		type Currency: Mutate<Self::AccountId>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The overarching hold reason.
+		#[pallet::no_default]
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// The regulator: sets the measuring fee (root in Mensura).
+		#[pallet::no_default]
+		type RegulatorOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// Who pays for a meter's measurements (its supply contract's supplier).
+		#[pallet::no_default]
+		type Suppliers: SupplyContracts<Self::AccountId>;
+
+		/// Who is paid for what an LR program computes.
+		#[pallet::no_default]
+		type Measurers: ProgramMeasurer<Self::AccountId>;
+
+		/// The author of the current block, for the authors' share.
+		#[pallet::no_default]
+		type Author: BlockAuthor<Self::AccountId>;
+
+		/// The id of the pot account that holds accrued, unclaimed rewards.
+		#[pallet::constant]
+		type PotId: Get<PalletId>;
+
+		/// How many (supplier, measurer) debts one top-up or settlement call settles.
+		#[pallet::constant]
+		type MaxDebtSettlements: Get<u32>;
+
+		/// Weights of this pallet's calls and of the per-measurement charge.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A supplier's prepaid measurement deposit, from which measuring fees are paid.
+		MeasurementDeposit,
+	}
+
+	/// The fixed fee every measurement pays, whatever its quantity.
+	#[pallet::storage]
+	pub type MeasuringFee<T: Config> = StorageValue<_, BalanceOf<T>, ValueQuery>;
+
+	/// The part of each fee that goes to the block author (none by default).
+	#[pallet::storage]
+	pub type AuthorShare<T: Config> = StorageValue<_, Perbill, ValueQuery>;
+
+	/// Rewards credited and not yet claimed, by account (measurers and block authors).
+	#[pallet::storage]
+	pub type Accrued<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, BalanceOf<T>, ValueQuery>;
+
+	/// What each measurer has earned.
+	#[pallet::storage]
+	pub type MeasurerEarnings<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, Earnings<BalanceOf<T>>, ValueQuery>;
+
+	/// Fees a supplier owes a measurer (its deposit ran dry), by supplier and measurer.
+	#[pallet::storage]
+	pub type Debts<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Blake2_128Concat,
+		T::AccountId,
+		BalanceOf<T>,
+		ValueQuery,
+	>;
+
+	/// A supplier's total debt (the sum of its [`Debts`]).
+	#[pallet::storage]
+	pub type SupplierDebt<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, BalanceOf<T>, ValueQuery>;
+
+	/// The chain-wide totals.
+	#[pallet::storage]
+	pub type Ledger<T: Config> = StorageValue<_, Totals<BalanceOf<T>>, ValueQuery>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// The measuring fee.
+		pub measuring_fee: BalanceOf<T>,
+		/// The authors' share of each fee.
+		pub author_share: Perbill,
+		/// Suppliers' measurement deposits, held from their balances.
+		pub deposits: Vec<(T::AccountId, BalanceOf<T>)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			MeasuringFee::<T>::put(self.measuring_fee);
+			AuthorShare::<T>::put(self.author_share);
+			// The pot exists from the start, so that fees below the existential deposit
+			// can be paid into it.
+			let pot = Pallet::<T>::pot();
+			if T::Currency::balance(&pot).is_zero() {
+				T::Currency::mint_into(&pot, T::Currency::minimum_balance())
+					.expect("genesis: the pot can be endowed");
+			}
+			for (supplier, amount) in &self.deposits {
+				T::Currency::hold(&HoldReason::MeasurementDeposit.into(), supplier, *amount)
+					.expect("genesis: a supplier can afford its deposit");
+			}
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// The regulator set the measuring fee and the authors' share.
+		MeasuringFeeSet { fee: BalanceOf<T>, author_share: Perbill },
+		/// A supplier added to its measurement deposit; `held` is the deposit after.
+		DepositToppedUp { supplier: T::AccountId, amount: BalanceOf<T>, held: BalanceOf<T> },
+		/// A supplier took part of its deposit back.
+		DepositWithdrawn { supplier: T::AccountId, amount: BalanceOf<T>, held: BalanceOf<T> },
+		/// A supplier's deposit could not pay a measurement's fee: the measurement was
+		/// recorded and the fee is owed. Emitted when the supplier goes into debt.
+		DepositExhausted { supplier: T::AccountId },
+		/// Part or all of a supplier's debt to a measurer was paid from its deposit.
+		DebtSettled { supplier: T::AccountId, measurer: T::AccountId, amount: BalanceOf<T> },
+		/// An account claimed its accrued rewards.
+		RewardsClaimed { who: T::AccountId, amount: BalanceOf<T> },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The account has no accrued rewards.
+		NothingToClaim,
+		/// The supplier has no debt to settle.
+		NoDebt,
+		/// The deposit holds less than the amount asked for.
+		InsufficientDeposit,
+		/// A deposit cannot be withdrawn while the supplier owes fees.
+		DebtOutstanding,
+		/// A zero amount.
+		ZeroAmount,
+		/// The amount would overflow the deposit.
+		Overflow,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Sets the fixed measuring fee and the block authors' share of it, for every
+		/// measurement from the next one on.
+		///
+		/// Origin: the regulator. Emits `MeasuringFeeSet`.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::set_measuring_fee())]
+		pub fn set_measuring_fee(
+			origin: OriginFor<T>,
+			fee: BalanceOf<T>,
+			author_share: Perbill,
+		) -> DispatchResult {
+			T::RegulatorOrigin::ensure_origin(origin)?;
+			MeasuringFee::<T>::put(fee);
+			AuthorShare::<T>::put(author_share);
+			Self::deposit_event(Event::MeasuringFeeSet { fee, author_share });
+			Ok(())
+		}
+
+		/// Holds `amount` more of the caller's balance as its measurement deposit, then
+		/// settles its debts from it (up to `MaxDebtSettlements` measurers; see
+		/// [`Pallet::settle_debts`] for the rest).
+		///
+		/// Origin: signed (a supplier). Emits `DepositToppedUp`, and `DebtSettled` per
+		/// debt paid. Errors: `ZeroAmount`, `Overflow`, or the currency's if the balance
+		/// cannot cover it.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::top_up(T::MaxDebtSettlements::get()))]
+		pub fn top_up(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResultWithPostInfo {
+			let supplier = ensure_signed(origin)?;
+			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+			Self::deposit_of(&supplier).checked_add(&amount).ok_or(Error::<T>::Overflow)?;
+			T::Currency::hold(&HoldReason::MeasurementDeposit.into(), &supplier, amount)?;
+			let settled = Self::do_settle(&supplier);
+			Self::deposit_event(Event::DepositToppedUp {
+				held: Self::deposit_of(&supplier),
+				supplier,
+				amount,
+			});
+			Ok(Some(T::WeightInfo::top_up(settled)).into())
+		}
+
+		/// Releases `amount` of the caller's measurement deposit.
+		///
+		/// Origin: signed (a supplier). Emits `DepositWithdrawn`. Errors: `ZeroAmount`,
+		/// `DebtOutstanding` while it owes fees, `InsufficientDeposit`.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::withdraw())]
+		pub fn withdraw(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
+			let supplier = ensure_signed(origin)?;
+			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+			ensure!(SupplierDebt::<T>::get(&supplier).is_zero(), Error::<T>::DebtOutstanding);
+			ensure!(Self::deposit_of(&supplier) >= amount, Error::<T>::InsufficientDeposit);
+			T::Currency::release(
+				&HoldReason::MeasurementDeposit.into(),
+				&supplier,
+				amount,
+				Precision::Exact,
+			)?;
+			Self::deposit_event(Event::DepositWithdrawn {
+				held: Self::deposit_of(&supplier),
+				supplier,
+				amount,
+			});
+			Ok(())
+		}
+
+		/// Pays the caller its accrued rewards, from the pot.
+		///
+		/// Origin: signed (a measurer or block author). Emits `RewardsClaimed`. Errors:
+		/// `NothingToClaim`.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::claim())]
+		pub fn claim(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let amount = Accrued::<T>::get(&who);
+			ensure!(!amount.is_zero(), Error::<T>::NothingToClaim);
+			T::Currency::transfer(&Self::pot(), &who, amount, Preservation::Preserve)?;
+			Accrued::<T>::remove(&who);
+			Ledger::<T>::mutate(|l| l.claimed = l.claimed.saturating_add(amount));
+			Self::deposit_event(Event::RewardsClaimed { who, amount });
+			Ok(())
+		}
+
+		/// Settles `supplier`'s debts from its deposit, up to `MaxDebtSettlements`
+		/// measurers (for debts to more measurers than one top-up reaches).
+		///
+		/// Origin: signed (anyone). Emits `DebtSettled` per debt paid. Errors: `NoDebt`.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::settle_debts(T::MaxDebtSettlements::get()))]
+		pub fn settle_debts(
+			origin: OriginFor<T>,
+			supplier: T::AccountId,
+		) -> DispatchResultWithPostInfo {
+			ensure_signed(origin)?;
+			ensure!(!SupplierDebt::<T>::get(&supplier).is_zero(), Error::<T>::NoDebt);
+			let settled = Self::do_settle(&supplier);
+			Ok(Some(T::WeightInfo::settle_debts(settled)).into())
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// The pot account: accrued, unclaimed rewards (and its existential deposit).
+		pub fn pot() -> T::AccountId {
+			T::PotId::get().into_account_truncating()
+		}
+
+		/// A supplier's measurement deposit (held).
+		pub fn deposit_of(supplier: &T::AccountId) -> BalanceOf<T> {
+			T::Currency::balance_on_hold(&HoldReason::MeasurementDeposit.into(), supplier)
+		}
+
+		/// Moves `fee` from `supplier`'s deposit to the pot, if the deposit covers it.
+		fn take_fee(supplier: &T::AccountId, fee: BalanceOf<T>) -> bool {
+			Self::deposit_of(supplier) >= fee
+				&& T::Currency::transfer_on_hold(
+					&HoldReason::MeasurementDeposit.into(),
+					supplier,
+					&Self::pot(),
+					fee,
+					Precision::Exact,
+					Restriction::Free,
+					Fortitude::Polite,
+				)
+				.is_ok()
+		}
+
+		/// Credits a charged `fee` for `measurer`'s work: the authors' share to this
+		/// block's author (if there is one), the rest to the measurer.
+		fn credit(measurer: &T::AccountId, fee: BalanceOf<T>) {
+			let author = T::Author::block_author();
+			let share = match &author {
+				Some(_) => AuthorShare::<T>::get().mul_floor(fee),
+				None => Zero::zero(),
+			};
+			let to_measurer = fee.saturating_sub(share);
+			if let (Some(author), false) = (author, share.is_zero()) {
+				Accrued::<T>::mutate(&author, |a| *a = a.saturating_add(share));
+			}
+			Accrued::<T>::mutate(measurer, |a| *a = a.saturating_add(to_measurer));
+			MeasurerEarnings::<T>::mutate(measurer, |e| {
+				e.earned = e.earned.saturating_add(to_measurer)
+			});
+			Ledger::<T>::mutate(|l| {
+				l.charged = l.charged.saturating_add(fee);
+				l.to_measurers = l.to_measurers.saturating_add(to_measurer);
+				l.to_authors = l.to_authors.saturating_add(share);
+			});
+		}
+
+		/// Pays `supplier`'s debts from its deposit, measurer by measurer, as far as the
+		/// deposit goes; at most `MaxDebtSettlements` measurers. Returns how many debts
+		/// it touched.
+		pub(crate) fn do_settle(supplier: &T::AccountId) -> u32 {
+			let debts: Vec<(T::AccountId, BalanceOf<T>)> = Debts::<T>::iter_prefix(supplier)
+				.take(T::MaxDebtSettlements::get() as usize)
+				.collect();
+			let touched = debts.len() as u32;
+			for (measurer, owed) in debts {
+				let amount = owed.min(Self::deposit_of(supplier));
+				if amount.is_zero() || !Self::take_fee(supplier, amount) {
+					break;
+				}
+				let left = owed.saturating_sub(amount);
+				if left.is_zero() {
+					Debts::<T>::remove(supplier, &measurer);
+				} else {
+					Debts::<T>::insert(supplier, &measurer, left);
+				}
+				SupplierDebt::<T>::mutate_exists(supplier, |debt| {
+					let rest = debt.unwrap_or_default().saturating_sub(amount);
+					*debt = (!rest.is_zero()).then_some(rest);
+				});
+				MeasurerEarnings::<T>::mutate(&measurer, |e| {
+					e.owed = e.owed.saturating_sub(amount)
+				});
+				Self::credit(&measurer, amount);
+				Self::deposit_event(Event::DebtSettled {
+					supplier: supplier.clone(),
+					measurer,
+					amount,
+				});
+			}
+			touched
+		}
+
+		/// Checks the fee accounting (see the module documentation).
+		#[cfg(any(feature = "try-runtime", feature = "std", test))]
+		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+			let ledger = Ledger::<T>::get();
+			ensure!(
+				ledger.charged == ledger.to_measurers.saturating_add(ledger.to_authors),
+				"fees charged differ from the measurers' and authors' shares"
+			);
+			let accrued = Accrued::<T>::iter_values()
+				.fold(BalanceOf::<T>::zero(), |sum, a| sum.saturating_add(a));
+			ensure!(
+				accrued.saturating_add(ledger.claimed) == ledger.charged,
+				"fees charged differ from rewards accrued plus claimed"
+			);
+			ensure!(
+				T::Currency::balance(&Self::pot())
+					>= accrued.saturating_add(T::Currency::minimum_balance()),
+				"the pot holds less than the accrued rewards"
+			);
+			let mut total_debt = BalanceOf::<T>::zero();
+			for (supplier, debt) in SupplierDebt::<T>::iter() {
+				let sum = Debts::<T>::iter_prefix_values(&supplier)
+					.fold(BalanceOf::<T>::zero(), |sum, d| sum.saturating_add(d));
+				ensure!(sum == debt, "a supplier's debt differs from its debts to measurers");
+				ensure!(!debt.is_zero(), "a zero supplier debt is stored");
+				total_debt = total_debt.saturating_add(debt);
+			}
+			for (supplier, _, _) in Debts::<T>::iter() {
+				ensure!(SupplierDebt::<T>::contains_key(&supplier), "a debt without its total");
+			}
+			let owed = MeasurerEarnings::<T>::iter_values()
+				.fold(BalanceOf::<T>::zero(), |sum, e| sum.saturating_add(e.owed));
+			ensure!(owed == total_debt, "what measurers are owed differs from suppliers' debts");
+			Ok(())
+		}
+	}
+
+	impl<T: Config> OnMeasured for Pallet<T> {
+		/// Charges the fixed fee for `m`: from the supplier's deposit to the measurer if
+		/// it covers the fee, as a debt otherwise. The quantity plays no part.
+		fn on_measured(m: &StoredMeasurement) -> Weight {
+			let Some(supplier) = T::Suppliers::supplier_of(m.meter) else {
+				Ledger::<T>::mutate(|l| {
+					l.unfunded_measurements = l.unfunded_measurements.saturating_add(1)
+				});
+				return T::WeightInfo::charge_measurement();
+			};
+			let Some(measurer) = T::Measurers::measurer(&m.program) else {
+				// The program just computed `m`, so it exists.
+				frame_support::defensive!("a measurement's program has no measurer");
+				return T::WeightInfo::charge_measurement();
+			};
+			let fee = MeasuringFee::<T>::get();
+			MeasurerEarnings::<T>::mutate(&measurer, |e| {
+				e.measurements = e.measurements.saturating_add(1)
+			});
+			if fee.is_zero() {
+				return T::WeightInfo::charge_measurement();
+			}
+			if SupplierDebt::<T>::get(&supplier).is_zero() && Self::take_fee(&supplier, fee) {
+				Self::credit(&measurer, fee);
+				return Self::weight();
+			}
+			// The deposit cannot pay (or earlier debts come first): owe the fee.
+			let before = SupplierDebt::<T>::get(&supplier);
+			Debts::<T>::mutate(&supplier, &measurer, |d| *d = d.saturating_add(fee));
+			SupplierDebt::<T>::insert(&supplier, before.saturating_add(fee));
+			MeasurerEarnings::<T>::mutate(&measurer, |e| e.owed = e.owed.saturating_add(fee));
+			if before.is_zero() {
+				Self::deposit_event(Event::DepositExhausted { supplier });
+			}
+			Self::weight()
+		}
+
+		fn weight() -> Weight {
+			T::WeightInfo::charge_measurement()
+				.max(T::WeightInfo::owe_measurement())
+				// The block author: reading the consensus digest and the authority set, and
+				// crediting its share.
+				.saturating_add(T::DbWeight::get().reads_writes(3, 1))
+		}
+	}
+}
