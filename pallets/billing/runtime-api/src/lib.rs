@@ -1,0 +1,69 @@
+//! Runtime APIs of billing (`Billing`) and measurer rewards (`Rewards`), shown by
+//! Polkadot.js under `api.call.billingApi` and `api.call.rewardsApi`.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+use codec::Codec;
+use mensura_primitives::{
+	billing::{ContractId, InvoiceId, TariffId},
+	metering::MeterId,
+};
+use sp_runtime::Perbill;
+
+/// The most invoices one call returns; ask again from the next id for more.
+pub const MAX_INVOICE_PAGE: u32 = 100;
+
+sp_api::decl_runtime_apis! {
+	/// Tariffs, supply contracts and invoices.
+	pub trait BillingApi<AccountId, Tariff, Contract, InvoiceView>
+	where
+		AccountId: Codec,
+		Tariff: Codec,
+		Contract: Codec,
+		InvoiceView: Codec,
+	{
+		/// The length of a billing period, in milliseconds (periods are aligned to the
+		/// Unix epoch).
+		fn billing_period() -> u64;
+		/// A tariff: its supplier, bands with prices per register unit, standing charge.
+		fn tariff(tariff: TariffId) -> Option<Tariff>;
+		/// A supply contract, with its open period.
+		fn contract(contract: ContractId) -> Option<Contract>;
+		/// The active contract of a meter.
+		fn contract_of_meter(meter: MeterId) -> Option<ContractId>;
+		/// The contracts an account is a party to (as supplier or consumer).
+		fn contracts_of(account: AccountId) -> Vec<ContractId>;
+		/// An invoice, with what is left to pay and whether it is overdue.
+		fn invoice(invoice: InvoiceId) -> Option<InvoiceView>;
+		/// Up to `limit` (at most 100) invoices of a consumer, from id `from` on.
+		fn invoices_of_consumer(consumer: AccountId, from: InvoiceId, limit: u32) -> Vec<(InvoiceId, InvoiceView)>;
+		/// Up to `limit` (at most 100) invoices of a contract, from id `from` on.
+		fn invoices_of_contract(contract: ContractId, from: InvoiceId, limit: u32) -> Vec<(InvoiceId, InvoiceView)>;
+		/// What a consumer owes over all its invoices.
+		fn outstanding(consumer: AccountId) -> u128;
+		/// A consumer's prepaid balance.
+		fn prepaid_balance(consumer: AccountId) -> u128;
+	}
+
+	/// Measurer rewards and suppliers' measurement deposits.
+	pub trait RewardsApi<AccountId, Balance, Earnings, Totals>
+	where
+		AccountId: Codec,
+		Balance: Codec,
+		Earnings: Codec,
+		Totals: Codec,
+	{
+		/// The fixed fee per measurement and the block author's share of it.
+		fn measuring_fee() -> (Balance, Perbill);
+		/// An account's rewards: what it can claim now, and (for a measurer) what it has
+		/// earned, for how many measurements, and what suppliers owe it.
+		fn rewards_of(account: AccountId) -> (Balance, Earnings);
+		/// A supplier's measurement deposit (held) and its debt.
+		fn deposit_of(supplier: AccountId) -> (Balance, Balance);
+		/// The chain-wide totals: fees charged, shares, claimed, unfunded measurements.
+		fn totals() -> Totals;
+	}
+}

@@ -1,0 +1,304 @@
+//! A test runtime: System, Balances, Timestamp and Billing, with the meter registry, the
+//! measurement log and the audit trails kept in test-controlled tables. `measure` stores
+//! a measurement and tells Billing, as ingestion does.
+
+use crate as pallet_billing;
+use core::cell::RefCell;
+use frame_support::{derive_impl, traits::VariantCountOf};
+use frame_system::EnsureSigned;
+use mensura_primitives::{
+	billing::{MeasurementLog, OnMeasured, PaymentMode, StoredMeasurement, TariffBand},
+	metering::{
+		Actor, AuditChange, AuditIndex, AuditSubject, AuditTrail, DeviceKey, MeasurementUnit,
+		MeterId, MeterKind, MeterRegistry, MeterStatus, MeterSummary, ModelSpec,
+	},
+	readings::{MeasurementIndex, UnixMillis},
+};
+use sp_core::H256;
+use sp_runtime::BuildStorage;
+use std::collections::BTreeMap;
+
+type Block = frame_system::mocking::MockBlock<Test>;
+
+#[frame_support::runtime]
+mod runtime {
+	#[runtime::runtime]
+	#[runtime::derive(
+		RuntimeCall,
+		RuntimeEvent,
+		RuntimeError,
+		RuntimeOrigin,
+		RuntimeFreezeReason,
+		RuntimeHoldReason,
+		RuntimeSlashReason,
+		RuntimeLockId,
+		RuntimeTask,
+		RuntimeViewFunction
+	)]
+	pub struct Test;
+
+	#[runtime::pallet_index(0)]
+	pub type System = frame_system;
+	#[runtime::pallet_index(1)]
+	pub type Balances = pallet_balances;
+	#[runtime::pallet_index(2)]
+	pub type Timestamp = pallet_timestamp;
+	#[runtime::pallet_index(3)]
+	pub type Billing = pallet_billing;
+}
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<u128>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type Balance = u128;
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type MaxFreezes = VariantCountOf<RuntimeFreezeReason>;
+}
+
+#[derive_impl(pallet_timestamp::config_preludes::TestDefaultConfig)]
+impl pallet_timestamp::Config for Test {}
+
+thread_local! {
+	static METERS: RefCell<BTreeMap<MeterId, MeterStatus>> = RefCell::new(BTreeMap::new());
+	static LOG: RefCell<BTreeMap<MeterId, Vec<(UnixMillis, UnixMillis, u128)>>> = RefCell::new(BTreeMap::new());
+	static AUDIT: RefCell<Vec<(AuditSubject, Actor<u64>, AuditChange)>> = const { RefCell::new(Vec::new()) };
+	static PRUNED: RefCell<bool> = const { RefCell::new(false) };
+}
+
+pub struct TestMeters;
+impl MeterRegistry for TestMeters {
+	fn meter(meter: MeterId) -> Option<MeterSummary> {
+		let status = METERS.with(|m| m.borrow().get(&meter).copied())?;
+		Some(MeterSummary {
+			model: 0,
+			spec: ModelSpec {
+				kind: MeterKind::Electricity,
+				unit: MeasurementUnit::WattHour,
+				resolution_milli: 1,
+				max_permissible_error: sp_runtime::Permill::from_percent(1),
+			},
+			device_key: DeviceKey::Ed25519(sp_core::ed25519::Public::from_raw([meter as u8; 32])),
+			status,
+			supply_point: None,
+			lr_program: None,
+		})
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_active_meter(
+		_key: DeviceKey,
+		_program: mensura_primitives::metering::ProgramHash,
+	) -> MeterId {
+		let meter = METERS.with(|m| m.borrow().keys().max().map_or(0, |k| k + 1));
+		set_meter(meter, MeterStatus::Active);
+		meter
+	}
+}
+
+pub struct TestLog;
+impl MeasurementLog for TestLog {
+	fn register(meter: MeterId) -> u128 {
+		LOG.with(|l| l.borrow().get(&meter).map_or(0, |ms| ms.iter().map(|m| m.2).sum()))
+	}
+	fn measurement(
+		meter: MeterId,
+		index: MeasurementIndex,
+	) -> Option<(UnixMillis, UnixMillis, u128)> {
+		if PRUNED.with(|p| *p.borrow()) {
+			return None;
+		}
+		LOG.with(|l| l.borrow().get(&meter)?.get(index as usize).copied())
+	}
+}
+
+pub struct TestAudit;
+impl AuditTrail<u64> for TestAudit {
+	fn record(subject: AuditSubject, actor: Actor<u64>, change: AuditChange) -> AuditIndex {
+		AUDIT.with(|a| {
+			a.borrow_mut().push((subject, actor, change));
+			a.borrow().len() as AuditIndex - 1
+		})
+	}
+}
+
+/// Accounts 100 … 109 are notified bodies.
+pub struct TestNotifiedBody;
+impl frame_support::traits::EnsureOrigin<RuntimeOrigin> for TestNotifiedBody {
+	type Success = u64;
+	fn try_origin(origin: RuntimeOrigin) -> Result<u64, RuntimeOrigin> {
+		let who =
+			<EnsureSigned<u64> as frame_support::traits::EnsureOrigin<RuntimeOrigin>>::try_origin(
+				origin.clone(),
+			)?;
+		if (100..110).contains(&who) {
+			Ok(who)
+		} else {
+			Err(origin)
+		}
+	}
+	#[cfg(feature = "runtime-benchmarks")]
+	fn try_successful_origin() -> Result<RuntimeOrigin, ()> {
+		Ok(RuntimeOrigin::signed(BODY))
+	}
+}
+
+#[derive_impl(pallet_billing::config_preludes::TestDefaultConfig)]
+impl pallet_billing::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Time = Timestamp;
+	type Meters = TestMeters;
+	type Readings = TestLog;
+	type Audit = TestAudit;
+	type DisputeResolverOrigin = TestNotifiedBody;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = TestTime;
+}
+
+/// Benchmarks set the time through the timestamp pallet.
+pub struct TestTime;
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper for TestTime {
+	fn set_time(time: UnixMillis) {
+		at(time);
+	}
+}
+
+pub const SUPPLIER: u64 = 1;
+pub const OTHER_SUPPLIER: u64 = 2;
+pub const CONSUMER: u64 = 3;
+pub const OTHER_CONSUMER: u64 = 4;
+pub const STRANGER: u64 = 5;
+pub const BODY: u64 = 100;
+
+/// One minute: the billing period of the tests.
+pub const PERIOD: u64 = 60_000;
+/// 2026-11-24 00:00 UTC, a period boundary.
+pub const MIDNIGHT: u64 = 1_795_910_400_000;
+pub const HOUR: u64 = 3_600_000;
+
+/// A time-of-use tariff: night 00:00–07:00 at 10 per unit, day 07:00–19:00 at 25,
+/// evening 19:00–24:00 at 35; standing charge 600 per period.
+pub fn tou_bands() -> Vec<TariffBand<u128>> {
+	vec![
+		TariffBand { from_minute: 0, to_minute: 420, price: 10 },
+		TariffBand { from_minute: 420, to_minute: 1140, price: 25 },
+		TariffBand { from_minute: 1140, to_minute: 1440, price: 35 },
+	]
+}
+
+pub fn set_meter(meter: MeterId, status: MeterStatus) {
+	METERS.with(|m| m.borrow_mut().insert(meter, status));
+}
+
+pub fn set_pruned(pruned: bool) {
+	PRUNED.with(|p| *p.borrow_mut() = pruned);
+}
+
+pub fn audit() -> Vec<(AuditSubject, Actor<u64>, AuditChange)> {
+	AUDIT.with(|a| a.borrow().clone())
+}
+
+/// Sets the chain's time.
+pub fn at(time: UnixMillis) {
+	pallet_timestamp::Now::<Test>::put(time);
+}
+
+/// Stores a measurement of `meter` over `[start, start + length)` and tells Billing.
+pub fn measure(meter: MeterId, start: UnixMillis, length: u64, quantity: u128) -> MeasurementIndex {
+	let (index, register) = LOG.with(|l| {
+		let mut log = l.borrow_mut();
+		let ms = log.entry(meter).or_default();
+		ms.push((start, start + length, quantity));
+		(ms.len() as u64 - 1, ms.iter().map(|m| m.2).sum())
+	});
+	let _ = <Billing as OnMeasured>::on_measured(&StoredMeasurement {
+		meter,
+		index,
+		start,
+		end: start + length,
+		quantity,
+		program: H256::zero(),
+		register,
+	});
+	index
+}
+
+/// Meters 0, 1 and 2 are active, 3 is suspended; SUPPLIER owns tariff 0 (time of use)
+/// and OTHER_SUPPLIER tariff 1 (flat, 20 per unit, no standing charge). The chain's time
+/// is MIDNIGHT.
+pub fn new_test_ext() -> sp_io::TestExternalities {
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	pallet_balances::GenesisConfig::<Test> {
+		balances: vec![
+			(SUPPLIER, 1_000_000),
+			(OTHER_SUPPLIER, 1_000_000),
+			(CONSUMER, 1_000_000),
+			(OTHER_CONSUMER, 1_000_000),
+			(STRANGER, 1_000_000),
+			(BODY, 1_000),
+		],
+		..Default::default()
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
+	pallet_billing::GenesisConfig::<Test> {
+		billing_period: PERIOD,
+		tariffs: vec![
+			(SUPPLIER, b"Time of use".to_vec(), tou_bands(), 600),
+			(
+				OTHER_SUPPLIER,
+				b"Flat".to_vec(),
+				vec![TariffBand { from_minute: 0, to_minute: 1440, price: 20 }],
+				0,
+			),
+		],
+		contracts: vec![],
+		prepaid: vec![],
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
+	let mut ext = sp_io::TestExternalities::new(storage);
+	ext.execute_with(|| {
+		METERS.with(|m| m.borrow_mut().clear());
+		LOG.with(|l| l.borrow_mut().clear());
+		AUDIT.with(|a| a.borrow_mut().clear());
+		set_pruned(false);
+		for meter in 0..3 {
+			set_meter(meter, MeterStatus::Active);
+		}
+		set_meter(3, MeterStatus::Suspended);
+		System::set_block_number(1);
+		at(MIDNIGHT);
+	});
+	ext
+}
+
+/// Runs `test` and then checks the pallet's invariants.
+pub fn run(test: impl FnOnce()) {
+	new_test_ext().execute_with(|| {
+		test();
+		Billing::do_try_state().expect("invariants hold");
+	});
+}
+
+/// SUPPLIER's active contract for meter 0 with CONSUMER under tariff 0, from MIDNIGHT.
+pub fn active_contract(payment: PaymentMode, utc_offset: i16) -> crate::ContractId {
+	let id = crate::NextContractId::<Test>::get();
+	frame_support::assert_ok!(Billing::propose_contract(
+		RuntimeOrigin::signed(SUPPLIER),
+		0,
+		CONSUMER,
+		0,
+		payment,
+		utc_offset
+	));
+	frame_support::assert_ok!(Billing::accept_contract(RuntimeOrigin::signed(CONSUMER), id));
+	id
+}

@@ -1,0 +1,653 @@
+//! Billing: tariffs and their bands, contracts, periods closing into invoices priced
+//! exactly, settlement (postpaid and prepaid), disputes, and the invariants.
+
+use crate::{
+	mock::*, BillingPeriod, ContractStatus, Contracts, Error, Event, InvoiceStatus, Invoices,
+	Outstanding, Resolution,
+};
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::{fungible::Inspect, Hooks},
+	weights::Weight,
+};
+use mensura_primitives::{
+	billing::{PaymentMode, TariffBand},
+	metering::{Actor, AuditChange, AuditSubject},
+};
+use sp_runtime::DispatchError;
+
+fn band(from_minute: u16, to_minute: u16, price: u128) -> TariffBand<u128> {
+	TariffBand { from_minute, to_minute, price }
+}
+
+fn idle() {
+	Billing::on_idle(1, Weight::MAX);
+}
+
+fn last_invoice() -> (u64, crate::InvoiceOf<Test>) {
+	let id = crate::NextInvoiceId::<Test>::get() - 1;
+	(id, Invoices::<Test>::get(id).unwrap())
+}
+
+/// The charge of `quantity` thousandths at `price` per unit, rounded down, computed here
+/// without the pallet's helpers.
+fn charge(quantity: u128, price: u128) -> u128 {
+	quantity * price / 1000
+}
+
+#[test]
+fn tariffs_must_cover_the_day_once_with_named_errors_otherwise() {
+	run(|| {
+		let create = |bands: Vec<TariffBand<u128>>| {
+			Billing::create_tariff(RuntimeOrigin::signed(SUPPLIER), b"t".to_vec(), bands, 0)
+		};
+		assert_noop!(create(vec![]), Error::<Test>::NoBands);
+		assert_noop!(
+			create(vec![band(0, 600, 1), band(500, 1440, 2)]),
+			Error::<Test>::OverlappingBands
+		);
+		assert_noop!(create(vec![band(0, 600, 1), band(700, 1440, 2)]), Error::<Test>::GappedBands);
+		assert_noop!(create(vec![band(0, 1380, 1)]), Error::<Test>::GappedBands);
+		assert_noop!(create(vec![band(0, 0, 1), band(0, 1440, 1)]), Error::<Test>::EmptyBand);
+		let nine: Vec<_> = (0..9).map(|i| band(i * 160, (i + 1) * 160, 1)).collect();
+		assert_noop!(create(nine), Error::<Test>::TooManyBands);
+		assert_noop!(
+			Billing::create_tariff(RuntimeOrigin::signed(SUPPLIER), vec![b'x'; 65], tou_bands(), 0),
+			Error::<Test>::NameTooLong
+		);
+		assert_ok!(create(tou_bands()));
+		System::assert_last_event(Event::TariffCreated { tariff: 2, supplier: SUPPLIER }.into());
+	});
+}
+
+#[test]
+fn contracts_are_proposed_by_the_supplier_and_accepted_by_the_consumer() {
+	run(|| {
+		let propose = |who, meter, consumer, tariff, offset| {
+			Billing::propose_contract(
+				RuntimeOrigin::signed(who),
+				meter,
+				consumer,
+				tariff,
+				PaymentMode::Postpaid,
+				offset,
+			)
+		};
+		assert_noop!(propose(SUPPLIER, 0, CONSUMER, 7, 0), Error::<Test>::UnknownTariff);
+		assert_noop!(propose(SUPPLIER, 0, CONSUMER, 1, 0), Error::<Test>::NotTariffOwner);
+		assert_noop!(propose(SUPPLIER, 9, CONSUMER, 0, 0), Error::<Test>::UnknownMeter);
+		assert_noop!(propose(SUPPLIER, 3, CONSUMER, 0, 0), Error::<Test>::MeterNotActive);
+		assert_noop!(propose(SUPPLIER, 0, CONSUMER, 0, 841), Error::<Test>::BadUtcOffset);
+		assert_noop!(propose(SUPPLIER, 0, CONSUMER, 0, -721), Error::<Test>::BadUtcOffset);
+		assert_noop!(propose(SUPPLIER, 0, SUPPLIER, 0, 0), Error::<Test>::SupplierIsConsumer);
+		assert_ok!(propose(SUPPLIER, 0, CONSUMER, 0, 60));
+		assert_noop!(
+			Billing::accept_contract(RuntimeOrigin::signed(STRANGER), 0),
+			Error::<Test>::NotConsumer
+		);
+		assert_ok!(Billing::accept_contract(RuntimeOrigin::signed(CONSUMER), 0));
+		System::assert_last_event(
+			Event::ContractStarted { contract: 0, meter: 0, start: MIDNIGHT }.into(),
+		);
+		assert_noop!(
+			Billing::accept_contract(RuntimeOrigin::signed(CONSUMER), 0),
+			Error::<Test>::NotProposed
+		);
+		assert_noop!(propose(SUPPLIER, 0, OTHER_CONSUMER, 0, 0), Error::<Test>::MeterUnderContract);
+		assert_eq!(
+			audit(),
+			vec![(
+				AuditSubject::Meter(0),
+				Actor::Account(CONSUMER),
+				AuditChange::SupplyContractStarted {
+					contract: 0,
+					tariff: 0,
+					payment: PaymentMode::Postpaid
+				}
+			)]
+		);
+	});
+}
+
+#[test]
+fn a_closed_period_is_priced_exactly_by_time_of_use_band_in_local_time() {
+	run(|| {
+		BillingPeriod::<Test>::put(24 * HOUR);
+		// The supply point is at UTC+1: 06:30 UTC is 07:30 local, in the day band.
+		let contract = active_contract(PaymentMode::Postpaid, 60);
+		let measurements = [
+			(2 * HOUR, 1_500u128),            // 03:00 local: night, 10
+			(6 * HOUR + 30 * 60_000, 2_345),  // 07:30 local: day, 25
+			(12 * HOUR, 999),                 // 13:00 local: day, 25
+			(18 * HOUR + 15 * 60_000, 4_001), // 19:15 local: evening, 35
+			(23 * HOUR + 30 * 60_000, 777),   // 00:30 local (next day): night, 10
+		];
+		for (offset, quantity) in measurements {
+			at(MIDNIGHT + offset + 900_000);
+			measure(0, MIDNIGHT + offset, 900_000, quantity);
+		}
+		at(MIDNIGHT + 24 * HOUR + 6_000);
+		idle();
+		let (id, invoice) = last_invoice();
+		assert_eq!(invoice.quantities.to_vec(), vec![1_500 + 777, 2_345 + 999, 4_001]);
+		let energy = charge(2_277, 10) + charge(3_344, 25) + charge(4_001, 35);
+		assert_eq!(invoice.energy, energy);
+		assert_eq!(invoice.standing, 600, "one whole period");
+		assert_eq!(invoice.amount, energy + 600);
+		assert_eq!(invoice.consumption(), 1_500 + 2_345 + 999 + 4_001 + 777);
+		assert_eq!((invoice.register_from, invoice.register_to), (0, 9_622));
+		assert_eq!((invoice.from, invoice.to), (MIDNIGHT, MIDNIGHT + 24 * HOUR));
+		assert_eq!((invoice.first, invoice.last, invoice.measurements), (Some(0), Some(4), 5));
+		assert_eq!(invoice.due, MIDNIGHT + 24 * HOUR + 6_000 + 86_400_000);
+		assert_eq!(Outstanding::<Test>::get(CONSUMER), energy + 600);
+		System::assert_has_event(
+			Event::InvoiceIssued {
+				invoice: id,
+				contract,
+				consumer: CONSUMER,
+				amount: energy + 600,
+				from: MIDNIGHT,
+				to: MIDNIGHT + 24 * HOUR,
+				due: invoice.due,
+			}
+			.into(),
+		);
+		// The next period starts where this one ended, with nothing in it.
+		let open = Contracts::<Test>::get(contract).unwrap().period;
+		assert_eq!(
+			(open.start, open.register_start, open.measurements),
+			(MIDNIGHT + 24 * HOUR, 9_622, 0)
+		);
+	});
+}
+
+#[test]
+fn a_measurement_after_the_boundary_closes_the_period_before_it_is_added() {
+	run(|| {
+		let contract = active_contract(PaymentMode::Postpaid, 0);
+		measure(0, MIDNIGHT + 10_000, 10_000, 100);
+		measure(0, MIDNIGHT + 50_000, 10_000, 200); // ends after the boundary, starts before
+		at(MIDNIGHT + PERIOD + 20_000);
+		measure(0, MIDNIGHT + PERIOD, 10_000, 300);
+		let (_, invoice) = last_invoice();
+		assert_eq!(invoice.consumption(), 300, "the first two measurements");
+		assert_eq!((invoice.from, invoice.to), (MIDNIGHT, MIDNIGHT + PERIOD));
+		let open = Contracts::<Test>::get(contract).unwrap().period;
+		assert_eq!((open.first, open.consumption()), (Some(2), 300));
+	});
+}
+
+#[test]
+fn periods_closed_late_cover_every_missed_boundary_in_one_invoice() {
+	run(|| {
+		active_contract(PaymentMode::Postpaid, 0);
+		measure(0, MIDNIGHT + 1_000, 1_000, 1_000);
+		at(MIDNIGHT + 3 * PERIOD + 30_000);
+		assert_ok!(Billing::close_period(RuntimeOrigin::signed(STRANGER), 0));
+		let (_, invoice) = last_invoice();
+		assert_eq!((invoice.from, invoice.to), (MIDNIGHT, MIDNIGHT + 3 * PERIOD));
+		assert_eq!(invoice.standing, 3 * 600);
+		assert_eq!(invoice.energy, charge(1_000, 10));
+		assert_noop!(
+			Billing::close_period(RuntimeOrigin::signed(STRANGER), 0),
+			Error::<Test>::PeriodNotOver
+		);
+	});
+}
+
+#[test]
+fn on_idle_visits_a_bounded_number_of_contracts_per_block() {
+	run(|| {
+		for meter in 0..20u64 {
+			set_meter(meter, mensura_primitives::metering::MeterStatus::Active);
+			assert_ok!(Billing::propose_contract(
+				RuntimeOrigin::signed(SUPPLIER),
+				meter,
+				CONSUMER,
+				0,
+				PaymentMode::Postpaid,
+				0
+			));
+			assert_ok!(Billing::accept_contract(RuntimeOrigin::signed(CONSUMER), meter));
+		}
+		at(MIDNIGHT + PERIOD);
+		idle();
+		assert_eq!(crate::NextInvoiceId::<Test>::get(), 16, "MaxContractVisits is 16");
+		idle();
+		assert_eq!(crate::NextInvoiceId::<Test>::get(), 20, "the cursor goes on from there");
+		idle();
+		assert_eq!(crate::NextInvoiceId::<Test>::get(), 20, "nothing more is due");
+	});
+}
+
+#[test]
+fn ending_a_contract_issues_its_final_invoice_once() {
+	run(|| {
+		let contract = active_contract(PaymentMode::Postpaid, 0);
+		measure(0, MIDNIGHT + 1_000, 1_000, 2_000);
+		at(MIDNIGHT + PERIOD / 2);
+		assert_noop!(
+			Billing::end_contract(RuntimeOrigin::signed(STRANGER), contract),
+			Error::<Test>::NotParty
+		);
+		assert_ok!(Billing::end_contract(RuntimeOrigin::signed(CONSUMER), contract));
+		let (_, invoice) = last_invoice();
+		assert!(invoice.closing);
+		assert_eq!(invoice.standing, 300, "half a period");
+		assert_eq!(invoice.consumption(), 2_000);
+		assert_eq!(Contracts::<Test>::get(contract).unwrap().status, ContractStatus::Ended);
+		assert_noop!(
+			Billing::end_contract(RuntimeOrigin::signed(SUPPLIER), contract),
+			Error::<Test>::ContractNotActive
+		);
+		assert_eq!(
+			audit().last().unwrap().2,
+			AuditChange::SupplyContractEnded { contract, at: MIDNIGHT + PERIOD / 2 }
+		);
+		// The meter is free for a new contract; its measurements are billed only there.
+		measure(0, MIDNIGHT + 40_000, 1_000, 5);
+		let next = active_contract(PaymentMode::Postpaid, 0);
+		measure(0, MIDNIGHT + 50_000, 1_000, 7);
+		at(MIDNIGHT + PERIOD);
+		idle();
+		let (_, invoice) = last_invoice();
+		assert_eq!((invoice.contract, invoice.consumption(), invoice.first), (next, 7, Some(2)));
+	});
+}
+
+#[test]
+fn a_proposal_can_be_withdrawn_without_an_invoice() {
+	run(|| {
+		assert_ok!(Billing::propose_contract(
+			RuntimeOrigin::signed(SUPPLIER),
+			0,
+			CONSUMER,
+			0,
+			PaymentMode::Prepaid,
+			0
+		));
+		assert_ok!(Billing::end_contract(RuntimeOrigin::signed(SUPPLIER), 0));
+		assert_eq!(crate::NextInvoiceId::<Test>::get(), 0);
+		assert_noop!(
+			Billing::accept_contract(RuntimeOrigin::signed(CONSUMER), 0),
+			Error::<Test>::NotProposed
+		);
+	});
+}
+
+#[test]
+fn a_tariff_change_applies_from_the_next_period_and_is_audited() {
+	run(|| {
+		let contract = active_contract(PaymentMode::Postpaid, 0);
+		assert_ok!(Billing::create_tariff(
+			RuntimeOrigin::signed(SUPPLIER),
+			b"Flat 50".to_vec(),
+			vec![band(0, 1440, 50)],
+			0
+		));
+		assert_noop!(
+			Billing::change_tariff(RuntimeOrigin::signed(OTHER_SUPPLIER), contract, 2),
+			Error::<Test>::NotSupplier
+		);
+		assert_noop!(
+			Billing::change_tariff(RuntimeOrigin::signed(SUPPLIER), contract, 1),
+			Error::<Test>::NotTariffOwner
+		);
+		assert_ok!(Billing::change_tariff(RuntimeOrigin::signed(SUPPLIER), contract, 2));
+		assert_eq!(
+			audit().last().unwrap().2,
+			AuditChange::TariffChanged { contract, tariff: 2, from: MIDNIGHT + PERIOD }
+		);
+		measure(0, MIDNIGHT + 1_000, 1_000, 4_000);
+		at(MIDNIGHT + PERIOD + 1_000);
+		measure(0, MIDNIGHT + PERIOD, 1_000, 4_000);
+		let (_, first) = last_invoice();
+		assert_eq!((first.tariff, first.energy), (0, charge(4_000, 10)));
+		at(MIDNIGHT + 2 * PERIOD);
+		idle();
+		let (_, second) = last_invoice();
+		assert_eq!((second.tariff, second.energy, second.standing), (2, charge(4_000, 50), 0));
+	});
+}
+
+#[test]
+fn anyone_pays_a_postpaid_invoice_once_and_unpaid_it_becomes_overdue() {
+	run(|| {
+		active_contract(PaymentMode::Postpaid, 0);
+		measure(0, MIDNIGHT, 1_000, 10_000);
+		at(MIDNIGHT + PERIOD);
+		idle();
+		let (id, invoice) = last_invoice();
+		assert!(!Billing::invoice_view(id).unwrap().overdue);
+		at(invoice.due + 1);
+		let view = Billing::invoice_view(id).unwrap();
+		assert!(view.overdue);
+		assert_eq!(view.outstanding, invoice.amount);
+		let supplier_before = Balances::balance(&SUPPLIER);
+		assert_ok!(Billing::pay_invoice(RuntimeOrigin::signed(STRANGER), id));
+		assert_eq!(Balances::balance(&SUPPLIER), supplier_before + invoice.amount);
+		assert_eq!(Invoices::<Test>::get(id).unwrap().status, InvoiceStatus::Paid);
+		assert!(!Billing::invoice_view(id).unwrap().overdue);
+		assert_eq!(Outstanding::<Test>::get(CONSUMER), 0);
+		assert_noop!(
+			Billing::pay_invoice(RuntimeOrigin::signed(CONSUMER), id),
+			Error::<Test>::AlreadyPaid
+		);
+		assert_noop!(
+			Billing::pay_invoice(RuntimeOrigin::signed(CONSUMER), 99),
+			Error::<Test>::UnknownInvoice
+		);
+	});
+}
+
+#[test]
+fn prepaid_invoices_settle_from_the_held_balance_and_a_short_balance_is_told() {
+	run(|| {
+		let contract = active_contract(PaymentMode::Prepaid, 0);
+		assert_ok!(Billing::top_up_prepaid(RuntimeOrigin::signed(CONSUMER), 1_000));
+		measure(0, MIDNIGHT, 1_000, 10_000); // 100 + 600 standing
+		at(MIDNIGHT + PERIOD);
+		idle();
+		let (id, invoice) = last_invoice();
+		assert_eq!((invoice.amount, invoice.paid, invoice.status), (700, 700, InvoiceStatus::Paid));
+		assert_eq!(Billing::prepaid_of(&CONSUMER), 300);
+		System::assert_has_event(
+			Event::PrepaidBalanceLow { contract, consumer: CONSUMER, balance: 300 }.into(),
+		);
+		// The next invoice finds too little: what is held is taken, the rest stays open.
+		measure(0, MIDNIGHT + PERIOD, 1_000, 10_000);
+		at(MIDNIGHT + 2 * PERIOD);
+		idle();
+		let (next, invoice) = last_invoice();
+		assert!(next > id);
+		assert_eq!(
+			(invoice.paid, invoice.outstanding(), invoice.status),
+			(300, 400, InvoiceStatus::Open)
+		);
+		assert_eq!(Billing::prepaid_of(&CONSUMER), 0);
+		assert_eq!(Outstanding::<Test>::get(CONSUMER), 400);
+		assert_ok!(Billing::pay_invoice(RuntimeOrigin::signed(CONSUMER), next));
+		assert_eq!(Outstanding::<Test>::get(CONSUMER), 0);
+	});
+}
+
+#[test]
+fn prepaid_balances_refuse_bad_amounts_without_a_trace() {
+	run(|| {
+		assert_noop!(
+			Billing::top_up_prepaid(RuntimeOrigin::signed(CONSUMER), 0),
+			Error::<Test>::ZeroAmount
+		);
+		assert_ok!(Billing::top_up_prepaid(RuntimeOrigin::signed(CONSUMER), 10));
+		assert_noop!(
+			Billing::top_up_prepaid(RuntimeOrigin::signed(CONSUMER), u128::MAX),
+			Error::<Test>::Overflow
+		);
+		assert_noop!(
+			Billing::withdraw_prepaid(RuntimeOrigin::signed(CONSUMER), 11),
+			Error::<Test>::InsufficientPrepaidBalance
+		);
+		assert_ok!(Billing::withdraw_prepaid(RuntimeOrigin::signed(CONSUMER), 10));
+		assert_eq!(Billing::prepaid_of(&CONSUMER), 0);
+	});
+}
+
+#[test]
+fn a_dispute_is_raised_in_its_window_and_resolved_by_a_notified_body() {
+	run(|| {
+		active_contract(PaymentMode::Postpaid, 0);
+		measure(0, MIDNIGHT, 1_000, 10_000);
+		at(MIDNIGHT + PERIOD);
+		idle();
+		let (id, invoice) = last_invoice();
+		let reason = b"the meter was off that week".to_vec();
+		assert_noop!(
+			Billing::dispute_invoice(RuntimeOrigin::signed(STRANGER), id, reason.clone()),
+			Error::<Test>::NotConsumer
+		);
+		assert_noop!(
+			Billing::dispute_invoice(RuntimeOrigin::signed(CONSUMER), id, vec![0; 257]),
+			Error::<Test>::ReasonTooLong
+		);
+		assert_ok!(Billing::dispute_invoice(RuntimeOrigin::signed(CONSUMER), id, reason.clone()));
+		assert_noop!(
+			Billing::dispute_invoice(RuntimeOrigin::signed(CONSUMER), id, reason),
+			Error::<Test>::AlreadyDisputed
+		);
+		assert_noop!(
+			Billing::pay_invoice(RuntimeOrigin::signed(CONSUMER), id),
+			Error::<Test>::UnderDispute
+		);
+		assert_noop!(
+			Billing::resolve_dispute(RuntimeOrigin::signed(SUPPLIER), id, Resolution::Upheld),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			Billing::resolve_dispute(
+				RuntimeOrigin::signed(BODY),
+				id,
+				Resolution::Corrected { credit: 0 }
+			),
+			Error::<Test>::BadCredit
+		);
+		assert_noop!(
+			Billing::resolve_dispute(
+				RuntimeOrigin::signed(BODY),
+				id,
+				Resolution::Corrected { credit: invoice.amount + 1 }
+			),
+			Error::<Test>::BadCredit
+		);
+		assert_ok!(Billing::resolve_dispute(RuntimeOrigin::signed(BODY), id, Resolution::Upheld));
+		System::assert_last_event(
+			Event::DisputeResolved { invoice: id, body: BODY, credit: 0, refund: 0 }.into(),
+		);
+		assert_eq!(Invoices::<Test>::get(id).unwrap().status, InvoiceStatus::Open);
+		assert_noop!(
+			Billing::resolve_dispute(RuntimeOrigin::signed(BODY), id, Resolution::Upheld),
+			Error::<Test>::NotDisputed
+		);
+		let trail: Vec<_> = audit().into_iter().map(|(_, actor, change)| (actor, change)).collect();
+		assert!(trail
+			.contains(&(Actor::Account(CONSUMER), AuditChange::InvoiceDisputed { invoice: id })));
+		assert!(trail.contains(&(
+			Actor::Account(BODY),
+			AuditChange::DisputeResolved { invoice: id, credit: 0 }
+		)));
+		// Past the window, no dispute.
+		at(invoice.issued + 86_400_000 + 1);
+		measure(0, MIDNIGHT + PERIOD, 1_000, 1);
+		at(MIDNIGHT + 2 * PERIOD + 86_400_000 + 2);
+		idle();
+		let (late, late_invoice) = last_invoice();
+		at(late_invoice.issued + 86_400_000 + 1);
+		assert_noop!(
+			Billing::dispute_invoice(RuntimeOrigin::signed(CONSUMER), late, b"late".to_vec()),
+			Error::<Test>::DisputeWindowClosed
+		);
+	});
+}
+
+#[test]
+fn a_correction_credits_the_invoice_and_refunds_what_was_paid_beyond_it() {
+	run(|| {
+		active_contract(PaymentMode::Prepaid, 0);
+		assert_ok!(Billing::top_up_prepaid(RuntimeOrigin::signed(CONSUMER), 10_000));
+		measure(0, MIDNIGHT, 1_000, 10_000); // 700, settled at once
+		at(MIDNIGHT + PERIOD);
+		idle();
+		let (id, invoice) = last_invoice();
+		assert_eq!(invoice.paid, 700);
+		assert_ok!(Billing::dispute_invoice(RuntimeOrigin::signed(CONSUMER), id, b"x".to_vec()));
+		let consumer_before = Balances::balance(&CONSUMER);
+		assert_ok!(Billing::resolve_dispute(
+			RuntimeOrigin::signed(BODY),
+			id,
+			Resolution::Corrected { credit: 250 }
+		));
+		System::assert_last_event(
+			Event::DisputeResolved { invoice: id, body: BODY, credit: 250, refund: 250 }.into(),
+		);
+		let invoice = Invoices::<Test>::get(id).unwrap();
+		assert_eq!(
+			(invoice.credited, invoice.paid, invoice.status),
+			(250, 450, InvoiceStatus::Paid)
+		);
+		assert_eq!(Balances::balance(&CONSUMER), consumer_before + 250);
+	});
+}
+
+#[test]
+fn genesis_contracts_begin_with_the_first_measurement_or_visit() {
+	run(|| {
+		// As genesis builds them: accepted with start 0.
+		assert_ok!(Billing::do_propose(SUPPLIER, 1, OTHER_CONSUMER, 0, PaymentMode::Postpaid, 0));
+		assert_ok!(Billing::do_accept(OTHER_CONSUMER, 0, 0));
+		measure(1, MIDNIGHT + 5_000, 1_000, 42);
+		let open = Contracts::<Test>::get(0).unwrap().period;
+		assert_eq!((open.start, open.consumption()), (MIDNIGHT + 5_000, 42));
+		at(MIDNIGHT + PERIOD);
+		idle();
+		let (_, invoice) = last_invoice();
+		assert_eq!(
+			(invoice.from, invoice.to, invoice.consumption()),
+			(MIDNIGHT + 5_000, MIDNIGHT + PERIOD, 42)
+		);
+		assert_eq!(invoice.standing, 600 * 55 / 60);
+	});
+}
+
+#[test]
+fn the_invariants_catch_a_tampered_invoice() {
+	new_test_ext().execute_with(|| {
+		active_contract(PaymentMode::Postpaid, 0);
+		measure(0, MIDNIGHT, 1_000, 10_000);
+		measure(0, MIDNIGHT + 1_000, 1_000, 5_000);
+		at(MIDNIGHT + PERIOD);
+		idle();
+		assert_ok!(Billing::do_try_state());
+		let (id, invoice) = last_invoice();
+		// Priced right but over other quantities than the measurements say.
+		let mut moved = invoice.clone();
+		moved.quantities = frame_support::BoundedVec::truncate_from(vec![0, 15_000, 0]);
+		moved.energy = charge(15_000, 25);
+		moved.amount = moved.energy + moved.standing;
+		Outstanding::<Test>::insert(CONSUMER, moved.amount);
+		Invoices::<Test>::insert(id, moved);
+		assert!(Billing::do_try_state().is_err());
+		// Once pruned, the measurements cannot be recomputed, but the pricing still is.
+		set_pruned(true);
+		assert_ok!(Billing::do_try_state());
+		let mut overcharged = invoice;
+		overcharged.amount += 1;
+		Outstanding::<Test>::insert(CONSUMER, overcharged.amount);
+		Invoices::<Test>::insert(id, overcharged);
+		assert!(Billing::do_try_state().is_err());
+	});
+}
+
+#[test]
+fn prices_that_overflow_saturate_the_invoice_instead_of_wrapping() {
+	run(|| {
+		assert_ok!(Billing::create_tariff(
+			RuntimeOrigin::signed(SUPPLIER),
+			b"absurd".to_vec(),
+			vec![band(0, 1440, u128::MAX)],
+			u128::MAX
+		));
+		assert_ok!(Billing::propose_contract(
+			RuntimeOrigin::signed(SUPPLIER),
+			0,
+			CONSUMER,
+			2,
+			PaymentMode::Postpaid,
+			0
+		));
+		assert_ok!(Billing::accept_contract(RuntimeOrigin::signed(CONSUMER), 0));
+		measure(0, MIDNIGHT, 1_000, 2_000);
+		at(MIDNIGHT + PERIOD);
+		idle();
+		let (_, invoice) = last_invoice();
+		assert_eq!(invoice.amount, u128::MAX);
+		assert_eq!(Outstanding::<Test>::get(CONSUMER), u128::MAX);
+	});
+}
+
+#[test]
+fn billing_invariants_hold_across_random_sequences() {
+	let mut state = 0x9e37_79b9_7f4a_7c15u64;
+	let mut next = move |n: u64| {
+		state ^= state << 13;
+		state ^= state >> 7;
+		state ^= state << 17;
+		state % n
+	};
+	for _ in 0..10 {
+		run(|| {
+			let mut now = MIDNIGHT;
+			let mut last_end = [MIDNIGHT; 3];
+			for meter in 0..3u64 {
+				let consumer = [CONSUMER, OTHER_CONSUMER][meter as usize % 2];
+				let payment = if meter == 1 { PaymentMode::Prepaid } else { PaymentMode::Postpaid };
+				assert_ok!(Billing::propose_contract(
+					RuntimeOrigin::signed(SUPPLIER),
+					meter,
+					consumer,
+					0,
+					payment,
+					(next(25) as i16 - 12) * 60
+				));
+				assert_ok!(Billing::accept_contract(RuntimeOrigin::signed(consumer), meter));
+			}
+			assert_ok!(Billing::top_up_prepaid(RuntimeOrigin::signed(OTHER_CONSUMER), 5_000));
+			for _ in 0..150 {
+				now += next(20_000);
+				at(now);
+				match next(8) {
+					0..=3 => {
+						let meter = next(3) as usize;
+						let start = last_end[meter].max(now.saturating_sub(30_000));
+						measure(meter as u64, start, 5_000, u128::from(next(50_000)));
+						last_end[meter] = start + 5_000;
+					}
+					4 => idle(),
+					5 => {
+						let invoice = next(crate::NextInvoiceId::<Test>::get().max(1));
+						let _ = Billing::pay_invoice(RuntimeOrigin::signed(STRANGER), invoice);
+					}
+					6 => {
+						let invoice = next(crate::NextInvoiceId::<Test>::get().max(1));
+						if let Some(record) = Invoices::<Test>::get(invoice) {
+							let _ = Billing::dispute_invoice(
+								RuntimeOrigin::signed(record.consumer),
+								invoice,
+								b"?".to_vec(),
+							);
+							let credit = next(record.amount.max(1) as u64 + 1) as u128;
+							let resolution = if credit == 0 {
+								Resolution::Upheld
+							} else {
+								Resolution::Corrected { credit }
+							};
+							let _ = Billing::resolve_dispute(
+								RuntimeOrigin::signed(BODY),
+								invoice,
+								resolution,
+							);
+						}
+					}
+					_ => {
+						let _ = Billing::top_up_prepaid(
+							RuntimeOrigin::signed(OTHER_CONSUMER),
+							u128::from(next(2_000) + 1),
+						);
+					}
+				}
+				Billing::do_try_state().expect("invariants hold after every step");
+			}
+			let invoices: Vec<_> = Invoices::<Test>::iter_values().collect();
+			assert!(invoices.len() > 5, "the sequence closed periods");
+			assert!(invoices.iter().any(|i| i.paid > 0), "and settled some");
+		});
+	}
+}

@@ -1,0 +1,241 @@
+//! The records of billing: tariffs, supply contracts with their open period, invoices
+//! and disputes.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{traits::Get, BoundedVec};
+use mensura_primitives::{
+	billing::{PaymentMode, TariffBand, TariffId},
+	metering::MeterId,
+	readings::{MeasurementIndex, UnixMillis},
+};
+use scale_info::TypeInfo;
+
+/// A supplier's tariff: prices per register unit by time-of-use band, and a standing
+/// charge per billing period. Tariffs are never changed once created: a supplier moves a
+/// contract to another tariff ([`crate::Pallet::change_tariff`]).
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+#[scale_info(skip_type_params(MaxBands, MaxName))]
+#[codec(mel_bound(AccountId: MaxEncodedLen))]
+pub struct Tariff<AccountId, MaxBands: Get<u32>, MaxName: Get<u32>> {
+	/// The supplier that owns it.
+	pub supplier: AccountId,
+	/// Its name, for people.
+	pub name: BoundedVec<u8, MaxName>,
+	/// The bands, in order, covering the local day exactly once.
+	pub bands: BoundedVec<TariffBand<u128>, MaxBands>,
+	/// The charge per full billing period, whatever the consumption.
+	pub standing_charge: u128,
+}
+
+/// Where a supply contract stands.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum ContractStatus {
+	/// Created by the supplier, waiting for the consumer.
+	Proposed,
+	/// Accepted: the meter's consumption is billed under it.
+	Active,
+	/// Ended by either party; its final invoice is issued.
+	Ended,
+}
+
+/// The billing period a contract is in: what has been measured since it began.
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+#[scale_info(skip_type_params(MaxBands))]
+pub struct OpenPeriod<MaxBands: Get<u32>> {
+	/// When it began (Unix ms); 0 for a contract of the genesis block, which begins with
+	/// the chain's first block.
+	pub start: UnixMillis,
+	/// The meter's register when it began.
+	pub register_start: u128,
+	/// The quantity measured in each band of the contract's tariff (thousandths of the
+	/// unit), in the tariff's band order.
+	pub quantities: BoundedVec<u128, MaxBands>,
+	/// How many measurements it holds.
+	pub measurements: u32,
+	/// The index of its first measurement.
+	pub first: Option<MeasurementIndex>,
+	/// The index of its last measurement.
+	pub last: Option<MeasurementIndex>,
+}
+
+impl<MaxBands: Get<u32>> OpenPeriod<MaxBands> {
+	/// An empty period beginning at `start` with the register at `register_start`, for a
+	/// tariff of `bands` bands.
+	pub fn new(start: UnixMillis, register_start: u128, bands: usize) -> Self {
+		OpenPeriod {
+			start,
+			register_start,
+			quantities: BoundedVec::truncate_from(alloc::vec![0; bands]),
+			measurements: 0,
+			first: None,
+			last: None,
+		}
+	}
+
+	/// The total quantity measured in the period.
+	pub fn consumption(&self) -> u128 {
+		self.quantities.iter().fold(0u128, |sum, q| sum.saturating_add(*q))
+	}
+}
+
+/// A supply contract: a meter's consumption, supplied by a supplier to a consumer under a
+/// tariff.
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+#[scale_info(skip_type_params(MaxBands))]
+#[codec(mel_bound(AccountId: MaxEncodedLen))]
+pub struct Contract<AccountId, MaxBands: Get<u32>> {
+	pub meter: MeterId,
+	pub supplier: AccountId,
+	pub consumer: AccountId,
+	/// The tariff that prices the open period.
+	pub tariff: crate::TariffId,
+	/// The tariff that prices the periods after it, if the supplier changed it.
+	pub next_tariff: Option<TariffId>,
+	pub payment: PaymentMode,
+	/// The supply point's offset from UTC, in minutes: time-of-use bands are local time.
+	pub utc_offset: i16,
+	pub status: ContractStatus,
+	/// The billing period in progress (meaningful while `Active`).
+	pub period: OpenPeriod<MaxBands>,
+}
+
+/// Where an invoice stands. An open postpaid invoice past its due date is **overdue**
+/// (see [`InvoiceView::overdue`]).
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum InvoiceStatus {
+	/// Something is left to pay.
+	Open,
+	/// Nothing is left to pay.
+	Paid,
+	/// The consumer disputed it; payment waits for a notified body's resolution.
+	Disputed,
+}
+
+/// An invoice: a contract's consumption over a period, priced by its tariff.
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+#[scale_info(skip_type_params(MaxBands))]
+#[codec(mel_bound(AccountId: MaxEncodedLen))]
+pub struct Invoice<AccountId, MaxBands: Get<u32>> {
+	pub contract: crate::ContractId,
+	pub meter: MeterId,
+	pub supplier: AccountId,
+	pub consumer: AccountId,
+	pub tariff: TariffId,
+	/// The period it covers, `[from, to)` (Unix ms).
+	pub from: UnixMillis,
+	pub to: UnixMillis,
+	/// The meter's register at the start and at the end of the period: their difference
+	/// is the consumption.
+	pub register_from: u128,
+	pub register_to: u128,
+	/// The quantity in each band of the tariff (thousandths of the unit).
+	pub quantities: BoundedVec<u128, MaxBands>,
+	/// How many measurements, and the first and last of them (by index).
+	pub measurements: u32,
+	pub first: Option<MeasurementIndex>,
+	pub last: Option<MeasurementIndex>,
+	/// The priced consumption: `Σ ⌊quantity × price / 1000⌋` over the bands.
+	pub energy: u128,
+	/// The standing charge, prorated to the period's length.
+	pub standing: u128,
+	/// `energy + standing`.
+	pub amount: u128,
+	/// Credit notes from dispute resolutions.
+	pub credited: u128,
+	/// What has been paid.
+	pub paid: u128,
+	/// When it was issued, and when a postpaid invoice is due.
+	pub issued: UnixMillis,
+	pub due: UnixMillis,
+	pub status: InvoiceStatus,
+	/// The contract's last invoice (the contract ended).
+	pub closing: bool,
+}
+
+impl<AccountId, MaxBands: Get<u32>> Invoice<AccountId, MaxBands> {
+	/// What the consumer owes: `amount − credited − paid`.
+	pub fn outstanding(&self) -> u128 {
+		self.amount.saturating_sub(self.credited).saturating_sub(self.paid)
+	}
+
+	/// The consumption: the register difference.
+	pub fn consumption(&self) -> u128 {
+		self.register_to.saturating_sub(self.register_from)
+	}
+}
+
+/// An invoice as clients see it, with what is left to pay and whether it is overdue.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+#[scale_info(skip_type_params(MaxBands))]
+pub struct InvoiceView<AccountId, MaxBands: Get<u32>> {
+	pub invoice: Invoice<AccountId, MaxBands>,
+	pub outstanding: u128,
+	/// Open (or disputed) with something left to pay after its due date.
+	pub overdue: bool,
+}
+
+/// How a notified body resolves a dispute.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum Resolution {
+	/// The invoice stands as issued.
+	Upheld,
+	/// The invoice was wrong by `credit`: a credit note reduces it (and refunds what was
+	/// paid beyond the corrected amount).
+	Corrected { credit: u128 },
+}
+
+/// A consumer's dispute of an invoice.
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+#[scale_info(skip_type_params(MaxReason))]
+#[codec(mel_bound(AccountId: MaxEncodedLen))]
+pub struct Dispute<AccountId, MaxReason: Get<u32>> {
+	/// The consumer's reason, for people.
+	pub reason: BoundedVec<u8, MaxReason>,
+	/// When it was raised.
+	pub raised: UnixMillis,
+	/// The notified body's resolution and who gave it, once resolved.
+	pub resolution: Option<(Resolution, AccountId)>,
+}
