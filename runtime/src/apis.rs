@@ -317,6 +317,106 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl pallet_billing_runtime_api::BillingApi<
+		Block,
+		AccountId,
+		pallet_billing::TariffOf<Runtime>,
+		pallet_billing::ContractOf<Runtime>,
+		pallet_billing::InvoiceViewOf<Runtime>,
+	> for Runtime {
+		fn billing_period() -> u64 {
+			pallet_billing::BillingPeriod::<Runtime>::get()
+		}
+
+		fn tariff(tariff: pallet_billing::TariffId) -> Option<pallet_billing::TariffOf<Runtime>> {
+			pallet_billing::Tariffs::<Runtime>::get(tariff)
+		}
+
+		fn contract(
+			contract: pallet_billing::ContractId,
+		) -> Option<pallet_billing::ContractOf<Runtime>> {
+			pallet_billing::Contracts::<Runtime>::get(contract)
+		}
+
+		fn contract_of_meter(meter: MeterId) -> Option<pallet_billing::ContractId> {
+			pallet_billing::ActiveContract::<Runtime>::get(meter)
+		}
+
+		fn contracts_of(account: AccountId) -> Vec<pallet_billing::ContractId> {
+			let mut ids: Vec<_> =
+				pallet_billing::ContractsOf::<Runtime>::iter_key_prefix(&account).collect();
+			ids.sort_unstable();
+			ids
+		}
+
+		fn invoice(
+			invoice: pallet_billing::InvoiceId,
+		) -> Option<pallet_billing::InvoiceViewOf<Runtime>> {
+			crate::Billing::invoice_view(invoice)
+		}
+
+		fn invoices_of_consumer(
+			consumer: AccountId,
+			from: pallet_billing::InvoiceId,
+			limit: u32,
+		) -> Vec<(pallet_billing::InvoiceId, pallet_billing::InvoiceViewOf<Runtime>)> {
+			let limit = limit.min(pallet_billing_runtime_api::MAX_INVOICE_PAGE);
+			crate::Billing::page_of_invoices(
+				pallet_billing::ConsumerInvoices::<Runtime>::iter_key_prefix(&consumer),
+				from,
+				limit,
+			)
+		}
+
+		fn invoices_of_contract(
+			contract: pallet_billing::ContractId,
+			from: pallet_billing::InvoiceId,
+			limit: u32,
+		) -> Vec<(pallet_billing::InvoiceId, pallet_billing::InvoiceViewOf<Runtime>)> {
+			let limit = limit.min(pallet_billing_runtime_api::MAX_INVOICE_PAGE);
+			crate::Billing::page_of_invoices(
+				pallet_billing::ContractInvoices::<Runtime>::iter_key_prefix(contract),
+				from,
+				limit,
+			)
+		}
+
+		fn outstanding(consumer: AccountId) -> u128 {
+			pallet_billing::Outstanding::<Runtime>::get(consumer)
+		}
+
+		fn prepaid_balance(consumer: AccountId) -> u128 {
+			crate::Billing::prepaid_of(&consumer)
+		}
+	}
+
+	impl pallet_billing_runtime_api::RewardsApi<
+		Block,
+		AccountId,
+		Balance,
+		pallet_rewards::Earnings<Balance>,
+		pallet_rewards::Totals<Balance>,
+	> for Runtime {
+		fn measuring_fee() -> (Balance, sp_runtime::Perbill) {
+			(pallet_rewards::MeasuringFee::<Runtime>::get(), pallet_rewards::AuthorShare::<Runtime>::get())
+		}
+
+		fn rewards_of(account: AccountId) -> (Balance, pallet_rewards::Earnings<Balance>) {
+			(
+				pallet_rewards::Accrued::<Runtime>::get(&account),
+				pallet_rewards::MeasurerEarnings::<Runtime>::get(&account),
+			)
+		}
+
+		fn deposit_of(supplier: AccountId) -> (Balance, Balance) {
+			(crate::Rewards::deposit_of(&supplier), pallet_rewards::SupplierDebt::<Runtime>::get(&supplier))
+		}
+
+		fn totals() -> pallet_rewards::Totals<Balance> {
+			pallet_rewards::Ledger::<Runtime>::get()
+		}
+	}
+
 	impl sp_genesis_builder::GenesisBuilder<Block> for Runtime {
 		fn build_state(config: Vec<u8>) -> sp_genesis_builder::Result {
 			build_state::<RuntimeGenesisConfig>(config)
@@ -343,7 +443,7 @@ impl_runtime_apis! {
 			use frame_benchmarking::baseline::Pallet as BaselineBench;
 
 			let mut list = Vec::<BenchmarkList>::new();
-			use crate::{Balances, LrPrograms, Meters, Readings, Sudo, Timestamp};
+			use crate::{Balances, Billing, LrPrograms, Meters, Readings, Rewards, Sudo, Timestamp};
 			list_benchmarks!(list, extra);
 			let storage_info = crate::AllPalletsWithSystem::storage_info();
 			(list, storage_info)
@@ -364,7 +464,7 @@ impl_runtime_apis! {
 			let whitelist = crate::AllPalletsWithSystem::whitelisted_storage_keys();
 			let mut batches = Vec::<BenchmarkBatch>::new();
 			let params = (&config, &whitelist);
-			use crate::{Balances, LrPrograms, Meters, Readings, Sudo, Timestamp};
+			use crate::{Balances, Billing, LrPrograms, Meters, Readings, Rewards, Sudo, Timestamp};
 			add_benchmarks!(params, batches);
 			Ok(batches)
 		}

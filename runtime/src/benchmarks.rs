@@ -9,4 +9,6 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_meters, Meters]
 	[pallet_lr_programs, LrPrograms]
 	[pallet_readings, Readings]
+	[pallet_rewards, Rewards]
+	[pallet_billing, Billing]
 );

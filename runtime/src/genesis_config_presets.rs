@@ -22,21 +22,29 @@
 //! - Dave is a measurer: his LR program `electricity-active-energy 1.0.0`
 //!   ([`mensura_primitives::readings::lr::examples::electricity_active_energy`]: voltage
 //!   in mV × current in mA, integrated to mWh) is approved by Bob, and meters 0–2 are
-//!   bound to it, so their signed frames become measurements at once.
+//!   bound to it, so their signed frames become measurements at once;
+//! - Eve is a supplier (see [`dev_billing`]): her time-of-use tariff 0 prices meters
+//!   0–2, supplied to Ferdie (meter 1 prepaid, the others postpaid) at a supply point
+//!   at UTC+1; billing periods last one minute, so invoices appear within a minute of
+//!   the first frames; Eve's measurement deposit pays Dave [`DEV_MEASURING_FEE`] per
+//!   measurement, 10 % of it to the block author.
 
 use crate::{
-	AccountId, BalancesConfig, LrProgramsConfig, MetersConfig, RuntimeGenesisConfig, SudoConfig,
-	UNIT,
+	AccountId, BalancesConfig, BillingConfig, LrProgramsConfig, MetersConfig, RewardsConfig,
+	RuntimeGenesisConfig, SudoConfig, MICRO_UNIT, MILLI_UNIT, UNIT,
 };
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
-use mensura_primitives::metering::{DeviceKey, MeasurementUnit, MeterKind, ModelSpec};
+use mensura_primitives::{
+	billing::{PaymentMode, TariffBand},
+	metering::{DeviceKey, MeasurementUnit, MeterKind, ModelSpec},
+};
 use serde_json::Value;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
-use sp_runtime::Permill;
+use sp_runtime::{Perbill, Permill};
 
 /// What each development account holds at genesis.
 pub const DEV_ENDOWMENT: crate::Balance = 1_000_000 * UNIT;
@@ -129,6 +137,54 @@ fn dev_metering() -> MetersConfig {
 	}
 }
 
+/// The fixed fee of every measurement on the development chain.
+pub const DEV_MEASURING_FEE: crate::Balance = MILLI_UNIT;
+
+/// The billing period of the development chain: one minute.
+pub const DEV_BILLING_PERIOD: u64 = 60_000;
+
+/// The development tariff: prices per Wh by local time of day (night 00:00–07:00 and
+/// 23:00–24:00 at 0.10 MSR/kWh, day 07:00–19:00 at 0.25, evening 19:00–23:00 at 0.35),
+/// and a standing charge of 0.01 MSR per (one-minute) period.
+pub fn dev_tariff_bands() -> Vec<TariffBand<crate::Balance>> {
+	vec![
+		TariffBand { from_minute: 0, to_minute: 420, price: 100 * MICRO_UNIT },
+		TariffBand { from_minute: 420, to_minute: 1140, price: 250 * MICRO_UNIT },
+		TariffBand { from_minute: 1140, to_minute: 1380, price: 350 * MICRO_UNIT },
+		TariffBand { from_minute: 1380, to_minute: 1440, price: 100 * MICRO_UNIT },
+	]
+}
+
+/// The `Billing` and `Rewards` parts of the `development` preset (see the module
+/// documentation).
+fn dev_billing() -> (BillingConfig, RewardsConfig) {
+	let supplier = Sr25519Keyring::Eve.to_account_id();
+	let consumer = Sr25519Keyring::Ferdie.to_account_id();
+	let billing = BillingConfig {
+		billing_period: DEV_BILLING_PERIOD,
+		tariffs: vec![(
+			supplier.clone(),
+			b"Mensura Dev time-of-use".to_vec(),
+			dev_tariff_bands(),
+			10 * MILLI_UNIT,
+		)],
+		contracts: [PaymentMode::Postpaid, PaymentMode::Prepaid, PaymentMode::Postpaid]
+			.into_iter()
+			.enumerate()
+			.map(|(meter, payment)| {
+				(meter as u64, supplier.clone(), consumer.clone(), 0, payment, 60)
+			})
+			.collect(),
+		prepaid: vec![(consumer, 1_000 * UNIT)],
+	};
+	let rewards = RewardsConfig {
+		measuring_fee: DEV_MEASURING_FEE,
+		author_share: Perbill::from_percent(10),
+		deposits: vec![(supplier, 10_000 * UNIT)],
+	};
+	(billing, rewards)
+}
+
 /// The genesis state for the given validators, regulator (root), endowed accounts and
 /// metering world.
 fn mensura_genesis(
@@ -137,6 +193,7 @@ fn mensura_genesis(
 	regulator: AccountId,
 	metering: MetersConfig,
 	programs: LrProgramsConfig,
+	(billing, rewards): (BillingConfig, RewardsConfig),
 ) -> Value {
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
@@ -154,6 +211,8 @@ fn mensura_genesis(
 		sudo: SudoConfig { key: Some(regulator) },
 		meters: metering,
 		lr_programs: programs,
+		billing,
+		rewards,
 	})
 }
 
@@ -174,6 +233,7 @@ pub fn development() -> Value {
 		Sr25519Keyring::Alice.to_account_id(),
 		dev_metering(),
 		dev_programs(),
+		dev_billing(),
 	)
 }
 
@@ -190,6 +250,7 @@ pub fn local_testnet() -> Value {
 		Sr25519Keyring::Alice.to_account_id(),
 		MetersConfig::default(),
 		LrProgramsConfig::default(),
+		(BillingConfig::default(), RewardsConfig::default()),
 	)
 }
 

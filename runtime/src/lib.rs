@@ -68,7 +68,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("mensura"),
 	impl_name: alloc::borrow::Cow::Borrowed("mensura-runtime"),
 	authoring_version: 1,
-	spec_version: 102,
+	spec_version: 103,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -194,4 +194,10 @@ mod runtime {
 
 	#[runtime::pallet_index(12)]
 	pub type Readings = pallet_readings;
+
+	#[runtime::pallet_index(13)]
+	pub type Rewards = pallet_rewards;
+
+	#[runtime::pallet_index(14)]
+	pub type Billing = pallet_billing;
 }

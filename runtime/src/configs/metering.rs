@@ -66,6 +66,9 @@ impl pallet_readings::Config for Runtime {
 	type RetainedMeasurements = ConstU32<96>;
 	/// A frame may wait 64 blocks (6.4 minutes) in the pool.
 	type FrameLongevity = ConstU64<64>;
+	/// Every measurement goes to its contract's open billing period and pays its
+	/// measurer the fixed fee.
+	type OnMeasured = (crate::Billing, crate::Rewards);
 	type WeightInfo = pallet_readings::weights::SubstrateWeight<Runtime>;
 }
 

@@ -3,8 +3,10 @@
 //! - this file: the system pallet, block limits, time and the root origin (sudo);
 //! - [`consensus`]: block production (Aura) and finality (GRANDPA);
 //! - [`monetary`]: balances and transaction fees;
-//! - [`metering`]: the metering pallets.
+//! - [`metering`]: the metering pallets;
+//! - [`billing`]: measurer rewards and billing.
 
+mod billing;
 mod consensus;
 mod metering;
 mod monetary;
