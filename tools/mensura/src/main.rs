@@ -32,7 +32,7 @@ Exit codes:
 		from the command line: `key` makes and shows device keys, `frame sign` signs frames \
 		offline as firmware does, `submit` sends signed frames, `simulate` runs a whole fleet \
 		of simulated meters against a chain, and `query` reads meters, measurements, \
-		registers, consumption, programs and audit trails.\n\n\
+		registers, consumption, programs, audit trails, invoices and rewards.\n\n\
 		Start a development chain with `scripts/dev-node`: its meters 0, 1 and 2 sign with the \
 		sr25519 keys `//Meter1`, `//Meter2`, `//Meter3`.",
 	after_help = EXIT_CODES
@@ -60,7 +60,7 @@ enum Command {
 	/// Simulate a fleet of meters: realistic load profiles, signed frames, live progress.
 	#[command(after_help = EXIT_CODES)]
 	Simulate(simulate::SimulateArgs),
-	/// Read meters, measurements, registers, consumption, programs and audit trails.
+	/// Read meters, measurements, registers, consumption, programs, audit trails, invoices and rewards.
 	#[command(subcommand)]
 	Query(query::QueryCommand),
 }

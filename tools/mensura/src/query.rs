@@ -1,7 +1,8 @@
-//! `mensura query`: meters, measurements, registers, consumption, programs and audit
-//! trails, as tables for people or `--json` for scripts. Meters, measurements and
-//! consumption come from the node's `mensura_*` JSON-RPC methods; programs and audit
-//! trails from the runtime APIs (`LrProgramsApi`, `MetersApi`).
+//! `mensura query`: meters, measurements, registers, consumption, programs, audit
+//! trails, invoices and rewards, as tables for people or `--json` for scripts. Meters,
+//! measurements and consumption come from the node's `mensura_*` JSON-RPC methods;
+//! programs, audit trails, invoices and rewards from the runtime APIs (`LrProgramsApi`,
+//! `MetersApi`, `BillingApi`, `RewardsApi`).
 
 use crate::{
 	client::{hex, Client},
@@ -73,6 +74,34 @@ pub enum QueryCommand {
 		#[command(flatten)]
 		output: Output,
 	},
+	/// Invoices of a consumer or of a supply contract: period, consumption, amount, what
+	/// is left to pay, status.
+	///
+	/// Amounts are in MSR; a postpaid invoice unpaid after its due date is `Overdue`.
+	Invoices {
+		/// The consumer: an SS58 address or a secret URI such as //Ferdie.
+		#[arg(long, conflicts_with = "contract", required_unless_present = "contract")]
+		consumer: Option<String>,
+		/// The supply contract id.
+		#[arg(long)]
+		contract: Option<u64>,
+		/// The first invoice id.
+		#[arg(long, default_value_t = 0)]
+		from: u64,
+		/// How many (at most 100).
+		#[arg(long, default_value_t = 100)]
+		limit: u32,
+		#[command(flatten)]
+		output: Output,
+	},
+	/// An account's measurer rewards (claimable, earned, measurements, owed to it) and,
+	/// for a supplier, its measurement deposit and debt.
+	Rewards {
+		/// An SS58 address or a secret URI such as //Dave.
+		account: String,
+		#[command(flatten)]
+		output: Output,
+	},
 	/// A meter's audit trail: every change, by whom, in which block.
 	Audit {
 		meter: MeterId,
@@ -92,6 +121,48 @@ pub struct Output {
 	/// Print JSON instead of a table.
 	#[arg(long)]
 	json: bool,
+}
+
+/// An amount of the smallest token unit in MSR: `1500000000000` → `1.500000000000 MSR`.
+pub fn msr(value: u128) -> String {
+	let unit = mensura_primitives::UNIT;
+	format!("{}.{:012} MSR", value / unit, value % unit)
+}
+
+/// An account given as an SS58 address or a secret URI (`//Ferdie`).
+pub fn account(text: &str) -> Result<mensura_runtime::AccountId> {
+	use sp_core::{crypto::Ss58Codec, sr25519, Pair};
+	if let Ok(account) = mensura_runtime::AccountId::from_ss58check(text) {
+		return Ok(account);
+	}
+	sr25519::Pair::from_string(text, None)
+		.map(|pair| pair.public().into())
+		.map_err(|_| Error::input(format!("`{text}` is neither an SS58 address nor a secret URI")))
+}
+
+/// A Unix-millisecond time as `YYYY-MM-DD hh:mm:ss` UTC.
+pub fn utc(ms: u64) -> String {
+	let secs = ms / 1000;
+	let days = (secs / 86_400) as i64;
+	let rem = secs % 86_400;
+	// Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+	let z = days + 719_468;
+	let era = z.div_euclid(146_097);
+	let doe = z - era * 146_097;
+	let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+	let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	let mp = (5 * doy + 2) / 153;
+	let day = doy - (153 * mp + 2) / 5 + 1;
+	let month = if mp < 10 { mp + 3 } else { mp - 9 };
+	let year = yoe + era * 400 + i64::from(month <= 2);
+	format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}", rem / 3600, rem / 60 % 60, rem % 60)
+}
+
+fn invoice_status(view: &pallet_billing::InvoiceViewOf<mensura_runtime::Runtime>) -> String {
+	match view.invoice.status {
+		pallet_billing::InvoiceStatus::Open if view.overdue => "Overdue".into(),
+		status => format!("{status:?}"),
+	}
 }
 
 /// Thousandths of a unit, as a decimal: `19167` → `19.167`.
@@ -170,6 +241,22 @@ fn describe_change(change: &AuditChange) -> String {
 		AuditChange::DeviceKeyRotated { .. } => "device key rotated".into(),
 		AuditChange::LrProgramBound { program } => {
 			format!("bound to LR program {}", hex(program.as_bytes()))
+		}
+		AuditChange::SupplyContractStarted { contract, tariff, payment } => {
+			format!("supply contract {contract} started ({payment:?}, tariff {tariff})")
+		}
+		AuditChange::SupplyContractEnded { contract, at } => {
+			format!("supply contract {contract} ended at {}", utc(*at))
+		}
+		AuditChange::TariffChanged { contract, tariff, from } => {
+			format!("contract {contract} moves to tariff {tariff} from {}", utc(*from))
+		}
+		AuditChange::InvoiceDisputed { invoice } => format!("invoice {invoice} disputed"),
+		AuditChange::DisputeResolved { invoice, credit } if *credit == 0 => {
+			format!("dispute of invoice {invoice} resolved: upheld")
+		}
+		AuditChange::DisputeResolved { invoice, credit } => {
+			format!("dispute of invoice {invoice} resolved: credit note of {}", msr(*credit))
 		}
 		other => format!("{other:?}"),
 	}
@@ -395,6 +482,117 @@ pub fn run(url: &str, command: QueryCommand) -> Result<()> {
 						record.code.len()
 					),
 				}
+			}
+		}
+		QueryCommand::Invoices { consumer, contract, from, limit, output } => {
+			type View = pallet_billing::InvoiceViewOf<mensura_runtime::Runtime>;
+			let page: Vec<(u64, View)> = match (consumer, contract) {
+				(Some(consumer), _) => client.runtime_call(
+					"BillingApi_invoices_of_consumer",
+					(account(&consumer)?, from, limit.min(100)),
+				)?,
+				(None, Some(contract)) => {
+					let found: Option<pallet_billing::ContractOf<mensura_runtime::Runtime>> =
+						client.runtime_call("BillingApi_contract", contract)?;
+					if found.is_none() {
+						return Err(Error::input(format!(
+							"there is no supply contract {contract}"
+						)));
+					}
+					client.runtime_call(
+						"BillingApi_invoices_of_contract",
+						(contract, from, limit.min(100)),
+					)?
+				}
+				(None, None) => return Err(Error::usage("give --consumer or --contract")),
+			};
+			if output.json {
+				let rows: Vec<_> = page
+					.iter()
+					.map(|(id, v)| {
+						let i = &v.invoice;
+						json!({
+							"id": id, "contract": i.contract, "meter": i.meter,
+							"supplier": actor(&Actor::Account(i.supplier.clone())),
+							"consumer": actor(&Actor::Account(i.consumer.clone())),
+							"tariff": i.tariff, "from": i.from, "to": i.to,
+							"registerFrom": i.register_from.to_string(),
+							"registerTo": i.register_to.to_string(),
+							"consumption": i.consumption().to_string(),
+							"quantities": i.quantities.iter().map(|q| q.to_string()).collect::<Vec<_>>(),
+							"measurements": i.measurements, "first": i.first, "last": i.last,
+							"energy": i.energy.to_string(), "standing": i.standing.to_string(),
+							"amount": i.amount.to_string(), "credited": i.credited.to_string(),
+							"paid": i.paid.to_string(), "outstanding": v.outstanding.to_string(),
+							"issued": i.issued, "due": i.due, "status": invoice_status(v),
+							"closing": i.closing,
+						})
+					})
+					.collect();
+				print_json(&rows);
+			} else if page.is_empty() {
+				println!("no invoices");
+			} else {
+				println!(
+					"{:>5}  {:>8}  {:>5}  {:<19}  {:<19}  {:>12}  {:>20}  {:>20}  status",
+					"id",
+					"contract",
+					"meter",
+					"from (UTC)",
+					"to (UTC)",
+					"consumption",
+					"amount",
+					"outstanding"
+				);
+				for (id, v) in &page {
+					let i = &v.invoice;
+					println!(
+						"{id:>5}  {:>8}  {:>5}  {:<19}  {:<19}  {:>12}  {:>20}  {:>20}  {}",
+						i.contract,
+						i.meter,
+						utc(i.from),
+						utc(i.to),
+						milli(i.consumption()),
+						msr(i.amount),
+						msr(v.outstanding),
+						invoice_status(v)
+					);
+				}
+			}
+		}
+		QueryCommand::Rewards { account: who, output } => {
+			let account = account(&who)?;
+			let (fee, share): (u128, sp_runtime::Perbill) =
+				client.runtime_call("RewardsApi_measuring_fee", ())?;
+			let (claimable, earnings): (u128, pallet_rewards::Earnings<u128>) =
+				client.runtime_call("RewardsApi_rewards_of", &account)?;
+			let (deposit, debt): (u128, u128) =
+				client.runtime_call("RewardsApi_deposit_of", &account)?;
+			let address = actor(&Actor::Account(account));
+			if output.json {
+				print_json(&json!({
+					"account": address, "measuringFee": fee.to_string(),
+					"authorShare": share.deconstruct(),
+					"claimable": claimable.to_string(), "earned": earnings.earned.to_string(),
+					"measurements": earnings.measurements, "owed": earnings.owed.to_string(),
+					"deposit": deposit.to_string(), "debt": debt.to_string(),
+				}));
+			} else {
+				println!("account        {address}");
+				println!(
+					"measuring fee  {} per measurement, {:.1} % of it to the block author",
+					msr(fee),
+					f64::from(share.deconstruct()) / 10_000_000.0
+				);
+				println!("claimable      {}", msr(claimable));
+				println!(
+					"earned         {} for {} measurements",
+					msr(earnings.earned),
+					earnings.measurements
+				);
+				println!("owed to it     {}", msr(earnings.owed));
+				println!("deposit held   {} (as a supplier)", msr(deposit));
+				println!("debt           {}", msr(debt));
 			}
 		}
 		QueryCommand::Audit { meter: id, from, limit, output } => {

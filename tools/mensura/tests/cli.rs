@@ -121,6 +121,41 @@ fn a_simulated_fleet_becomes_measurements_that_the_tool_reads_back() {
 		assert_eq!(number(&consumption["quantity"]), sum);
 	}
 
+	// Meters 0–2 are under the dev supply contracts: each of their measurements paid
+	// Dave the fixed fee (less the block author's share); meter 3 has no contract.
+	let contracted: u64 = (0..3).map(|m| summary["meters"][m]["measured"].as_u64().unwrap()).sum();
+	let rewards = json(&node, &["query", "rewards", "//Dave", "--json"]);
+	let fee = number(&rewards["measuringFee"]);
+	let share = fee * u128::from(rewards["authorShare"].as_u64().unwrap()) / 1_000_000_000;
+	assert_eq!(rewards["measurements"].as_u64(), Some(contracted), "{rewards:#}");
+	assert_eq!(number(&rewards["earned"]), u128::from(contracted) * (fee - share));
+	let eve = json(&node, &["query", "rewards", "//Eve", "--json"]);
+	assert_eq!(number(&eve["debt"]), 0);
+	// Whatever invoices the one-minute periods have produced so far are priced right.
+	let invoices = json(&node, &["query", "invoices", "--consumer", "//Ferdie", "--json"]);
+	for invoice in invoices.as_array().unwrap() {
+		assert_eq!(
+			number(&invoice["amount"]),
+			number(&invoice["energy"]) + number(&invoice["standing"]),
+			"{invoice:#}"
+		);
+		let quantities: u128 = invoice["quantities"].as_array().unwrap().iter().map(number).sum();
+		assert_eq!(number(&invoice["consumption"]), quantities);
+	}
+	let error = one_line_error(
+		&[
+			"--url",
+			&format!("http://127.0.0.1:{}", node.rpc_port),
+			"query",
+			"invoices",
+			"--contract",
+			"99",
+		],
+		"",
+		4,
+	);
+	assert!(error.contains("no supply contract 99"), "{error}");
+
 	// The meter the simulator registered has its history in the audit trail.
 	let trail = json(&node, &["query", "audit", "3", "--json"]);
 	let changes: Vec<&str> =
