@@ -124,3 +124,21 @@ export function submitGeneralAndWatch(provider, bytes, { finalized = false, time
     }).then((id) => { subscription = id; }, (error) => done(error));
   });
 }
+
+/**
+ * Signs `tx` with `signer` (a Keyring pair) and sends it; resolves with the events of the
+ * block that includes it, or rejects with the dispatch error's name (`billing.AlreadyPaid`).
+ */
+export function sendSigned(api, tx, signer) {
+  return new Promise((resolve, reject) => {
+    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
+      if (!status.isInBlock) return;
+      if (dispatchError) {
+        const { section, name } = dispatchError.isModule ? api.registry.findMetaError(dispatchError.asModule) : {};
+        reject(new Error(section ? `${section}.${name}` : dispatchError.toString()));
+      } else {
+        resolve(events.map(({ event }) => event));
+      }
+    }).catch(reject);
+  });
+}

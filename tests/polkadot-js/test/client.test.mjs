@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { u8aToHex } from '@polkadot/util';
 import { useDevNode } from '../lib/node.mjs';
-import { frameBytes, generalTransaction, rpc, signFrame, submitGeneral, submitGeneralAndWatch } from '../lib/mensura.mjs';
+import { frameBytes, generalTransaction, rpc, sendSigned, signFrame, submitGeneral, submitGeneralAndWatch } from '../lib/mensura.mjs';
 
 // Frames are judged against the chain's time, which the first block sets.
 let node;
@@ -15,7 +15,7 @@ let provider;
 let keyring;
 useDevNode({ rpc, waitForBlock: 1 }, (f) => ({ node, api, provider, keyring } = f));
 
-const MENSURA_PALLETS = ['meters', 'lrPrograms', 'readings'];
+const MENSURA_PALLETS = ['meters', 'lrPrograms', 'readings', 'rewards', 'billing'];
 
 test('metadata decodes, with docs for every Mensura call, event, error and storage item', () => {
   for (const pallet of MENSURA_PALLETS) {
@@ -34,6 +34,9 @@ test('metadata decodes, with docs for every Mensura call, event, error and stora
     metersApi: ['meter', 'meters', 'model', 'meterByDeviceKey', 'auditLength', 'auditTrail'],
     readingsApi: ['reading', 'measurements', 'consumption', 'checkFrame', 'signingMessage'],
     lrProgramsApi: ['program', 'programOfMeter', 'programOfMeasurement'],
+    billingApi: ['billingPeriod', 'tariff', 'contract', 'contractOfMeter', 'contractsOf', 'invoice',
+      'invoicesOfConsumer', 'invoicesOfContract', 'outstanding', 'prepaidBalance'],
+    rewardsApi: ['measuringFee', 'rewardsOf', 'depositOf', 'totals'],
   })) {
     for (const method of methods) assert.equal(typeof api.call[apiName][method], 'function', `${apiName}.${method}`);
   }
@@ -47,20 +50,7 @@ test('the chain properties are the runtime\'s', async () => {
   assert.equal(api.runtimeVersion.specName.toString(), 'mensura');
 });
 
-/** Signs and sends; resolves with the events of its block, rejects with a named dispatch error. */
-function send(tx, signer) {
-  return new Promise((resolve, reject) => {
-    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
-      if (!status.isInBlock) return;
-      if (dispatchError) {
-        const { section, name } = dispatchError.isModule ? api.registry.findMetaError(dispatchError.asModule) : {};
-        reject(new Error(section ? `${section}.${name}` : dispatchError.toString()));
-      } else {
-        resolve(events.map(({ event }) => event));
-      }
-    }).catch(reject);
-  });
-}
+const send = (tx, signer) => sendSigned(api, tx, signer);
 
 const household = (samples, amps) => [
   Array.from({ length: samples }, (_, i) => 230_000 + ((i * 37) % 11) * 100),

@@ -34,15 +34,20 @@ test('three active meters of an approved electricity model are seeded', async ()
 
 test('the audit trail is readable page by page through api.call.metersApi', async () => {
   const subject = { Meter: 0 };
-  assert.equal((await api.call.metersApi.auditLength(subject)).toNumber(), 3);
+  assert.equal((await api.call.metersApi.auditLength(subject)).toNumber(), 4);
   const page = await api.call.metersApi.auditTrail(subject, 0, 10);
-  assert.deepEqual(page.map(([index]) => index.toNumber()), [0, 1, 2]);
+  assert.deepEqual(page.map(([index]) => index.toNumber()), [0, 1, 2, 3]);
   assert.ok(page[0][1].change.isMeterProvisioned);
   assert.ok(page[1][1].change.isMeterVerified);
-  // The genesis binding to the dev LR program is a legally relevant change too.
+  // The genesis binding to the dev LR program is a legally relevant change too, and so
+  // is the genesis supply contract (Ferdie's, contract 0).
   assert.ok(page[2][1].change.isLrProgramBound);
+  assert.ok(page[3][1].change.isSupplyContractStarted);
+  assert.equal(page[3][1].change.asSupplyContractStarted.contract.toNumber(), 0);
   const second = await api.call.metersApi.auditTrail(subject, 1, 10);
-  assert.equal(second.length, 2);
+  assert.equal(second.length, 3);
+  const third = await api.call.metersApi.auditTrail(subject, 3, 10);
+  assert.deepEqual(third.map(([index]) => index.toNumber()), [3]);
 });
 
 test('a notified body suspends a meter, and the trail records it', { timeout: 120_000 }, async () => {
