@@ -9,8 +9,8 @@
 //! accounts) are endowed with [`DEV_ENDOWMENT`]. These keys are public: never use these
 //! presets for a chain that holds anything of value.
 //!
-//! The `development` preset also seeds a metering world, so a newcomer sees real data in
-//! Polkadot.js apps at once (see [`dev_metering`]):
+//! Both presets also seed a metering world, so a newcomer sees real data in Polkadot.js
+//! apps at once, on one node or on a network (see [`dev_metering`]):
 //! - Bob is a notified body ("Mensura Dev Notified Body");
 //! - Charlie is a manufacturer ("Mensura Dev Meter Works");
 //! - model 0, a single-phase electricity meter (Wh, 1 mWh register step, class 1:
@@ -237,7 +237,8 @@ pub fn development() -> Value {
 	)
 }
 
-/// The `local_testnet` preset: four validators (Alice, Bob, Charlie, Dave).
+/// The `local_testnet` preset: four validators (Alice, Bob, Charlie, Dave), and the same
+/// metering and billing world as `development`.
 pub fn local_testnet() -> Value {
 	mensura_genesis(
 		vec![
@@ -248,9 +249,9 @@ pub fn local_testnet() -> Value {
 		],
 		dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
-		MetersConfig::default(),
-		LrProgramsConfig::default(),
-		(BillingConfig::default(), RewardsConfig::default()),
+		dev_metering(),
+		dev_programs(),
+		dev_billing(),
 	)
 }
 
