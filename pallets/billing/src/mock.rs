@@ -162,6 +162,7 @@ impl pallet_billing::Config for Test {
 }
 
 /// Benchmarks set the time through the timestamp pallet.
+#[cfg(feature = "runtime-benchmarks")]
 pub struct TestTime;
 #[cfg(feature = "runtime-benchmarks")]
 impl crate::BenchmarkHelper for TestTime {
