@@ -1,6 +1,7 @@
 //! `mensura`: the command-line tool for meters, gateways and people who work with a
 //! Mensura chain. Run `mensura --help`, or `mensura <command> --help`.
 
+mod bench;
 mod client;
 mod frames;
 mod keys;
@@ -63,6 +64,10 @@ enum Command {
 	/// Read meters, measurements, registers, consumption, programs, audit trails, invoices and rewards.
 	#[command(subcommand)]
 	Query(query::QueryCommand),
+	/// Measure ingestion throughput end to end on nodes it starts: frames/s into finalized
+	/// blocks, latencies, memory, bad frames refused under load.
+	#[command(after_help = EXIT_CODES)]
+	Bench(bench::BenchArgs),
 }
 
 #[derive(Subcommand)]
@@ -274,6 +279,7 @@ fn run(cli: Cli) -> Result<()> {
 		}
 		Command::Submit(args) => submit(&cli.url, args),
 		Command::Simulate(args) => simulate::run(&cli.url, args),
+		Command::Bench(args) => bench::run(args),
 		Command::Query(command) => query::run(&cli.url, command),
 	}
 }

@@ -82,7 +82,7 @@ pub struct SimulateArgs {
 }
 
 /// Parses `30`, `30s`, `2m`, `1h` as a duration.
-fn parse_duration(text: &str, what: &str) -> Result<Duration> {
+pub(crate) fn parse_duration(text: &str, what: &str) -> Result<Duration> {
 	let bad =
 		|| Error::usage(format!("--{what} {text}: expected seconds, or a number with s, m or h"));
 	let (number, scale) = match text.chars().last() {
@@ -99,10 +99,10 @@ fn parse_duration(text: &str, what: &str) -> Result<Duration> {
 }
 
 /// SplitMix64: small, fast, and the same sequence on every machine.
-struct Random(u64);
+pub(crate) struct Random(pub(crate) u64);
 
 impl Random {
-	fn next(&mut self) -> u64 {
+	pub(crate) fn next(&mut self) -> u64 {
 		self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
 		let mut z = self.0;
 		z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -111,7 +111,7 @@ impl Random {
 	}
 
 	/// Uniform in [0, 1).
-	fn unit(&mut self) -> f64 {
+	pub(crate) fn unit(&mut self) -> f64 {
 		(self.next() >> 11) as f64 / (1u64 << 53) as f64
 	}
 
@@ -125,7 +125,7 @@ impl Random {
 const APPLIANCES: [(f64, f64); 4] = [(8.7, 4.0), (10.0, 20.0), (2.1, 30.0), (0.8, 60.0)];
 
 /// One simulated household supply.
-struct LoadProfile {
+pub(crate) struct LoadProfile {
 	random: Random,
 	/// Always-on load, A.
 	base: f64,
@@ -136,7 +136,7 @@ struct LoadProfile {
 }
 
 impl LoadProfile {
-	fn new(seed: u64, meter: u64) -> Self {
+	pub(crate) fn new(seed: u64, meter: u64) -> Self {
 		let mut random = Random(seed ^ meter.wrapping_mul(0xA24B_AED4_963E_E407));
 		let base = 0.2 + 1.3 * random.unit();
 		let drift = random.unit() * std::f64::consts::TAU;
@@ -153,7 +153,7 @@ impl LoadProfile {
 
 	/// The two channels of one frame of the interval starting at `start`: voltage in mV,
 	/// current in mA.
-	fn frame(&mut self, start: u64, samples: usize) -> Vec<Vec<i32>> {
+	pub(crate) fn frame(&mut self, start: u64, samples: usize) -> Vec<Vec<i32>> {
 		// Appliances switch on at a random sample of the frame and run for a while.
 		let mut switch_on = None;
 		if self.random.unit() < 0.08 {
