@@ -18,8 +18,12 @@ fn unhex(text: &str) -> Vec<u8> {
 /// The `name = value` lines of the first `text` block after `## Worked example`; values
 /// may continue on following lines indented by spaces.
 fn worked_example() -> BTreeMap<String, String> {
-	let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/frame-format.md");
-	let doc = std::fs::read_to_string(path).expect("docs/frame-format.md");
+	// The directory `cargo test` runs us for (a binary reused from another checkout of
+	// the shared build cache still reads this checkout's document).
+	let crate_dir = std::env::var("CARGO_MANIFEST_DIR")
+		.unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+	let path = std::path::Path::new(&crate_dir).join("../docs/frame-format.md");
+	let doc = std::fs::read_to_string(&path).expect("docs/frame-format.md");
 	let section = doc.split("## Worked example").nth(1).expect("a worked example section");
 	let block = section.split("```text").nth(1).and_then(|b| b.split("```").next()).unwrap();
 	let mut values = BTreeMap::new();

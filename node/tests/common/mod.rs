@@ -301,9 +301,13 @@ fn dechunk(mut body: &str) -> String {
 	out
 }
 
-/// The repository root (the workspace directory: the nearest with a Cargo.lock).
+/// The repository root (the workspace directory: the nearest with a Cargo.lock) of the
+/// checkout `cargo test` runs us for, which is not necessarily the one that compiled this
+/// binary (checkouts share the build cache).
 pub fn repo_root() -> PathBuf {
-	Path::new(env!("CARGO_MANIFEST_DIR"))
+	let crate_dir = std::env::var("CARGO_MANIFEST_DIR")
+		.unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+	Path::new(&crate_dir)
 		.ancestors()
 		.find(|dir| dir.join("Cargo.lock").exists())
 		.expect("the crate is inside the workspace")
