@@ -23,7 +23,7 @@ use frame_support::{
 	parameter_types,
 	traits::ConstU32,
 	weights::{
-		constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
+		constants::WEIGHT_REF_TIME_PER_SECOND,
 		Weight,
 	},
 };
@@ -64,8 +64,9 @@ impl frame_system::Config for Runtime {
 	type AccountId = AccountId;
 	type Nonce = Nonce;
 	type Hash = Hash;
-	/// Nodes store state in ParityDB, so storage access costs are ParityDB's.
-	type DbWeight = ParityDbWeight;
+	/// Nodes store state in ParityDB: storage access costs are ParityDB's, measured on this
+	/// machine (`scripts/benchmark-storage`), not the figures polkadot-sdk ships.
+	type DbWeight = crate::weights::paritydb_weights::constants::ParityDbWeight;
 	type Version = Version;
 	type AccountData = pallet_balances::AccountData<crate::Balance>;
 	type SS58Prefix = SS58Prefix;
