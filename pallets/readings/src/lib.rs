@@ -193,6 +193,15 @@ pub mod pallet {
 		OptionQuery,
 	>;
 
+	/// The frames `authorize` has just checked, handed to the dispatch of the same
+	/// transaction, which stores them without checking (and computing) them again. Put and
+	/// taken within one extrinsic, so it never reaches the database (and is whitelisted in
+	/// benchmarks: its cost is the measured time of an in-memory hand-over).
+	#[pallet::storage]
+	#[pallet::whitelist_storage]
+	#[pallet::unbounded]
+	pub type JustAuthorized<T: Config> = StorageValue<_, Vec<CheckedFrame>, OptionQuery>;
+
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
@@ -270,6 +279,19 @@ pub mod pallet {
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// Looking, at the end of the block, for a hand-over left behind.
+		fn on_initialize(_n: BlockNumberFor<T>) -> Weight {
+			T::DbWeight::get().reads_writes(1, 1)
+		}
+
+		/// Drops a hand-over whose dispatch failed (the failure rolled back its taking):
+		/// it must not outlive the block.
+		fn on_finalize(_n: BlockNumberFor<T>) {
+			if JustAuthorized::<T>::exists() {
+				JustAuthorized::<T>::kill();
+			}
+		}
+
 		fn integrity_test() {
 			assert!(
 				T::MaxFrameBytes::get() as usize > lr::FRAME_HEADER_LEN,
@@ -306,8 +328,15 @@ pub mod pallet {
 			frame: SignedFrameOf<T>,
 		) -> DispatchResultWithPostInfo {
 			ensure_authorized(origin)?;
-			let checked =
-				Self::check(&frame, &mut BTreeMap::new(), false).map_err(Error::<T>::from)?;
+			let checked = match Self::take_authorized(core::slice::from_ref(&frame)) {
+				Some(mut checked) if checked.len() == 1 => checked.remove(0),
+				_ => {
+					let checked = Self::check(&frame, &mut BTreeMap::new(), false)
+						.map_err(Error::<T>::from)?;
+					Self::charge_recheck(Self::frame_weight(frame.frame.len(), checked.ops, true));
+					checked
+				}
+			};
 			let used = Self::frame_weight(frame.frame.len(), checked.ops, false)
 				.saturating_sub(T::OnMeasured::weight())
 				.saturating_add(Self::store(checked));
@@ -334,7 +363,17 @@ pub mod pallet {
 			frames: BatchOf<T>,
 		) -> DispatchResultWithPostInfo {
 			ensure_authorized(origin)?;
-			let checked = Self::check_batch(&frames, false).map_err(Error::<T>::from)?;
+			let checked = match Self::take_authorized(&frames) {
+				Some(checked) => frames.iter().map(|f| f.frame.len()).zip(checked).collect(),
+				None => {
+					let checked = Self::check_batch(&frames, false).map_err(Error::<T>::from)?;
+					Self::charge_recheck(Self::batch_weight(
+						checked.iter().map(|(len, c)| (*len, c.ops)),
+						true,
+					));
+					checked
+				}
+			};
 			let declared_hooks = T::OnMeasured::weight().saturating_mul(checked.len() as u64);
 			let mut used = Self::batch_weight(checked.iter().map(|(len, c)| (*len, c.ops)), false)
 				.saturating_sub(declared_hooks);
@@ -346,7 +385,7 @@ pub mod pallet {
 	}
 
 	/// A frame that passed every check, with what storing it needs.
-	#[derive(Clone, PartialEq, Eq, Debug)]
+	#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]
 	pub struct CheckedFrame {
 		pub meter: MeterId,
 		pub sequence: Sequence,
@@ -528,6 +567,28 @@ pub mod pallet {
 			InvalidTransaction::Custom(rejection.code()).into()
 		}
 
+		/// The checks `authorize` handed over for exactly these frames, taken; `None` if
+		/// there are none, or they are of other frames.
+		fn take_authorized(frames: &[SignedFrameOf<T>]) -> Option<Vec<CheckedFrame>> {
+			let checked = JustAuthorized::<T>::take()?;
+			let same = checked.len() == frames.len() &&
+				checked.iter().zip(frames).all(|(c, f)| {
+					c.frame_hash == H256::from(sp_io::hashing::blake2_256(&f.frame))
+				});
+			same.then_some(checked)
+		}
+
+		/// A dispatch found no hand-over from `authorize` for its frames (in a block,
+		/// `authorize` always runs first in the same transaction; a dispatch of frames
+		/// `authorize` never saw, e.g. by a test, gets here): it checked them again, and
+		/// registers that work.
+		fn charge_recheck(weight: Weight) {
+			frame_system::Pallet::<T>::register_extra_weight_unchecked(
+				weight,
+				DispatchClass::Normal,
+			);
+		}
+
 		/// `authorize` of [`Pallet::submit_frame`].
 		pub fn authorize_frame(
 			_source: TransactionSource,
@@ -537,6 +598,7 @@ pub mod pallet {
 			let declared = Self::frame_weight(frame.frame.len(), lr::MAX_OPS.into(), true);
 			let used = Self::frame_weight(frame.frame.len(), checked.ops, true);
 			let validity = Self::validity(core::iter::once((checked.meter, checked.sequence)))?;
+			JustAuthorized::<T>::put(alloc::vec![checked]);
 			Ok((validity, declared.saturating_sub(used)))
 		}
 
@@ -552,22 +614,24 @@ pub mod pallet {
 			);
 			let used = Self::batch_weight(checked.iter().map(|(len, c)| (*len, c.ops)), true);
 			let validity = Self::validity(checked.iter().map(|(_, c)| (c.meter, c.sequence)))?;
+			JustAuthorized::<T>::put(checked.into_iter().map(|(_, c)| c).collect::<Vec<_>>());
 			Ok((validity, declared.saturating_sub(used)))
 		}
 
 		/// The weight of checking (`authorize`) or storing (dispatch) one frame of `len`
-		/// bytes with a program of `ops` operators, from the benchmarks: the frame's
-		/// handling with a one-operator program, plus the interpreter for samples ×
-		/// operators (which counts that one operator twice, on the safe side), plus, when
-		/// storing, the most [`Config::OnMeasured`] can weigh.
+		/// bytes with a program of `ops` operators, from the benchmarks. Checking: the
+		/// frame's handling with a one-operator program, plus the interpreter for samples ×
+		/// operators (which counts that one operator twice, on the safe side). Storing:
+		/// what `authorize` handed over is stored, without running the program again, plus
+		/// the most [`Config::OnMeasured`] can weigh.
 		pub fn frame_weight(len: usize, ops: u32, authorize: bool) -> Weight {
 			let samples = samples_in(len);
-			let handling = if authorize {
+			if authorize {
 				T::WeightInfo::authorize_frame(samples)
+					.saturating_add(T::WeightInfo::execute_program(samples.saturating_mul(ops)))
 			} else {
 				T::WeightInfo::submit_frame(samples).saturating_add(T::OnMeasured::weight())
-			};
-			handling.saturating_add(T::WeightInfo::execute_program(samples.saturating_mul(ops)))
+			}
 		}
 
 		/// The weight of a batch: the benchmarked batch of reference frames (see
@@ -658,6 +722,7 @@ pub mod pallet {
 		/// at least the sum of the retained quantities.
 		#[cfg(any(feature = "try-runtime", feature = "std", test))]
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+			ensure!(!JustAuthorized::<T>::exists(), "an authorize hand-over was left behind");
 			for (meter, state) in Readings::<T>::iter() {
 				let retained = state.measurements.min(T::RetainedMeasurements::get().into());
 				let oldest = state.measurements.saturating_sub(retained);

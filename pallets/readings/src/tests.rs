@@ -54,35 +54,39 @@ fn reason(error: TransactionValidityError) -> FrameRejection {
 	}
 }
 
-/// Submits like the pool and block import do: `authorize`, then dispatch with the
-/// `Authorized` origin. Refusal changes no storage at all.
-fn submit(frame: SignedFrameOf<Test>) -> Result<(), FrameRejection> {
-	let call = crate::Call::<Test>::submit_frame { frame: frame.clone() };
-	let outcome = call.authorize(TransactionSource::External);
-	assert_storage_noop!(call.authorize(TransactionSource::External));
-	match outcome.expect("submit_frame is authorised by its signature") {
-		Err(error) => Err(reason(error)),
+/// Authorises `call` as the pool and block import do: a refusal changes no storage; an
+/// acceptance leaves only the hand-over of its checks for the dispatch.
+fn authorize(call: &crate::Call<Test>) -> Result<(), FrameRejection> {
+	let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
+	match call.authorize(TransactionSource::External).expect("frames are authorised calls") {
+		Err(error) => {
+			assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root);
+			Err(reason(error))
+		}
 		Ok(_) => {
-			assert_ok!(Readings::submit_frame(RawOrigin::Authorized.into(), frame));
-			Readings::do_try_state().unwrap();
+			assert!(crate::JustAuthorized::<Test>::exists(), "authorize hands its checks over");
 			Ok(())
 		}
 	}
 }
 
+/// Submits like a block does: `authorize`, then dispatch with the `Authorized` origin,
+/// which takes the hand-over.
+fn submit(frame: SignedFrameOf<Test>) -> Result<(), FrameRejection> {
+	authorize(&crate::Call::<Test>::submit_frame { frame: frame.clone() })?;
+	assert_ok!(Readings::submit_frame(RawOrigin::Authorized.into(), frame));
+	assert!(!crate::JustAuthorized::<Test>::exists(), "the dispatch took the hand-over");
+	Readings::do_try_state().unwrap();
+	Ok(())
+}
+
 fn submit_batch(frames: Vec<SignedFrameOf<Test>>) -> Result<(), FrameRejection> {
 	let frames = BoundedVec::try_from(frames).unwrap();
-	let call = crate::Call::<Test>::submit_frames { frames: frames.clone() };
-	let outcome = call.authorize(TransactionSource::External);
-	assert_storage_noop!(call.authorize(TransactionSource::External));
-	match outcome.unwrap() {
-		Err(error) => Err(reason(error)),
-		Ok(_) => {
-			assert_ok!(Readings::submit_frames(RawOrigin::Authorized.into(), frames));
-			Readings::do_try_state().unwrap();
-			Ok(())
-		}
-	}
+	authorize(&crate::Call::<Test>::submit_frames { frames: frames.clone() })?;
+	assert_ok!(Readings::submit_frames(RawOrigin::Authorized.into(), frames));
+	assert!(!crate::JustAuthorized::<Test>::exists(), "the dispatch took the hand-over");
+	Readings::do_try_state().unwrap();
+	Ok(())
 }
 
 fn program() -> ProgramHash {
@@ -148,6 +152,31 @@ mod accepted {
 			assert!(validity.requires.is_empty());
 			use frame_support::dispatch::GetDispatchInfo;
 			assert_eq!(call.get_dispatch_info().pays_fee, frame_support::dispatch::Pays::No);
+		});
+	}
+
+	#[test]
+	fn a_dispatch_stores_only_the_checks_authorize_made_of_its_own_frames() {
+		new_test_ext().execute_with(|| {
+			// `authorize` of one frame, then a dispatch of another (a different quantity):
+			// the hand-over is not theirs, so the dispatch checks its own frame again.
+			let checked = frame(0, 1, NOW);
+			let mut other = frame(0, 1, NOW);
+			other.channels = vec![vec![230_000; 60], vec![10_000; 60]];
+			let expected = Readings::dry_run(&signed(&other)).unwrap();
+			assert_ne!(expected, QUANTITY);
+			authorize(&crate::Call::<Test>::submit_frame { frame: signed(&checked) }).unwrap();
+			assert_ok!(Readings::submit_frame(RawOrigin::Authorized.into(), signed(&other)));
+			assert!(!crate::JustAuthorized::<Test>::exists(), "a stale hand-over is dropped");
+			assert_eq!(ReadingStates::<Test>::get(0).register, expected);
+			// And one the frames' state no longer admits is refused, not stored.
+			let call = crate::Call::<Test>::submit_frame { frame: signed(&frame(0, 2, NOW + MINUTE)) };
+			authorize(&call).unwrap();
+			assert!(Readings::submit_frame(RawOrigin::Authorized.into(), signed(&checked)).is_err());
+			// The failed dispatch rolled back its taking; the block's end drops it.
+			assert!(crate::JustAuthorized::<Test>::exists());
+			<Readings as frame_support::traits::Hooks<u64>>::on_finalize(1);
+			Readings::do_try_state().unwrap();
 		});
 	}
 

@@ -52,9 +52,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 4087]`.
 	fn execute_program(n: u32, ) -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 691_000 picoseconds.
-		Weight::from_parts(751_000, 0)
-			.saturating_add(Weight::from_parts(146_466, 0).saturating_mul(n.into()))
+		// Minimum execution time: 651_000 picoseconds.
+		Weight::from_parts(721_000, 0)
+			.saturating_add(Weight::from_parts(152_022, 0).saturating_mul(n.into()))
 	}
 	/// Storage: `Meters::Meters` (r:1 w:0)
 	/// Proof: `Meters::Meters` (`max_values`: None, `max_size`: Some(203), added: 2678, mode: `MaxEncodedLen`)
@@ -71,30 +71,24 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `s` is `[1, 4087]`.
 	fn authorize_frame(s: u32, ) -> Weight {
 		// Proof size: measured `462`, estimated `5122`.
-		// Minimum execution time: 64_196_000 picoseconds.
-		Weight::from_parts(71_006_178, 5122)
-			.saturating_add(Weight::from_parts(6_710, 0).saturating_mul(s.into()))
+		// Minimum execution time: 66_579_000 picoseconds.
+		Weight::from_parts(72_589_475, 5122)
+			.saturating_add(Weight::from_parts(6_346, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 	}
-	/// Storage: `Meters::Meters` (r:1 w:0)
-	/// Proof: `Meters::Meters` (`max_values`: None, `max_size`: Some(203), added: 2678, mode: `MaxEncodedLen`)
-	/// Storage: `Meters::Models` (r:1 w:0)
-	/// Proof: `Meters::Models` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	/// Storage: `Readings::Readings` (r:1 w:1)
 	/// Proof: `Readings::Readings` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
-	/// Storage: `Timestamp::Now` (r:1 w:0)
-	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `LrPrograms::Programs` (r:1 w:0)
-	/// Proof: `LrPrograms::Programs` (`max_values`: None, `max_size`: Some(1657), added: 4132, mode: `MaxEncodedLen`)
+	/// Storage: `Billing::ActiveContract` (r:1 w:0)
+	/// Proof: `Billing::ActiveContract` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Readings::Measurements` (r:0 w:2)
 	/// Proof: `Readings::Measurements` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	/// The range of component `s` is `[1, 4087]`.
 	fn submit_frame(s: u32, ) -> Weight {
-		// Proof size: measured `596`, estimated `5122`.
-		// Minimum execution time: 49_974_000 picoseconds.
-		Weight::from_parts(59_964_377, 5122)
-			.saturating_add(Weight::from_parts(6_934, 0).saturating_mul(s.into()))
-			.saturating_add(T::DbWeight::get().reads(5_u64))
+		// Proof size: measured `80`, estimated `3562`.
+		// Minimum execution time: 32_258_000 picoseconds.
+		Weight::from_parts(35_556_695, 3562)
+			.saturating_add(Weight::from_parts(4_220, 0).saturating_mul(s.into()))
+			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Meters::Meters` (r:256 w:0)
@@ -112,68 +106,60 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 256]`.
 	fn authorize_frames(n: u32, ) -> Weight {
 		// Proof size: measured `368`, estimated `5122`.
-		// Minimum execution time: 72_178_000 picoseconds.
-		Weight::from_parts(45_247_107, 5122)
-			.saturating_add(Weight::from_parts(61_888_062, 0).saturating_mul(n.into()))
+		// Minimum execution time: 74_340_000 picoseconds.
+		Weight::from_parts(42_680_743, 5122)
+			.saturating_add(Weight::from_parts(63_239_687, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2678).saturating_mul(n.into()))
 	}
-	/// Storage: `Meters::Meters` (r:256 w:0)
-	/// Proof: `Meters::Meters` (`max_values`: None, `max_size`: Some(203), added: 2678, mode: `MaxEncodedLen`)
-	/// Storage: `Meters::Models` (r:1 w:0)
-	/// Proof: `Meters::Models` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	/// Storage: `Readings::Readings` (r:256 w:256)
 	/// Proof: `Readings::Readings` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
-	/// Storage: `Timestamp::Now` (r:1 w:0)
-	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `LrPrograms::Programs` (r:1 w:0)
-	/// Proof: `LrPrograms::Programs` (`max_values`: None, `max_size`: Some(1657), added: 4132, mode: `MaxEncodedLen`)
+	/// Storage: `Billing::ActiveContract` (r:256 w:0)
+	/// Proof: `Billing::ActiveContract` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Readings::Measurements` (r:0 w:512)
 	/// Proof: `Readings::Measurements` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 256]`.
 	fn submit_frames(n: u32, ) -> Weight {
-		// Proof size: measured `457`, estimated `5122`.
-		// Minimum execution time: 59_318_000 picoseconds.
-		Weight::from_parts(62_744_000, 5122)
-			.saturating_add(Weight::from_parts(38_699_322, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(3_u64))
+		// Proof size: measured `34`, estimated `990`.
+		// Minimum execution time: 36_834_000 picoseconds.
+		Weight::from_parts(37_285_000, 990)
+			.saturating_add(Weight::from_parts(23_141_611, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2678).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2572).saturating_mul(n.into()))
 	}
 }
 
 /// The same measured weights with ParityDB's storage access costs, for mock runtimes.
 impl WeightInfo for () {
 	fn execute_program(n: u32, ) -> Weight {
-		Weight::from_parts(751_000, 0)
-			.saturating_add(Weight::from_parts(146_466, 0).saturating_mul(n.into()))
+		Weight::from_parts(721_000, 0)
+			.saturating_add(Weight::from_parts(152_022, 0).saturating_mul(n.into()))
 	}
 	fn authorize_frame(s: u32, ) -> Weight {
-		Weight::from_parts(71_006_178, 5122)
-			.saturating_add(Weight::from_parts(6_710, 0).saturating_mul(s.into()))
+		Weight::from_parts(72_589_475, 5122)
+			.saturating_add(Weight::from_parts(6_346, 0).saturating_mul(s.into()))
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 	}
 	fn submit_frame(s: u32, ) -> Weight {
-		Weight::from_parts(59_964_377, 5122)
-			.saturating_add(Weight::from_parts(6_934, 0).saturating_mul(s.into()))
-			.saturating_add(ParityDbWeight::get().reads(5_u64))
+		Weight::from_parts(35_556_695, 3562)
+			.saturating_add(Weight::from_parts(4_220, 0).saturating_mul(s.into()))
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn authorize_frames(n: u32, ) -> Weight {
-		Weight::from_parts(45_247_107, 5122)
-			.saturating_add(Weight::from_parts(61_888_062, 0).saturating_mul(n.into()))
+		Weight::from_parts(42_680_743, 5122)
+			.saturating_add(Weight::from_parts(63_239_687, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2678).saturating_mul(n.into()))
 	}
 	fn submit_frames(n: u32, ) -> Weight {
-		Weight::from_parts(62_744_000, 5122)
-			.saturating_add(Weight::from_parts(38_699_322, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(3_u64))
+		Weight::from_parts(37_285_000, 990)
+			.saturating_add(Weight::from_parts(23_141_611, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes((3_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2678).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2572).saturating_mul(n.into()))
 	}
 }
