@@ -1,12 +1,17 @@
 //! Benchmarks of measurer rewards. Worst cases: a top-up or settlement that pays debts
-//! to `d` measurers; charging a measurement with an author's share; owing a fee (the
-//! supplier's first debt, with its event).
+//! to `d` measurers; recording a measurement of a new payer behind a full list of
+//! others; settling a payer's fees at the end of the block, paid (with an author's
+//! share) or owed (the supplier's first debt, with its event).
 
 use super::*;
+use alloc::vec::Vec;
 use frame_benchmarking::v2::*;
-use frame_support::traits::{
-	fungible::{Inspect, Mutate, MutateHold},
-	EnsureOrigin, Get,
+use frame_support::{
+	traits::{
+		fungible::{Inspect, Mutate, MutateHold},
+		EnsureOrigin, Get, Hooks,
+	},
+	BoundedVec,
 };
 use frame_system::RawOrigin;
 use mensura_primitives::billing::{
@@ -54,11 +59,17 @@ fn deposit<T: Config>(supplier: &T::AccountId, fees: u32) {
 		.expect("affordable");
 }
 
+/// A measurement computed by `measurer`'s program, settled as at the end of a block.
+fn measured<T: Config>(measurer: T::AccountId) {
+	let program = T::Measurers::benchmark_program(measurer);
+	let _ = <Pallet<T> as OnMeasured>::on_measured(&measurement(program));
+	Pallet::<T>::settle_block();
+}
+
 /// `supplier` owes one fee to each of `d` measurers.
 fn indebted<T: Config>(supplier: &T::AccountId, d: u32) {
 	for i in 0..d {
-		let program = T::Measurers::benchmark_program(account("measurer", i, 0));
-		let _ = <Pallet<T> as OnMeasured>::on_measured(&measurement(program));
+		measured::<T>(account("measurer", i, 0));
 	}
 	assert_eq!(Debts::<T>::iter_prefix(supplier).count() as u32, d);
 }
@@ -103,8 +114,7 @@ mod benchmarks {
 		set_up::<T>(&supplier);
 		deposit::<T>(&supplier, 10);
 		let measurer: T::AccountId = account("measurer", 0, 0);
-		let program = T::Measurers::benchmark_program(measurer.clone());
-		let _ = <Pallet<T> as OnMeasured>::on_measured(&measurement(program));
+		measured::<T>(measurer.clone());
 		assert!(!Accrued::<T>::get(&measurer).is_zero());
 		#[extrinsic_call]
 		_(RawOrigin::Signed(measurer.clone()));
@@ -129,35 +139,72 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn charge_measurement() {
+	fn record_measurement() {
 		let supplier = funded::<T>("supplier", 0);
 		set_up::<T>(&supplier);
-		deposit::<T>(&supplier, 10);
+		// Every other pending place taken by other payers: the longest search, then a push.
+		let others = T::MaxPendingPayers::get().saturating_sub(1);
+		let fees: Vec<_> = (0..others)
+			.map(|i| PendingFees {
+				supplier: supplier.clone(),
+				measurer: account("other", i, 0),
+				fee: fee::<T>(),
+				measurements: 1,
+			})
+			.collect();
+		BlockFees::<T>::put(BoundedVec::try_from(fees).expect("fewer than the bound"));
 		let measurer: T::AccountId = account("measurer", 0, 0);
-		let program = T::Measurers::benchmark_program(measurer.clone());
-		let m = measurement(program);
+		let m = measurement(T::Measurers::benchmark_program(measurer.clone()));
 		#[block]
 		{
 			let _ = <Pallet<T> as OnMeasured>::on_measured(&m);
 		}
-		// Without a consensus digest there is no block author: the measurer gets it all
-		// (the author's share is priced separately in `OnMeasured::weight`).
-		assert_eq!(Ledger::<T>::get().charged, fee::<T>());
-		assert!(!Accrued::<T>::get(&measurer).is_zero());
+		assert_eq!(BlockFees::<T>::get().len() as u32, others + 1);
 	}
 
 	#[benchmark]
-	fn owe_measurement() {
+	fn settle_fees() {
+		let supplier = funded::<T>("supplier", 0);
+		set_up::<T>(&supplier);
+		deposit::<T>(&supplier, 1_000);
+		let measurer: T::AccountId = account("measurer", 0, 0);
+		let m = measurement(T::Measurers::benchmark_program(measurer.clone()));
+		for _ in 0..100 {
+			let _ = <Pallet<T> as OnMeasured>::on_measured(&m);
+		}
+		#[block]
+		{
+			Pallet::<T>::on_finalize(0u32.into());
+		}
+		// Without a consensus digest there is no block author: the measurer gets it all
+		// (the author's share is priced separately in `settlement_weight`).
+		assert_eq!(Ledger::<T>::get().charged, fee::<T>() * 100u32.into());
+		assert!(!BlockFees::<T>::exists());
+	}
+
+	#[benchmark]
+	fn owe_fees() {
 		let supplier = funded::<T>("supplier", 0);
 		set_up::<T>(&supplier);
 		let measurer: T::AccountId = account("measurer", 0, 0);
-		let program = T::Measurers::benchmark_program(measurer.clone());
-		let m = measurement(program);
-		#[block]
-		{
+		let m = measurement(T::Measurers::benchmark_program(measurer.clone()));
+		for _ in 0..100 {
 			let _ = <Pallet<T> as OnMeasured>::on_measured(&m);
 		}
-		assert_eq!(SupplierDebt::<T>::get(&supplier), fee::<T>());
+		#[block]
+		{
+			Pallet::<T>::on_finalize(0u32.into());
+		}
+		assert_eq!(SupplierDebt::<T>::get(&supplier), fee::<T>() * 100u32.into());
+	}
+
+	#[benchmark]
+	fn finalize_without_fees() {
+		#[block]
+		{
+			Pallet::<T>::on_finalize(0u32.into());
+		}
+		assert!(!BlockFees::<T>::exists());
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

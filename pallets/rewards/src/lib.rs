@@ -112,6 +112,18 @@ pub struct Earnings<Balance> {
 	pub owed: Balance,
 }
 
+/// The fees this block's measurements owe one measurer from one supplier, at one fee:
+/// summed as measurements arrive and settled once, at the end of the block.
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub struct PendingFees<AccountId, Balance> {
+	pub supplier: AccountId,
+	pub measurer: AccountId,
+	pub fee: Balance,
+	pub measurements: u32,
+}
+
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -144,7 +156,8 @@ pub mod pallet {
 		use super::*;
 		use frame_support::derive_impl;
 
-		/// For mock runtimes: the pot `msr/rwds`, 4 debts settled per call, weights of `()`.
+		/// For mock runtimes: the pot `msr/rwds`, 4 debts settled per call, 2 payers
+		/// pending per block, weights of `()`.
 		pub struct TestDefaultConfig;
 
 		#[derive_impl(frame_system::config_preludes::TestDefaultConfig, no_aggregated_types)]
@@ -158,6 +171,7 @@ pub mod pallet {
 		impl DefaultConfig for TestDefaultConfig {
 			type PotId = TestPotId;
 			type MaxDebtSettlements = ConstU32<4>;
+			type MaxPendingPayers = ConstU32<2>;
 			type WeightInfo = ();
 		}
 	}
@@ -196,6 +210,11 @@ pub mod pallet {
 		/// How many (supplier, measurer) debts one top-up or settlement call settles.
 		#[pallet::constant]
 		type MaxDebtSettlements: Get<u32>;
+
+		/// How many (supplier, measurer, fee) combinations one block sums before settling
+		/// them at its end; measurements of further combinations are settled at once.
+		#[pallet::constant]
+		type MaxPendingPayers: Get<u32>;
 
 		/// Weights of this pallet's calls and of the per-measurement charge.
 		type WeightInfo: WeightInfo;
@@ -246,6 +265,23 @@ pub mod pallet {
 	/// The chain-wide totals.
 	#[pallet::storage]
 	pub type Ledger<T: Config> = StorageValue<_, Totals<BalanceOf<T>>, ValueQuery>;
+
+	/// This block's measurements, summed per supplier, measurer and fee; settled and
+	/// removed in `on_finalize`, so it never reaches the database (and is whitelisted in
+	/// benchmarks: its cost is the measured time of an in-memory update).
+	#[pallet::storage]
+	#[pallet::whitelist_storage]
+	pub type BlockFees<T: Config> = StorageValue<
+		_,
+		BoundedVec<PendingFees<T::AccountId, BalanceOf<T>>, T::MaxPendingPayers>,
+		ValueQuery,
+	>;
+
+	/// This block's measurements of meters without a supply contract; added to
+	/// [`Ledger`] and removed in `on_finalize`, like [`BlockFees`].
+	#[pallet::storage]
+	#[pallet::whitelist_storage]
+	pub type BlockUnfunded<T: Config> = StorageValue<_, u32, ValueQuery>;
 
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
@@ -313,6 +349,17 @@ pub mod pallet {
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// The fixed part of `on_finalize` (looking for pending fees); settling them is
+		/// registered as each payer first appears in the block.
+		fn on_initialize(_n: BlockNumberFor<T>) -> Weight {
+			T::WeightInfo::finalize_without_fees()
+		}
+
+		/// Settles this block's fees, one transfer per payer.
+		fn on_finalize(_n: BlockNumberFor<T>) {
+			Self::settle_block();
+		}
+
 		#[cfg(feature = "try-runtime")]
 		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
 			Self::do_try_state()
@@ -447,15 +494,122 @@ pub mod pallet {
 				.is_ok()
 		}
 
-		/// Credits a charged `fee` for `measurer`'s work: the authors' share to this
-		/// block's author (if there is one), the rest to the measurer.
-		fn credit(measurer: &T::AccountId, fee: BalanceOf<T>) {
+		/// Credits `count` charged fees of `fee` for `measurer`'s work: the authors' share
+		/// of each to this block's author (if there is one), the rest to the measurer.
+		fn credit(measurer: &T::AccountId, fee: BalanceOf<T>, count: u32) {
 			let author = T::Author::block_author();
-			let share = match &author {
+			let share_of_one = match &author {
 				Some(_) => AuthorShare::<T>::get().mul_floor(fee),
 				None => Zero::zero(),
 			};
-			let to_measurer = fee.saturating_sub(share);
+			let count: BalanceOf<T> = count.into();
+			Self::book(
+				measurer,
+				author,
+				share_of_one.saturating_mul(count),
+				fee.saturating_sub(share_of_one).saturating_mul(count),
+			);
+		}
+
+		/// Settles `count` measurements `measurer`'s program computed for `supplier` at
+		/// `fee` each: the whole fees the deposit covers are paid (unless earlier debts
+		/// come first), the rest are owed.
+		pub(crate) fn settle(
+			supplier: &T::AccountId,
+			measurer: &T::AccountId,
+			fee: BalanceOf<T>,
+			count: u32,
+		) {
+			MeasurerEarnings::<T>::mutate(measurer, |e| {
+				e.measurements = e.measurements.saturating_add(count.into())
+			});
+			if fee.is_zero() || count == 0 {
+				return;
+			}
+			let in_debt = !SupplierDebt::<T>::get(supplier).is_zero();
+			let affordable = if in_debt {
+				0
+			} else {
+				let whole = Self::deposit_of(supplier) / fee;
+				if whole >= count.into() {
+					count
+				} else {
+					// `whole < count`, a u32.
+					TryInto::<u32>::try_into(whole).unwrap_or(0)
+				}
+			};
+			let paid = if affordable > 0 &&
+				Self::take_fee(supplier, fee.saturating_mul(affordable.into()))
+			{
+				Self::credit(measurer, fee, affordable);
+				affordable
+			} else {
+				0
+			};
+			let owed = fee.saturating_mul(count.saturating_sub(paid).into());
+			if owed.is_zero() {
+				return;
+			}
+			let before = SupplierDebt::<T>::get(supplier);
+			Debts::<T>::mutate(supplier, measurer, |d| *d = d.saturating_add(owed));
+			SupplierDebt::<T>::insert(supplier, before.saturating_add(owed));
+			MeasurerEarnings::<T>::mutate(measurer, |e| e.owed = e.owed.saturating_add(owed));
+			if before.is_zero() {
+				Self::deposit_event(Event::DepositExhausted { supplier: supplier.clone() });
+			}
+		}
+
+		/// Settles and clears this block's fees and unfunded count.
+		pub(crate) fn settle_block() {
+			if BlockFees::<T>::exists() {
+				for p in BlockFees::<T>::take() {
+					Self::settle(&p.supplier, &p.measurer, p.fee, p.measurements);
+				}
+			}
+			if BlockUnfunded::<T>::exists() {
+				let unfunded = BlockUnfunded::<T>::take();
+				Ledger::<T>::mutate(|l| {
+					l.unfunded_measurements = l.unfunded_measurements.saturating_add(unfunded.into())
+				});
+			}
+		}
+
+		/// What settling one payer's fees at the end of the block weighs: paying or owing,
+		/// whichever costs more, with the block author's share (reading the consensus
+		/// digest and the authority set, and crediting it).
+		pub fn settlement_weight() -> Weight {
+			T::WeightInfo::settle_fees()
+				.max(T::WeightInfo::owe_fees())
+				.saturating_add(T::DbWeight::get().reads_writes(3, 1))
+		}
+
+		/// Adds end-of-block work, which this measurement's transaction caused, to the
+		/// block's weight (mandatory: it will be done whatever the block's fullness).
+		fn register_settlement(weight: Weight) {
+			frame_system::Pallet::<T>::register_extra_weight_unchecked(
+				weight,
+				DispatchClass::Mandatory,
+			);
+		}
+
+		/// Credits a settled debt of `amount`: the authors' share of it to this block's
+		/// author (if there is one), the rest to the measurer.
+		fn credit_amount(measurer: &T::AccountId, amount: BalanceOf<T>) {
+			let author = T::Author::block_author();
+			let share = match &author {
+				Some(_) => AuthorShare::<T>::get().mul_floor(amount),
+				None => Zero::zero(),
+			};
+			Self::book(measurer, author, share, amount.saturating_sub(share));
+		}
+
+		/// Books charged fees: `share` accrues to `author`, `to_measurer` to the measurer.
+		fn book(
+			measurer: &T::AccountId,
+			author: Option<T::AccountId>,
+			share: BalanceOf<T>,
+			to_measurer: BalanceOf<T>,
+		) {
 			if let (Some(author), false) = (author, share.is_zero()) {
 				Accrued::<T>::mutate(&author, |a| *a = a.saturating_add(share));
 			}
@@ -464,7 +618,7 @@ pub mod pallet {
 				e.earned = e.earned.saturating_add(to_measurer)
 			});
 			Ledger::<T>::mutate(|l| {
-				l.charged = l.charged.saturating_add(fee);
+				l.charged = l.charged.saturating_add(share.saturating_add(to_measurer));
 				l.to_measurers = l.to_measurers.saturating_add(to_measurer);
 				l.to_authors = l.to_authors.saturating_add(share);
 			});
@@ -496,7 +650,7 @@ pub mod pallet {
 				MeasurerEarnings::<T>::mutate(&measurer, |e| {
 					e.owed = e.owed.saturating_sub(amount)
 				});
-				Self::credit(&measurer, amount);
+				Self::credit_amount(&measurer, amount);
 				Self::deposit_event(Event::DebtSettled {
 					supplier: supplier.clone(),
 					measurer,
@@ -509,6 +663,10 @@ pub mod pallet {
 		/// Checks the fee accounting (see the module documentation).
 		#[cfg(any(feature = "try-runtime", feature = "std", test))]
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+			ensure!(
+				!BlockFees::<T>::exists() && !BlockUnfunded::<T>::exists(),
+				"a block's fees were left unsettled"
+			);
 			let ledger = Ledger::<T>::get();
 			ensure!(
 				ledger.charged == ledger.to_measurers.saturating_add(ledger.to_authors),
@@ -544,48 +702,45 @@ pub mod pallet {
 	}
 
 	impl<T: Config> OnMeasured for Pallet<T> {
-		/// Charges the fixed fee for `m`: from the supplier's deposit to the measurer if
-		/// it covers the fee, as a debt otherwise. The quantity plays no part.
+		/// Counts the fixed fee for `m` towards this block's fees of its supplier and
+		/// measurer; `on_finalize` settles them. The quantity plays no part.
 		fn on_measured(m: &StoredMeasurement) -> Weight {
 			let Some(supplier) = T::Suppliers::supplier_of(m.meter) else {
-				Ledger::<T>::mutate(|l| {
-					l.unfunded_measurements = l.unfunded_measurements.saturating_add(1)
-				});
-				return T::WeightInfo::charge_measurement();
+				if BlockUnfunded::<T>::mutate(|n| core::mem::replace(n, n.saturating_add(1))) == 0
+				{
+					Self::register_settlement(T::DbWeight::get().reads_writes(1, 1));
+				}
+				return T::WeightInfo::record_measurement();
 			};
 			let Some(measurer) = T::Measurers::measurer(&m.program) else {
 				// The program just computed `m`, so it exists.
 				frame_support::defensive!("a measurement's program has no measurer");
-				return T::WeightInfo::charge_measurement();
+				return T::WeightInfo::record_measurement();
 			};
 			let fee = MeasuringFee::<T>::get();
-			MeasurerEarnings::<T>::mutate(&measurer, |e| {
-				e.measurements = e.measurements.saturating_add(1)
-			});
-			if fee.is_zero() {
-				return T::WeightInfo::charge_measurement();
+			let mut pending = BlockFees::<T>::get();
+			if let Some(fees) = pending
+				.iter_mut()
+				.find(|p| p.supplier == supplier && p.measurer == measurer && p.fee == fee)
+			{
+				fees.measurements = fees.measurements.saturating_add(1);
+			} else if pending
+				.try_push(PendingFees { supplier: supplier.clone(), measurer: measurer.clone(), fee, measurements: 1 })
+				.is_ok()
+			{
+				Self::register_settlement(Self::settlement_weight());
+			} else {
+				// More payers in this block than it sums: settle this one now.
+				Self::settle(&supplier, &measurer, fee, 1);
+				Self::register_settlement(Self::settlement_weight());
+				return T::WeightInfo::record_measurement();
 			}
-			if SupplierDebt::<T>::get(&supplier).is_zero() && Self::take_fee(&supplier, fee) {
-				Self::credit(&measurer, fee);
-				return Self::weight();
-			}
-			// The deposit cannot pay (or earlier debts come first): owe the fee.
-			let before = SupplierDebt::<T>::get(&supplier);
-			Debts::<T>::mutate(&supplier, &measurer, |d| *d = d.saturating_add(fee));
-			SupplierDebt::<T>::insert(&supplier, before.saturating_add(fee));
-			MeasurerEarnings::<T>::mutate(&measurer, |e| e.owed = e.owed.saturating_add(fee));
-			if before.is_zero() {
-				Self::deposit_event(Event::DepositExhausted { supplier });
-			}
-			Self::weight()
+			BlockFees::<T>::put(pending);
+			T::WeightInfo::record_measurement()
 		}
 
 		fn weight() -> Weight {
-			T::WeightInfo::charge_measurement()
-				.max(T::WeightInfo::owe_measurement())
-				// The block author: reading the consensus digest and the authority set, and
-				// crediting its share.
-				.saturating_add(T::DbWeight::get().reads_writes(3, 1))
+			T::WeightInfo::record_measurement()
 		}
 	}
 }

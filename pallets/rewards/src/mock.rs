@@ -131,8 +131,22 @@ pub fn set_author(author: Option<u64>) {
 	BLOCK_AUTHOR.with(|a| *a.borrow_mut() = author);
 }
 
-/// Tells Rewards of a measurement of `meter` computed by `measurer`'s program.
+/// Tells Rewards of a measurement of `meter` computed by `measurer`'s program, alone in
+/// its block: the block ends (settling it) and the next begins.
 pub fn measure(meter: MeterId, measurer: u64, quantity: u128) {
+	measure_in_block(meter, measurer, quantity);
+	end_block();
+}
+
+/// Ends the block: `on_finalize` settles its fees; the next block begins.
+pub fn end_block() {
+	let n = System::block_number();
+	<crate::Pallet<Test> as frame_support::traits::Hooks<u64>>::on_finalize(n);
+	System::set_block_number(n + 1);
+}
+
+/// Tells Rewards of a measurement within the current block, without ending it.
+pub fn measure_in_block(meter: MeterId, measurer: u64, quantity: u128) {
 	let _ = <crate::Pallet<Test> as OnMeasured>::on_measured(&StoredMeasurement {
 		meter,
 		index: 0,

@@ -1,7 +1,10 @@
 //! Rewards: the fixed fee, the authors' share, debts when a deposit runs dry, claims,
 //! and conservation of the accounting across any sequence of operations.
 
-use crate::{mock::*, Accrued, Debts, Error, Event, Ledger, MeasurerEarnings, SupplierDebt};
+use crate::{
+	mock::*, Accrued, BlockFees, BlockUnfunded, Debts, Error, Event, Ledger, MeasurerEarnings,
+	SupplierDebt,
+};
 use frame_support::{assert_noop, assert_ok, traits::fungible::Inspect};
 use sp_runtime::{DispatchError, Perbill};
 
@@ -32,6 +35,66 @@ fn every_measurement_pays_the_same_fee_whatever_its_quantity() {
 		let earnings = MeasurerEarnings::<Test>::get(MEASURER);
 		assert_eq!((earnings.measurements, earnings.earned, earnings.owed), (4, 4 * FEE, 0));
 		assert_eq!(Ledger::<Test>::get().charged, 4 * FEE);
+	});
+}
+
+#[test]
+fn a_blocks_measurements_are_settled_once_at_its_end_with_the_same_result() {
+	let settled_one_by_one = {
+		let mut ext = new_test_ext();
+		ext.execute_with(|| {
+			set_author(Some(AUTHOR));
+			assert_ok!(Rewards::set_measuring_fee(RuntimeOrigin::root(), 3, Perbill::from_percent(34)));
+			for i in 0..9 {
+				measure(i % 3, MEASURER, 1);
+			}
+			(Accrued::<Test>::get(MEASURER), Accrued::<Test>::get(AUTHOR), Ledger::<Test>::get(),
+			 MeasurerEarnings::<Test>::get(MEASURER), SupplierDebt::<Test>::get(SUPPLIER),
+			 deposit(SUPPLIER), Ledger::<Test>::get().unfunded_measurements)
+		})
+	};
+	run(|| {
+		set_author(Some(AUTHOR));
+		assert_ok!(Rewards::set_measuring_fee(RuntimeOrigin::root(), 3, Perbill::from_percent(34)));
+		let ledger = Ledger::<Test>::get();
+		for i in 0..9 {
+			measure_in_block(i % 3, MEASURER, 1);
+		}
+		// Nothing moves until the block ends; the sums are in memory only.
+		assert_eq!(Ledger::<Test>::get(), ledger);
+		assert_eq!(BlockFees::<Test>::get().len(), 2, "two payers: SUPPLIER and OTHER_SUPPLIER");
+		end_block();
+		assert!(!BlockFees::<Test>::exists() && !BlockUnfunded::<Test>::exists());
+		let batched = (Accrued::<Test>::get(MEASURER), Accrued::<Test>::get(AUTHOR), Ledger::<Test>::get(),
+			MeasurerEarnings::<Test>::get(MEASURER), SupplierDebt::<Test>::get(SUPPLIER),
+			deposit(SUPPLIER), Ledger::<Test>::get().unfunded_measurements);
+		assert_eq!(batched, settled_one_by_one);
+		// Six fees of 3 for SUPPLIER from a deposit of 20: six paid (18); OTHER_SUPPLIER
+		// has no deposit and owes its three.
+		assert_eq!(deposit(SUPPLIER), 20 - 18);
+		assert_eq!(Debts::<Test>::get(OTHER_SUPPLIER, MEASURER), 9);
+		// The author's share is taken per fee: ⌊3 × 34 %⌋ = 1, six times.
+		assert_eq!(Accrued::<Test>::get(AUTHOR), 6);
+	});
+}
+
+#[test]
+fn payers_beyond_what_a_block_sums_are_settled_at_once() {
+	run(|| {
+		// MaxPendingPayers is 2 in the mock: a third measurer's fee is paid immediately.
+		measure_in_block(0, MEASURER, 1);
+		measure_in_block(0, 4, 1);
+		measure_in_block(0, 5, 1);
+		assert_eq!(BlockFees::<Test>::get().len(), 2);
+		assert_eq!(Accrued::<Test>::get(5), FEE, "settled at once");
+		assert_eq!(Accrued::<Test>::get(MEASURER), 0, "settled at the end of the block");
+		measure_in_block(9, MEASURER, 1);
+		measure_in_block(9, MEASURER, 1);
+		end_block();
+		assert_eq!(Accrued::<Test>::get(MEASURER), FEE);
+		assert_eq!(Accrued::<Test>::get(4), FEE);
+		assert_eq!(Ledger::<Test>::get().unfunded_measurements, 2);
+		assert_eq!(Ledger::<Test>::get().charged, 3 * FEE);
 	});
 }
 
@@ -225,7 +288,13 @@ fn the_accounting_is_conserved_across_any_sequence_of_operations() {
 				let supplier = [SUPPLIER, OTHER_SUPPLIER][next(2) as usize];
 				let measurer = 3 + next(3);
 				match next(10) {
-					0..=4 => measure(next(4), measurer, u128::from(next(1_000_000))),
+					0..=2 => measure(next(4), measurer, u128::from(next(1_000_000))),
+					3..=4 => {
+						for _ in 0..next(6) {
+							measure_in_block(next(4), 3 + next(3), u128::from(next(1_000_000)));
+						}
+						end_block();
+					}
 					5 => {
 						let _ = Rewards::top_up(RuntimeOrigin::signed(supplier), 1 + next(40));
 					}

@@ -44,8 +44,10 @@ pub trait WeightInfo {
 	fn withdraw() -> Weight;
 	fn claim() -> Weight;
 	fn settle_debts(d: u32, ) -> Weight;
-	fn charge_measurement() -> Weight;
-	fn owe_measurement() -> Weight;
+	fn record_measurement() -> Weight;
+	fn settle_fees() -> Weight;
+	fn owe_fees() -> Weight;
+	fn finalize_without_fees() -> Weight;
 }
 
 /// Measured weights, with the runtime's storage access costs.
@@ -57,8 +59,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Rewards::MeasuringFee` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	fn set_measuring_fee() -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 5_038_000 picoseconds.
-		Weight::from_parts(5_508_000, 0)
+		// Minimum execution time: 4_907_000 picoseconds.
+		Weight::from_parts(5_378_000, 0)
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -77,10 +79,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Rewards::Ledger` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// The range of component `d` is `[0, 16]`.
 	fn top_up(d: u32, ) -> Weight {
-		// Proof size: measured `429`, estimated `5475`.
-		// Minimum execution time: 59_729_000 picoseconds.
-		Weight::from_parts(69_903_583, 5475)
-			.saturating_add(Weight::from_parts(65_130_290, 0).saturating_mul(d.into()))
+		// Proof size: measured `286`, estimated `5475`.
+		// Minimum execution time: 59_429_000 picoseconds.
+		Weight::from_parts(66_613_207, 5475)
+			.saturating_add(Weight::from_parts(64_535_936, 0).saturating_mul(d.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(d.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -94,9 +96,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn withdraw() -> Weight {
-		// Proof size: measured `203`, estimated `3593`.
-		// Minimum execution time: 53_370_000 picoseconds.
-		Weight::from_parts(55_914_000, 3593)
+		// Proof size: measured `158`, estimated `3593`.
+		// Minimum execution time: 51_157_000 picoseconds.
+		Weight::from_parts(53_490_000, 3593)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -107,9 +109,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Rewards::Ledger` (r:1 w:1)
 	/// Proof: `Rewards::Ledger` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	fn claim() -> Weight {
-		// Proof size: measured `360`, estimated `6196`.
-		// Minimum execution time: 62_664_000 picoseconds.
-		Weight::from_parts(65_928_000, 6196)
+		// Proof size: measured `217`, estimated `6196`.
+		// Minimum execution time: 60_110_000 picoseconds.
+		Weight::from_parts(63_154_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -129,10 +131,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Rewards::Ledger` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	/// The range of component `d` is `[1, 16]`.
 	fn settle_debts(d: u32, ) -> Weight {
-		// Proof size: measured `489`, estimated `6196`.
-		// Minimum execution time: 88_832_000 picoseconds.
-		Weight::from_parts(27_381_865, 6196)
-			.saturating_add(Weight::from_parts(64_939_908, 0).saturating_mul(d.into()))
+		// Proof size: measured `346`, estimated `6196`.
+		// Minimum execution time: 86_529_000 picoseconds.
+		Weight::from_parts(27_982_051, 6196)
+			.saturating_add(Weight::from_parts(63_688_936, 0).saturating_mul(d.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(d.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
@@ -147,6 +149,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `LrPrograms::Programs` (`max_values`: None, `max_size`: Some(1657), added: 4132, mode: `MaxEncodedLen`)
 	/// Storage: `Rewards::MeasuringFee` (r:1 w:0)
 	/// Proof: `Rewards::MeasuringFee` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	fn record_measurement() -> Weight {
+		// Proof size: measured `363`, estimated `5122`.
+		// Minimum execution time: 18_357_000 picoseconds.
+		Weight::from_parts(19_740_000, 5122)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+	}
 	/// Storage: `Rewards::MeasurerEarnings` (r:1 w:1)
 	/// Proof: `Rewards::MeasurerEarnings` (`max_values`: None, `max_size`: Some(88), added: 2563, mode: `MaxEncodedLen`)
 	/// Storage: `Rewards::SupplierDebt` (r:1 w:0)
@@ -159,21 +167,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Rewards::Accrued` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Rewards::Ledger` (r:1 w:1)
 	/// Proof: `Rewards::Ledger` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
-	fn charge_measurement() -> Weight {
-		// Proof size: measured `668`, estimated `6196`.
-		// Minimum execution time: 76_364_000 picoseconds.
-		Weight::from_parts(79_648_000, 6196)
-			.saturating_add(T::DbWeight::get().reads(11_u64))
+	fn settle_fees() -> Weight {
+		// Proof size: measured `261`, estimated `6196`.
+		// Minimum execution time: 63_314_000 picoseconds.
+		Weight::from_parts(66_339_000, 6196)
+			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
-	/// Storage: `Billing::ActiveContract` (r:1 w:0)
-	/// Proof: `Billing::ActiveContract` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
-	/// Storage: `Billing::Contracts` (r:1 w:0)
-	/// Proof: `Billing::Contracts` (`max_values`: None, `max_size`: Some(276), added: 2751, mode: `MaxEncodedLen`)
-	/// Storage: `LrPrograms::Programs` (r:1 w:0)
-	/// Proof: `LrPrograms::Programs` (`max_values`: None, `max_size`: Some(1657), added: 4132, mode: `MaxEncodedLen`)
-	/// Storage: `Rewards::MeasuringFee` (r:1 w:0)
-	/// Proof: `Rewards::MeasuringFee` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Rewards::MeasurerEarnings` (r:1 w:1)
 	/// Proof: `Rewards::MeasurerEarnings` (`max_values`: None, `max_size`: Some(88), added: 2563, mode: `MaxEncodedLen`)
 	/// Storage: `Rewards::SupplierDebt` (r:1 w:1)
@@ -182,24 +182,29 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	/// Storage: `Rewards::Debts` (r:1 w:1)
 	/// Proof: `Rewards::Debts` (`max_values`: None, `max_size`: Some(112), added: 2587, mode: `MaxEncodedLen`)
-	fn owe_measurement() -> Weight {
-		// Proof size: measured `407`, estimated `5122`.
-		// Minimum execution time: 32_038_000 picoseconds.
-		Weight::from_parts(33_730_000, 5122)
-			.saturating_add(T::DbWeight::get().reads(8_u64))
+	fn owe_fees() -> Weight {
+		// Proof size: measured `0`, estimated `3586`.
+		// Minimum execution time: 19_939_000 picoseconds.
+		Weight::from_parts(21_683_000, 3586)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
+	fn finalize_without_fees() -> Weight {
+		// Proof size: measured `0`, estimated `0`.
+		// Minimum execution time: 661_000 picoseconds.
+		Weight::from_parts(761_000, 0)
 	}
 }
 
 /// The same measured weights with ParityDB's storage access costs, for mock runtimes.
 impl WeightInfo for () {
 	fn set_measuring_fee() -> Weight {
-		Weight::from_parts(5_508_000, 0)
+		Weight::from_parts(5_378_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn top_up(d: u32, ) -> Weight {
-		Weight::from_parts(69_903_583, 5475)
-			.saturating_add(Weight::from_parts(65_130_290, 0).saturating_mul(d.into()))
+		Weight::from_parts(66_613_207, 5475)
+			.saturating_add(Weight::from_parts(64_535_936, 0).saturating_mul(d.into()))
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(d.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
@@ -207,32 +212,39 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2587).saturating_mul(d.into()))
 	}
 	fn withdraw() -> Weight {
-		Weight::from_parts(55_914_000, 3593)
+		Weight::from_parts(53_490_000, 3593)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn claim() -> Weight {
-		Weight::from_parts(65_928_000, 6196)
+		Weight::from_parts(63_154_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn settle_debts(d: u32, ) -> Weight {
-		Weight::from_parts(27_381_865, 6196)
-			.saturating_add(Weight::from_parts(64_939_908, 0).saturating_mul(d.into()))
+		Weight::from_parts(27_982_051, 6196)
+			.saturating_add(Weight::from_parts(63_688_936, 0).saturating_mul(d.into()))
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(d.into())))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 			.saturating_add(ParityDbWeight::get().writes((3_u64).saturating_mul(d.into())))
 			.saturating_add(Weight::from_parts(0, 2587).saturating_mul(d.into()))
 	}
-	fn charge_measurement() -> Weight {
-		Weight::from_parts(79_648_000, 6196)
-			.saturating_add(ParityDbWeight::get().reads(11_u64))
+	fn record_measurement() -> Weight {
+		Weight::from_parts(19_740_000, 5122)
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
+	}
+	fn settle_fees() -> Weight {
+		Weight::from_parts(66_339_000, 6196)
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
-	fn owe_measurement() -> Weight {
-		Weight::from_parts(33_730_000, 5122)
-			.saturating_add(ParityDbWeight::get().reads(8_u64))
+	fn owe_fees() -> Weight {
+		Weight::from_parts(21_683_000, 3586)
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
+	}
+	fn finalize_without_fees() -> Weight {
+		Weight::from_parts(761_000, 0)
 	}
 }

@@ -37,6 +37,9 @@ impl pallet_rewards::Config for Runtime {
 	type PotId = RewardsPotId;
 	/// A top-up settles debts to up to 16 measurers; `settle_debts` does the rest.
 	type MaxDebtSettlements = ConstU32<16>;
+	/// A block sums the fees of up to 64 (supplier, measurer) payers and settles each once at
+	/// its end; a 65th payer in one block is settled at once.
+	type MaxPendingPayers = ConstU32<64>;
 	type WeightInfo = pallet_rewards::weights::SubstrateWeight<Runtime>;
 }
 
