@@ -94,6 +94,9 @@ pub struct BenchArgs {
 	/// `frames-per-second.svg`.
 	#[arg(long)]
 	out: Option<PathBuf>,
+	/// An extra argument for every node (repeatable), e.g. `--node-arg=--trie-cache-size=268435456`.
+	#[arg(long = "node-arg", allow_hyphen_values = true)]
+	node_args: Vec<String>,
 	/// Keep the nodes' directory (spec, databases, logs) instead of deleting it.
 	#[arg(long)]
 	keep: bool,
@@ -280,8 +283,9 @@ struct Node {
 	name: &'static str,
 	child: Child,
 	rpc: u16,
+	prometheus: u16,
 	log: PathBuf,
-	/// Peak resident memory seen while sampling, in KiB.
+	/// Peak resident memory sampled under load, in KiB.
 	peak_rss_kib: u64,
 }
 
@@ -294,18 +298,69 @@ impl Node {
 			.and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 	}
 
-	fn sample_memory(&mut self) {
-		if let Some(rss) = self.status_kib("VmRSS:") {
-			self.peak_rss_kib = self.peak_rss_kib.max(rss);
-		}
-		if let Some(hwm) = self.status_kib("VmHWM:") {
-			self.peak_rss_kib = self.peak_rss_kib.max(hwm);
-		}
+	/// Samples resident memory: KiB now (0 if the process is gone).
+	fn sample_memory(&mut self) -> u64 {
+		let rss = self.status_kib("VmRSS:").unwrap_or(0);
+		self.peak_rss_kib = self.peak_rss_kib.max(rss);
+		rss
+	}
+
+	/// The process's lifetime peak (`VmHWM`), which includes building the genesis state.
+	fn lifetime_peak_kib(&self) -> u64 {
+		self.status_kib("VmHWM:").unwrap_or(0)
 	}
 
 	fn url(&self) -> String {
 		format!("http://127.0.0.1:{}", self.rpc)
 	}
+
+	/// The node's Prometheus metrics without labels, by name.
+	fn metrics(&self) -> HashMap<String, f64> {
+		use std::io::Read;
+		let mut text = String::new();
+		if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.prometheus)) {
+			let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+			let _ = stream.write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+			let _ = stream.read_to_string(&mut text);
+		}
+		text.lines()
+			.filter(|l| !l.starts_with('#'))
+			.filter_map(|l| {
+				let (name, value) = l.rsplit_once(' ')?;
+				(!name.contains('{')).then(|| Some((name.to_string(), value.parse().ok()?)))?
+			})
+			.collect()
+	}
+
+	/// Each block this node authored: (number, milliseconds to build it, extrinsics), from
+	/// its log's `Prepared block for proposing at N (T ms) … extrinsics_count: E` lines.
+	fn authored(&self) -> Vec<(u64, u64, u64)> {
+		let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+		text.lines()
+			.filter_map(|line| {
+				let rest = line.split_once("Prepared block for proposing at ")?.1;
+				let (number, rest) = rest.split_once(" (")?;
+				let (ms, rest) = rest.split_once(" ms)")?;
+				let count = rest.split_once("extrinsics_count: ")?.1;
+				let count: String = count.chars().take_while(char::is_ascii_digit).collect();
+				Some((number.parse().ok()?, ms.parse().ok()?, count.parse().ok()?))
+			})
+			.collect()
+	}
+}
+
+/// The mean of a Prometheus histogram between two scrapes, in milliseconds.
+fn histogram_mean_ms(
+	before: &HashMap<String, f64>,
+	after: &HashMap<String, f64>,
+	name: &str,
+) -> Option<f64> {
+	let delta = |suffix: &str| {
+		let key = format!("{name}_{suffix}");
+		after.get(&key).map(|a| a - before.get(&key).copied().unwrap_or(0.0))
+	};
+	let (sum, count) = (delta("sum")?, delta("count")?);
+	(count > 0.0).then(|| 1000.0 * sum / count)
 }
 
 /// The nodes of a run; stopped (SIGTERM, then SIGKILL) when dropped.
@@ -376,7 +431,13 @@ fn peer_id(log: &Path, timeout: Duration) -> Result<String> {
 	Err(Error::node(format!("the node did not log its identity; see {}", log.display())))
 }
 
-fn start_network(node: &Path, settings: &Settings, spec: &Value, keep: bool) -> Result<Network> {
+fn start_network(
+	node: &Path,
+	settings: &Settings,
+	spec: &Value,
+	extra: &[String],
+	keep: bool,
+) -> Result<Network> {
 	let dir = std::env::temp_dir().join(format!("mensura-bench-{}", std::process::id()));
 	std::fs::create_dir_all(&dir)
 		.map_err(|e| Error::failure(format!("cannot create {}: {e}", dir.display())))?;
@@ -388,7 +449,7 @@ fn start_network(node: &Path, settings: &Settings, spec: &Value, keep: bool) -> 
 	for name in &VALIDATORS[..settings.validators] {
 		let base = dir.join(name);
 		let log = dir.join(format!("{name}.log"));
-		let (rpc, p2p) = (free_port()?, free_port()?);
+		let (rpc, p2p, prometheus) = (free_port()?, free_port()?, free_port()?);
 		let mut command = Command::new(node);
 		command
 			.arg("--chain")
@@ -397,15 +458,17 @@ fn start_network(node: &Path, settings: &Settings, spec: &Value, keep: bool) -> 
 			.arg(&base)
 			.arg(format!("--{name}"))
 			.args(["--rpc-port", &rpc.to_string(), "--port", &p2p.to_string()])
-			.args(["--no-prometheus", "--no-telemetry", "--no-mdns"])
+			.args(["--prometheus-port", &prometheus.to_string()])
+			.args(["--no-telemetry", "--no-mdns"])
 			.arg("--node-key")
 			.arg(hex(&sp_io::hashing::blake2_256(name.as_bytes()))[2..].to_string())
-			// Sized for the load: every frame in flight fits the pool.
-			.args(["--pool-limit", "100000", "--pool-kbytes", "262144"])
-			.args(["--rpc-max-connections", "1000"]);
+			// Sized for the load: a frame of every meter fits the pool (the defaults,
+			// 8,192 transactions and 20 MiB, hold fewer single frames than there are meters).
+			.args(["--pool-limit", "100000", "--pool-kbytes", "262144"]);
 		if settings.validators == 1 {
 			command.arg("--force-authoring");
 		}
+		command.args(extra);
 		if let Some(boot) = &bootnode {
 			command.args(["--bootnodes", boot]);
 		}
@@ -416,12 +479,14 @@ fn start_network(node: &Path, settings: &Settings, spec: &Value, keep: bool) -> 
 			.stderr(file)
 			.spawn()
 			.map_err(|e| Error::input(format!("cannot start {}: {e}", node.display())))?;
-		network.nodes.push(Node { name, child, rpc, log: log.clone(), peak_rss_kib: 0 });
+		network.nodes.push(Node { name, child, rpc, prometheus, log: log.clone(), peak_rss_kib: 0 });
 		if bootnode.is_none() && settings.validators > 1 {
 			let id = peer_id(&log, Duration::from_secs(120))?;
 			bootnode = Some(format!("/ip4/127.0.0.1/tcp/{p2p}/p2p/{id}"));
 		}
 	}
+	// Ready: every node has a block, and GRANDPA has finalized one (its first round
+	// takes a few blocks; a run should not time that).
 	for node in &mut network.nodes {
 		let mut client = Client::new(&node.url())?;
 		let started = Instant::now();
@@ -433,12 +498,17 @@ fn start_network(node: &Path, settings: &Settings, spec: &Value, keep: bool) -> 
 					log_tail(&node.log)
 				)));
 			}
-			if client.best_number().is_ok_and(|n| n >= 1) {
+			let finalized = client
+				.call("chain_getFinalizedHead", json!([]))
+				.and_then(|head| client.call("chain_getHeader", json!([head])))
+				.ok()
+				.and_then(|header| crate::client::number(&header["number"]));
+			if client.best_number().is_ok_and(|n| n >= 1) && finalized.is_some_and(|n| n >= 1) {
 				break;
 			}
 			if started.elapsed() > Duration::from_secs(300) {
 				return Err(Error::node(format!(
-					"{} produced or imported no block within 300 s: {}",
+					"{} produced, imported or finalized no block within 300 s: {}",
 					node.name,
 					log_tail(&node.log)
 				)));
@@ -928,7 +998,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
 	let (spec, first_id) = chain_spec(&node_path, &settings, &keys)?;
 	say(quiet, &format!("starting {} validator(s) …", settings.validators));
 	let started_nodes = Instant::now();
-	let mut network = start_network(&node_path, &settings, &spec, args.keep)?;
+	let mut network = start_network(&node_path, &settings, &spec, &args.node_args, args.keep)?;
 	say(
 		quiet,
 		&format!(
@@ -965,6 +1035,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		),
 	);
 	let start_block = probe_client.best_number()?;
+	let metrics_before: Vec<_> = network.nodes.iter().map(Node::metrics).collect();
 
 	// Threads: senders, the follower, and this one deciding what to send.
 	let origin = Instant::now();
@@ -999,6 +1070,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
 	let mut rpc_probe: Vec<(f64, u64)> = Vec::new();
 	let mut rpc_probe_failures = 0u64;
 	let mut last_probe = Instant::now();
+	let mut memory_series: Vec<(f64, Vec<u64>)> = Vec::new();
 	let mut last_line = Instant::now();
 	let mut exhausted = false;
 	let release = |back: Back,
@@ -1092,9 +1164,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
 				Ok(_) => rpc_probe.push((started.elapsed().as_secs_f64(), 1)),
 				Err(_) => rpc_probe_failures += 1,
 			}
-			for node in &mut network.nodes {
-				node.sample_memory();
-			}
+			let rss: Vec<u64> = network.nodes.iter_mut().map(Node::sample_memory).collect();
+			memory_series.push((origin.elapsed().as_secs_f64(), rss));
 		}
 		if last_line.elapsed() >= Duration::from_secs(if terminal { 1 } else { 5 }) {
 			last_line = Instant::now();
@@ -1129,9 +1200,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		if drain_started.elapsed() > Duration::from_secs(180) {
 			break;
 		}
-		for node in &mut network.nodes {
-			node.sample_memory();
-		}
+		let rss: Vec<u64> = network.nodes.iter_mut().map(Node::sample_memory).collect();
+		memory_series.push((origin.elapsed().as_secs_f64(), rss));
 		let state = followed.lock().expect("follower state");
 		progress(
 			quiet,
@@ -1223,8 +1293,31 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		.map(|t| finalized_frames as f64 / t.duration_since(origin).as_secs_f64())
 		.unwrap_or(0.0);
 	let peak_block = blocks.iter().map(|b| b.frames).max().unwrap_or(0);
+	// Building and importing the run's blocks.
+	let run_numbers = blocks.first().map_or(1..=0, |f| f.number..=blocks.last().map_or(0, |l| l.number));
+	let mut build_ms: Vec<(f64, u64)> = network
+		.nodes
+		.iter()
+		.flat_map(Node::authored)
+		.filter(|(number, _, _)| run_numbers.contains(number))
+		.map(|(_, ms, _)| (ms as f64, 1))
+		.collect();
+	let import_ms: Vec<(String, Option<f64>)> = network
+		.nodes
+		.iter()
+		.zip(&metrics_before)
+		.map(|(node, before)| {
+			let after = node.metrics();
+			(
+				node.name.to_string(),
+				histogram_mean_ms(before, &after, "substrate_block_verification_and_import_time"),
+			)
+		})
+		.collect();
 	let peak_rss: Vec<(String, u64)> =
 		network.nodes.iter().map(|n| (n.name.to_string(), n.peak_rss_kib)).collect();
+	let lifetime_peak: Vec<(String, u64)> =
+		network.nodes.iter().map(|n| (n.name.to_string(), n.lifetime_peak_kib())).collect();
 	let max_rss_mib = peak_rss.iter().map(|r| r.1).max().unwrap_or(0) as f64 / 1024.0;
 	let ms = |v: Option<f64>| v.map(|s| (s * 1000.0).round());
 	let mut submit: Vec<(f64, u64)> = stats.submit_seconds.iter().map(|s| (*s, 1)).collect();
@@ -1267,8 +1360,19 @@ pub fn run(args: BenchArgs) -> Result<()> {
 			"rpcProbeMax": ms(rpc_probe.iter().map(|p| p.0).reduce(f64::max)),
 			"rpcProbeFailures": rpc_probe_failures,
 		},
+		"blockTimeMs": {
+			"buildP50": quantile(&mut build_ms, 0.5),
+			"buildMax": build_ms.iter().map(|b| b.0).reduce(f64::max),
+			"importMeanByNode": import_ms.iter().map(|(n, ms)| (n.clone(), json!(ms))).collect::<serde_json::Map<_, _>>(),
+		},
 		"memory": {
-			"peakRssMiB": peak_rss.iter().map(|(n, k)| (n.clone(), json!(*k as f64 / 1024.0))).collect::<serde_json::Map<_, _>>(),
+			"peakRssUnderLoadMiB": peak_rss.iter().map(|(n, k)| (n.clone(), json!(*k as f64 / 1024.0))).collect::<serde_json::Map<_, _>>(),
+			"rssSeriesMiB": memory_series.iter().map(|(t, rss)| {
+				let mut point = vec![json!((t * 10.0).round() / 10.0)];
+				point.extend(rss.iter().map(|k| json!(k / 1024)));
+				point
+			}).collect::<Vec<_>>(),
+			"lifetimePeakMiB": lifetime_peak.iter().map(|(n, k)| (n.clone(), json!(*k as f64 / 1024.0))).collect::<serde_json::Map<_, _>>(),
 		},
 		"frames": {
 			"validSent": valid_sent,
@@ -1331,12 +1435,27 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		l["inclusionP50"], l["inclusionP95"], l["finalityP50"], l["finalityP95"], l["submitP50"], l["submitP95"]
 	);
 	println!(
+		"  blocks: built in p50 {} ms, at most {} ms (6 s slots, 4 s to build); imported by other nodes in {} on average",
+		summary["blockTimeMs"]["buildP50"],
+		summary["blockTimeMs"]["buildMax"],
+		if settings.validators > 1 {
+			import_ms
+				.iter()
+				.map(|(n, ms)| format!("{n} {}", ms.map_or("-".into(), |m| format!("{m:.0} ms"))))
+				.collect::<Vec<_>>()
+				.join(", ")
+		} else {
+			"- (one node)".to_string()
+		}
+	);
+	println!(
 		"  RPC under load: system_health p50 {} ms, max {} ms, {} failures",
 		l["rpcProbeP50"], l["rpcProbeMax"], rpc_probe_failures
 	);
 	println!(
-		"  memory: peak RSS {} (max {max_rss_mib:.0} MiB)",
-		peak_rss.iter().map(|(n, k)| format!("{n} {:.0} MiB", *k as f64 / 1024.0)).collect::<Vec<_>>().join(", ")
+		"  memory: peak RSS under load {} (max {max_rss_mib:.0} MiB); lifetime peak, with building the genesis, {}",
+		peak_rss.iter().map(|(n, k)| format!("{n} {:.0} MiB", *k as f64 / 1024.0)).collect::<Vec<_>>().join(", "),
+		lifetime_peak.iter().map(|(n, k)| format!("{n} {:.0} MiB", *k as f64 / 1024.0)).collect::<Vec<_>>().join(", ")
 	);
 	println!(
 		"  valid frames: {valid_sent} sent, {finalized_frames} finalized, {} refused by the pool, {unfinalized_frames} not finalized; {chain_total} measurements on chain",
