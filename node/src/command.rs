@@ -70,8 +70,19 @@ pub fn explain(error: &sc_cli::Error) -> String {
 }
 
 /// Parses the command line and runs it.
+/// The node's state (trie) cache unless `--trie-cache-size` is given: 256 MiB instead of
+/// polkadot-sdk's 1 GiB, which keeps a node under ingestion load below 1 GiB resident
+/// (docs/benchmarks.md); a state of 20,000 meters fits it many times over.
+const TRIE_CACHE_BYTES: usize = 256 * 1024 * 1024;
+
 pub fn run() -> sc_cli::Result<()> {
-	let cli = Cli::from_args();
+	let mut cli = Cli::from_args();
+	let given = |flag: &str| {
+		std::env::args().any(|a| a == flag || a.starts_with(&format!("{flag}=")))
+	};
+	if !given("--trie-cache-size") {
+		cli.run.import_params.trie_cache_size = TRIE_CACHE_BYTES;
+	}
 
 	match &cli.subcommand {
 		Some(Subcommand::Key(cmd)) => cmd.run(&cli),
