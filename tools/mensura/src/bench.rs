@@ -289,7 +289,22 @@ struct Node {
 	peak_rss_kib: u64,
 }
 
+/// CPU time (user + system) a process has used, in seconds, from `/proc/<pid>/stat`.
+fn cpu_seconds(pid: &str) -> Option<f64> {
+	let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+	// Fields after the command name (which is in parentheses and may hold spaces).
+	let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+	let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+	// SAFETY: sysconf only reads a system constant.
+	let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+	(per_second > 0.0).then(|| ticks / per_second)
+}
+
 impl Node {
+	fn cpu_seconds(&self) -> Option<f64> {
+		cpu_seconds(&self.child.id().to_string())
+	}
+
 	fn status_kib(&self, field: &str) -> Option<u64> {
 		let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
 		status
@@ -314,7 +329,7 @@ impl Node {
 		format!("http://127.0.0.1:{}", self.rpc)
 	}
 
-	/// The node's Prometheus metrics without labels, by name.
+	/// The node's Prometheus metrics labelled with nothing but the chain, by name.
 	fn metrics(&self) -> HashMap<String, f64> {
 		use std::io::Read;
 		let mut text = String::new();
@@ -327,23 +342,32 @@ impl Node {
 			.filter(|l| !l.starts_with('#'))
 			.filter_map(|l| {
 				let (name, value) = l.rsplit_once(' ')?;
-				(!name.contains('{')).then(|| Some((name.to_string(), value.parse().ok()?)))?
+				// Every metric carries the `chain` label; others (buckets, …) are skipped.
+				let name = match name.split_once('{') {
+					Some((name, labels)) if !labels.contains(',') && labels.starts_with("chain=") => name,
+					Some(_) => return None,
+					None => name,
+				};
+				Some((name.to_string(), value.parse().ok()?))
 			})
 			.collect()
 	}
 
-	/// Each block this node authored: (number, milliseconds to build it, extrinsics), from
-	/// its log's `Prepared block for proposing at N (T ms) … extrinsics_count: E` lines.
-	fn authored(&self) -> Vec<(u64, u64, u64)> {
+	/// Each block this node authored: (number, milliseconds to build it, extrinsics, why
+	/// building ended), from its log's `Prepared block for proposing at N (T ms) … end:
+	/// R; extrinsics_count: E` lines.
+	fn authored(&self) -> Vec<(u64, u64, u64, String)> {
 		let text = std::fs::read_to_string(&self.log).unwrap_or_default();
 		text.lines()
 			.filter_map(|line| {
 				let rest = line.split_once("Prepared block for proposing at ")?.1;
 				let (number, rest) = rest.split_once(" (")?;
 				let (ms, rest) = rest.split_once(" ms)")?;
+				let end = rest.split_once("end: ").map_or("", |e| e.1);
+				let end: String = end.chars().take_while(char::is_ascii_alphanumeric).collect();
 				let count = rest.split_once("extrinsics_count: ")?.1;
 				let count: String = count.chars().take_while(char::is_ascii_digit).collect();
-				Some((number.parse().ok()?, ms.parse().ok()?, count.parse().ok()?))
+				Some((number.parse().ok()?, ms.parse().ok()?, count.parse().ok()?, end))
 			})
 			.collect()
 	}
@@ -1036,6 +1060,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
 	);
 	let start_block = probe_client.best_number()?;
 	let metrics_before: Vec<_> = network.nodes.iter().map(Node::metrics).collect();
+	let cpu_before: Vec<Option<f64>> = network.nodes.iter().map(Node::cpu_seconds).collect();
+	let tool_cpu_before = cpu_seconds("self");
 
 	// Threads: senders, the follower, and this one deciding what to send.
 	let origin = Instant::now();
@@ -1295,13 +1321,26 @@ pub fn run(args: BenchArgs) -> Result<()> {
 	let peak_block = blocks.iter().map(|b| b.frames).max().unwrap_or(0);
 	// Building and importing the run's blocks.
 	let run_numbers = blocks.first().map_or(1..=0, |f| f.number..=blocks.last().map_or(0, |l| l.number));
-	let mut build_ms: Vec<(f64, u64)> = network
+	let authored: Vec<_> = network
 		.nodes
 		.iter()
 		.flat_map(Node::authored)
-		.filter(|(number, _, _)| run_numbers.contains(number))
-		.map(|(_, ms, _)| (ms as f64, 1))
+		.filter(|(number, _, _, _)| run_numbers.contains(number))
 		.collect();
+	let mut build_ms: Vec<(f64, u64)> = authored.iter().map(|(_, ms, _, _)| (*ms as f64, 1)).collect();
+	let mut end_reasons: BTreeMap<String, u64> = BTreeMap::new();
+	for (_, _, _, end) in &authored {
+		*end_reasons.entry(end.clone()).or_default() += 1;
+	}
+	// CPU: the nodes' and this tool's, over the window and the drain.
+	let node_cpu: f64 = network
+		.nodes
+		.iter()
+		.zip(&cpu_before)
+		.filter_map(|(node, before)| Some(node.cpu_seconds()? - before.as_ref()?))
+		.sum();
+	let tool_cpu = cpu_seconds("self").zip(tool_cpu_before).map(|(a, b)| a - b);
+	let busy = last_finalized_at.map_or(window, |t| t.duration_since(origin)).as_secs_f64();
 	let import_ms: Vec<(String, Option<f64>)> = network
 		.nodes
 		.iter()
@@ -1363,7 +1402,16 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		"blockTimeMs": {
 			"buildP50": quantile(&mut build_ms, 0.5),
 			"buildMax": build_ms.iter().map(|b| b.0).reduce(f64::max),
+			"buildEndReasons": end_reasons,
 			"importMeanByNode": import_ms.iter().map(|(n, ms)| (n.clone(), json!(ms))).collect::<serde_json::Map<_, _>>(),
+		},
+		"cpu": {
+			"nodesCoreSeconds": node_cpu,
+			"nodesCores": node_cpu / busy,
+			"nodesMsPerFinalizedFrame": if finalized_frames > 0 { 1000.0 * node_cpu / finalized_frames as f64 } else { 0.0 },
+			"benchToolCoreSeconds": tool_cpu,
+			"seconds": busy,
+			"machineCores": std::thread::available_parallelism().map_or(0, |n| n.get()),
 		},
 		"memory": {
 			"peakRssUnderLoadMiB": peak_rss.iter().map(|(n, k)| (n.clone(), json!(*k as f64 / 1024.0))).collect::<serde_json::Map<_, _>>(),
@@ -1447,6 +1495,14 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		} else {
 			"- (one node)".to_string()
 		}
+	);
+	println!(
+		"  CPU from the first send to the last finality ({busy:.0} s): nodes {node_cpu:.0} core-seconds ({:.2} of {} cores, {:.2} ms per finalized frame), this tool {:.0}; blocks ended by {:?}",
+		node_cpu / busy,
+		std::thread::available_parallelism().map_or(0, |n| n.get()),
+		if finalized_frames > 0 { 1000.0 * node_cpu / finalized_frames as f64 } else { 0.0 },
+		tool_cpu.unwrap_or(0.0),
+		end_reasons
 	);
 	println!(
 		"  RPC under load: system_health p50 {} ms, max {} ms, {} failures",
