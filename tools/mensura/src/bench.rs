@@ -287,6 +287,9 @@ struct Node {
 	log: PathBuf,
 	/// Peak resident memory sampled under load, in KiB.
 	peak_rss_kib: u64,
+	/// Peak anonymous resident memory (what the node allocated, without ParityDB's
+	/// memory-mapped files), in KiB.
+	peak_anon_kib: u64,
 }
 
 /// CPU time (user + system) a process has used, in seconds, from `/proc/<pid>/stat`.
@@ -317,6 +320,7 @@ impl Node {
 	fn sample_memory(&mut self) -> u64 {
 		let rss = self.status_kib("VmRSS:").unwrap_or(0);
 		self.peak_rss_kib = self.peak_rss_kib.max(rss);
+		self.peak_anon_kib = self.peak_anon_kib.max(self.status_kib("RssAnon:").unwrap_or(0));
 		rss
 	}
 
@@ -503,7 +507,7 @@ fn start_network(
 			.stderr(file)
 			.spawn()
 			.map_err(|e| Error::input(format!("cannot start {}: {e}", node.display())))?;
-		network.nodes.push(Node { name, child, rpc, prometheus, log: log.clone(), peak_rss_kib: 0 });
+		network.nodes.push(Node { name, child, rpc, prometheus, log: log.clone(), peak_rss_kib: 0, peak_anon_kib: 0 });
 		if bootnode.is_none() && settings.validators > 1 {
 			let id = peer_id(&log, Duration::from_secs(120))?;
 			bootnode = Some(format!("/ip4/127.0.0.1/tcp/{p2p}/p2p/{id}"));
@@ -1355,6 +1359,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		.collect();
 	let peak_rss: Vec<(String, u64)> =
 		network.nodes.iter().map(|n| (n.name.to_string(), n.peak_rss_kib)).collect();
+	let peak_anon: Vec<(String, u64)> =
+		network.nodes.iter().map(|n| (n.name.to_string(), n.peak_anon_kib)).collect();
 	let lifetime_peak: Vec<(String, u64)> =
 		network.nodes.iter().map(|n| (n.name.to_string(), n.lifetime_peak_kib())).collect();
 	let max_rss_mib = peak_rss.iter().map(|r| r.1).max().unwrap_or(0) as f64 / 1024.0;
@@ -1415,6 +1421,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		},
 		"memory": {
 			"peakRssUnderLoadMiB": peak_rss.iter().map(|(n, k)| (n.clone(), json!(*k as f64 / 1024.0))).collect::<serde_json::Map<_, _>>(),
+			"peakAnonymousUnderLoadMiB": peak_anon.iter().map(|(n, k)| (n.clone(), json!(*k as f64 / 1024.0))).collect::<serde_json::Map<_, _>>(),
 			"rssSeriesMiB": memory_series.iter().map(|(t, rss)| {
 				let mut point = vec![json!((t * 10.0).round() / 10.0)];
 				point.extend(rss.iter().map(|k| json!(k / 1024)));
@@ -1509,8 +1516,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		l["rpcProbeP50"], l["rpcProbeMax"], rpc_probe_failures
 	);
 	println!(
-		"  memory: peak RSS under load {} (max {max_rss_mib:.0} MiB); lifetime peak, with building the genesis, {}",
+		"  memory: peak RSS under load {} (max {max_rss_mib:.0} MiB), of it anonymous (not ParityDB's mapped files) {}; lifetime peak, with building the genesis, {}",
 		peak_rss.iter().map(|(n, k)| format!("{n} {:.0} MiB", *k as f64 / 1024.0)).collect::<Vec<_>>().join(", "),
+		peak_anon.iter().map(|(n, k)| format!("{n} {:.0} MiB", *k as f64 / 1024.0)).collect::<Vec<_>>().join(", "),
 		lifetime_peak.iter().map(|(n, k)| format!("{n} {:.0} MiB", *k as f64 / 1024.0)).collect::<Vec<_>>().join(", ")
 	);
 	println!(
