@@ -6,7 +6,7 @@ use core::fmt::Debug;
 use scale_info::TypeInfo;
 use serde::{Deserialize, Serialize};
 use sp_core::{ecdsa, ed25519, sr25519, ConstU32, H256};
-use sp_runtime::{traits::Verify, BoundedVec, MultiSignature, MultiSigner, Permill};
+use sp_runtime::{traits::Verify, BoundedVec, DispatchResult, MultiSignature, MultiSigner, Permill};
 
 /// Identifies a meter. Assigned in sequence when a manufacturer provisions it.
 pub type MeterId = u64;
@@ -363,6 +363,25 @@ pub enum AuditChange {
 	/// A notified body resolved the dispute: `credit` is 0 when the invoice was upheld,
 	/// the amount of the credit note when it was corrected.
 	DisputeResolved { invoice: crate::billing::InvoiceId, credit: u128 },
+	/// Someone registered `check`, a verified meter at the same supply point, as this
+	/// meter's counter-proof: their measurements are compared window by window.
+	CheckMeterRegistered { check: MeterId },
+	/// The counter-proof by `check` ended.
+	CheckMeterRemoved { check: MeterId },
+	/// Over `[start, end)` this meter measured `measured`, its check meter `counter`
+	/// (thousandths of the unit), further apart than the `allowed` difference (both
+	/// meters' maximum permissible errors and register steps): the meter is under
+	/// inspection.
+	DiscrepancyFound {
+		check: MeterId,
+		start: crate::readings::UnixMillis,
+		end: crate::readings::UnixMillis,
+		measured: u128,
+		counter: u128,
+		allowed: u128,
+	},
+	/// A notified body inspected the meter and cleared it: it stays active.
+	InspectionCleared,
 }
 
 /// One entry of an audit trail.
@@ -428,6 +447,14 @@ pub trait MeterRegistry {
 	/// Benchmarks only: registers a new active meter with `key`, bound to `program`.
 	#[cfg(feature = "runtime-benchmarks")]
 	fn benchmark_active_meter(key: DeviceKey, program: ProgramHash) -> MeterId;
+}
+
+/// Suspends meters, for pallets whose findings a notified body acts on (a discrepancy
+/// found by a check meter).
+pub trait MeterSuspension<AccountId> {
+	/// `body`, a notified body, suspends the active `meter` for `reason`, exactly as its
+	/// own `suspend_meter` call would.
+	fn suspend(meter: MeterId, body: AccountId, reason: StatusReason) -> DispatchResult;
 }
 
 /// Appends to the append-only audit trails, for pallets whose changes are legally

@@ -7,7 +7,7 @@ use frame_support::ensure;
 use mensura_primitives::{
 	metering::{
 		Actor, AuditChange, AuditIndex, AuditSubject, AuditTrail, MeterId, MeterRegistry,
-		MeterStatus, MeterSummary, ProgramHash,
+		MeterStatus, MeterSummary, MeterSuspension, ProgramHash, StatusReason,
 	},
 	readings::LrProgramBinding,
 };
@@ -83,6 +83,13 @@ impl<T: Config> AuditTrail<T::AccountId> for Pallet<T> {
 		change: AuditChange,
 	) -> AuditIndex {
 		Pallet::<T>::append_audit(subject, actor, change)
+	}
+}
+
+impl<T: Config> MeterSuspension<T::AccountId> for Pallet<T> {
+	fn suspend(meter: MeterId, body: T::AccountId, reason: StatusReason) -> DispatchResult {
+		ensure!(crate::NotifiedBodies::<T>::contains_key(&body), Error::<T>::NotANotifiedBody);
+		Pallet::<T>::do_change_status(meter, body, MeterStatus::Suspended, reason)
 	}
 }
 

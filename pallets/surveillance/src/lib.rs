@@ -1,0 +1,736 @@
+//! # Surveillance: check meters as counter-proof
+//!
+//! ## Overview
+//!
+//! Anyone — a notified body, a consumer group, a supplier — may register a **check
+//! meter** as the counter-proof of another meter: a verified, active meter of the same
+//! kind and unit at the **same supply point** (installed in series with it), for a
+//! deposit held while the pairing lasts. Exposed in the runtime as `Surveillance`.
+//!
+//! The registrant chooses the pair's comparison window, between
+//! [`Config::MinComparisonWindow`] and [`Config::MaxComparisonWindow`] (an hour, a
+//! day). From the next window boundary on (windows are aligned to the Unix epoch), every measurement either meter stores is
+//! added to the pair's open windows, pro rata of the time its interval overlaps each.
+//! A window is compared once **both** meters have measured past its end: if the checked
+//! meter's quantity `measured` and the check meter's `counter` differ by more than
+//!
+//! `allowed = ⌈(MPE of the meter + MPE of the check meter) × counter⌉ + 2 × (both register steps)`
+//!
+//! (each meter may be off by its maximum permissible error, and each register reading at
+//! either end of the window by one step), the chain emits `DiscrepancyFound`, appends a
+//! `DiscrepancyFound` entry to the meter's audit trail and puts the meter **under
+//! inspection** ([`Inspections`]). A notified body then either clears it
+//! ([`Pallet::clear_inspection`]) or suspends the meter ([`Pallet::suspend_meter`]).
+//! The meter keeps measuring while under inspection: only a notified body decides.
+//!
+//! A meter that stops reporting leaves its windows open; after
+//! [`Config::MaxOpenWindows`] of them the oldest is given up (`ComparisonAbandoned`)
+//! rather than compared against nothing: a silent meter is a fact for the auditor
+//! (`missed_frames`, `mensura audit`), not proof of a wrong measurement. A meter that
+//! drops frames while its check meter reports is caught: its windows come up short.
+//!
+//! ## Bounded work
+//!
+//! A measurement of a meter in no pair costs one storage read. A measurement of a paired
+//! meter adds its quantity to at most [`Config::MaxOpenWindows`] windows and compares at
+//! most **one** window: the pair's backlog drains with the following measurements (four
+//! 15-minute frames per side and hourly window). Frames declare that worst case.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+pub mod weights;
+
+pub use pallet::*;
+pub use weights::WeightInfo;
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::traits::fungible::Inspect;
+use mensura_primitives::{metering::MeterId, readings::UnixMillis};
+use scale_info::TypeInfo;
+use sp_runtime::Permill;
+
+/// The balance type of deposits.
+pub type BalanceOf<T> =
+	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+/// What the two meters of a pair measured over one comparison window, in thousandths of
+/// their unit.
+#[derive(
+	Clone,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct WindowTotals {
+	/// The window's start (a multiple of the window length).
+	pub start: UnixMillis,
+	/// The checked meter's quantity over the window.
+	pub measured: u128,
+	/// The check meter's quantity over the window.
+	pub counter: u128,
+}
+
+/// A meter under counter-proof, and where the comparison stands.
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub struct CheckPair<AccountId, Balance, Windows> {
+	/// The check meter.
+	pub check: MeterId,
+	/// Who registered it, and gets the deposit back.
+	pub owner: AccountId,
+	/// The deposit held from `owner`.
+	pub deposit: Balance,
+	/// The length of a comparison window, in milliseconds.
+	pub window: u64,
+	/// The first window compared starts here (the window after registration).
+	pub since: UnixMillis,
+	/// The start of the first measurement of the checked meter since `since`.
+	pub measured_from: Option<UnixMillis>,
+	/// The start of the first measurement of the check meter since `since`.
+	pub counter_from: Option<UnixMillis>,
+	/// The checked meter has measured up to here.
+	pub measured_until: UnixMillis,
+	/// The check meter has measured up to here.
+	pub counter_until: UnixMillis,
+	/// Both meters' maximum permissible errors, added.
+	pub allowed_error: Permill,
+	/// Two register steps of each meter, in thousandths of the unit.
+	pub step_allowance: u128,
+	/// Windows with measurements not compared yet, oldest first.
+	pub windows: Windows,
+	/// Windows compared so far.
+	pub compared: u32,
+	/// Of them, windows with a discrepancy.
+	pub discrepancies: u32,
+}
+
+/// A meter's part in surveillance: under counter-proof, or the counter-proof of another.
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub enum Role<Pair> {
+	/// The meter is checked; the pair and its comparison.
+	Checked(Pair),
+	/// The meter is the check meter of `checked`.
+	Checking { checked: MeterId },
+}
+
+/// Why a meter is under inspection.
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub struct Inspection<BlockNumber> {
+	/// The block that found the first discrepancy.
+	pub since: BlockNumber,
+	/// The check meter that found it.
+	pub check: MeterId,
+	/// Discrepancies found since (at least 1).
+	pub discrepancies: u32,
+	/// The last window found out of bounds.
+	pub last: WindowTotals,
+	/// The difference that window allowed.
+	pub allowed: u128,
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::vec::Vec;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{Mutate, MutateHold},
+			tokens::Precision,
+			UnixTime,
+		},
+	};
+	use frame_system::pallet_prelude::*;
+	use mensura_primitives::{
+		billing::{next_boundary, OnMeasured, StoredMeasurement},
+		metering::{
+			Actor, AuditChange, AuditSubject, AuditTrail, MeterRegistry, MeterStatus,
+			MeterSuspension, StatusReason,
+		},
+	};
+	use sp_runtime::{helpers_128bit::multiply_by_rational_with_rounding, traits::Saturating, Rounding};
+
+	/// A pair as stored.
+	pub type CheckPairOf<T> = CheckPair<
+		<T as frame_system::Config>::AccountId,
+		BalanceOf<T>,
+		BoundedVec<WindowTotals, <T as Config>::MaxOpenWindows>,
+	>;
+
+	/// A role as stored.
+	pub type RoleOf<T> = Role<CheckPairOf<T>>;
+
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+		/// The currency of deposits.
+		type Currency: Mutate<Self::AccountId>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// The chain's time, to start a new pair at the next window.
+		type Time: UnixTime;
+
+		/// The meter registry.
+		type Meters: MeterRegistry;
+
+		/// The audit trails.
+		type Audit: AuditTrail<Self::AccountId>;
+
+		/// Suspends a meter a notified body found wrong.
+		type Suspension: MeterSuspension<Self::AccountId>;
+
+		/// Who inspects a meter under inspection: a notified body.
+		type InspectorOrigin: EnsureOrigin<Self::RuntimeOrigin, Success = Self::AccountId>;
+
+		/// The deposit held for each check meter registered.
+		#[pallet::constant]
+		type CheckDeposit: Get<BalanceOf<Self>>;
+
+		/// The shortest comparison window a pair may choose, in milliseconds.
+		#[pallet::constant]
+		type MinComparisonWindow: Get<u64>;
+
+		/// The longest comparison window a pair may choose, in milliseconds.
+		#[pallet::constant]
+		type MaxComparisonWindow: Get<u64>;
+
+		/// Windows a pair keeps open while one of its meters lags behind.
+		#[pallet::constant]
+		type MaxOpenWindows: Get<u32>;
+
+		/// Weights of this pallet's calls and of the per-measurement comparison.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// The deposit for a registered check meter.
+		CheckMeterDeposit,
+	}
+
+	/// The meters in surveillance, by meter: the checked ones with their pair, the check
+	/// meters with the meter they check. A meter has one role at most.
+	#[pallet::storage]
+	pub type Surveilled<T: Config> = StorageMap<_, Blake2_128Concat, MeterId, RoleOf<T>>;
+
+	/// Meters under inspection, and why.
+	#[pallet::storage]
+	pub type Inspections<T: Config> =
+		StorageMap<_, Blake2_128Concat, MeterId, Inspection<BlockNumberFor<T>>>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Check meters from the start: `(meter, check meter, owner, window)`; the
+		/// owner's deposit is held.
+		pub check_meters: Vec<(MeterId, MeterId, T::AccountId, u64)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			for (meter, check, owner, window) in &self.check_meters {
+				Pallet::<T>::register(owner.clone(), *meter, *check, *window)
+					.expect("genesis: a check meter pair must be valid");
+			}
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// `owner` registered `check` as the counter-proof of `meter`, comparing windows
+		/// of `window` milliseconds from `since` on.
+		CheckMeterRegistered {
+			meter: MeterId,
+			check: MeterId,
+			owner: T::AccountId,
+			deposit: BalanceOf<T>,
+			window: u64,
+			since: UnixMillis,
+		},
+		/// The counter-proof of `meter` by `check` ended; the deposit went back to `owner`.
+		CheckMeterRemoved { meter: MeterId, check: MeterId, owner: T::AccountId },
+		/// A window of `meter` and its check meter was compared and agreed.
+		WindowCompared {
+			meter: MeterId,
+			check: MeterId,
+			start: UnixMillis,
+			end: UnixMillis,
+			measured: u128,
+			counter: u128,
+		},
+		/// A window of `meter` and its check meter differs by more than `allowed`.
+		DiscrepancyFound {
+			meter: MeterId,
+			check: MeterId,
+			start: UnixMillis,
+			end: UnixMillis,
+			measured: u128,
+			counter: u128,
+			allowed: u128,
+		},
+		/// `meter` is under inspection: a notified body clears or suspends it.
+		UnderInspection { meter: MeterId, check: MeterId },
+		/// A window was given up uncompared: one of the meters did not measure past it
+		/// while [`Config::MaxOpenWindows`] later windows opened.
+		ComparisonAbandoned {
+			meter: MeterId,
+			check: MeterId,
+			start: UnixMillis,
+			measured: u128,
+			counter: u128,
+		},
+		/// A notified body inspected `meter` and cleared it.
+		InspectionCleared { meter: MeterId, body: T::AccountId },
+		/// A notified body inspected `meter` and suspended it.
+		SuspendedAfterInspection { meter: MeterId, body: T::AccountId, reason: StatusReason },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No such meter.
+		UnknownMeter,
+		/// The meter (or the check meter) is not active.
+		MeterNotActive,
+		/// A meter cannot check itself.
+		SameMeter,
+		/// The check meter is not verified at the meter's supply point.
+		DifferentSupplyPoint,
+		/// The two meters measure different quantities or units.
+		IncompatibleModels,
+		/// The meter already has a check meter.
+		AlreadyChecked,
+		/// The meter is itself a check meter; it cannot be checked too.
+		MeterIsACheckMeter,
+		/// The check meter already checks a meter, or is checked itself.
+		CheckMeterInUse,
+		/// The meter has no check meter.
+		NotChecked,
+		/// Only the owner of the pair or a notified body may remove it.
+		NotOwner,
+		/// The meter is not under inspection.
+		NotUnderInspection,
+		/// The comparison window is shorter or longer than the chain allows.
+		WindowOutOfRange,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			assert!(T::MinComparisonWindow::get() > 0, "a comparison window must have a length");
+			assert!(T::MinComparisonWindow::get() <= T::MaxComparisonWindow::get());
+			assert!(T::MaxOpenWindows::get() > 0, "a pair must keep at least one window open");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Registers the meter `check` as the counter-proof of `meter`, compared over
+		/// windows of `window` milliseconds. Both must be active meters of the same kind
+		/// and unit, verified at the same supply point, and in no other pair.
+		/// [`Config::CheckDeposit`] is held from the caller until the pair is removed.
+		/// Windows are compared from the next window boundary on.
+		///
+		/// Origin: any account. Emits `CheckMeterRegistered`.
+		/// Errors: `UnknownMeter`, `SameMeter`, `MeterNotActive`, `DifferentSupplyPoint`,
+		/// `IncompatibleModels`, `AlreadyChecked`, `MeterIsACheckMeter`,
+		/// `CheckMeterInUse`, `WindowOutOfRange`, or the currency's error if the deposit
+		/// cannot be held.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::register_check_meter())]
+		pub fn register_check_meter(
+			origin: OriginFor<T>,
+			meter: MeterId,
+			check: MeterId,
+			window: u64,
+		) -> DispatchResult {
+			let owner = ensure_signed(origin)?;
+			Self::register(owner, meter, check, window)
+		}
+
+		/// Ends the counter-proof of `meter` and returns the deposit to the pair's owner.
+		/// An inspection it raised stays until a notified body resolves it.
+		///
+		/// Origin: the pair's owner or a notified body. Emits `CheckMeterRemoved`.
+		/// Errors: `NotChecked`, `NotOwner`.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::remove_check_meter())]
+		pub fn remove_check_meter(origin: OriginFor<T>, meter: MeterId) -> DispatchResult {
+			let (who, inspector) = match T::InspectorOrigin::try_origin(origin) {
+				Ok(body) => (body, true),
+				Err(origin) => (ensure_signed(origin)?, false),
+			};
+			let Some(Role::Checked(pair)) = Surveilled::<T>::get(meter) else {
+				return Err(Error::<T>::NotChecked.into());
+			};
+			ensure!(inspector || pair.owner == who, Error::<T>::NotOwner);
+			Surveilled::<T>::remove(meter);
+			Surveilled::<T>::remove(pair.check);
+			T::Currency::release(
+				&HoldReason::CheckMeterDeposit.into(),
+				&pair.owner,
+				pair.deposit,
+				Precision::BestEffort,
+			)?;
+			T::Audit::record(
+				AuditSubject::Meter(meter),
+				Actor::Account(who),
+				AuditChange::CheckMeterRemoved { check: pair.check },
+			);
+			Self::deposit_event(Event::CheckMeterRemoved {
+				meter,
+				check: pair.check,
+				owner: pair.owner,
+			});
+			Ok(())
+		}
+
+		/// Clears `meter` of its inspection: a notified body found it measures correctly.
+		///
+		/// Origin: a notified body. Emits `InspectionCleared`. Errors: `NotUnderInspection`.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::clear_inspection())]
+		pub fn clear_inspection(origin: OriginFor<T>, meter: MeterId) -> DispatchResult {
+			let body = T::InspectorOrigin::ensure_origin(origin)?;
+			ensure!(Inspections::<T>::take(meter).is_some(), Error::<T>::NotUnderInspection);
+			T::Audit::record(
+				AuditSubject::Meter(meter),
+				Actor::Account(body.clone()),
+				AuditChange::InspectionCleared,
+			);
+			Self::deposit_event(Event::InspectionCleared { meter, body });
+			Ok(())
+		}
+
+		/// Ends the inspection of `meter` by suspending it for `reason`, as the meter
+		/// registry's `suspend_meter` does: it may not measure until reinstated.
+		///
+		/// Origin: a notified body. Emits `SuspendedAfterInspection` (and the registry's
+		/// `MeterStatusChanged`). Errors: `NotUnderInspection`, or the registry's
+		/// (`IllegalStatusTransition` when the meter is not active).
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::suspend_meter())]
+		pub fn suspend_meter(
+			origin: OriginFor<T>,
+			meter: MeterId,
+			reason: StatusReason,
+		) -> DispatchResult {
+			let body = T::InspectorOrigin::ensure_origin(origin)?;
+			ensure!(Inspections::<T>::contains_key(meter), Error::<T>::NotUnderInspection);
+			T::Suspension::suspend(meter, body.clone(), reason)?;
+			Inspections::<T>::remove(meter);
+			Self::deposit_event(Event::SuspendedAfterInspection { meter, body, reason });
+			Ok(())
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// Checks and registers a pair, holding the deposit from `owner`.
+		pub(crate) fn register(
+			owner: T::AccountId,
+			meter: MeterId,
+			check: MeterId,
+			window: u64,
+		) -> DispatchResult {
+			ensure!(meter != check, Error::<T>::SameMeter);
+			ensure!(
+				(T::MinComparisonWindow::get()..=T::MaxComparisonWindow::get()).contains(&window),
+				Error::<T>::WindowOutOfRange
+			);
+			let checked = T::Meters::meter(meter).ok_or(Error::<T>::UnknownMeter)?;
+			let checking = T::Meters::meter(check).ok_or(Error::<T>::UnknownMeter)?;
+			ensure!(
+				checked.status == MeterStatus::Active && checking.status == MeterStatus::Active,
+				Error::<T>::MeterNotActive
+			);
+			ensure!(
+				checked.supply_point.is_some() && checked.supply_point == checking.supply_point,
+				Error::<T>::DifferentSupplyPoint
+			);
+			ensure!(
+				checked.spec.kind == checking.spec.kind && checked.spec.unit == checking.spec.unit,
+				Error::<T>::IncompatibleModels
+			);
+			match Surveilled::<T>::get(meter) {
+				Some(Role::Checked(_)) => return Err(Error::<T>::AlreadyChecked.into()),
+				Some(Role::Checking { .. }) => return Err(Error::<T>::MeterIsACheckMeter.into()),
+				None => {},
+			}
+			ensure!(!Surveilled::<T>::contains_key(check), Error::<T>::CheckMeterInUse);
+			let deposit = T::CheckDeposit::get();
+			T::Currency::hold(&HoldReason::CheckMeterDeposit.into(), &owner, deposit)?;
+			let since = next_boundary(T::Time::now().as_millis() as u64, window);
+			let steps = u128::from(checked.spec.resolution_milli)
+				.saturating_add(u128::from(checking.spec.resolution_milli));
+			Surveilled::<T>::insert(
+				meter,
+				Role::Checked(CheckPair {
+					check,
+					owner: owner.clone(),
+					deposit,
+					window,
+					since,
+					measured_from: None,
+					counter_from: None,
+					measured_until: since,
+					counter_until: since,
+					allowed_error: checked
+						.spec
+						.max_permissible_error
+						.saturating_add(checking.spec.max_permissible_error),
+					step_allowance: steps.saturating_mul(2),
+					windows: Default::default(),
+					compared: 0,
+					discrepancies: 0,
+				}),
+			);
+			Surveilled::<T>::insert(check, Role::Checking { checked: meter });
+			T::Audit::record(
+				AuditSubject::Meter(meter),
+				Actor::Account(owner.clone()),
+				AuditChange::CheckMeterRegistered { check },
+			);
+			Self::deposit_event(Event::CheckMeterRegistered {
+				meter,
+				check,
+				owner,
+				deposit,
+				window,
+				since,
+			});
+			Ok(())
+		}
+
+		/// The most one window may differ: both MPEs of the check meter's quantity, and two
+		/// register steps of each meter.
+		pub fn allowed_difference(pair: &CheckPairOf<T>, counter: u128) -> u128 {
+			pair.allowed_error.mul_ceil(counter).saturating_add(pair.step_allowance)
+		}
+
+		/// Adds the part of `m` from `pair.since` on to the windows it overlaps, on the
+		/// checked side (`counter == false`) or the check meter's.
+		fn add(meter: MeterId, pair: &mut CheckPairOf<T>, m: &StoredMeasurement, counter: bool) {
+			let window = pair.window;
+			let max = T::MaxOpenWindows::get() as u64;
+			let (from, until) = if counter {
+				(&mut pair.counter_from, &mut pair.counter_until)
+			} else {
+				(&mut pair.measured_from, &mut pair.measured_until)
+			};
+			*until = (*until).max(m.end);
+			let begin = m.start.max(pair.since);
+			if m.end <= begin {
+				return;
+			}
+			from.get_or_insert(begin);
+			let duration = m.end - m.start;
+			// Windows overlapping [begin, end), the last `max` of them at most: anything
+			// older would be given up as soon as it was opened.
+			let last = (m.end - 1) / window * window;
+			let first = (begin / window * window).max(last.saturating_sub((max - 1) * window));
+			let mut windows: Vec<WindowTotals> = core::mem::take(&mut pair.windows).into_inner();
+			let mut start = first;
+			while start <= last {
+				let overlap = m.end.min(start + window) - begin.max(start);
+				let part = multiply_by_rational_with_rounding(
+					m.quantity,
+					overlap as u128,
+					duration as u128,
+					Rounding::NearestPrefDown,
+				)
+				.unwrap_or(m.quantity);
+				let at = match windows.binary_search_by_key(&start, |w| w.start) {
+					Ok(at) => at,
+					Err(at) => {
+						windows.insert(at, WindowTotals { start, measured: 0, counter: 0 });
+						at
+					},
+				};
+				let totals = &mut windows[at];
+				if counter {
+					totals.counter = totals.counter.saturating_add(part);
+				} else {
+					totals.measured = totals.measured.saturating_add(part);
+				}
+				start += window;
+			}
+			while windows.len() as u64 > max {
+				let given_up = windows.remove(0);
+				Self::deposit_event(Event::ComparisonAbandoned {
+					meter,
+					check: pair.check,
+					start: given_up.start,
+					measured: given_up.measured,
+					counter: given_up.counter,
+				});
+			}
+			pair.windows = BoundedVec::truncate_from(windows);
+		}
+
+		/// Compares the oldest window, if both meters have measured past its end.
+		fn compare_next(meter: MeterId, pair: &mut CheckPairOf<T>) {
+			let Some(oldest) = pair.windows.first() else { return };
+			let end = oldest.start + pair.window;
+			if end > pair.measured_until.min(pair.counter_until) {
+				return;
+			}
+			let totals = pair.windows.remove(0);
+			// A window before both meters started measuring in the pair is not a fair
+			// comparison (one of them joined in its middle).
+			let started = pair.measured_from.zip(pair.counter_from).map(|(a, b)| a.max(b));
+			if started.map_or(true, |started| totals.start < started) {
+				return;
+			}
+			pair.compared = pair.compared.saturating_add(1);
+			let allowed = Self::allowed_difference(pair, totals.counter);
+			if totals.measured.abs_diff(totals.counter) <= allowed {
+				Self::deposit_event(Event::WindowCompared {
+					meter,
+					check: pair.check,
+					start: totals.start,
+					end,
+					measured: totals.measured,
+					counter: totals.counter,
+				});
+				return;
+			}
+			pair.discrepancies = pair.discrepancies.saturating_add(1);
+			T::Audit::record(
+				AuditSubject::Meter(meter),
+				Actor::Account(pair.owner.clone()),
+				AuditChange::DiscrepancyFound {
+					check: pair.check,
+					start: totals.start,
+					end,
+					measured: totals.measured,
+					counter: totals.counter,
+					allowed,
+				},
+			);
+			Self::deposit_event(Event::DiscrepancyFound {
+				meter,
+				check: pair.check,
+				start: totals.start,
+				end,
+				measured: totals.measured,
+				counter: totals.counter,
+				allowed,
+			});
+			let newly = Inspections::<T>::mutate(meter, |inspection| match inspection {
+				Some(inspection) => {
+					inspection.discrepancies = inspection.discrepancies.saturating_add(1);
+					inspection.last = totals.clone();
+					inspection.allowed = allowed;
+					false
+				},
+				None => {
+					*inspection = Some(Inspection {
+						since: frame_system::Pallet::<T>::block_number(),
+						check: pair.check,
+						discrepancies: 1,
+						last: totals.clone(),
+						allowed,
+					});
+					true
+				},
+			});
+			if newly {
+				Self::deposit_event(Event::UnderInspection { meter, check: pair.check });
+			}
+		}
+
+		/// The pair of `meter` (checked or checking) and the side `m` is on, if any.
+		fn pair_of(meter: MeterId) -> Option<(MeterId, CheckPairOf<T>, bool)> {
+			match Surveilled::<T>::get(meter)? {
+				Role::Checked(pair) => Some((meter, pair, false)),
+				Role::Checking { checked } => match Surveilled::<T>::get(checked) {
+					Some(Role::Checked(pair)) => Some((checked, pair, true)),
+					_ => {
+						frame_support::defensive!("a check meter's pair is missing");
+						None
+					},
+				},
+			}
+		}
+
+		#[cfg(any(feature = "try-runtime", test))]
+		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+			for (meter, role) in Surveilled::<T>::iter() {
+				match role {
+					Role::Checked(pair) => {
+						ensure!(
+							matches!(Surveilled::<T>::get(pair.check), Some(Role::Checking { checked }) if checked == meter),
+							"a check meter does not point back at its meter"
+						);
+						ensure!(
+							pair.windows.windows(2).all(|w| w[0].start < w[1].start),
+							"a pair's windows are out of order"
+						);
+						ensure!(
+							pair.windows
+								.iter()
+								.all(|w| w.start % pair.window == 0 && w.start >= pair.since),
+							"a window is misaligned or before its pair"
+						);
+						ensure!(pair.discrepancies <= pair.compared, "more discrepancies than comparisons");
+					},
+					Role::Checking { checked } => ensure!(
+						matches!(Surveilled::<T>::get(checked), Some(Role::Checked(pair)) if pair.check == meter),
+						"a check meter's pair does not name it"
+					),
+				}
+			}
+			Ok(())
+		}
+	}
+
+	impl<T: Config> OnMeasured for Pallet<T> {
+		fn on_measured(m: &StoredMeasurement) -> Weight {
+			let Some((meter, mut pair, counter)) = Self::pair_of(m.meter) else {
+				return T::WeightInfo::measurement_unpaired();
+			};
+			Self::add(meter, &mut pair, m, counter);
+			Self::compare_next(meter, &mut pair);
+			Surveilled::<T>::insert(meter, Role::Checked(pair));
+			T::WeightInfo::measurement_compared()
+		}
+
+		fn weight() -> Weight {
+			T::WeightInfo::measurement_compared()
+		}
+	}
+}
