@@ -443,7 +443,9 @@ impl_runtime_apis! {
 			use frame_benchmarking::baseline::Pallet as BaselineBench;
 
 			let mut list = Vec::<BenchmarkList>::new();
-			use crate::{Balances, Billing, LrPrograms, Meters, Readings, Rewards, Sudo, Timestamp};
+			use crate::{
+				Balances, Billing, LrPrograms, Meters, Readings, Rewards, Sudo, Surveillance, Timestamp,
+			};
 			list_benchmarks!(list, extra);
 			let storage_info = crate::AllPalletsWithSystem::storage_info();
 			(list, storage_info)
@@ -464,7 +466,9 @@ impl_runtime_apis! {
 			let whitelist = crate::AllPalletsWithSystem::whitelisted_storage_keys();
 			let mut batches = Vec::<BenchmarkBatch>::new();
 			let params = (&config, &whitelist);
-			use crate::{Balances, Billing, LrPrograms, Meters, Readings, Rewards, Sudo, Timestamp};
+			use crate::{
+				Balances, Billing, LrPrograms, Meters, Readings, Rewards, Sudo, Surveillance, Timestamp,
+			};
 			add_benchmarks!(params, batches);
 			Ok(batches)
 		}

@@ -11,4 +11,5 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_readings, Readings]
 	[pallet_rewards, Rewards]
 	[pallet_billing, Billing]
+	[pallet_surveillance, Surveillance]
 );

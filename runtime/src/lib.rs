@@ -69,7 +69,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("mensura"),
 	impl_name: alloc::borrow::Cow::Borrowed("mensura-runtime"),
 	authoring_version: 1,
-	spec_version: 104,
+	spec_version: 105,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -201,4 +201,7 @@ mod runtime {
 
 	#[runtime::pallet_index(14)]
 	pub type Billing = pallet_billing;
+
+	#[runtime::pallet_index(15)]
+	pub type Surveillance = pallet_surveillance;
 }

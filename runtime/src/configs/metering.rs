@@ -66,10 +66,33 @@ impl pallet_readings::Config for Runtime {
 	type RetainedMeasurements = ConstU32<96>;
 	/// A frame may wait 64 blocks (6.4 minutes) in the pool.
 	type FrameLongevity = ConstU64<64>;
-	/// Every measurement goes to its contract's open billing period and pays its
-	/// measurer the fixed fee.
-	type OnMeasured = (crate::Billing, crate::Rewards);
+	/// Every measurement goes to its contract's open billing period, pays its measurer
+	/// the fixed fee, and is compared with its check meter's if it has one.
+	type OnMeasured = (crate::Billing, (crate::Rewards, crate::Surveillance));
 	type WeightInfo = pallet_readings::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// Held from whoever registers a check meter, for as long as the pair lasts.
+	pub const CheckDeposit: Balance = 10 * UNIT;
+}
+
+impl pallet_surveillance::Config for Runtime {
+	type Currency = crate::Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Time = crate::Timestamp;
+	type Meters = crate::Meters;
+	type Audit = crate::Meters;
+	type Suspension = crate::Meters;
+	type InspectorOrigin = pallet_meters::EnsureNotifiedBody<Runtime>;
+	type CheckDeposit = CheckDeposit;
+	/// One minute (a development chain's demonstration) …
+	type MinComparisonWindow = ConstU64<60_000>;
+	/// … to one day.
+	type MaxComparisonWindow = ConstU64<86_400_000>;
+	/// A meter may lag its check meter by eight windows before the oldest is given up.
+	type MaxOpenWindows = ConstU32<8>;
+	type WeightInfo = pallet_surveillance::weights::SubstrateWeight<Runtime>;
 }
 
 #[cfg(test)]

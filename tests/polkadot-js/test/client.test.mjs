@@ -15,7 +15,7 @@ let provider;
 let keyring;
 useDevNode({ rpc, waitForBlock: 1 }, (f) => ({ node, api, provider, keyring } = f));
 
-const MENSURA_PALLETS = ['meters', 'lrPrograms', 'readings', 'rewards', 'billing'];
+const MENSURA_PALLETS = ['meters', 'lrPrograms', 'readings', 'rewards', 'billing', 'surveillance'];
 
 test('metadata decodes, with docs for every Mensura call, event, error and storage item', () => {
   for (const pallet of MENSURA_PALLETS) {

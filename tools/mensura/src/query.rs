@@ -258,6 +258,19 @@ fn describe_change(change: &AuditChange) -> String {
 		AuditChange::DisputeResolved { invoice, credit } => {
 			format!("dispute of invoice {invoice} resolved: credit note of {}", msr(*credit))
 		}
+		AuditChange::CheckMeterRegistered { check } => {
+			format!("meter {check} registered as its check meter")
+		}
+		AuditChange::CheckMeterRemoved { check } => format!("check meter {check} removed"),
+		AuditChange::DiscrepancyFound { check, start, end, measured, counter, allowed } => format!(
+			"discrepancy with check meter {check} over {} .. {}: measured {measured}, check \
+			 meter {counter}, {} apart, {allowed} allowed (thousandths of the unit): under \
+			 inspection",
+			utc(*start),
+			utc(*end),
+			measured.abs_diff(*counter)
+		),
+		AuditChange::InspectionCleared => "inspected and cleared by a notified body".into(),
 		other => format!("{other:?}"),
 	}
 }
