@@ -253,6 +253,35 @@ impl Client {
 		})
 	}
 
+	/// Calls the runtime API function `function` at the block with hash `at` (hex).
+	pub fn runtime_call_at<T: Decode>(
+		&mut self,
+		function: &str,
+		args: impl Encode,
+		at: &str,
+	) -> Result<T> {
+		let result = self.call("state_call", json!([function, hex(&args.encode()), at]))?;
+		let bytes = unhex(result.as_str().unwrap_or_default())
+			.map_err(|e| Error::node(format!("{function}: {e}")))?;
+		T::decode(&mut &bytes[..]).map_err(|e| {
+			Error::node(format!(
+				"{function} at {at}: cannot decode the answer ({e}); is the node's runtime this \
+				 tool's version?"
+			))
+		})
+	}
+
+	/// The raw value of storage `key` at the block with hash `at`; `None` if empty.
+	pub fn storage_at(&mut self, key: &[u8], at: &str) -> Result<Option<Vec<u8>>> {
+		let value = self.call("state_getStorage", json!([hex(key), at]))?;
+		match value.as_str() {
+			None => Ok(None),
+			Some(text) => unhex(text)
+				.map(Some)
+				.map_err(|e| Error::node(format!("state_getStorage: {e}"))),
+		}
+	}
+
 	/// The genesis hash: what frames are signed for.
 	pub fn genesis_hash(&mut self) -> Result<[u8; 32]> {
 		let value = self.call("chain_getBlockHash", json!([0]))?;

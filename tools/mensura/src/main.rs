@@ -1,6 +1,7 @@
 //! `mensura`: the command-line tool for meters, gateways and people who work with a
 //! Mensura chain. Run `mensura --help`, or `mensura <command> --help`.
 
+mod audit;
 mod bench;
 mod client;
 mod frames;
@@ -68,6 +69,14 @@ enum Command {
 	/// blocks, latencies, memory, bad frames refused under load.
 	#[command(after_help = EXIT_CODES)]
 	Bench(bench::BenchArgs),
+	/// Audit a range of blocks from any node: re-verify every frame's signature, re-run
+	/// every measurement with its LR program, replay registers, hash chains and invoices,
+	/// and look for fraud statistically; writes report.html and summary.json.
+	///
+	/// Exit code 1 when anything was found, 3 when the node was lost mid-run (the partial
+	/// report says where it stopped).
+	#[command(after_help = EXIT_CODES)]
+	Audit(audit::AuditArgs),
 }
 
 #[derive(Subcommand)]
@@ -280,6 +289,7 @@ fn run(cli: Cli) -> Result<()> {
 		Command::Submit(args) => submit(&cli.url, args),
 		Command::Simulate(args) => simulate::run(&cli.url, args),
 		Command::Bench(args) => bench::run(args),
+		Command::Audit(args) => audit::run(&cli.url, args),
 		Command::Query(command) => query::run(&cli.url, command),
 	}
 }
