@@ -79,6 +79,38 @@ pub struct SimulateArgs {
 	/// No progress display.
 	#[arg(long)]
 	quiet: bool,
+	/// Inject faults for `mensura audit` to find (`tampering`, see docs/surveillance.md):
+	/// the fleet's first meter reads 3 % high against a check meter at its supply point,
+	/// the second drops a fifth of its frames, the third replays a frame and re-signs old
+	/// samples, the fourth is bound to a program that reads 10 % low. The rest are honest.
+	/// Needs at least 10 meters.
+	#[arg(long, value_parser = ["tampering"])]
+	scenario: Option<String>,
+	/// The account (secret URI) that registers the check meter in the scenario.
+	#[arg(long, default_value = "//Ferdie")]
+	surveillant: String,
+	/// The measurer account (secret URI) that publishes the scenario's low-reading program.
+	#[arg(long, default_value = "//Dave")]
+	measurer: String,
+	/// The scenario's comparison window of the check meter (s, m or h; at least 60 s).
+	#[arg(long, default_value = "60s")]
+	window: String,
+}
+
+/// What the tampering scenario does to a meter.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Tamper {
+	Honest,
+	/// Its current channel is scaled: it reads `factor` times the true energy.
+	Scaled(f64),
+	/// The counter-proof of fleet meter `of`: the same physical load, its own noise.
+	Check { of: usize },
+	/// A fraction of its frames never leave it (the sequence moves on).
+	Drops(f64),
+	/// Halfway through it re-sends a frame verbatim, then re-signs old samples.
+	Replays,
+	/// Bound to a program that reads 10 % low.
+	ForgedBinding,
 }
 
 /// Parses `30`, `30s`, `2m`, `1h` as a duration.
@@ -116,7 +148,7 @@ impl Random {
 	}
 
 	/// Roughly normal, mean 0 and standard deviation 1 (sum of 12 uniforms).
-	fn normal(&mut self) -> f64 {
+	pub(crate) fn normal(&mut self) -> f64 {
 		(0..12).map(|_| self.unit()).sum::<f64>() - 6.0
 	}
 }
@@ -153,6 +185,11 @@ impl LoadProfile {
 
 	/// The two channels of one frame of the interval starting at `start`: voltage in mV,
 	/// current in mA.
+	/// Measurement noise of another instrument: roughly normal, standard deviation 1.
+	fn noise(&mut self) -> f64 {
+		self.random.normal()
+	}
+
 	pub(crate) fn frame(&mut self, start: u64, samples: usize) -> Vec<Vec<i32>> {
 		// Appliances switch on at a random sample of the frame and run for a while.
 		let mut switch_on = None;
@@ -215,6 +252,54 @@ struct SimMeter {
 	last_accepted_sequence: Option<u64>,
 	measured: u64,
 	register: u128,
+	tamper: Tamper,
+	/// Frames the scenario kept back (`Tamper::Drops`).
+	dropped: u64,
+	/// The first frame sent and its samples (`Tamper::Replays`).
+	first_channels: Option<Vec<Vec<i32>>>,
+	first_signed: Option<SignedFrame<Vec<u8>>>,
+	/// What the chain answered to the verbatim replay, and the sequence that carried
+	/// the replayed samples.
+	replay_refusal: Option<String>,
+	replayed_samples_sequence: Option<u64>,
+}
+
+impl SimMeter {
+	fn new(
+		id: MeterId,
+		uri: String,
+		key: MeterKey,
+		program: lr::Program,
+		profile: LoadProfile,
+		info: &MeterInfo,
+	) -> SimMeter {
+		let register: u128 = info.register.parse().unwrap_or(0);
+		SimMeter {
+			id,
+			uri,
+			key,
+			program,
+			profile,
+			next_sequence: info.last_sequence.map_or(1, |s| s + 1),
+			last_end: info.last_end,
+			unit: info.unit.clone().unwrap_or_default(),
+			initial_register: register,
+			initial_measurements: info.measurements,
+			sent: 0,
+			accepted: 0,
+			refused: BTreeMap::new(),
+			expected: 0,
+			last_accepted_sequence: None,
+			measured: 0,
+			register,
+			tamper: Tamper::Honest,
+			dropped: 0,
+			first_channels: None,
+			first_signed: None,
+			replay_refusal: None,
+			replayed_samples_sequence: None,
+		}
+	}
 }
 
 fn account_pair(uri: &str, role: &str) -> Result<sr25519::Pair> {
@@ -478,29 +563,188 @@ fn prepare_fleet(
 			}
 			programs.insert(hash, program);
 		}
-		let register: u128 = info.register.parse().unwrap_or(0);
-		fleet.push(SimMeter {
-			id,
-			uri,
-			key,
-			program: programs[&hash].clone(),
-			profile: LoadProfile::new(args.seed, id),
-			next_sequence: info.last_sequence.map_or(1, |s| s + 1),
-			last_end: info.last_end,
-			unit: info.unit.clone().unwrap_or_default(),
-			initial_register: register,
-			initial_measurements: info.measurements,
-			sent: 0,
-			accepted: 0,
-			refused: BTreeMap::new(),
-			expected: 0,
-			last_accepted_sequence: None,
-			measured: 0,
-			register,
-		});
+		let profile = LoadProfile::new(args.seed, id);
+		fleet.push(SimMeter::new(id, uri, key, programs[&hash].clone(), profile, info));
 	}
 	Ok(fleet)
 }
+
+/// The storage key of `Surveillance::Surveilled(meter)`.
+fn surveilled_key(meter: MeterId) -> Vec<u8> {
+	use codec::Encode;
+	use sp_io::hashing::{blake2_128, twox_128};
+	let id = meter.encode();
+	[&twox_128(b"Surveillance")[..], &twox_128(b"Surveilled"), &blake2_128(&id), &id].concat()
+}
+
+/// The program the scenario's fourth meter is bound to: the development electricity
+/// program with its final scale 10 % low.
+fn low_reading(program: &lr::Program) -> lr::Program {
+	let mut variant = program.clone();
+	for op in variant.ops.iter_mut() {
+		if let lr::Op::Scale { numerator, denominator } = op {
+			*numerator *= 9;
+			*denominator *= 10;
+		}
+	}
+	variant
+}
+
+/// Signs and sends `calls` as `role`, then waits up to 90 s for `done` to hold.
+fn act(
+	client: &mut Client,
+	chain: &ChainContext,
+	signer: &sr25519::Pair,
+	calls: Vec<RuntimeCall>,
+	role: &str,
+	what: &str,
+	mut done: impl FnMut(&mut Client) -> Result<bool>,
+) -> Result<()> {
+	send_signed(client, chain, signer, calls, role)?;
+	poll(Duration::from_secs(90), || format!("{what} did not happen within 90 s"), || {
+		Ok(done(client)?.then_some(()))
+	})
+}
+
+/// Sets up the tampering scenario on a prepared fleet: the check meter of the first
+/// meter (provisioned, verified at its supply point, bound, registered as its
+/// counter-proof), and the low-reading program bound to the fourth.
+fn prepare_scenario(
+	client: &mut Client,
+	args: &SimulateArgs,
+	chain: &ChainContext,
+	fleet: &mut Vec<SimMeter>,
+) -> Result<()> {
+	if fleet.len() < 10 {
+		return Err(Error::usage(
+			"--scenario tampering needs --meters 10 or more (peers to compare)",
+		));
+	}
+	let window = parse_duration(&args.window, "window")?.as_millis() as u64;
+	if window < 60_000 {
+		return Err(Error::usage(format!("--window {}: at least 60s", args.window)));
+	}
+	let manufacturer = account_pair(&args.manufacturer, "manufacturer")?;
+	let body = account_pair(&args.notified_body, "notified-body")?;
+	let surveillant = account_pair(&args.surveillant, "surveillant")?;
+	let measurer = account_pair(&args.measurer, "measurer")?;
+	let target = fleet[0].id;
+	let info = crate::query::meter(client, target)?;
+	let supply_point = info
+		.supply_point
+		.clone()
+		.ok_or_else(|| Error::input(format!("meter {target} has no supply point")))?;
+	let program = info
+		.lr_program
+		.as_ref()
+		.map(|p| p.hash)
+		.ok_or_else(|| Error::input(format!("meter {target} has no LR program")))?;
+
+	// The check meter.
+	let uri = format!("{}Check1", args.key_prefix);
+	let key = MeterKey::from_uri(crate::keys::Scheme::Sr25519, &uri)?;
+	let device_key = key.device_key();
+	let lookup = move |client: &mut Client| -> Result<Option<MeterId>> {
+		client.runtime_call("MetersApi_meter_by_device_key", device_key.clone())
+	};
+	if lookup(client)?.is_none() {
+		say(args, &format!("provisioning the check meter of meter {target} ({uri})"));
+		let provision = RuntimeCall::Meters(pallet_meters::Call::provision_meter {
+			model: args.model,
+			device_key: key.device_key(),
+			serial: b"SIM-CHECK-1".to_vec(),
+		});
+		act(client, chain, &manufacturer, vec![provision], "manufacturer", "provisioning", |c| {
+			Ok(lookup(c)?.is_some())
+		})?;
+	}
+	let check = lookup(client)?.ok_or_else(|| Error::node("the check meter vanished"))?;
+	let ready = |c: &mut Client| -> Result<bool> {
+		let m = crate::query::meter(c, check)?;
+		Ok(m.status == "Active" && m.lr_program.is_some())
+	};
+	if !ready(client)? {
+		let calls = vec![
+			RuntimeCall::Meters(pallet_meters::Call::verify_meter {
+				meter: check,
+				supply_point: supply_point.clone().into_bytes(),
+			}),
+			RuntimeCall::LrPrograms(pallet_lr_programs::Call::bind_meter { meter: check, program }),
+		];
+		act(client, chain, &body, calls, "notified body", "verifying the check meter", ready)?;
+	}
+	let paired = |c: &mut Client| -> Result<bool> {
+		let at = c.call("chain_getBlockHash", json!([]))?;
+		Ok(c.storage_at(&surveilled_key(target), at.as_str().unwrap_or_default())?.is_some())
+	};
+	if !paired(client)? {
+		say(args, &format!("registering meter {check} as the check meter of meter {target}"));
+		let register = RuntimeCall::Surveillance(pallet_surveillance::Call::register_check_meter {
+			meter: target,
+			check,
+			window,
+		});
+		act(client, chain, &surveillant, vec![register], "surveillant", "the pairing", paired)?;
+	}
+
+	// The low-reading program, published, approved and bound to the fourth meter.
+	let variant = low_reading(&fleet[3].program);
+	let code =
+		variant.encode().map_err(|e| Error::failure(format!("the variant program: {e:?}")))?;
+	let hash = ProgramHash::from(sp_io::hashing::blake2_256(&code));
+	let status = move |c: &mut Client| -> Result<Option<String>> {
+		let found: Option<pallet_lr_programs::ProgramRecordOf<mensura_runtime::Runtime>> =
+			c.runtime_call("LrProgramsApi_program", hash)?;
+		Ok(found.map(|r| format!("{:?}", r.status)))
+	};
+	if status(client)?.is_none() {
+		say(args, &format!("publishing the low-reading program {hash:?} as the measurer"));
+		let publish = RuntimeCall::LrPrograms(pallet_lr_programs::Call::publish_program {
+			code,
+			version: b"1.0.0-sim-low".to_vec(),
+		});
+		act(client, chain, &measurer, vec![publish], "measurer", "publishing", |c| {
+			Ok(status(c)?.is_some())
+		})?;
+	}
+	if status(client)?.as_deref() != Some("Approved") {
+		let approve =
+			RuntimeCall::LrPrograms(pallet_lr_programs::Call::approve_program { program: hash });
+		act(client, chain, &body, vec![approve], "notified body", "the approval", |c| {
+			Ok(status(c)?.as_deref() == Some("Approved"))
+		})?;
+	}
+	let forged = fleet[3].id;
+	let bound = move |c: &mut Client| -> Result<bool> {
+		Ok(crate::query::meter(c, forged)?.lr_program.map(|p| p.hash) == Some(hash))
+	};
+	if !bound(client)? {
+		say(args, &format!("binding meter {forged} to it"));
+		let bind = RuntimeCall::LrPrograms(pallet_lr_programs::Call::bind_meter {
+			meter: forged,
+			program: hash,
+		});
+		act(client, chain, &body, vec![bind], "notified body", "the binding", bound)?;
+	}
+	fleet[3].program = variant;
+
+	// The check meter joins the fleet, after its target.
+	let checked = crate::query::meter(client, check)?;
+	let program = fleet[0].program.clone();
+	let profile = LoadProfile::new(args.seed ^ 0xC4EC, check);
+	let mut check_meter = SimMeter::new(check, uri, key, program, profile, &checked);
+	check_meter.tamper = Tamper::Check { of: 0 };
+	// Both start where the later of the two left off.
+	check_meter.last_end = check_meter.last_end.max(fleet[0].last_end);
+	fleet[0].last_end = check_meter.last_end;
+	fleet.push(check_meter);
+	fleet[0].tamper = Tamper::Scaled(1.03);
+	fleet[1].tamper = Tamper::Drops(0.2);
+	fleet[2].tamper = Tamper::Replays;
+	fleet[3].tamper = Tamper::ForgedBinding;
+	Ok(())
+}
+
 
 fn say(args: &SimulateArgs, text: &str) {
 	if !args.quiet {
@@ -584,6 +828,11 @@ pub fn run(url: &str, args: SimulateArgs) -> Result<()> {
 	let (spec_version, transaction_version) = client.runtime_version()?;
 	let chain = ChainContext { genesis, spec_version, transaction_version };
 	let mut fleet = prepare_fleet(&mut client, &args, &chain)?;
+	if args.scenario.is_some() {
+		prepare_scenario(&mut client, &args, &chain, &mut fleet)?;
+	}
+	let ticks = duration.as_millis() as u64 / interval;
+	let mut drops = Random(args.seed ^ 0xD409);
 	say(
 		&args,
 		&format!(
@@ -613,18 +862,79 @@ pub fn run(url: &str, args: SimulateArgs) -> Result<()> {
 			std::thread::sleep(Duration::from_millis(end - now));
 		}
 		let mut outgoing: Vec<(usize, SignedFrame<Vec<u8>>, u128)> = Vec::new();
-		for (i, meter) in fleet.iter_mut().enumerate() {
-			let start = meter.last_end.max(end - interval);
+		// The true load of each meter this tick, for its check meter.
+		let mut truth: BTreeMap<usize, Vec<Vec<i32>>> = BTreeMap::new();
+		for i in 0..fleet.len() {
+			let start = fleet[i].last_end.max(end - interval);
 			if start >= end {
 				continue;
+			}
+			let mut channels = match fleet[i].tamper {
+				// The same physical load through another instrument, with its own small
+				// measurement noise.
+				Tamper::Check { of } => match truth.get(&of) {
+					Some(load) => {
+						let profile = &mut fleet[i].profile;
+						load.iter()
+							.map(|channel| {
+								channel
+									.iter()
+									.map(|s| {
+										(*s as f64 * (1.0 + 0.001 * profile.noise())).round()
+											as i32
+									})
+									.collect()
+							})
+							.collect()
+					}
+					None => continue,
+				},
+				_ => fleet[i].profile.frame(start, args.samples as usize),
+			};
+			truth.insert(i, channels.clone());
+			let meter = &mut fleet[i];
+			match meter.tamper {
+				Tamper::Scaled(factor) => {
+					for sample in channels[1].iter_mut() {
+						*sample = (*sample as f64 * factor).round() as i32;
+					}
+				}
+				Tamper::Drops(fraction) if drops.unit() < fraction => {
+					meter.next_sequence += 1;
+					meter.last_end = end;
+					meter.dropped += 1;
+					continue;
+				}
+				Tamper::Replays if tick == ticks / 2 => {
+					// The first frame, long in a block: a replay the chain must refuse.
+					if let Some(signed) = meter.first_signed.clone() {
+						meter.replay_refusal = Some(match frames::submit(&mut client, &[signed])? {
+							Ok(_) => "ACCEPTED".into(),
+							Err(error) => frames::rejection(&error)
+								.map(|r| r.name().to_string())
+								.unwrap_or_else(|| frames::describe_refusal(&error)),
+						});
+					}
+				}
+				Tamper::Replays if tick == ticks / 2 + 1 => {
+					if let Some(old) = meter.first_channels.clone() {
+						channels = old;
+						meter.replayed_samples_sequence = Some(meter.next_sequence);
+					}
+				}
+				_ => {}
+			}
+			if meter.tamper == Tamper::Replays && meter.first_channels.is_none() {
+				meter.first_channels = Some(channels.clone());
 			}
 			let frame = lr::Frame {
 				meter: meter.id,
 				sequence: meter.next_sequence,
 				start,
 				end,
-				channels: meter.profile.frame(start, args.samples as usize),
+				channels,
 			};
+
 			let quantity = meter.program.execute(&frame).map_err(|e| {
 				Error::failure(format!(
 					"the LR program refuses a simulated frame of meter {}: {e:?}",
@@ -632,6 +942,9 @@ pub fn run(url: &str, args: SimulateArgs) -> Result<()> {
 				))
 			})?;
 			let signed = frames::sign(&frame, &meter.key, &genesis)?;
+			if meter.tamper == Tamper::Replays && meter.first_signed.is_none() {
+				meter.first_signed = Some(signed.clone());
+			}
 			meter.next_sequence += 1;
 			meter.last_end = end;
 			meter.sent += 1;
@@ -717,6 +1030,46 @@ fn summarise(args: &SimulateArgs, fleet: &[SimMeter], elapsed: Duration) -> Resu
 			"lastSequence": m.last_accepted_sequence, "matches": matches,
 		}));
 	}
+	// What the scenario injected, for `mensura audit` to find.
+	let mut injected = Vec::new();
+	let mut honest = Vec::new();
+	for m in fleet {
+		match m.tamper {
+			Tamper::Honest => honest.push(m.id),
+			Tamper::Check { of } => {
+				injected.push(json!({"meter": fleet[of].id, "fault": "check meter", "checkMeter": m.id}));
+				honest.push(m.id);
+			}
+			Tamper::Scaled(factor) => {
+				injected.push(json!({"meter": m.id, "fault": "scaled", "factor": factor}))
+			}
+			Tamper::Drops(fraction) => injected.push(json!({
+				"meter": m.id, "fault": "drops frames", "fraction": fraction, "dropped": m.dropped,
+			})),
+			Tamper::Replays => {
+				if m.replay_refusal.as_deref() == Some("ACCEPTED") {
+					problems.push(format!("meter {}: a verbatim replay was accepted", m.id));
+				}
+				injected.push(json!({
+					"meter": m.id, "fault": "replay",
+					"verbatimReplayRefusedWith": m.replay_refusal,
+					"replayedSamplesSequence": m.replayed_samples_sequence,
+				}))
+			}
+			Tamper::ForgedBinding => injected.push(json!({
+				"meter": m.id, "fault": "forged program binding",
+				"program": hex(&sp_io::hashing::blake2_256(&m.program.encode().unwrap_or_default())),
+			})),
+		}
+	}
+	injected.retain(|f| f["fault"] != "check meter");
+	let check_meters: Vec<_> = fleet
+		.iter()
+		.filter_map(|m| match m.tamper {
+			Tamper::Check { of } => Some(json!({"meter": fleet[of].id, "check": m.id})),
+			_ => None,
+		})
+		.collect();
 	let total = |f: fn(&SimMeter) -> u64| fleet.iter().map(f).sum::<u64>();
 	let (sent, accepted, measured) =
 		(total(|m| m.sent), total(|m| m.accepted), total(|m| m.measured));
@@ -728,6 +1081,13 @@ fn summarise(args: &SimulateArgs, fleet: &[SimMeter], elapsed: Duration) -> Resu
 			"seconds": elapsed.as_secs_f64(),
 			"ok": problems.is_empty(), "problems": problems,
 		});
+		let mut summary = summary;
+		if args.scenario.is_some() {
+			summary["scenario"] = json!({
+				"name": args.scenario, "injected": injected, "checkMeters": check_meters,
+				"honest": honest,
+			});
+		}
 		println!("{}", serde_json::to_string_pretty(&summary).expect("JSON serialises"));
 	} else {
 		println!(
@@ -757,6 +1117,13 @@ fn summarise(args: &SimulateArgs, fleet: &[SimMeter], elapsed: Duration) -> Resu
 			"{sent} frames sent in {:.1}s: {accepted} accepted, {refused} refused, {measured} measured",
 			elapsed.as_secs_f64()
 		);
+		if args.scenario.is_some() {
+			println!("injected for the audit to find:");
+			for fault in &injected {
+				println!("  {fault}");
+			}
+			println!("honest meters: {honest:?}");
+		}
 	}
 	if problems.is_empty() {
 		Ok(())

@@ -459,3 +459,74 @@ fn user_errors_get_one_line_and_exit_codes_scripts_can_trust() {
 	assert!(error.contains("is not a time"), "{error}");
 	std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn the_audit_finds_every_injected_fault_and_flags_no_honest_meter() {
+	let node = started_node();
+	// Ten meters for 150 s: the first reads 3 % high against a check meter, the second
+	// drops a fifth of its frames, the third replays, the fourth has a low-reading program.
+	let scenario = json(
+		&node,
+		&[
+			"simulate", "--meters", "10", "--rate", "1", "--duration", "150s", "--scenario",
+			"tampering", "--quiet", "--json",
+		],
+	);
+	assert_eq!(scenario["ok"], json!(true), "{scenario:#}");
+	let injected = scenario["scenario"]["injected"].as_array().unwrap();
+	let faults: Vec<(&str, u64)> =
+		injected.iter().map(|f| (f["fault"].as_str().unwrap(), f["meter"].as_u64().unwrap())).collect();
+	assert_eq!(
+		faults,
+		vec![("scaled", 0), ("drops frames", 1), ("replay", 2), ("forged program binding", 3)]
+	);
+	assert_eq!(injected[2]["verbatimReplayRefusedWith"], json!("Replayed"));
+
+	let dir = std::env::temp_dir().join(format!("mensura-audit-{}", std::process::id()));
+	let out = dir.to_str().unwrap();
+	// Findings: exit code 1, never a silent pass.
+	let summary: Value =
+		serde_json::from_str(&expect(Some(&node), &["audit", "--out", out, "--json", "--quiet"], "", 1))
+			.unwrap();
+	assert_eq!(summary["complete"], json!(true));
+	assert_eq!(summary["integrityFindings"], json!(0), "{summary:#}");
+	assert!(summary["frames"].as_u64().unwrap() > 1000);
+	assert_eq!(summary["frames"], summary["framesReverified"]);
+	assert!(summary["invoicesRecomputed"].as_u64().unwrap() > 0, "{summary:#}");
+	// Every injected fault is flagged, each by what it did, and nothing else is.
+	assert_eq!(summary["flaggedMeters"], json!([0, 1, 2, 3]), "{summary:#}");
+	let kinds_of = |meter: u64| -> Vec<String> {
+		summary["findings"]
+			.as_array()
+			.unwrap()
+			.iter()
+			.filter(|f| f["meter"] == json!(meter))
+			.map(|f| f["kind"].as_str().unwrap().to_string())
+			.collect()
+	};
+	assert!(kinds_of(0).contains(&"counter-proof-discrepancy".into()), "{:?}", kinds_of(0));
+	assert_eq!(kinds_of(1), vec!["sequence-gap"]);
+	assert_eq!(kinds_of(2), vec!["repeated-samples"]);
+	assert!(kinds_of(3).contains(&"program-minority".into()), "{:?}", kinds_of(3));
+	// Two and a half minutes are too short to compare households' levels: no peer analysis.
+	assert_eq!(summary["metersComparedWithPeers"], json!(0));
+	let ratio = summary["counterProof"][0]["ratio"].as_f64().unwrap();
+	assert!((ratio - 1.03).abs() < 0.005, "{ratio}");
+	let report = std::fs::read_to_string(dir.join("report.html")).unwrap();
+	assert!(report.contains("<h3>Meter 0</h3>") && report.contains("<svg"));
+
+	// An honest range: the blocks before the scenario started have nothing to report.
+	let quiet = expect(Some(&node), &["audit", "--to", "2", "--out", out, "--quiet"], "", 0);
+	assert!(quiet.contains("0 integrity findings, 0 anomalies"), "{quiet}");
+	// Bad ranges are usage errors; an unreachable node is exit code 3.
+	let error = one_line_error(
+		&["--url", &format!("http://127.0.0.1:{}", node.rpc_port), "audit", "--to", "999999", "--out", out],
+		"",
+		2,
+	);
+	assert!(error.contains("finalized"), "{error}");
+	let nowhere = format!("http://127.0.0.1:{}", free_port());
+	let error = one_line_error(&["--url", &nowhere, "audit", "--out", out], "", 3);
+	assert!(error.contains("cannot reach"), "{error}");
+	std::fs::remove_dir_all(&dir).ok();
+}
