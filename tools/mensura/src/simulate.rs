@@ -652,7 +652,7 @@ fn prepare_scenario(
 		let provision = RuntimeCall::Meters(pallet_meters::Call::provision_meter {
 			model: args.model,
 			device_key: key.device_key(),
-			serial: b"SIM-CHECK-1".to_vec(),
+			serial: format!("SIM-CHECK-{}", &hex(&key.public())[2..14]).into_bytes(),
 		});
 		act(client, chain, &manufacturer, vec![provision], "manufacturer", "provisioning", |c| {
 			Ok(lookup(c)?.is_some())
