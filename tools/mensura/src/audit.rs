@@ -165,7 +165,11 @@ fn patiently<T>(client: &mut Client, mut call: impl FnMut(&mut Client) -> Result
 	let mut wait = Duration::from_secs(1);
 	for _ in 0..3 {
 		match call(client) {
-			Err(error) if error.exit == Exit::Node && error.message.contains("cannot reach") => {
+			Err(error)
+				if error.exit == Exit::Node &&
+					(error.message.contains("cannot reach") ||
+						error.message.contains("answered badly")) =>
+			{
 				std::thread::sleep(wait);
 				wait *= 2;
 			},

@@ -11,6 +11,7 @@ use common::*;
 use mensura_primitives::readings::SignedFrame;
 use serde_json::{json, Value};
 use std::{
+	collections::BTreeSet,
 	io::Write,
 	path::{Path, PathBuf},
 	process::{Command, Output, Stdio},
@@ -528,5 +529,157 @@ fn the_audit_finds_every_injected_fault_and_flags_no_honest_meter() {
 	let nowhere = format!("http://127.0.0.1:{}", free_port());
 	let error = one_line_error(&["--url", &nowhere, "audit", "--out", out], "", 3);
 	assert!(error.contains("cannot reach"), "{error}");
+	std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A JSON-RPC man in the middle on a free port: forwards each HTTP request to the node
+/// (one connection per request), lets `lie` rewrite `(method, params, response)`, and
+/// stops answering for good once `lie` returns `false`.
+fn lying_proxy(
+	node_port: u16,
+	lie: impl Fn(&str, &Value, &mut Value) -> bool + Send + Sync + 'static,
+) -> u16 {
+	use std::{
+		io::{BufRead, BufReader, Read},
+		net::{TcpListener, TcpStream},
+		sync::{
+			atomic::{AtomicBool, Ordering},
+			Arc,
+		},
+	};
+	let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+	let port = listener.local_addr().unwrap().port();
+	let lie = Arc::new(lie);
+	let dead = Arc::new(AtomicBool::new(false));
+	std::thread::spawn(move || {
+		for client in listener.incoming() {
+			if dead.load(Ordering::SeqCst) {
+				return;
+			}
+			let Ok(client) = client else { continue };
+			let (lie, dead) = (lie.clone(), dead.clone());
+			std::thread::spawn(move || {
+				let mut reader = BufReader::new(client);
+				loop {
+					// One HTTP request: headers, then Content-Length bytes of body.
+					let mut length = 0;
+					let mut line = String::new();
+					loop {
+						line.clear();
+						if reader.read_line(&mut line).unwrap_or(0) == 0 {
+							return;
+						}
+						if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+							length = v.trim().parse().unwrap();
+						}
+						if line == "\r\n" {
+							break;
+						}
+					}
+					let mut body = vec![0; length];
+					reader.read_exact(&mut body).unwrap();
+					if dead.load(Ordering::SeqCst) {
+						return;
+					}
+					let request: Value = serde_json::from_slice(&body).unwrap();
+					let mut node = TcpStream::connect(("127.0.0.1", node_port)).unwrap();
+					write!(
+						node,
+						"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+						 Content-Length: {}\r\nConnection: close\r\n\r\n",
+						body.len()
+					)
+					.unwrap();
+					node.write_all(&body).unwrap();
+					let mut answer = Vec::new();
+					node.read_to_end(&mut answer).unwrap();
+					let split = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+					let mut response: Value = serde_json::from_slice(&answer[split..]).unwrap();
+					let method = request["method"].as_str().unwrap_or_default().to_string();
+					if !lie(&method, &request["params"], &mut response) {
+						dead.store(true, Ordering::SeqCst);
+						return;
+					}
+					let out = response.to_string();
+					let client = reader.get_mut();
+					write!(
+						client,
+						"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{out}",
+						out.len()
+					)
+					.unwrap();
+				}
+			});
+		}
+	});
+	port
+}
+
+#[test]
+fn bad_chain_data_an_unknown_program_and_a_node_lost_mid_run_are_reported_not_crashed_on() {
+	let mut node = started_node();
+	json(&node, &["simulate", "--meters", "3", "--rate", "2", "--duration", "20s", "--quiet", "--json"]);
+	node.wait_for("block 6 finalized", Duration::from_secs(90), |n| {
+		n.block_number(true).filter(|&b| b >= 6)
+	});
+	let dir = std::env::temp_dir().join(format!("mensura-audit-lies-{}", std::process::id()));
+	let out = dir.to_str().unwrap();
+	let audit = |port: u16, code: i32| -> Value {
+		let url = format!("http://127.0.0.1:{port}");
+		let output = mensura(None, &["--url", &url, "audit", "--out", out, "--json", "--quiet"], "");
+		assert_eq!(output.status.code(), Some(code), "{}", text(&output.stderr));
+		assert!(!text(&output.stderr).contains("panicked"));
+		serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
+	};
+	let kinds = |summary: &Value| -> BTreeSet<String> {
+		summary["findings"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap().to_string()).collect()
+	};
+
+	// The honest node: nothing to report.
+	let honest = audit(node.rpc_port, 0);
+	assert_eq!(honest["integrityFindings"], json!(0));
+	let frames = honest["frames"].as_u64().unwrap();
+	assert!(frames > 20, "{honest:#}");
+
+	// A node that hides the programs, truncates block 2's extrinsics and garbles block
+	// 3's events.
+	let block_hash = |n: u64| {
+		let v = node.rpc("chain_getBlockHash", json!([n])).unwrap();
+		v.as_str().unwrap().to_string()
+	};
+	let (two, three) = (block_hash(2), block_hash(3));
+	let port = lying_proxy(node.rpc_port, move |method, params, response| {
+		match method {
+			"state_call" if params[0] == "LrProgramsApi_program" => response["result"] = json!("0x00"),
+			"chain_getBlock" if params[0] == json!(two) => {
+				for x in response["result"]["block"]["extrinsics"].as_array_mut().unwrap() {
+					let truncated = x.as_str().unwrap()[..12].to_string();
+					*x = json!(truncated);
+				}
+			}
+			"state_getStorage" if params[1] == json!(three) => response["result"] = json!("0x0c0102"),
+			_ => {}
+		}
+		true
+	});
+	let lied = audit(port, 1);
+	assert_eq!(lied["complete"], json!(true));
+	let found = kinds(&lied);
+	for kind in ["program-unknown", "undecodable-extrinsic", "undecodable-events"] {
+		assert!(found.contains(kind), "{kind} not reported: {found:?}");
+	}
+	assert_eq!(lied["framesReverified"], json!(0), "no quantity passes without its program");
+
+	// A node that goes away after five blocks: a partial report, exit code 3.
+	let blocks = std::sync::atomic::AtomicU32::new(0);
+	let port = lying_proxy(node.rpc_port, move |method, _, _| {
+		method != "chain_getBlock" || blocks.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 5
+	});
+	let partial = audit(port, 3);
+	assert_eq!(partial["complete"], json!(false));
+	assert_eq!(partial["stoppedAt"], json!(6));
+	assert_eq!(partial["blocks"], json!(5));
+	let report = std::fs::read_to_string(dir.join("report.html")).unwrap();
+	assert!(report.contains("INCOMPLETE: stopped at block 6"), "{report}");
 	std::fs::remove_dir_all(&dir).ok();
 }
