@@ -58,6 +58,38 @@ pub struct AuditArgs {
 	/// No progress display.
 	#[arg(long)]
 	quiet: bool,
+	/// Score the audit against a scenario: the JSON summary `mensura simulate --scenario
+	/// tampering --json` printed. Adds which injected faults were found and which honest
+	/// meters were flagged.
+	#[arg(long, value_name = "FILE")]
+	scenario: Option<PathBuf>,
+}
+
+/// Which injected faults the audit flagged, and which honest meters it flagged too.
+fn score(scenario: &Value, flagged: &BTreeSet<MeterId>, findings: &[Finding]) -> Value {
+	let injected: Vec<Value> = scenario["scenario"]["injected"]
+		.as_array()
+		.cloned()
+		.unwrap_or_default()
+		.into_iter()
+		.map(|fault| {
+			let meter = fault["meter"].as_u64().unwrap_or(u64::MAX);
+			let kinds: BTreeSet<&str> =
+				findings.iter().filter(|f| f.meter == Some(meter)).map(|f| f.kind).collect();
+			json!({"meter": meter, "fault": fault["fault"], "found": flagged.contains(&meter), "by": kinds})
+		})
+		.collect();
+	let honest: BTreeSet<MeterId> = scenario["scenario"]["honest"]
+		.as_array()
+		.map(|a| a.iter().filter_map(Value::as_u64).collect())
+		.unwrap_or_default();
+	let false_positives: Vec<MeterId> = honest.intersection(flagged).copied().collect();
+	json!({
+		"found": injected.iter().filter(|f| f["found"] == json!(true)).count(),
+		"injected": injected,
+		"honest": honest.len(),
+		"honestFlagged": false_positives,
+	})
 }
 
 /// Integrity findings mean the ledger disagrees with itself or with the frames; anomalies
@@ -312,7 +344,16 @@ pub fn run(url: &str, args: AuditArgs) -> Result<()> {
 			end_time = chain_time(&mut client, last).unwrap_or(0);
 		}
 	}
-	let summary = summarise(&audit, url, args.from, last, to, &stopped, end_time);
+	let mut summary = summarise(&audit, url, args.from, last, to, &stopped, end_time);
+	if let Some(path) = &args.scenario {
+		let text = std::fs::read_to_string(path)
+			.map_err(|e| Error::input(format!("--scenario {}: {e}", path.display())))?;
+		let scenario: Value = serde_json::from_str(&text).map_err(|e| {
+			Error::input(format!("--scenario {}: not a simulate summary ({e})", path.display()))
+		})?;
+		let flagged: BTreeSet<MeterId> = audit.findings.iter().filter_map(|f| f.meter).collect();
+		summary["scenarioScore"] = score(&scenario, &flagged, &audit.findings);
+	}
 	std::fs::create_dir_all(&args.out)
 		.map_err(|e| Error::input(format!("cannot create {}: {e}", args.out.display())))?;
 	let summary_path = args.out.join("summary.json");
@@ -339,6 +380,26 @@ pub fn run(url: &str, args: AuditArgs) -> Result<()> {
 			audit.invoices_partly
 		);
 		println!("  {integrity} integrity findings, {anomalies} anomalies");
+		if let Some(score) = summary.get("scenarioScore") {
+			let injected = score["injected"].as_array().cloned().unwrap_or_default();
+			println!(
+				"  scenario: {} of {} injected faults found; {} of {} honest meters flagged {}",
+				score["found"],
+				injected.len(),
+				score["honestFlagged"].as_array().map_or(0, Vec::len),
+				score["honest"],
+				score["honestFlagged"]
+			);
+			for fault in &injected {
+				println!(
+					"    {:<24} meter {}: {} {}",
+					fault["fault"].as_str().unwrap_or_default(),
+					fault["meter"],
+					if fault["found"] == json!(true) { "found by" } else { "MISSED" },
+					fault["by"]
+				);
+			}
+		}
 		for finding in audit.findings.iter().take(20) {
 			println!(
 				"  - {} {}{}: {}",
