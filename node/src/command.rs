@@ -79,9 +79,8 @@ const TRIE_CACHE_BYTES: usize = 64 * 1024 * 1024;
 
 pub fn run() -> sc_cli::Result<()> {
 	let mut cli = Cli::from_args();
-	let given = |flag: &str| {
-		std::env::args().any(|a| a == flag || a.starts_with(&format!("{flag}=")))
-	};
+	let given =
+		|flag: &str| std::env::args().any(|a| a == flag || a.starts_with(&format!("{flag}=")));
 	if !given("--trie-cache-size") {
 		cli.run.import_params.trie_cache_size = TRIE_CACHE_BYTES;
 	}

@@ -6,7 +6,9 @@ use core::fmt::Debug;
 use scale_info::TypeInfo;
 use serde::{Deserialize, Serialize};
 use sp_core::{ecdsa, ed25519, sr25519, ConstU32, H256};
-use sp_runtime::{traits::Verify, BoundedVec, DispatchResult, MultiSignature, MultiSigner, Permill};
+use sp_runtime::{
+	traits::Verify, BoundedVec, DispatchResult, MultiSignature, MultiSigner, Permill,
+};
 
 /// Identifies a meter. Assigned in sequence when a manufacturer provisions it.
 pub type MeterId = u64;

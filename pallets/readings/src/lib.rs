@@ -571,10 +571,11 @@ pub mod pallet {
 		/// there are none, or they are of other frames.
 		fn take_authorized(frames: &[SignedFrameOf<T>]) -> Option<Vec<CheckedFrame>> {
 			let checked = JustAuthorized::<T>::take()?;
-			let same = checked.len() == frames.len() &&
-				checked.iter().zip(frames).all(|(c, f)| {
-					c.frame_hash == H256::from(sp_io::hashing::blake2_256(&f.frame))
-				});
+			let same = checked.len() == frames.len()
+				&& checked
+					.iter()
+					.zip(frames)
+					.all(|(c, f)| c.frame_hash == H256::from(sp_io::hashing::blake2_256(&f.frame)));
 			same.then_some(checked)
 		}
 

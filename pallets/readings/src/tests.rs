@@ -170,7 +170,8 @@ mod accepted {
 			assert!(!crate::JustAuthorized::<Test>::exists(), "a stale hand-over is dropped");
 			assert_eq!(ReadingStates::<Test>::get(0).register, expected);
 			// And one the frames' state no longer admits is refused, not stored.
-			let call = crate::Call::<Test>::submit_frame { frame: signed(&frame(0, 2, NOW + MINUTE)) };
+			let call =
+				crate::Call::<Test>::submit_frame { frame: signed(&frame(0, 2, NOW + MINUTE)) };
 			authorize(&call).unwrap();
 			assert!(Readings::submit_frame(RawOrigin::Authorized.into(), signed(&checked)).is_err());
 			// The failed dispatch rolled back its taking; the block's end drops it.

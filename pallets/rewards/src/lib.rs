@@ -538,8 +538,8 @@ pub mod pallet {
 					TryInto::<u32>::try_into(whole).unwrap_or(0)
 				}
 			};
-			let paid = if affordable > 0 &&
-				Self::take_fee(supplier, fee.saturating_mul(affordable.into()))
+			let paid = if affordable > 0
+				&& Self::take_fee(supplier, fee.saturating_mul(affordable.into()))
 			{
 				Self::credit(measurer, fee, affordable);
 				affordable
@@ -569,7 +569,8 @@ pub mod pallet {
 			if BlockUnfunded::<T>::exists() {
 				let unfunded = BlockUnfunded::<T>::take();
 				Ledger::<T>::mutate(|l| {
-					l.unfunded_measurements = l.unfunded_measurements.saturating_add(unfunded.into())
+					l.unfunded_measurements =
+						l.unfunded_measurements.saturating_add(unfunded.into())
 				});
 			}
 		}
@@ -706,8 +707,7 @@ pub mod pallet {
 		/// measurer; `on_finalize` settles them. The quantity plays no part.
 		fn on_measured(m: &StoredMeasurement) -> Weight {
 			let Some(supplier) = T::Suppliers::supplier_of(m.meter) else {
-				if BlockUnfunded::<T>::mutate(|n| core::mem::replace(n, n.saturating_add(1))) == 0
-				{
+				if BlockUnfunded::<T>::mutate(|n| core::mem::replace(n, n.saturating_add(1))) == 0 {
 					Self::register_settlement(T::DbWeight::get().reads_writes(1, 1));
 				}
 				return T::WeightInfo::record_measurement();
@@ -725,7 +725,12 @@ pub mod pallet {
 			{
 				fees.measurements = fees.measurements.saturating_add(1);
 			} else if pending
-				.try_push(PendingFees { supplier: supplier.clone(), measurer: measurer.clone(), fee, measurements: 1 })
+				.try_push(PendingFees {
+					supplier: supplier.clone(),
+					measurer: measurer.clone(),
+					fee,
+					measurements: 1,
+				})
 				.is_ok()
 			{
 				Self::register_settlement(Self::settlement_weight());

@@ -44,13 +44,23 @@ fn a_blocks_measurements_are_settled_once_at_its_end_with_the_same_result() {
 		let mut ext = new_test_ext();
 		ext.execute_with(|| {
 			set_author(Some(AUTHOR));
-			assert_ok!(Rewards::set_measuring_fee(RuntimeOrigin::root(), 3, Perbill::from_percent(34)));
+			assert_ok!(Rewards::set_measuring_fee(
+				RuntimeOrigin::root(),
+				3,
+				Perbill::from_percent(34)
+			));
 			for i in 0..9 {
 				measure(i % 3, MEASURER, 1);
 			}
-			(Accrued::<Test>::get(MEASURER), Accrued::<Test>::get(AUTHOR), Ledger::<Test>::get(),
-			 MeasurerEarnings::<Test>::get(MEASURER), SupplierDebt::<Test>::get(SUPPLIER),
-			 deposit(SUPPLIER), Ledger::<Test>::get().unfunded_measurements)
+			(
+				Accrued::<Test>::get(MEASURER),
+				Accrued::<Test>::get(AUTHOR),
+				Ledger::<Test>::get(),
+				MeasurerEarnings::<Test>::get(MEASURER),
+				SupplierDebt::<Test>::get(SUPPLIER),
+				deposit(SUPPLIER),
+				Ledger::<Test>::get().unfunded_measurements,
+			)
 		})
 	};
 	run(|| {
@@ -65,9 +75,15 @@ fn a_blocks_measurements_are_settled_once_at_its_end_with_the_same_result() {
 		assert_eq!(BlockFees::<Test>::get().len(), 2, "two payers: SUPPLIER and OTHER_SUPPLIER");
 		end_block();
 		assert!(!BlockFees::<Test>::exists() && !BlockUnfunded::<Test>::exists());
-		let batched = (Accrued::<Test>::get(MEASURER), Accrued::<Test>::get(AUTHOR), Ledger::<Test>::get(),
-			MeasurerEarnings::<Test>::get(MEASURER), SupplierDebt::<Test>::get(SUPPLIER),
-			deposit(SUPPLIER), Ledger::<Test>::get().unfunded_measurements);
+		let batched = (
+			Accrued::<Test>::get(MEASURER),
+			Accrued::<Test>::get(AUTHOR),
+			Ledger::<Test>::get(),
+			MeasurerEarnings::<Test>::get(MEASURER),
+			SupplierDebt::<Test>::get(SUPPLIER),
+			deposit(SUPPLIER),
+			Ledger::<Test>::get().unfunded_measurements,
+		);
 		assert_eq!(batched, settled_one_by_one);
 		// Six fees of 3 for SUPPLIER from a deposit of 20: six paid (18); OTHER_SUPPLIER
 		// has no deposit and owes its three.

@@ -32,7 +32,8 @@ fn pair<T: Config>() -> (T::AccountId, MeterId, MeterId) {
 	let owner: T::AccountId = account("owner", 0, 0);
 	T::Currency::set_balance(&owner, BalanceOf::<T>::max_value() / 4u32.into());
 	let (meter, check) = (meter::<T>(1), meter::<T>(2));
-	Pallet::<T>::register(owner.clone(), meter, check, T::MinComparisonWindow::get()).expect("a valid pair");
+	Pallet::<T>::register(owner.clone(), meter, check, T::MinComparisonWindow::get())
+		.expect("a valid pair");
 	(owner, meter, check)
 }
 

@@ -167,7 +167,9 @@ pub mod pallet {
 			MeterSuspension, StatusReason,
 		},
 	};
-	use sp_runtime::{helpers_128bit::multiply_by_rational_with_rounding, traits::Saturating, Rounding};
+	use sp_runtime::{
+		helpers_128bit::multiply_by_rational_with_rounding, traits::Saturating, Rounding,
+	};
 
 	/// A pair as stored.
 	pub type CheckPairOf<T> = CheckPair<
@@ -488,7 +490,7 @@ pub mod pallet {
 			match Surveilled::<T>::get(meter) {
 				Some(Role::Checked(_)) => return Err(Error::<T>::AlreadyChecked.into()),
 				Some(Role::Checking { .. }) => return Err(Error::<T>::MeterIsACheckMeter.into()),
-				None => {},
+				None => {}
 			}
 			ensure!(!Surveilled::<T>::contains_key(check), Error::<T>::CheckMeterInUse);
 			let deposit = T::CheckDeposit::get();
@@ -578,7 +580,7 @@ pub mod pallet {
 					Err(at) => {
 						windows.insert(at, WindowTotals { start, measured: 0, counter: 0 });
 						at
-					},
+					}
 				};
 				let totals = &mut windows[at];
 				if counter {
@@ -656,7 +658,7 @@ pub mod pallet {
 					inspection.last = totals.clone();
 					inspection.allowed = allowed;
 					false
-				},
+				}
 				None => {
 					*inspection = Some(Inspection {
 						since: frame_system::Pallet::<T>::block_number(),
@@ -666,7 +668,7 @@ pub mod pallet {
 						allowed,
 					});
 					true
-				},
+				}
 			});
 			if newly {
 				Self::deposit_event(Event::UnderInspection { meter, check: pair.check });
@@ -682,7 +684,7 @@ pub mod pallet {
 					_ => {
 						frame_support::defensive!("a check meter's pair is missing");
 						None
-					},
+					}
 				},
 			}
 		}
@@ -706,8 +708,11 @@ pub mod pallet {
 								.all(|w| w.start % pair.window == 0 && w.start >= pair.since),
 							"a window is misaligned or before its pair"
 						);
-						ensure!(pair.discrepancies <= pair.compared, "more discrepancies than comparisons");
-					},
+						ensure!(
+							pair.discrepancies <= pair.compared,
+							"more discrepancies than comparisons"
+						);
+					}
 					Role::Checking { checked } => ensure!(
 						matches!(Surveilled::<T>::get(checked), Some(Role::Checked(pair)) if pair.check == meter),
 						"a check meter's pair does not name it"

@@ -12,8 +12,8 @@ use mensura_primitives::{
 	billing::{OnMeasured, StoredMeasurement},
 	metering::{
 		Actor, AuditChange, AuditIndex, AuditSubject, AuditTrail, DeviceKey, MeasurementUnit,
-		MeterId, MeterKind, MeterRegistry, MeterStatus, MeterSummary, MeterSuspension,
-		ModelSpec, ProgramHash, StatusReason, SupplyPoint,
+		MeterId, MeterKind, MeterRegistry, MeterStatus, MeterSummary, MeterSuspension, ModelSpec,
+		ProgramHash, StatusReason, SupplyPoint,
 	},
 };
 use sp_core::{ed25519, H256};

@@ -24,7 +24,12 @@ fn paired() {
 	add_meter(CHECK, "SP-1", electricity());
 	add_meter(2, "SP-2", electricity());
 	set_now(T0 - 1);
-	assert_ok!(Surveillance::register_check_meter(RuntimeOrigin::signed(ALICE), METER, CHECK, HOUR));
+	assert_ok!(Surveillance::register_check_meter(
+		RuntimeOrigin::signed(ALICE),
+		METER,
+		CHECK,
+		HOUR
+	));
 }
 
 /// Both meters measure the hour starting at `start` in four 15-minute frames, the meter
@@ -345,7 +350,7 @@ fn a_silent_check_meter_gives_windows_up_instead_of_flagging_the_meter() {
 			.filter_map(|e| match e {
 				Event::ComparisonAbandoned { start, measured, counter, .. } => {
 					Some((start, measured, counter))
-				},
+				}
 				_ => None,
 			})
 			.collect();
@@ -367,10 +372,7 @@ fn a_long_interval_touches_at_most_the_open_windows() {
 		measure(METER, T0, T0 + 100 * HOUR, 100_000_000);
 		let Some(Role::Checked(pair)) = Surveilled::<Test>::get(METER) else { panic!() };
 		let starts: Vec<_> = pair.windows.iter().map(|w| (w.start, w.measured)).collect();
-		assert_eq!(
-			starts,
-			(96..100).map(|h| (T0 + h * HOUR, 1_000_000)).collect::<Vec<_>>()
-		);
+		assert_eq!(starts, (96..100).map(|h| (T0 + h * HOUR, 1_000_000)).collect::<Vec<_>>());
 		assert!(events().iter().all(|e| !matches!(e, Event::ComparisonAbandoned { .. })));
 		check_state();
 	});
@@ -412,7 +414,12 @@ fn the_owner_or_a_notified_body_removes_a_pair_and_the_deposit_goes_back() {
 			Some((Actor::Account(ALICE), AuditChange::CheckMeterRemoved { check: CHECK }))
 		);
 		// A notified body may end someone else's pair, under inspection or not.
-		assert_ok!(Surveillance::register_check_meter(RuntimeOrigin::signed(BOB), METER, CHECK, HOUR));
+		assert_ok!(Surveillance::register_check_meter(
+			RuntimeOrigin::signed(BOB),
+			METER,
+			CHECK,
+			HOUR
+		));
 		measure_hour(T0, 1_100_000, 1_000_000);
 		measure(METER, T0 + HOUR, T0 + HOUR + QUARTER, 1);
 		assert!(Inspections::<Test>::contains_key(METER));

@@ -198,13 +198,13 @@ fn patiently<T>(client: &mut Client, mut call: impl FnMut(&mut Client) -> Result
 	for _ in 0..3 {
 		match call(client) {
 			Err(error)
-				if error.exit == Exit::Node &&
-					(error.message.contains("cannot reach") ||
-						error.message.contains("answered badly")) =>
+				if error.exit == Exit::Node
+					&& (error.message.contains("cannot reach")
+						|| error.message.contains("answered badly")) =>
 			{
 				std::thread::sleep(wait);
 				wait *= 2;
-			},
+			}
 			other => return other,
 		}
 	}
@@ -226,8 +226,8 @@ fn block_hash(client: &mut Client, number: u32) -> Result<String> {
 /// The power ceiling the statistics hold a meter to, in thousandths of its unit per hour:
 /// beyond it no supply of the kind delivers.
 fn ceiling_per_hour(unit: MeasurementUnit) -> f64 {
-	1000.0 *
-		match unit {
+	1000.0
+		* match unit {
 			// A 100 A three-phase connection at 400 V: about 69 kW.
 			MeasurementUnit::WattHour => 69_000.0,
 			MeasurementUnit::Joule => 69_000.0 * 3600.0,
@@ -473,7 +473,12 @@ fn program_at(
 
 /// Audits one block: its frames against its `Measured` events, and the events the
 /// statistics need.
-fn audit_block(client: &mut Client, audit: &mut Audit, genesis: &[u8; 32], number: u32) -> Result<()> {
+fn audit_block(
+	client: &mut Client,
+	audit: &mut Audit,
+	genesis: &[u8; 32],
+	number: u32,
+) -> Result<()> {
 	let hash = patiently(client, |c| block_hash(c, number))?;
 	let block = patiently(client, |c| c.call("chain_getBlock", json!([hash])))?;
 	audit.blocks += 1;
@@ -496,7 +501,7 @@ fn audit_block(client: &mut Client, audit: &mut Audit, genesis: &[u8; 32], numbe
 					format!("the block's events do not decode ({e}): its frames cannot be matched"),
 				);
 				return Ok(());
-			},
+			}
 		},
 	};
 	// Measured events by the extrinsic that emitted them, in order.
@@ -525,10 +530,10 @@ fn audit_block(client: &mut Client, audit: &mut Audit, genesis: &[u8; 32], numbe
 					measurement.clone(),
 					*register,
 				))
-			},
+			}
 			RuntimeEvent::Billing(pallet_billing::Event::InvoiceIssued { invoice, .. }) => {
 				audit.invoices.push((*invoice, hash.clone(), number))
-			},
+			}
 			RuntimeEvent::Surveillance(pallet_surveillance::Event::WindowCompared {
 				meter,
 				check,
@@ -541,7 +546,7 @@ fn audit_block(client: &mut Client, audit: &mut Audit, genesis: &[u8; 32], numbe
 				tally.windows += 1;
 				tally.measured += measured;
 				tally.counter += counter;
-			},
+			}
 			RuntimeEvent::Surveillance(pallet_surveillance::Event::DiscrepancyFound {
 				meter,
 				check,
@@ -564,18 +569,30 @@ fn audit_block(client: &mut Client, audit: &mut Audit, genesis: &[u8; 32], numbe
 					utc(*end),
 					measured.abs_diff(*counter)
 				);
-				audit.find(Class::Anomaly, "counter-proof-discrepancy", Some(*meter), Some(number), detail);
-			},
-			_ => {},
+				audit.find(
+					Class::Anomaly,
+					"counter-proof-discrepancy",
+					Some(*meter),
+					Some(number),
+					detail,
+				);
+			}
+			_ => {}
 		}
 	}
 	for (i, encoded) in extrinsics.iter().enumerate() {
 		let bytes = match crate::client::unhex(encoded) {
 			Ok(bytes) => bytes,
 			Err(e) => {
-				audit.find(Class::Integrity, "undecodable-extrinsic", None, Some(number), format!("extrinsic {i}: {e}"));
+				audit.find(
+					Class::Integrity,
+					"undecodable-extrinsic",
+					None,
+					Some(number),
+					format!("extrinsic {i}: {e}"),
+				);
 				continue;
-			},
+			}
 		};
 		let extrinsic = match UncheckedExtrinsic::decode(&mut &bytes[..]) {
 			Ok(extrinsic) => extrinsic,
@@ -588,13 +605,13 @@ fn audit_block(client: &mut Client, audit: &mut Audit, genesis: &[u8; 32], numbe
 					format!("extrinsic {i} does not decode as this runtime's ({e})"),
 				);
 				continue;
-			},
+			}
 		};
 		let frames: Vec<_> = match extrinsic.function {
 			RuntimeCall::Readings(pallet_readings::Call::submit_frame { frame }) => vec![frame],
 			RuntimeCall::Readings(pallet_readings::Call::submit_frames { frames }) => {
 				frames.into_inner()
-			},
+			}
 			_ => continue,
 		};
 		let events = measured.remove(&(i as u32)).unwrap_or_default();
@@ -613,7 +630,17 @@ fn audit_block(client: &mut Client, audit: &mut Audit, genesis: &[u8; 32], numbe
 		}
 		for (signed, event) in frames.iter().zip(events) {
 			audit.frames += 1;
-			verify_frame(client, audit, genesis, number, &hash, &parent, &signed.frame, &signed.signature, event)?;
+			verify_frame(
+				client,
+				audit,
+				genesis,
+				number,
+				&hash,
+				&parent,
+				&signed.frame,
+				&signed.signature,
+				event,
+			)?;
 		}
 	}
 	for (i, orphans) in measured {
@@ -643,31 +670,51 @@ fn verify_frame(
 	let at = Some(number);
 	let frame_hash = blake2_256(bytes);
 	if measurement.frame != H256(frame_hash) {
-		audit.find(Class::Integrity, "frame-hash-mismatch", Some(meter), at, format!(
-			"measurement {index} names frame {} but the block carries {}",
-			hex(measurement.frame.as_bytes()),
-			hex(&frame_hash)
-		));
+		audit.find(
+			Class::Integrity,
+			"frame-hash-mismatch",
+			Some(meter),
+			at,
+			format!(
+				"measurement {index} names frame {} but the block carries {}",
+				hex(measurement.frame.as_bytes()),
+				hex(&frame_hash)
+			),
+		);
 	}
 	let frame = match lr::Frame::decode(bytes) {
 		Ok(frame) => frame,
 		Err(e) => {
-			audit.find(Class::Integrity, "malformed-frame", Some(meter), at, format!(
-				"measurement {index}: its frame is not a version-1 frame ({})",
-				e.name()
-			));
+			audit.find(
+				Class::Integrity,
+				"malformed-frame",
+				Some(meter),
+				at,
+				format!("measurement {index}: its frame is not a version-1 frame ({})", e.name()),
+			);
 			return Ok(());
-		},
+		}
 	};
-	if (frame.meter, frame.sequence, frame.start, frame.end) !=
-		(meter, measurement.sequence, measurement.start, measurement.end)
+	if (frame.meter, frame.sequence, frame.start, frame.end)
+		!= (meter, measurement.sequence, measurement.start, measurement.end)
 	{
-		audit.find(Class::Integrity, "frame-measurement-mismatch", Some(meter), at, format!(
-			"measurement {index} (sequence {}, {}..{}) does not match its frame (meter {}, \
+		audit.find(
+			Class::Integrity,
+			"frame-measurement-mismatch",
+			Some(meter),
+			at,
+			format!(
+				"measurement {index} (sequence {}, {}..{}) does not match its frame (meter {}, \
 			 sequence {}, {}..{})",
-			measurement.sequence, measurement.start, measurement.end, frame.meter, frame.sequence,
-			frame.start, frame.end
-		));
+				measurement.sequence,
+				measurement.start,
+				measurement.end,
+				frame.meter,
+				frame.sequence,
+				frame.start,
+				frame.end
+			),
+		);
 	}
 	// The signature, with the meter's key at the parent block (keys rotate).
 	let message = lr::frame::signing_message(genesis, &frame_hash);
@@ -676,57 +723,89 @@ fn verify_frame(
 	let signed_ok = |r: &Option<MeterRecord>| {
 		r.as_ref().is_some_and(|r| r.device_key.verify(&message, signature))
 	};
-	let bound_ok =
-		|r: &Option<MeterRecord>| r.as_ref().and_then(|r| r.lr_program) == Some(measurement.program);
+	let bound_ok = |r: &Option<MeterRecord>| {
+		r.as_ref().and_then(|r| r.lr_program) == Some(measurement.program)
+	};
 	if (!signed_ok(&record) || !bound_ok(&record)) && cached_at.as_deref() != Some(parent) {
 		record = meter_at(client, audit, meter, parent, true)?;
 	}
 	let mut verified = true;
 	if record.is_none() {
-		audit.find(Class::Integrity, "unknown-meter", Some(meter), at, format!(
-			"measurement {index} of a meter the chain did not know at the parent block"
-		));
+		audit.find(
+			Class::Integrity,
+			"unknown-meter",
+			Some(meter),
+			at,
+			format!("measurement {index} of a meter the chain did not know at the parent block"),
+		);
 		verified = false;
 	} else if !signed_ok(&record) {
-		audit.find(Class::Integrity, "bad-signature", Some(meter), at, format!(
-			"the frame of measurement {index} (sequence {}) is not signed by the meter's key",
-			measurement.sequence
-		));
+		audit.find(
+			Class::Integrity,
+			"bad-signature",
+			Some(meter),
+			at,
+			format!(
+				"the frame of measurement {index} (sequence {}) is not signed by the meter's key",
+				measurement.sequence
+			),
+		);
 		verified = false;
 	}
 	if record.is_some() && !bound_ok(&record) {
-		audit.find(Class::Integrity, "program-not-bound", Some(meter), at, format!(
+		audit.find(
+			Class::Integrity,
+			"program-not-bound",
+			Some(meter),
+			at,
+			format!(
 			"measurement {index} was computed by program {}, not the program bound to the meter",
 			hex(measurement.program.as_bytes())
-		));
+		),
+		);
 		verified = false;
 	}
 	// The quantity, re-run with the identified program.
 	match program_at(client, audit, measurement.program, hash)? {
 		None => {
-			audit.find(Class::Integrity, "program-unknown", Some(meter), at, format!(
+			audit.find(
+				Class::Integrity,
+				"program-unknown",
+				Some(meter),
+				at,
+				format!(
 				"measurement {index}: program {} cannot be found on chain (or does not decode): \
 				 the quantity cannot be re-computed",
 				hex(measurement.program.as_bytes())
-			));
+			),
+			);
 			verified = false;
-		},
+		}
 		Some(program) => match program.execute(&frame) {
-			Ok(quantity) if quantity == measurement.quantity => {},
+			Ok(quantity) if quantity == measurement.quantity => {}
 			Ok(quantity) => {
-				audit.find(Class::Integrity, "quantity-mismatch", Some(meter), at, format!(
-					"measurement {index}: the ledger says {}, the program computes {quantity}",
-					measurement.quantity
-				));
+				audit.find(
+					Class::Integrity,
+					"quantity-mismatch",
+					Some(meter),
+					at,
+					format!(
+						"measurement {index}: the ledger says {}, the program computes {quantity}",
+						measurement.quantity
+					),
+				);
 				verified = false;
-			},
+			}
 			Err(e) => {
-				audit.find(Class::Integrity, "program-fails", Some(meter), at, format!(
-					"measurement {index}: the program fails on the frame ({})",
-					e.name()
-				));
+				audit.find(
+					Class::Integrity,
+					"program-fails",
+					Some(meter),
+					at,
+					format!("measurement {index}: the program fails on the frame ({})", e.name()),
+				);
 				verified = false;
-			},
+			}
 		},
 	}
 	if verified {
@@ -735,11 +814,17 @@ fn verify_frame(
 	// Replayed sensor data: the same samples in another frame.
 	let samples = H256(blake2_256(bytes.get(lr::FRAME_HEADER_LEN..).unwrap_or_default()));
 	if let Some((first_meter, first_sequence)) = audit.samples_seen.get(&samples).copied() {
-		audit.find(Class::Anomaly, "repeated-samples", Some(meter), at, format!(
-			"the frame of sequence {} carries exactly the samples of meter {first_meter}'s \
+		audit.find(
+			Class::Anomaly,
+			"repeated-samples",
+			Some(meter),
+			at,
+			format!(
+				"the frame of sequence {} carries exactly the samples of meter {first_meter}'s \
 			 sequence {first_sequence}: replayed sensor data",
-			measurement.sequence
-		));
+				measurement.sequence
+			),
+		);
 	} else {
 		audit.samples_seen.insert(samples, (meter, measurement.sequence));
 	}
@@ -754,32 +839,41 @@ fn verify_frame(
 	let mut findings = Vec::new();
 	let state = &mut replay.state;
 	if index != state.measurements {
-		findings.push(("index-gap", format!(
-			"measurement {index} follows measurement {}",
-			state.measurements as i128 - 1
-		)));
+		findings.push((
+			"index-gap",
+			format!("measurement {index} follows measurement {}", state.measurements as i128 - 1),
+		));
 	}
 	if let Some(last) = state.last_sequence {
 		if measurement.sequence <= last {
-			findings.push(("sequence-not-increasing", format!(
-				"sequence {} stored after sequence {last}: a replay reached the ledger",
-				measurement.sequence
-			)));
+			findings.push((
+				"sequence-not-increasing",
+				format!(
+					"sequence {} stored after sequence {last}: a replay reached the ledger",
+					measurement.sequence
+				),
+			));
 		}
 	}
 	if measurement.start < state.last_end {
-		findings.push(("overlapping-interval", format!(
-			"measurement {index} starts {} ms before the previous one ended",
-			state.last_end - measurement.start
-		)));
+		findings.push((
+			"overlapping-interval",
+			format!(
+				"measurement {index} starts {} ms before the previous one ended",
+				state.last_end - measurement.start
+			),
+		));
 	}
 	let gap = state.last_sequence.map_or(0, |last| measurement.sequence.saturating_sub(last + 1));
 	state.register = state.register.saturating_add(measurement.quantity);
 	if register != state.register {
-		findings.push(("register-mismatch", format!(
-			"after measurement {index} the ledger's register is {register}, the sum is {}",
-			state.register
-		)));
+		findings.push((
+			"register-mismatch",
+			format!(
+				"after measurement {index} the ledger's register is {register}, the sum is {}",
+				state.register
+			),
+		));
 		state.register = register;
 	}
 	state.chain_head = H256(blake2_256(&(state.chain_head, meter, index, &measurement).encode()));
@@ -790,7 +884,11 @@ fn verify_frame(
 		audit.find(Class::Integrity, kind, Some(meter), at, detail);
 	}
 	if gap > 0 {
-		audit.gaps.entry(meter).or_default().push((number, measurement.sequence - gap - 1, measurement.sequence));
+		audit.gaps.entry(meter).or_default().push((
+			number,
+			measurement.sequence - gap - 1,
+			measurement.sequence,
+		));
 	}
 	audit.measurements.entry(meter).or_default().push(Seen { block: number, index, measurement });
 	Ok(())
@@ -798,7 +896,13 @@ fn verify_frame(
 
 /// After the last block: the replayed states against the ledger's, invoices, and the
 /// statistics over the whole population.
-fn finish(client: &mut Client, audit: &mut Audit, last: u32, silent_after: u64, args: &AuditArgs) -> Result<()> {
+fn finish(
+	client: &mut Client,
+	audit: &mut Audit,
+	last: u32,
+	silent_after: u64,
+	args: &AuditArgs,
+) -> Result<()> {
 	let at = patiently(client, |c| block_hash(c, last))?;
 	// Registers and hash chains.
 	let replayed: Vec<(MeterId, ReadingState)> =
@@ -807,20 +911,33 @@ fn finish(client: &mut Client, audit: &mut Audit, last: u32, silent_after: u64, 
 		let ledger: ReadingState =
 			patiently(client, |c| c.runtime_call_at("ReadingsApi_reading", meter, &at))?;
 		if ledger.register != replayed.register {
-			audit.find(Class::Integrity, "register-mismatch", Some(meter), Some(last), format!(
-				"the register is {} at the last block; the measurements add up to {}",
-				ledger.register, replayed.register
-			));
+			audit.find(
+				Class::Integrity,
+				"register-mismatch",
+				Some(meter),
+				Some(last),
+				format!(
+					"the register is {} at the last block; the measurements add up to {}",
+					ledger.register, replayed.register
+				),
+			);
 		}
-		if ledger.chain_head != replayed.chain_head || ledger.measurements != replayed.measurements {
-			audit.find(Class::Integrity, "hash-chain-mismatch", Some(meter), Some(last), format!(
+		if ledger.chain_head != replayed.chain_head || ledger.measurements != replayed.measurements
+		{
+			audit.find(
+				Class::Integrity,
+				"hash-chain-mismatch",
+				Some(meter),
+				Some(last),
+				format!(
 				"the ledger's hash chain head {} over {} measurements differs from the replayed \
 				 {} over {}",
 				hex(ledger.chain_head.as_bytes()),
 				ledger.measurements,
 				hex(replayed.chain_head.as_bytes()),
 				replayed.measurements
-			));
+			),
+			);
 		}
 	}
 	check_invoices(client, audit)?;
@@ -849,17 +966,27 @@ fn finish(client: &mut Client, audit: &mut Audit, last: u32, silent_after: u64, 
 				let state: ReadingState =
 					patiently(client, |c| c.runtime_call_at("ReadingsApi_reading", *id, &at))?;
 				state.last_end
-			},
+			}
 		};
 		let since = if last_end > 0 { last_end } else { start_time };
 		if end_time > since + silent_after {
-			audit.find(Class::Anomaly, "silent-meter", Some(*id), Some(last), format!(
-				"active and bound to a program, but {} since {} ({} s before the last audited \
+			audit.find(
+				Class::Anomaly,
+				"silent-meter",
+				Some(*id),
+				Some(last),
+				format!(
+					"active and bound to a program, but {} since {} ({} s before the last audited \
 				 block)",
-				if last_end > 0 { "no measurement ended" } else { "it has never measured, at least" },
-				utc(since),
-				(end_time - since) / 1000
-			));
+					if last_end > 0 {
+						"no measurement ended"
+					} else {
+						"it has never measured, at least"
+					},
+					utc(since),
+					(end_time - since) / 1000
+				),
+			);
 		}
 		audit.models.entry(record.model).or_insert(None);
 	}
@@ -884,7 +1011,10 @@ fn finish(client: &mut Client, audit: &mut Audit, last: u32, silent_after: u64, 
 			patiently(client, |c| c.runtime_call_at("MetersApi_model", model, &at))?;
 		audit.models.insert(
 			model,
-			found.map(|m| ModelInfo { unit: m.spec.unit, resolution: m.spec.resolution_milli.max(1) }),
+			found.map(|m| ModelInfo {
+				unit: m.spec.unit,
+				resolution: m.spec.resolution_milli.max(1),
+			}),
 		);
 	}
 	statistics(audit, &model_of, args);
@@ -905,13 +1035,19 @@ fn statistics(audit: &mut Audit, model_of: &BTreeMap<MeterId, ModelId>, args: &A
 		let missing: u64 = gaps.iter().map(|(_, before, next)| next - before - 1).sum();
 		let sent = audit.measurements.get(meter).map_or(0, Vec::len) as u64;
 		let (block, before, next) = gaps[0];
-		found.push((Class::Anomaly, "sequence-gap", *meter, Some(block), format!(
-			"{missing} frames never arrived ({:.1} % of {}), in {} gaps; the first between \
+		found.push((
+			Class::Anomaly,
+			"sequence-gap",
+			*meter,
+			Some(block),
+			format!(
+				"{missing} frames never arrived ({:.1} % of {}), in {} gaps; the first between \
 			 sequences {before} and {next}",
-			100.0 * missing as f64 / (missing + sent) as f64,
-			missing + sent,
-			gaps.len()
-		)));
+				100.0 * missing as f64 / (missing + sent) as f64,
+				missing + sent,
+				gaps.len()
+			),
+		));
 	}
 	// Implausible profiles: power beyond what the kind of supply delivers; flat runs.
 	for (meter, seen) in &audit.measurements {
@@ -926,14 +1062,20 @@ fn statistics(audit: &mut Audit, model_of: &BTreeMap<MeterId, ModelId>, args: &A
 				})
 				.collect();
 			if let Some(first) = over.first() {
-				found.push((Class::Anomaly, "implausible-power", *meter, Some(first.block), format!(
-					"{} measurements at a rate above {} {}/h, the most a supply of the kind \
+				found.push((
+					Class::Anomaly,
+					"implausible-power",
+					*meter,
+					Some(first.block),
+					format!(
+						"{} measurements at a rate above {} {}/h, the most a supply of the kind \
 					 delivers (first: measurement {})",
-					over.len(),
-					ceiling / 1000.0,
-					unit.symbol(),
-					first.index
-				)));
+						over.len(),
+						ceiling / 1000.0,
+						unit.symbol(),
+						first.index
+					),
+				));
 			}
 		}
 		// Equal small quantities are the register's resolution, not a flat load: only
@@ -942,15 +1084,23 @@ fn statistics(audit: &mut Audit, model_of: &BTreeMap<MeterId, ModelId>, args: &A
 		let step = model.map_or(1, |m| u128::from(m.resolution));
 		let quantities: Vec<u128> = seen
 			.iter()
-			.map(|s| if s.measurement.quantity >= 1_000 * step { s.measurement.quantity } else { 0 })
+			.map(
+				|s| if s.measurement.quantity >= 1_000 * step { s.measurement.quantity } else { 0 },
+			)
 			.collect();
 		let (run, at) = longest_flat_run(&quantities);
 		if run >= args.flat_run {
-			found.push((Class::Anomaly, "flat-profile", *meter, Some(seen[at].block), format!(
+			found.push((
+				Class::Anomaly,
+				"flat-profile",
+				*meter,
+				Some(seen[at].block),
+				format!(
 				"{run} consecutive measurements of exactly {} from measurement {}: no real load \
 				 is that constant",
 				quantities[at], seen[at].index
-			)));
+			),
+			));
 		}
 	}
 	// Programs: a meter whose program changed within the range; a meter computed by a
@@ -961,15 +1111,21 @@ fn statistics(audit: &mut Audit, model_of: &BTreeMap<MeterId, ModelId>, args: &A
 			if pair[0].measurement.program != pair[1].measurement.program {
 				let rate = |s: &[Seen]| mean_power(s).unwrap_or(0.0);
 				let at = seen.iter().position(|s| s.index == pair[1].index).unwrap_or(0);
-				found.push((Class::Anomaly, "program-switch", *meter, Some(pair[1].block), format!(
-					"from measurement {} on computed by program {} instead of {}; mean rate \
+				found.push((
+					Class::Anomaly,
+					"program-switch",
+					*meter,
+					Some(pair[1].block),
+					format!(
+						"from measurement {} on computed by program {} instead of {}; mean rate \
 					 {:.0} before, {:.0} after (thousandths/h)",
-					pair[1].index,
-					hex(pair[1].measurement.program.as_bytes()),
-					hex(pair[0].measurement.program.as_bytes()),
-					rate(&seen[..at]),
-					rate(&seen[at..])
-				)));
+						pair[1].index,
+						hex(pair[1].measurement.program.as_bytes()),
+						hex(pair[0].measurement.program.as_bytes()),
+						rate(&seen[..at]),
+						rate(&seen[at..])
+					),
+				));
 			}
 		}
 		if let (Some(model), Some(last)) = (model_of.get(meter), seen.last()) {
@@ -992,14 +1148,20 @@ fn statistics(audit: &mut Audit, model_of: &BTreeMap<MeterId, ModelId>, args: &A
 		for (program, meters) in by_program {
 			if program != majority && meters.len() * 10 < n {
 				for meter in meters {
-					found.push((Class::Anomaly, "program-minority", *meter, None, format!(
+					found.push((
+						Class::Anomaly,
+						"program-minority",
+						*meter,
+						None,
+						format!(
 						"computed by program {}, which {} of the {n} meters of model {model} use; \
 						 {} of them use {}",
 						hex(program.as_bytes()),
 						meters.len(),
 						most.len(),
 						hex(majority.as_bytes())
-					)));
+					),
+					));
 				}
 			}
 		}
@@ -1014,7 +1176,9 @@ fn statistics(audit: &mut Audit, model_of: &BTreeMap<MeterId, ModelId>, args: &A
 	let mut by_model: BTreeMap<ModelId, Vec<(MeterId, f64)>> = BTreeMap::new();
 	for (meter, seen) in &audit.measurements {
 		let span = match (seen.first(), seen.last()) {
-			(Some(first), Some(last)) => last.measurement.end.saturating_sub(first.measurement.start),
+			(Some(first), Some(last)) => {
+				last.measurement.end.saturating_sub(first.measurement.start)
+			}
 			_ => 0,
 		};
 		if span < 3_600_000 || checks.contains(meter) {
@@ -1033,12 +1197,18 @@ fn statistics(audit: &mut Audit, model_of: &BTreeMap<MeterId, ModelId>, args: &A
 		if let Some(z) = robust_z(&powers) {
 			for ((meter, power), z) in peers.iter().zip(z) {
 				if z.abs() > args.outlier_z {
-					found.push((Class::Anomaly, "peer-outlier", *meter, None, format!(
+					found.push((
+						Class::Anomaly,
+						"peer-outlier",
+						*meter,
+						None,
+						format!(
 						"mean rate {:.0} (thousandths/h) is {z:+.1} robust standard deviations \
 						 (of the logarithm) from the {} meters of model {model}",
 						power,
 						peers.len()
-					)));
+					),
+					));
 				}
 			}
 		}
@@ -1058,12 +1228,18 @@ fn statistics(audit: &mut Audit, model_of: &BTreeMap<MeterId, ModelId>, args: &A
 		let sd = (ratios.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
 		let t = if sd > 0.0 { mean / (sd / n.sqrt()) } else { 0.0 };
 		if t.abs() > 3.0 && mean.abs() > 0.005 {
-			found.push((Class::Anomaly, "fleet-bias", 0, None, format!(
+			found.push((
+				Class::Anomaly,
+				"fleet-bias",
+				0,
+				None,
+				format!(
 				"over {} check-meter pairs the meters read {:+.2} % against their check meters \
 				 (t = {t:.1}): a systematic error",
 				ratios.len(),
 				mean * 100.0
-			)));
+			),
+			));
 		}
 	}
 	for (class, kind, meter, block, detail) in found {
@@ -1081,9 +1257,13 @@ fn check_invoices(client: &mut Client, audit: &mut Audit) -> Result<()> {
 		let view: Option<pallet_billing::InvoiceViewOf<Runtime>> =
 			patiently(client, |c| c.runtime_call_at("BillingApi_invoice", *id, at))?;
 		let Some(view) = view else {
-			audit.find(Class::Integrity, "invoice-missing", None, Some(*number), format!(
-				"invoice {id} was issued but the chain does not have it"
-			));
+			audit.find(
+				Class::Integrity,
+				"invoice-missing",
+				None,
+				Some(*number),
+				format!("invoice {id} was issued but the chain does not have it"),
+			);
 			continue;
 		};
 		let invoice = view.invoice;
@@ -1092,11 +1272,16 @@ fn check_invoices(client: &mut Client, audit: &mut Audit) -> Result<()> {
 			patiently(client, |c| c.runtime_call_at("BillingApi_contract", invoice.contract, at))?;
 		let tariff: Option<pallet_billing::TariffOf<Runtime>> =
 			patiently(client, |c| c.runtime_call_at("BillingApi_tariff", invoice.tariff, at))?;
-		let period: u64 = patiently(client, |c| c.runtime_call_at("BillingApi_billing_period", (), at))?;
+		let period: u64 =
+			patiently(client, |c| c.runtime_call_at("BillingApi_billing_period", (), at))?;
 		let (Some(contract), Some(tariff)) = (contract, tariff) else {
-			audit.find(Class::Integrity, "invoice-unverifiable", meter, Some(*number), format!(
-				"invoice {id}: its contract or tariff is missing"
-			));
+			audit.find(
+				Class::Integrity,
+				"invoice-unverifiable",
+				meter,
+				Some(*number),
+				format!("invoice {id}: its contract or tariff is missing"),
+			);
 			continue;
 		};
 		let mut problems = Vec::new();
@@ -1118,7 +1303,10 @@ fn check_invoices(client: &mut Client, audit: &mut Audit) -> Result<()> {
 		}
 		let standing = standing_charge(tariff.standing_charge, invoice.to - invoice.from, period);
 		if standing != Some(invoice.standing) {
-			problems.push(format!("standing charge {} where the tariff gives {standing:?}", invoice.standing));
+			problems.push(format!(
+				"standing charge {} where the tariff gives {standing:?}",
+				invoice.standing
+			));
 		}
 		if invoice.energy.checked_add(invoice.standing) != Some(invoice.amount) {
 			problems.push(format!("amount {} ≠ energy + standing", invoice.amount));
@@ -1135,7 +1323,8 @@ fn check_invoices(client: &mut Client, audit: &mut Audit) -> Result<()> {
 				complete = true;
 				let mut bands = vec![0u128; tariff.bands.len()];
 				for s in &seen {
-					bands[band_of(&tariff.bands, s.measurement.start, contract.utc_offset)] += s.measurement.quantity;
+					bands[band_of(&tariff.bands, s.measurement.start, contract.utc_offset)] +=
+						s.measurement.quantity;
 				}
 				if bands.as_slice() != invoice.quantities.as_slice() {
 					problems.push(format!(
@@ -1144,7 +1333,11 @@ fn check_invoices(client: &mut Client, audit: &mut Audit) -> Result<()> {
 					));
 				}
 				if seen.len() as u32 != invoice.measurements {
-					problems.push(format!("{} measurements counted, {} exist", invoice.measurements, seen.len()));
+					problems.push(format!(
+						"{} measurements counted, {} exist",
+						invoice.measurements,
+						seen.len()
+					));
 				}
 			}
 		} else if total != 0 {
@@ -1158,7 +1351,13 @@ fn check_invoices(client: &mut Client, audit: &mut Audit) -> Result<()> {
 			audit.invoices_partly += 1;
 		}
 		for problem in problems {
-			audit.find(Class::Integrity, "invoice-mismatch", meter, Some(*number), format!("invoice {id}: {problem}"));
+			audit.find(
+				Class::Integrity,
+				"invoice-mismatch",
+				meter,
+				Some(*number),
+				format!("invoice {id}: {problem}"),
+			);
 		}
 	}
 	audit.invoices = invoices;
@@ -1236,7 +1435,9 @@ fn meter_plot(seen: &[Seen], marks: &BTreeSet<u32>) -> String {
 	let dots: String = points
 		.iter()
 		.filter(|p| marks.contains(&p.2))
-		.map(|p| format!("<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"#c0392b\"/>", x(p.0), y(p.1)))
+		.map(|p| {
+			format!("<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"#c0392b\"/>", x(p.0), y(p.1))
+		})
 		.collect();
 	format!(
 		"<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\">\
@@ -1256,8 +1457,11 @@ fn meter_plot(seen: &[Seen], marks: &BTreeSet<u32>) -> String {
 
 /// Mean rate of every meter, by model, with the flagged ones in red.
 fn fleet_plot(audit: &Audit, flagged: &BTreeSet<MeterId>) -> String {
-	let rates: Vec<(MeterId, f64)> =
-		audit.measurements.iter().filter_map(|(m, s)| mean_power(s).map(|p| (*m, p / 1000.0))).collect();
+	let rates: Vec<(MeterId, f64)> = audit
+		.measurements
+		.iter()
+		.filter_map(|(m, s)| mean_power(s).map(|p| (*m, p / 1000.0)))
+		.collect();
 	if rates.is_empty() {
 		return String::new();
 	}
@@ -1315,7 +1519,10 @@ fn report_html(audit: &Audit, summary: &Value) -> String {
 		("meters measured", "meters"),
 		("invoices recomputed", "invoicesRecomputed"),
 		("invoices recomputed in part (measurements before the range)", "invoicesRecomputedInPart"),
-		("meters compared with their model's peers (an hour of data, 8 peers)", "metersComparedWithPeers"),
+		(
+			"meters compared with their model's peers (an hour of data, 8 peers)",
+			"metersComparedWithPeers",
+		),
 		("integrity findings", "integrityFindings"),
 		("anomalies", "anomalies"),
 	] {
@@ -1323,7 +1530,8 @@ fn report_html(audit: &Audit, summary: &Value) -> String {
 	}
 	html += "</table>";
 	if audit.findings.is_empty() {
-		html += "<p class=\"ok\">No findings: every frame verifies, every register, hash chain and \
+		html +=
+			"<p class=\"ok\">No findings: every frame verifies, every register, hash chain and \
 		         invoice agrees, and no statistic stands out.</p>";
 	} else {
 		html += "<h2>Findings</h2><table><tr><th>class</th><th>kind</th><th>meter</th><th>block</th><th>detail</th></tr>";
@@ -1345,7 +1553,8 @@ fn report_html(audit: &Audit, summary: &Value) -> String {
 	html += "<h2>The fleet</h2>";
 	html += &fleet_plot(audit, &flagged);
 	if !audit.pairs.is_empty() {
-		html += "<h2>Counter-proof (check meters)</h2><table><tr><th>meter</th><th>check meter</th>\
+		html +=
+			"<h2>Counter-proof (check meters)</h2><table><tr><th>meter</th><th>check meter</th>\
 		         <th>windows</th><th>discrepancies</th><th>meter ÷ check</th></tr>";
 		for (meter, p) in &audit.pairs {
 			let ratio = if p.counter > 0 {
@@ -1362,8 +1571,12 @@ fn report_html(audit: &Audit, summary: &Value) -> String {
 	}
 	html += "<h2>Flagged meters</h2>";
 	for meter in flagged.iter().take(50) {
-		let marks: BTreeSet<u32> =
-			audit.findings.iter().filter(|f| f.meter == Some(*meter)).filter_map(|f| f.block).collect();
+		let marks: BTreeSet<u32> = audit
+			.findings
+			.iter()
+			.filter(|f| f.meter == Some(*meter))
+			.filter_map(|f| f.block)
+			.collect();
 		html += &format!("<h3>Meter {meter}</h3><ul>");
 		for f in audit.findings.iter().filter(|f| f.meter == Some(*meter)).take(10) {
 			html += &format!("<li>{}: {}</li>", f.kind, escape(&f.detail));

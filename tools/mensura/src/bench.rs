@@ -211,11 +211,7 @@ fn dev_public(name: &str) -> ([u8; 32], [u8; 32]) {
 
 /// The development chain spec of `node`, extended with the bench meters (ids from
 /// the first free one) and, for several validators, their authorities.
-fn chain_spec(
-	node: &Path,
-	settings: &Settings,
-	keys: &[MeterKey],
-) -> Result<(Value, u64)> {
+fn chain_spec(node: &Path, settings: &Settings, keys: &[MeterKey]) -> Result<(Value, u64)> {
 	let output = Command::new(node)
 		.args(["build-spec", "--chain", "dev"])
 		.stderr(Stdio::null())
@@ -234,7 +230,8 @@ fn chain_spec(
 		.ok_or_else(|| Error::input("the node's dev chain spec has no genesis patch"))?;
 	let unexpected = || Error::input("the node's dev genesis is not the one this tool knows");
 
-	let meters = patch.pointer_mut("/meters/meters").and_then(Value::as_array_mut).ok_or_else(unexpected)?;
+	let meters =
+		patch.pointer_mut("/meters/meters").and_then(Value::as_array_mut).ok_or_else(unexpected)?;
 	let first = meters.len() as u64;
 	let template = meters.first().cloned().ok_or_else(unexpected)?;
 	for (i, key) in keys.iter().enumerate() {
@@ -252,8 +249,10 @@ fn chain_spec(
 	bound.extend((first..first + keys.len() as u64).map(|id| json!(id)));
 	// A realistic billing period (the default 30 days) instead of the dev chain's minute.
 	patch["billing"]["billingPeriod"] = json!(0);
-	let contracts =
-		patch.pointer_mut("/billing/contracts").and_then(Value::as_array_mut).ok_or_else(unexpected)?;
+	let contracts = patch
+		.pointer_mut("/billing/contracts")
+		.and_then(Value::as_array_mut)
+		.ok_or_else(unexpected)?;
 	let template = contracts.first().cloned().ok_or_else(unexpected)?;
 	for id in first..first + keys.len() as u64 {
 		let mut contract = template.clone();
@@ -348,7 +347,11 @@ impl Node {
 				let (name, value) = l.rsplit_once(' ')?;
 				// Every metric carries the `chain` label; others (buckets, …) are skipped.
 				let name = match name.split_once('{') {
-					Some((name, labels)) if !labels.contains(',') && labels.starts_with("chain=") => name,
+					Some((name, labels))
+						if !labels.contains(',') && labels.starts_with("chain=") =>
+					{
+						name
+					}
 					Some(_) => return None,
 					None => name,
 				};
@@ -507,7 +510,15 @@ fn start_network(
 			.stderr(file)
 			.spawn()
 			.map_err(|e| Error::input(format!("cannot start {}: {e}", node.display())))?;
-		network.nodes.push(Node { name, child, rpc, prometheus, log: log.clone(), peak_rss_kib: 0, peak_anon_kib: 0 });
+		network.nodes.push(Node {
+			name,
+			child,
+			rpc,
+			prometheus,
+			log: log.clone(),
+			peak_rss_kib: 0,
+			peak_anon_kib: 0,
+		});
 		if bootnode.is_none() && settings.validators > 1 {
 			let id = peer_id(&log, Duration::from_secs(120))?;
 			bootnode = Some(format!("/ip4/127.0.0.1/tcp/{p2p}/p2p/{id}"));
@@ -970,13 +981,15 @@ fn plot(blocks: &[BlockSeen], offered: f64, title: &str) -> String {
 		y(offered) - 6.0,
 		y = y(offered)
 	);
-	let line: Vec<String> = points.iter().map(|(a, b)| format!("{:.1},{:.1}", x(*a), y(*b))).collect();
+	let line: Vec<String> =
+		points.iter().map(|(a, b)| format!("{:.1},{:.1}", x(*a), y(*b))).collect();
 	svg += &format!(
 		"<polyline fill=\"none\" stroke=\"#236\" stroke-width=\"2\" points=\"{}\"/>\n",
 		line.join(" ")
 	);
 	for (a, b) in &points {
-		svg += &format!("<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.5\" fill=\"#236\"/>\n", x(*a), y(*b));
+		svg +=
+			&format!("<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.5\" fill=\"#236\"/>\n", x(*a), y(*b));
 	}
 	svg + "</svg>\n"
 }
@@ -1141,8 +1154,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
 					if let Some(byte) = raw.last_mut() {
 						*byte ^= 0x5a;
 					}
-					signed.signature = codec::Decode::decode(&mut &raw[..])
-						.expect("a signature re-decodes");
+					signed.signature =
+						codec::Decode::decode(&mut &raw[..]).expect("a signature re-decodes");
 					(Bad::Forged, signed)
 				};
 				let bytes = frames::general_transaction(frames::submission(&[signed])?);
@@ -1324,14 +1337,16 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		.unwrap_or(0.0);
 	let peak_block = blocks.iter().map(|b| b.frames).max().unwrap_or(0);
 	// Building and importing the run's blocks.
-	let run_numbers = blocks.first().map_or(1..=0, |f| f.number..=blocks.last().map_or(0, |l| l.number));
+	let run_numbers =
+		blocks.first().map_or(1..=0, |f| f.number..=blocks.last().map_or(0, |l| l.number));
 	let authored: Vec<_> = network
 		.nodes
 		.iter()
 		.flat_map(Node::authored)
 		.filter(|(number, _, _, _)| run_numbers.contains(number))
 		.collect();
-	let mut build_ms: Vec<(f64, u64)> = authored.iter().map(|(_, ms, _, _)| (*ms as f64, 1)).collect();
+	let mut build_ms: Vec<(f64, u64)> =
+		authored.iter().map(|(_, ms, _, _)| (*ms as f64, 1)).collect();
 	let mut end_reasons: BTreeMap<String, u64> = BTreeMap::new();
 	for (_, _, _, end) in &authored {
 		*end_reasons.entry(end.clone()).or_default() += 1;
@@ -1458,8 +1473,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
 	if let Some(out) = &args.out {
 		std::fs::create_dir_all(out)
 			.map_err(|e| Error::failure(format!("cannot create {}: {e}", out.display())))?;
-		std::fs::write(out.join("bench.json"), serde_json::to_string_pretty(&summary).expect("JSON"))
-			.map_err(|e| Error::failure(format!("cannot write bench.json: {e}")))?;
+		std::fs::write(
+			out.join("bench.json"),
+			serde_json::to_string_pretty(&summary).expect("JSON"),
+		)
+		.map_err(|e| Error::failure(format!("cannot write bench.json: {e}")))?;
 		std::fs::write(out.join("frames-per-second.svg"), plot(&blocks, settings.rate, &title))
 			.map_err(|e| Error::failure(format!("cannot write the plot: {e}")))?;
 	}
@@ -1534,7 +1552,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		stats.pool_full_retries
 	);
 	if let Some(out) = &args.out {
-		println!("  wrote {} and {}", out.join("bench.json").display(), out.join("frames-per-second.svg").display());
+		println!(
+			"  wrote {} and {}",
+			out.join("bench.json").display(),
+			out.join("frames-per-second.svg").display()
+		);
 	}
 
 	let mut problems = Vec::new();

@@ -276,9 +276,9 @@ impl Client {
 		let value = self.call("state_getStorage", json!([hex(key), at]))?;
 		match value.as_str() {
 			None => Ok(None),
-			Some(text) => unhex(text)
-				.map(Some)
-				.map_err(|e| Error::node(format!("state_getStorage: {e}"))),
+			Some(text) => {
+				unhex(text).map(Some).map_err(|e| Error::node(format!("state_getStorage: {e}")))
+			}
 		}
 	}
 

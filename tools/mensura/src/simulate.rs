@@ -104,7 +104,9 @@ enum Tamper {
 	/// Its current channel is scaled: it reads `factor` times the true energy.
 	Scaled(f64),
 	/// The counter-proof of fleet meter `of`: the same physical load, its own noise.
-	Check { of: usize },
+	Check {
+		of: usize,
+	},
 	/// A fraction of its frames never leave it (the sequence moves on).
 	Drops(f64),
 	/// Halfway through it re-sends a frame verbatim, then re-signs old samples.
@@ -601,9 +603,11 @@ fn act(
 	mut done: impl FnMut(&mut Client) -> Result<bool>,
 ) -> Result<()> {
 	send_signed(client, chain, signer, calls, role)?;
-	poll(Duration::from_secs(90), || format!("{what} did not happen within 90 s"), || {
-		Ok(done(client)?.then_some(()))
-	})
+	poll(
+		Duration::from_secs(90),
+		|| format!("{what} did not happen within 90 s"),
+		|| Ok(done(client)?.then_some(())),
+	)
 }
 
 /// Sets up the tampering scenario on a prepared fleet: the check meter of the first
@@ -745,7 +749,6 @@ fn prepare_scenario(
 	Ok(())
 }
 
-
 fn say(args: &SimulateArgs, text: &str) {
 	if !args.quiet {
 		eprintln!("{text}");
@@ -880,8 +883,7 @@ pub fn run(url: &str, args: SimulateArgs) -> Result<()> {
 								channel
 									.iter()
 									.map(|s| {
-										(*s as f64 * (1.0 + 0.001 * profile.noise())).round()
-											as i32
+										(*s as f64 * (1.0 + 0.001 * profile.noise())).round() as i32
 									})
 									.collect()
 							})
@@ -908,12 +910,13 @@ pub fn run(url: &str, args: SimulateArgs) -> Result<()> {
 				Tamper::Replays if tick == ticks / 2 => {
 					// The first frame, long in a block: a replay the chain must refuse.
 					if let Some(signed) = meter.first_signed.clone() {
-						meter.replay_refusal = Some(match frames::submit(&mut client, &[signed])? {
-							Ok(_) => "ACCEPTED".into(),
-							Err(error) => frames::rejection(&error)
-								.map(|r| r.name().to_string())
-								.unwrap_or_else(|| frames::describe_refusal(&error)),
-						});
+						meter.replay_refusal =
+							Some(match frames::submit(&mut client, &[signed])? {
+								Ok(_) => "ACCEPTED".into(),
+								Err(error) => frames::rejection(&error)
+									.map(|r| r.name().to_string())
+									.unwrap_or_else(|| frames::describe_refusal(&error)),
+							});
 					}
 				}
 				Tamper::Replays if tick == ticks / 2 + 1 => {
@@ -927,13 +930,8 @@ pub fn run(url: &str, args: SimulateArgs) -> Result<()> {
 			if meter.tamper == Tamper::Replays && meter.first_channels.is_none() {
 				meter.first_channels = Some(channels.clone());
 			}
-			let frame = lr::Frame {
-				meter: meter.id,
-				sequence: meter.next_sequence,
-				start,
-				end,
-				channels,
-			};
+			let frame =
+				lr::Frame { meter: meter.id, sequence: meter.next_sequence, start, end, channels };
 
 			let quantity = meter.program.execute(&frame).map_err(|e| {
 				Error::failure(format!(
@@ -1037,7 +1035,9 @@ fn summarise(args: &SimulateArgs, fleet: &[SimMeter], elapsed: Duration) -> Resu
 		match m.tamper {
 			Tamper::Honest => honest.push(m.id),
 			Tamper::Check { of } => {
-				injected.push(json!({"meter": fleet[of].id, "fault": "check meter", "checkMeter": m.id}));
+				injected.push(
+					json!({"meter": fleet[of].id, "fault": "check meter", "checkMeter": m.id}),
+				);
 				honest.push(m.id);
 			}
 			Tamper::Scaled(factor) => {

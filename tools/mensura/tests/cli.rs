@@ -469,14 +469,25 @@ fn the_audit_finds_every_injected_fault_and_flags_no_honest_meter() {
 	let scenario = json(
 		&node,
 		&[
-			"simulate", "--meters", "10", "--rate", "1", "--duration", "150s", "--scenario",
-			"tampering", "--quiet", "--json",
+			"simulate",
+			"--meters",
+			"10",
+			"--rate",
+			"1",
+			"--duration",
+			"150s",
+			"--scenario",
+			"tampering",
+			"--quiet",
+			"--json",
 		],
 	);
 	assert_eq!(scenario["ok"], json!(true), "{scenario:#}");
 	let injected = scenario["scenario"]["injected"].as_array().unwrap();
-	let faults: Vec<(&str, u64)> =
-		injected.iter().map(|f| (f["fault"].as_str().unwrap(), f["meter"].as_u64().unwrap())).collect();
+	let faults: Vec<(&str, u64)> = injected
+		.iter()
+		.map(|f| (f["fault"].as_str().unwrap(), f["meter"].as_u64().unwrap()))
+		.collect();
 	assert_eq!(
 		faults,
 		vec![("scaled", 0), ("drops frames", 1), ("replay", 2), ("forged program binding", 3)]
@@ -486,9 +497,13 @@ fn the_audit_finds_every_injected_fault_and_flags_no_honest_meter() {
 	let dir = std::env::temp_dir().join(format!("mensura-audit-{}", std::process::id()));
 	let out = dir.to_str().unwrap();
 	// Findings: exit code 1, never a silent pass.
-	let summary: Value =
-		serde_json::from_str(&expect(Some(&node), &["audit", "--out", out, "--json", "--quiet"], "", 1))
-			.unwrap();
+	let summary: Value = serde_json::from_str(&expect(
+		Some(&node),
+		&["audit", "--out", out, "--json", "--quiet"],
+		"",
+		1,
+	))
+	.unwrap();
 	assert_eq!(summary["complete"], json!(true));
 	assert_eq!(summary["integrityFindings"], json!(0), "{summary:#}");
 	assert!(summary["frames"].as_u64().unwrap() > 1000);
@@ -521,7 +536,15 @@ fn the_audit_finds_every_injected_fault_and_flags_no_honest_meter() {
 	assert!(quiet.contains("0 integrity findings, 0 anomalies"), "{quiet}");
 	// Bad ranges are usage errors; an unreachable node is exit code 3.
 	let error = one_line_error(
-		&["--url", &format!("http://127.0.0.1:{}", node.rpc_port), "audit", "--to", "999999", "--out", out],
+		&[
+			"--url",
+			&format!("http://127.0.0.1:{}", node.rpc_port),
+			"audit",
+			"--to",
+			"999999",
+			"--out",
+			out,
+		],
 		"",
 		2,
 	);
@@ -618,7 +641,10 @@ fn lying_proxy(
 #[test]
 fn bad_chain_data_an_unknown_program_and_a_node_lost_mid_run_are_reported_not_crashed_on() {
 	let mut node = started_node();
-	json(&node, &["simulate", "--meters", "3", "--rate", "2", "--duration", "20s", "--quiet", "--json"]);
+	json(
+		&node,
+		&["simulate", "--meters", "3", "--rate", "2", "--duration", "20s", "--quiet", "--json"],
+	);
 	node.wait_for("block 6 finalized", Duration::from_secs(90), |n| {
 		n.block_number(true).filter(|&b| b >= 6)
 	});
@@ -626,13 +652,19 @@ fn bad_chain_data_an_unknown_program_and_a_node_lost_mid_run_are_reported_not_cr
 	let out = dir.to_str().unwrap();
 	let audit = |port: u16, code: i32| -> Value {
 		let url = format!("http://127.0.0.1:{port}");
-		let output = mensura(None, &["--url", &url, "audit", "--out", out, "--json", "--quiet"], "");
+		let output =
+			mensura(None, &["--url", &url, "audit", "--out", out, "--json", "--quiet"], "");
 		assert_eq!(output.status.code(), Some(code), "{}", text(&output.stderr));
 		assert!(!text(&output.stderr).contains("panicked"));
 		serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
 	};
 	let kinds = |summary: &Value| -> BTreeSet<String> {
-		summary["findings"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap().to_string()).collect()
+		summary["findings"]
+			.as_array()
+			.unwrap()
+			.iter()
+			.map(|f| f["kind"].as_str().unwrap().to_string())
+			.collect()
 	};
 
 	// The honest node: nothing to report.
@@ -650,14 +682,18 @@ fn bad_chain_data_an_unknown_program_and_a_node_lost_mid_run_are_reported_not_cr
 	let (two, three) = (block_hash(2), block_hash(3));
 	let port = lying_proxy(node.rpc_port, move |method, params, response| {
 		match method {
-			"state_call" if params[0] == "LrProgramsApi_program" => response["result"] = json!("0x00"),
+			"state_call" if params[0] == "LrProgramsApi_program" => {
+				response["result"] = json!("0x00")
+			}
 			"chain_getBlock" if params[0] == json!(two) => {
 				for x in response["result"]["block"]["extrinsics"].as_array_mut().unwrap() {
 					let truncated = x.as_str().unwrap()[..12].to_string();
 					*x = json!(truncated);
 				}
 			}
-			"state_getStorage" if params[1] == json!(three) => response["result"] = json!("0x0c0102"),
+			"state_getStorage" if params[1] == json!(three) => {
+				response["result"] = json!("0x0c0102")
+			}
 			_ => {}
 		}
 		true
