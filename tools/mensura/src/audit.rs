@@ -129,11 +129,6 @@ struct Seen {
 	measurement: Measurement<u32>,
 }
 
-/// Where a meter's replayed history stands.
-struct Replay {
-	state: ReadingState,
-}
-
 /// A check-meter pair's comparisons in the range.
 #[derive(Default)]
 struct PairTally {
@@ -164,7 +159,8 @@ struct Audit {
 	frames: u64,
 	verified: u64,
 	measurements: BTreeMap<MeterId, Vec<Seen>>,
-	replays: BTreeMap<MeterId, Replay>,
+	/// Each meter's reading state, replayed measurement by measurement.
+	replays: BTreeMap<MeterId, ReadingState>,
 	meters: BTreeMap<MeterId, (String, MeterRecord)>,
 	programs: BTreeMap<ProgramHash, Option<lr::Program>>,
 	models: BTreeMap<ModelId, Option<ModelInfo>>,
@@ -833,11 +829,10 @@ fn verify_frame(
 	if !audit.replays.contains_key(&meter) {
 		let state: ReadingState =
 			patiently(client, |c| c.runtime_call_at("ReadingsApi_reading", meter, parent))?;
-		audit.replays.insert(meter, Replay { state });
+		audit.replays.insert(meter, state);
 	}
-	let replay = audit.replays.get_mut(&meter).expect("inserted above");
+	let state = audit.replays.get_mut(&meter).expect("inserted above");
 	let mut findings = Vec::new();
-	let state = &mut replay.state;
 	if index != state.measurements {
 		findings.push((
 			"index-gap",
@@ -906,7 +901,7 @@ fn finish(
 	let at = patiently(client, |c| block_hash(c, last))?;
 	// Registers and hash chains.
 	let replayed: Vec<(MeterId, ReadingState)> =
-		audit.replays.iter().map(|(m, r)| (*m, r.state.clone())).collect();
+		audit.replays.iter().map(|(m, r)| (*m, r.clone())).collect();
 	for (meter, replayed) in replayed {
 		let ledger: ReadingState =
 			patiently(client, |c| c.runtime_call_at("ReadingsApi_reading", meter, &at))?;
@@ -961,7 +956,7 @@ fn finish(
 		// The end of its last measurement by the ledger; a meter that never measured has
 		// been silent at least since the range began.
 		let last_end = match audit.replays.get(id) {
-			Some(replay) => replay.state.last_end,
+			Some(state) => state.last_end,
 			None => {
 				let state: ReadingState =
 					patiently(client, |c| c.runtime_call_at("ReadingsApi_reading", *id, &at))?;
