@@ -440,11 +440,13 @@ impl_runtime_apis! {
 			use frame_benchmarking::BenchmarkList;
 			use frame_support::traits::StorageInfoTrait;
 			use frame_system_benchmarking::Pallet as SystemBench;
+			use frame_system_benchmarking::extensions::Pallet as SystemExtensionsBench;
 			use frame_benchmarking::baseline::Pallet as BaselineBench;
 
 			let mut list = Vec::<BenchmarkList>::new();
 			use crate::{
 				Balances, Billing, LrPrograms, Meters, Readings, Rewards, Sudo, Surveillance, Timestamp,
+				TransactionPayment,
 			};
 			list_benchmarks!(list, extra);
 			let storage_info = crate::AllPalletsWithSystem::storage_info();
@@ -458,9 +460,11 @@ impl_runtime_apis! {
 			use frame_benchmarking::{baseline, BenchmarkBatch};
 			use frame_support::traits::WhitelistedStorageKeys;
 			use frame_system_benchmarking::Pallet as SystemBench;
+			use frame_system_benchmarking::extensions::Pallet as SystemExtensionsBench;
 			use frame_benchmarking::baseline::Pallet as BaselineBench;
 
 			impl frame_system_benchmarking::Config for Runtime {}
+			impl pallet_transaction_payment::BenchmarkConfig for Runtime {}
 			impl baseline::Config for Runtime {}
 
 			let whitelist = crate::AllPalletsWithSystem::whitelisted_storage_keys();
@@ -468,6 +472,7 @@ impl_runtime_apis! {
 			let params = (&config, &whitelist);
 			use crate::{
 				Balances, Billing, LrPrograms, Meters, Readings, Rewards, Sudo, Surveillance, Timestamp,
+				TransactionPayment,
 			};
 			add_benchmarks!(params, batches);
 			Ok(batches)

@@ -64,6 +64,11 @@ impl frame_system::Config for Runtime {
 	/// Nodes store state in ParityDB: storage access costs are ParityDB's, measured on this
 	/// machine (`scripts/benchmark-storage`), not the figures polkadot-sdk ships.
 	type DbWeight = crate::weights::paritydb_weights::constants::ParityDbWeight;
+	/// Benchmarked on this machine (`scripts/benchmark-pallets`), like every weight below.
+	type SystemWeightInfo = crate::weights::frame_system::WeightInfo<Runtime>;
+	/// A frame sent alone pays these for every transaction; polkadot-sdk's figures (from
+	/// its reference machine, storage priced as RocksDB) made them 12 times dearer.
+	type ExtensionsWeightInfo = crate::weights::frame_system_extensions::WeightInfo<Runtime>;
 	type Version = Version;
 	type AccountData = pallet_balances::AccountData<crate::Balance>;
 	type SS58Prefix = SS58Prefix;
@@ -74,11 +79,11 @@ impl pallet_timestamp::Config for Runtime {
 	type Moment = crate::Moment;
 	type OnTimestampSet = crate::Aura;
 	type MinimumPeriod = frame_support::traits::ConstU64<{ SLOT_DURATION / 2 }>;
-	type WeightInfo = pallet_timestamp::weights::SubstrateWeight<Runtime>;
+	type WeightInfo = crate::weights::pallet_timestamp::WeightInfo<Runtime>;
 }
 
 impl pallet_sudo::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeCall = RuntimeCall;
-	type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
+	type WeightInfo = crate::weights::pallet_sudo::WeightInfo<Runtime>;
 }
