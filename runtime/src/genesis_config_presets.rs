@@ -274,6 +274,31 @@ pub fn preset_names() -> Vec<PresetId> {
 	vec![PresetId::from(DEV_RUNTIME_PRESET), PresetId::from(LOCAL_TESTNET_RUNTIME_PRESET)]
 }
 
+/// The development chain's genesis state (its preset applied to the default
+/// configuration), for tests that run the runtime on it.
+#[cfg(test)]
+pub(crate) fn development_storage() -> sp_runtime::Storage {
+	use sp_runtime::BuildStorage;
+	let patch = get_preset(&PresetId::from(DEV_RUNTIME_PRESET)).expect("the development preset");
+	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
+	json_patch_merge(&mut config, serde_json::from_slice(&patch).unwrap());
+	let config: RuntimeGenesisConfig = serde_json::from_value(config).unwrap();
+	config.build_storage().unwrap()
+}
+
+/// A preset applied to a configuration, as the node's genesis builder does (RFC 7386).
+#[cfg(test)]
+fn json_patch_merge(base: &mut Value, patch: Value) {
+	match (base, patch) {
+		(Value::Object(base), Value::Object(patch)) => {
+			for (k, v) in patch {
+				json_patch_merge(base.entry(k).or_insert(Value::Null), v);
+			}
+		}
+		(base, patch) => *base = patch,
+	}
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -320,11 +345,7 @@ mod tests {
 	#[test]
 	fn development_seeds_three_active_meters() {
 		use mensura_primitives::metering::{MeterRegistry, MeterStatus};
-		let patch = get_preset(&PresetId::from(DEV_RUNTIME_PRESET)).unwrap();
-		let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
-		json_patch_merge(&mut config, serde_json::from_slice(&patch).unwrap());
-		let config: RuntimeGenesisConfig = serde_json::from_value(config).unwrap();
-		sp_io::TestExternalities::new(config.build_storage().unwrap()).execute_with(|| {
+		sp_io::TestExternalities::new(development_storage()).execute_with(|| {
 			for meter in 0..3 {
 				let summary = <crate::Meters as MeterRegistry>::meter(meter).unwrap();
 				assert_eq!(summary.status, MeterStatus::Active);
@@ -349,16 +370,5 @@ mod tests {
 			);
 			crate::LrPrograms::do_try_state().unwrap();
 		});
-	}
-
-	fn json_patch_merge(base: &mut Value, patch: Value) {
-		match (base, patch) {
-			(Value::Object(base), Value::Object(patch)) => {
-				for (k, v) in patch {
-					json_patch_merge(base.entry(k).or_insert(Value::Null), v);
-				}
-			}
-			(base, patch) => *base = patch,
-		}
 	}
 }

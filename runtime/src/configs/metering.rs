@@ -98,8 +98,9 @@ impl pallet_surveillance::Config for Runtime {
 #[cfg(test)]
 mod capacity {
 	//! How many frames of the reference size a block holds, by the benchmarked weights
-	//! and the block's length limit. Not a speed test: it reads `weights.rs` and the
-	//! block limits, and prints the figures `docs/benchmarks.md` records.
+	//! and the block's length limit. Not a speed test: it reads the weights (`weights.rs`,
+	//! and what a block counts when frames are applied to it) and the block limits, and
+	//! prints the figures `docs/benchmarks.md` records.
 
 	use super::*;
 	use frame_support::{dispatch::DispatchClass, weights::Weight};
@@ -154,5 +155,124 @@ mod capacity {
 		);
 		assert!(alone.min(by_length) >= 1_000, "only {alone} single frames fit a block");
 		assert!(batched.min(by_length) >= 1_000, "only {batched} batched frames fit a block");
+	}
+
+	/// The development meters' reference frames (two channels of 60 samples over 15
+	/// minutes), `per_meter` consecutive ones of each of the three meters, signed by
+	/// `//Meter1`…`//Meter3` for the chain whose state is current.
+	fn development_frames(per_meter: u64) -> Vec<pallet_readings::SignedFrameOf<Runtime>> {
+		use mensura_primitives::readings::{lr, SignedFrame};
+		use sp_core::{sr25519, Pair};
+		const INTERVAL: u64 = 900_000;
+		let noise = |i: u64| ((i * 7_919) % 1_000) as i32;
+		let mut frames = Vec::new();
+		for sequence in 1..=per_meter {
+			for meter in 0..3u64 {
+				let pair = sr25519::Pair::from_string(&format!("//Meter{}", meter + 1), None)
+					.expect("a development meter's seed");
+				let start = FRAMES_START + (sequence - 1) * INTERVAL;
+				let half = u64::from(REFERENCE_SAMPLES / 2);
+				let channels = vec![
+					(0..half).map(|i| 230_000 + noise(i + sequence)).collect(),
+					(0..half).map(|i| 5_000 + noise(i * 3 + meter)).collect(),
+				];
+				let frame = lr::Frame { meter, sequence, start, end: start + INTERVAL, channels };
+				let bytes = frame.encode().expect("a well-formed frame");
+				assert_eq!(bytes.len(), REFERENCE_LEN);
+				let message = Readings::<Runtime>::signing_message(&bytes);
+				frames.push(SignedFrame {
+					frame: bytes.try_into().expect("within MaxFrameBytes"),
+					signature: sp_runtime::MultiSignature::Sr25519(pair.sign(&message)),
+				});
+			}
+		}
+		frames
+	}
+
+	/// Where the test frames' intervals begin (2026-01-01, in ms).
+	const FRAMES_START: u64 = 1_767_225_600_000;
+
+	/// Applies the frames `frames_per_meter` of each development meter as one general
+	/// transaction (the way meters and gateways submit; `submit_frame` for one frame) to
+	/// a block of the development chain once their intervals have passed. Returns what
+	/// it added to the block's normal-class weight, what it declared, and what its
+	/// transaction extensions other than `AuthorizeCall` (the frames' check, counted
+	/// with the call) declared.
+	fn applied(frames_per_meter: u64, alone: bool) -> (Weight, Weight, Weight) {
+		use frame_support::dispatch::GetDispatchInfo;
+		use sp_runtime::traits::{Header as _, TransactionExtension};
+		let storage = crate::genesis_config_presets::development_storage();
+		sp_io::TestExternalities::new(storage).execute_with(|| {
+			let mut frames = development_frames(frames_per_meter);
+			let call = crate::RuntimeCall::Readings(if alone {
+				pallet_readings::Call::submit_frame { frame: frames.remove(0) }
+			} else {
+				pallet_readings::Call::submit_frames {
+					frames: frames.try_into().expect("within MaxBatchFrames"),
+				}
+			});
+			let extensions = crate::transaction_extensions(0).weight(&call)
+				- frame_system::AuthorizeCall::<Runtime>::new().weight(&call);
+			let genesis = frame_system::Pallet::<Runtime>::block_hash(0);
+			let header = crate::Header::new(
+				1,
+				Default::default(),
+				Default::default(),
+				genesis,
+				Default::default(),
+			);
+			crate::Executive::initialize_block(&header);
+			pallet_timestamp::Now::<Runtime>::put(FRAMES_START + frames_per_meter * 900_000);
+			let xt =
+				crate::UncheckedExtrinsic::new_transaction(call, crate::transaction_extensions(0));
+			let declared = xt.get_dispatch_info().total_weight();
+			let normal =
+				|| *frame_system::Pallet::<Runtime>::block_weight().get(DispatchClass::Normal);
+			let before = normal();
+			crate::Executive::apply_extrinsic(xt)
+				.expect("a valid transaction")
+				.expect("the frames are stored");
+			(normal() - before, declared, extensions)
+		})
+	}
+
+	/// What a block counts for reference frames applied as transactions, base weight and
+	/// transaction extensions included, after every refund: the figure blocks fill by.
+	#[test]
+	fn applied_frames_use_what_blocks_fill_by() {
+		let (budget, base, _) = normal_budget();
+		// `CheckNonce` and `ChargeTransactionPayment` refund theirs to a transaction
+		// without a signer; the others keep it.
+		let (alone, alone_declared, extensions) = applied(1, true);
+		let per_meter = 20;
+		let count = 3 * per_meter;
+		let (batched, batched_declared, _) = applied(per_meter, false);
+
+		let check = Readings::<Runtime>::frame_weight(REFERENCE_LEN, REFERENCE_OPS, true);
+		println!(
+			"applied to a block: a reference frame alone uses {} µs (declared {} µs; the \
+			 extrinsic base weight is {} µs, the transaction extensions other than the frame's \
+			 check declare {} µs); {} frames a block",
+			alone.ref_time() / 1_000_000,
+			alone_declared.ref_time() / 1_000_000,
+			base.ref_time() / 1_000_000,
+			extensions.ref_time() / 1_000_000,
+			frames_fitting(alone, budget),
+		);
+		let per_batched =
+			Weight::from_parts(batched.ref_time() / count, batched.proof_size() / count);
+		println!(
+			"applied to a block: in a batch of {count}, a reference frame uses {} µs (declared {} µs); \
+			 {} frames a block",
+			per_batched.ref_time() / 1_000_000,
+			batched_declared.ref_time() / count / 1_000_000,
+			frames_fitting(per_batched, budget),
+		);
+		// Refunds only ever lower what was declared, and the block counts more than the
+		// call itself: the base weight and the extensions come on top.
+		assert!(alone.all_lte(alone_declared) && batched.all_lte(batched_declared));
+		assert!(alone.ref_time() > (base + check).ref_time());
+		assert!(frames_fitting(alone, budget) >= 1_000);
+		assert!(frames_fitting(per_batched, budget) >= 3_000);
 	}
 }
