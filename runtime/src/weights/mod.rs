@@ -2,6 +2,8 @@
 //! pallets it uses, by `scripts/benchmark-pallets` (Mensura's pallets keep theirs in each
 //! pallet's `weights.rs`).
 
+pub mod block_weights;
+pub mod extrinsic_weights;
 pub mod frame_system;
 pub mod frame_system_extensions;
 pub mod pallet_balances;
