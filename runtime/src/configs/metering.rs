@@ -163,7 +163,6 @@ mod capacity {
 	fn development_frames(per_meter: u64) -> Vec<pallet_readings::SignedFrameOf<Runtime>> {
 		use mensura_primitives::readings::{lr, SignedFrame};
 		use sp_core::{sr25519, Pair};
-		const INTERVAL: u64 = 900_000;
 		let noise = |i: u64| ((i * 7_919) % 1_000) as i32;
 		let mut frames = Vec::new();
 		for sequence in 1..=per_meter {
@@ -191,8 +190,10 @@ mod capacity {
 
 	/// Where the test frames' intervals begin (2026-01-01, in ms).
 	const FRAMES_START: u64 = 1_767_225_600_000;
+	/// Each test frame covers 15 minutes.
+	const INTERVAL: u64 = 900_000;
 
-	/// Applies the frames `frames_per_meter` of each development meter as one general
+	/// Applies `frames_per_meter` frames of each development meter as one general
 	/// transaction (the way meters and gateways submit; `submit_frame` for one frame) to
 	/// a block of the development chain once their intervals have passed. Returns what
 	/// it added to the block's normal-class weight, what it declared, and what its
@@ -222,7 +223,7 @@ mod capacity {
 				Default::default(),
 			);
 			crate::Executive::initialize_block(&header);
-			pallet_timestamp::Now::<Runtime>::put(FRAMES_START + frames_per_meter * 900_000);
+			pallet_timestamp::Now::<Runtime>::put(FRAMES_START + frames_per_meter * INTERVAL);
 			let xt =
 				crate::UncheckedExtrinsic::new_transaction(call, crate::transaction_extensions(0));
 			let declared = xt.get_dispatch_info().total_weight();
