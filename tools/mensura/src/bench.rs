@@ -763,6 +763,8 @@ struct BlockSeen {
 	frames: u64,
 	extrinsics: usize,
 	bytes: usize,
+	/// The block's normal-class weight (ref time) in µs: what frames fill.
+	normal_weight_us: f64,
 }
 
 #[derive(Default)]
@@ -797,6 +799,21 @@ fn block_hashes(client: &mut Client, hash: &str) -> Result<(Vec<[u8; 32]>, usize
 		})
 		.collect::<Result<_>>()?;
 	Ok((hashes, bytes))
+}
+
+/// The normal-class weight (ref time, µs) that the block `hash` counted, from its
+/// `System::BlockWeight` (kept in the block's state until the next block starts).
+fn normal_weight_us(client: &mut Client, hash: &str) -> Result<f64> {
+	use codec::Decode;
+	let key =
+		[sp_io::hashing::twox_128(b"System"), sp_io::hashing::twox_128(b"BlockWeight")].concat();
+	let raw = client
+		.storage_at(&key, hash)?
+		.ok_or_else(|| Error::node(format!("block {hash}: no System::BlockWeight")))?;
+	let consumed = frame_system::ConsumedWeight::decode(&mut &raw[..]).map_err(|e| {
+		Error::node(format!("block {hash}: System::BlockWeight does not decode: {e}"))
+	})?;
+	Ok(consumed.get(frame_support::dispatch::DispatchClass::Normal).ref_time() as f64 / 1e6)
 }
 
 fn block_hash_at(client: &mut Client, number: u64) -> Result<String> {
@@ -846,6 +863,7 @@ fn follow(
 			let hash = block_hash_at(&mut client, number)?;
 			let (hashes, bytes) = block_hashes(&mut client, &hash)?;
 			let now = Instant::now();
+			let normal_weight_us = normal_weight_us(&mut client, &hash)?;
 			let mut state = state.lock().expect("follower state");
 			let mut frames = 0u64;
 			let mut released = Vec::new();
@@ -867,6 +885,7 @@ fn follow(
 				frames,
 				extrinsics: hashes.len(),
 				bytes,
+				normal_weight_us,
 			});
 			drop(state);
 			bodies.insert(hash, hashes);
@@ -1336,6 +1355,13 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		.map(|t| finalized_frames as f64 / t.duration_since(origin).as_secs_f64())
 		.unwrap_or(0.0);
 	let peak_block = blocks.iter().map(|b| b.frames).max().unwrap_or(0);
+	// What the blocks counted for a frame, its transaction's base weight and extensions
+	// included (bench frames are the only normal-class transactions in the run's blocks).
+	let weight_per_frame_us = if block_frames > 0 {
+		blocks.iter().map(|b| b.normal_weight_us).sum::<f64>() / block_frames as f64
+	} else {
+		0.0
+	};
 	// Building and importing the run's blocks.
 	let run_numbers =
 		blocks.first().map_or(1..=0, |f| f.number..=blocks.last().map_or(0, |l| l.number));
@@ -1404,6 +1430,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
 			"blocks": blocks.len(),
 			"framesInBlocks": block_frames,
 			"peakFramesInABlock": peak_block,
+			"blockWeightPerFrameUs": weight_per_frame_us,
 		},
 		"signatureVerification": {
 			"perSecondOneCore": verify_rate,
@@ -1462,7 +1489,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		},
 		"blocks": blocks.iter().map(|b| json!({
 			"number": b.number, "seenSeconds": b.seen, "frames": b.frames,
-			"extrinsics": b.extrinsics, "bytes": b.bytes,
+			"extrinsics": b.extrinsics, "bytes": b.bytes, "normalWeightUs": b.normal_weight_us,
 		})).collect::<Vec<_>>(),
 	});
 
@@ -1495,7 +1522,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		settings.bad_fraction * 100.0
 	);
 	println!(
-		"  throughput: {chain_rate:.0} frames/s on chain ({block_frames} frames in {} blocks, at most {peak_block} in one); {end_to_end:.0} frames/s from first send to last finality",
+		"  throughput: {chain_rate:.0} frames/s on chain ({block_frames} frames in {} blocks, at most {peak_block} in one, {weight_per_frame_us:.0} µs of block weight each); {end_to_end:.0} frames/s from first send to last finality",
 		blocks.len()
 	);
 	println!(
