@@ -40,6 +40,18 @@ fn every_measurement_pays_the_same_fee_whatever_its_quantity() {
 
 #[test]
 fn a_blocks_measurements_are_settled_once_at_its_end_with_the_same_result() {
+	// Everything the settlement moves, for comparing the two ways of settling.
+	let accounts = || {
+		(
+			Accrued::<Test>::get(MEASURER),
+			Accrued::<Test>::get(AUTHOR),
+			Ledger::<Test>::get(),
+			MeasurerEarnings::<Test>::get(MEASURER),
+			SupplierDebt::<Test>::get(SUPPLIER),
+			deposit(SUPPLIER),
+			Ledger::<Test>::get().unfunded_measurements,
+		)
+	};
 	let settled_one_by_one = {
 		let mut ext = new_test_ext();
 		ext.execute_with(|| {
@@ -52,15 +64,7 @@ fn a_blocks_measurements_are_settled_once_at_its_end_with_the_same_result() {
 			for i in 0..9 {
 				measure(i % 3, MEASURER, 1);
 			}
-			(
-				Accrued::<Test>::get(MEASURER),
-				Accrued::<Test>::get(AUTHOR),
-				Ledger::<Test>::get(),
-				MeasurerEarnings::<Test>::get(MEASURER),
-				SupplierDebt::<Test>::get(SUPPLIER),
-				deposit(SUPPLIER),
-				Ledger::<Test>::get().unfunded_measurements,
-			)
+			accounts()
 		})
 	};
 	run(|| {
@@ -75,16 +79,7 @@ fn a_blocks_measurements_are_settled_once_at_its_end_with_the_same_result() {
 		assert_eq!(BlockFees::<Test>::get().len(), 2, "two payers: SUPPLIER and OTHER_SUPPLIER");
 		end_block();
 		assert!(!BlockFees::<Test>::exists() && !BlockUnfunded::<Test>::exists());
-		let batched = (
-			Accrued::<Test>::get(MEASURER),
-			Accrued::<Test>::get(AUTHOR),
-			Ledger::<Test>::get(),
-			MeasurerEarnings::<Test>::get(MEASURER),
-			SupplierDebt::<Test>::get(SUPPLIER),
-			deposit(SUPPLIER),
-			Ledger::<Test>::get().unfunded_measurements,
-		);
-		assert_eq!(batched, settled_one_by_one);
+		assert_eq!(accounts(), settled_one_by_one);
 		// Six fees of 3 for SUPPLIER from a deposit of 20: six paid (18); OTHER_SUPPLIER
 		// has no deposit and owes its three.
 		assert_eq!(deposit(SUPPLIER), 20 - 18);

@@ -139,6 +139,16 @@ struct PairTally {
 	counter: u128,
 }
 
+impl PairTally {
+	/// A window the chain compared between the meter and its check meter `check`.
+	fn add_window(&mut self, check: MeterId, measured: u128, counter: u128) {
+		self.check = check;
+		self.windows += 1;
+		self.measured += measured;
+		self.counter += counter;
+	}
+}
+
 /// Model characteristics the statistics need.
 #[derive(Clone)]
 struct ModelInfo {
@@ -537,11 +547,7 @@ fn audit_block(
 				counter,
 				..
 			}) => {
-				let tally = audit.pairs.entry(*meter).or_default();
-				tally.check = *check;
-				tally.windows += 1;
-				tally.measured += measured;
-				tally.counter += counter;
+				audit.pairs.entry(*meter).or_default().add_window(*check, *measured, *counter);
 			}
 			RuntimeEvent::Surveillance(pallet_surveillance::Event::DiscrepancyFound {
 				meter,
@@ -553,11 +559,8 @@ fn audit_block(
 				allowed,
 			}) => {
 				let tally = audit.pairs.entry(*meter).or_default();
-				tally.check = *check;
-				tally.windows += 1;
+				tally.add_window(*check, *measured, *counter);
 				tally.discrepancies += 1;
-				tally.measured += measured;
-				tally.counter += counter;
 				let detail = format!(
 					"check meter {check} over {} .. {}: measured {measured}, counter {counter}, \
 					 {} apart, {allowed} allowed",
