@@ -13,12 +13,16 @@
 //! - [`readings`]: signed frames, measurements, reading state and frame rejections, and the
 //!   traits between ingestion, the LR program registry and the meter registry; it
 //!   re-exports the LR interpreter crate as [`readings::lr`];
+//! - `display` (with `std`): times, amounts and audit-trail changes in words, one
+//!   wording for the CLI, the indexer and the web page;
 //! - [`billing`]: tariffs, payment modes and the pricing arithmetic, and the traits
 //!   through which ingestion, measurer rewards and billing act on each measurement.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 pub mod billing;
+#[cfg(feature = "std")]
+pub mod display;
 pub mod metering;
 pub mod readings;
 

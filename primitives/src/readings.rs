@@ -41,6 +41,20 @@ pub struct Measurement<BlockNumber> {
 	pub block: BlockNumber,
 }
 
+/// One link of a meter's hash chain: `BLAKE2b-256(previous ‖ meter ‖ index ‖
+/// measurement)`, each SCALE-encoded. The chain starts from all zeroes; its head after
+/// the last measurement is the meter's [`ReadingState::chain_head`]. The pallet, the
+/// indexer and the auditor all call this function.
+pub fn chain_link<BlockNumber: Encode>(
+	previous: H256,
+	meter: MeterId,
+	index: MeasurementIndex,
+	measurement: &Measurement<BlockNumber>,
+) -> H256 {
+	(previous, meter, index, measurement)
+		.using_encoded(|bytes| sp_io::hashing::blake2_256(bytes).into())
+}
+
 /// A meter's reading state: its register, where its sequence and intervals stand, and
 /// the head of the hash chain over all its measurements.
 #[derive(

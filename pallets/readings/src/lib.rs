@@ -540,15 +540,15 @@ pub mod pallet {
 			T::OnMeasured::on_measured(&stored)
 		}
 
-		/// One link of a meter's hash chain: `H(previous ‖ meter ‖ index ‖ measurement)`.
+		/// One link of a meter's hash chain: `H(previous ‖ meter ‖ index ‖ measurement)`
+		/// ([`mensura_primitives::readings::chain_link`]).
 		pub fn chain(
 			previous: H256,
 			meter: MeterId,
 			index: MeasurementIndex,
 			measurement: &MeasurementOf<T>,
 		) -> H256 {
-			(previous, meter, index, measurement)
-				.using_encoded(|bytes| sp_io::hashing::blake2_256(bytes).into())
+			mensura_primitives::readings::chain_link(previous, meter, index, measurement)
 		}
 
 		fn validity(
