@@ -1,7 +1,15 @@
-# Mensura node image.
+# Mensura node image, with the indexer.
 #
 #   docker build -t mensura-node .
-#   docker run --rm -p 9944:9944 -p 9615:9615 mensura-node --dev --rpc-external --prometheus-external
+#   # a validator of the local testnet; RPC for this host only, safe methods
+#   docker run --rm -p 127.0.0.1:9944:9944 -p 30333:30333 mensura-node \
+#       --chain /chain-specs/local-testnet.json --rpc-external --rpc-methods safe
+#   # the history beside it (SQLite in the volume, or --database postgres://…)
+#   docker run --rm --network host --entrypoint /usr/local/bin/mensura-indexer mensura-node \
+#       --node ws://127.0.0.1:9944 --database sqlite:///data/index.db
+#
+# Never expose a `--dev` node beyond localhost: its root key (Alice, sudo) is public, so
+# anyone reaching its RPC can rewrite the chain's rules. `--dev` is for a laptop.
 #
 # Stage 1 builds the node (and the WASM runtime inside it) with the toolchain pinned in
 # rust-toolchain.toml; stage 2 is a slim Debian with the binary alone, run as a non-root
@@ -16,20 +24,20 @@ WORKDIR /build
 COPY rust-toolchain.toml ./
 RUN rustup toolchain install
 COPY . .
-RUN cargo build --release --locked -p mensura-node \
-	&& cp target/release/mensura-node /usr/local/bin/mensura-node
+RUN cargo build --release --locked -p mensura-node -p mensura-indexer \
+	&& cp target/release/mensura-node target/release/mensura-indexer /usr/local/bin/
 
 FROM docker.io/library/debian:bookworm-slim
 RUN apt-get update \
 	&& apt-get install -y --no-install-recommends ca-certificates \
 	&& rm -rf /var/lib/apt/lists/* \
 	&& useradd --system --uid 10001 --user-group --home-dir /data --create-home mensura
-COPY --from=builder /usr/local/bin/mensura-node /usr/local/bin/mensura-node
+COPY --from=builder /usr/local/bin/mensura-node /usr/local/bin/mensura-indexer /usr/local/bin/
 COPY chain-specs /chain-specs
 USER mensura
 WORKDIR /data
-# p2p, RPC (HTTP + WebSocket), Prometheus metrics
-EXPOSE 30333 9944 9615
+# p2p, RPC (HTTP + WebSocket), Prometheus metrics, the indexer's HTTP API
+EXPOSE 30333 9944 9615 9955
 VOLUME ["/data"]
 ENTRYPOINT ["/usr/local/bin/mensura-node", "--base-path", "/data"]
 CMD ["--chain", "/chain-specs/local-testnet.json"]

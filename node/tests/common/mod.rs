@@ -107,10 +107,23 @@ pub struct Node {
 impl Node {
 	/// Starts `mensura-node --dev --tmp` on free ports, with `extra` arguments.
 	pub fn start_dev(extra: &[&str]) -> Node {
-		let (rpc_port, p2p_port, prometheus_port) = (free_port(), free_port(), free_port());
+		Node::start_dev_with(&["--tmp"], free_port(), extra)
+	}
+
+	/// Starts `mensura-node --dev` with its database in `base` (so that it can be stopped
+	/// and started again on the same chain) and RPC on `rpc_port`.
+	pub fn start_dev_in(base: &Path, rpc_port: u16, extra: &[&str]) -> Node {
+		Node::start_dev_with(
+			&["--base-path", base.to_str().expect("a UTF-8 path")],
+			rpc_port,
+			extra,
+		)
+	}
+
+	fn start_dev_with(storage: &[&str], rpc_port: u16, extra: &[&str]) -> Node {
+		let (p2p_port, prometheus_port) = (free_port(), free_port());
 		let mut args: Vec<String> = vec![
 			"--dev".into(),
-			"--tmp".into(),
 			"--no-telemetry".into(),
 			"--no-mdns".into(),
 			"--rpc-port".into(),
@@ -120,6 +133,7 @@ impl Node {
 			"--prometheus-port".into(),
 			prometheus_port.to_string(),
 		];
+		args.extend(storage.iter().map(|a| a.to_string()));
 		args.extend(extra.iter().map(|a| a.to_string()));
 		let mut child = node_command()
 			.args(&args)
@@ -262,6 +276,21 @@ pub fn http_request(
 	path: &str,
 	body: Option<&str>,
 ) -> std::io::Result<String> {
+	let (status, line, body) = http_exchange(port, method, path, body)?;
+	if status != 200 {
+		return Err(std::io::Error::other(format!("HTTP error: {line}")));
+	}
+	Ok(body)
+}
+
+/// A minimal HTTP/1.1 request; returns the status code, the status line and the body,
+/// whatever the status.
+pub fn http_exchange(
+	port: u16,
+	method: &str,
+	path: &str,
+	body: Option<&str>,
+) -> std::io::Result<(u16, String, String)> {
 	let mut stream = TcpStream::connect(("127.0.0.1", port))?;
 	stream.set_read_timeout(Some(Duration::from_secs(10)))?;
 	let body = body.unwrap_or("");
@@ -276,16 +305,18 @@ pub fn http_request(
 	let (head, body) = response
 		.split_once("\r\n\r\n")
 		.ok_or_else(|| std::io::Error::other("malformed HTTP response"))?;
-	if !head.starts_with("HTTP/1.1 200") {
-		return Err(std::io::Error::other(format!(
-			"HTTP error: {}",
-			head.lines().next().unwrap_or("")
-		)));
-	}
-	if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-		return Ok(dechunk(body));
-	}
-	Ok(body.to_string())
+	let line = head.lines().next().unwrap_or("").to_string();
+	let status = line
+		.split(' ')
+		.nth(1)
+		.and_then(|code| code.parse().ok())
+		.ok_or_else(|| std::io::Error::other(format!("malformed status line: {line}")))?;
+	let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+		dechunk(body)
+	} else {
+		body.to_string()
+	};
+	Ok((status, line, body))
 }
 
 fn dechunk(mut body: &str) -> String {

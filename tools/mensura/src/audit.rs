@@ -12,7 +12,7 @@ use crate::{
 	simulate::parse_duration,
 	Error, Exit, Result,
 };
-use codec::{Decode, Encode};
+use codec::Decode;
 use mensura_primitives::{
 	billing::{band_charge, band_of, standing_charge},
 	metering::{MeasurementUnit, MeterId, MeterStatus, ModelId, ProgramHash},
@@ -63,6 +63,11 @@ pub struct AuditArgs {
 	/// meters were flagged.
 	#[arg(long, value_name = "FILE")]
 	scenario: Option<PathBuf>,
+	/// Also check `mensura-indexer` at this URL (e.g. http://127.0.0.1:9955): for every
+	/// audited meter, recompute the hash chain over the history the indexer serves and
+	/// compare it with the chain's `chain_head` (finding `indexer-mismatch`).
+	#[arg(long, env = "MENSURA_INDEXER")]
+	indexer: Option<String>,
 }
 
 /// Which injected faults the audit flagged, and which honest meters it flagged too.
@@ -183,6 +188,8 @@ struct Audit {
 	peers_compared: usize,
 	/// Sequence gaps by meter: `(block, last sequence before, next sequence)`.
 	gaps: BTreeMap<MeterId, Vec<(u32, u64, u64)>>,
+	/// Meters whose indexed history was recomputed against the chain (with --indexer).
+	indexer_checked: Option<usize>,
 }
 
 impl Audit {
@@ -874,7 +881,8 @@ fn verify_frame(
 		));
 		state.register = register;
 	}
-	state.chain_head = H256(blake2_256(&(state.chain_head, meter, index, &measurement).encode()));
+	state.chain_head =
+		mensura_primitives::readings::chain_link(state.chain_head, meter, index, &measurement);
 	state.last_sequence = Some(measurement.sequence);
 	state.last_end = measurement.end;
 	state.measurements = index + 1;
@@ -889,6 +897,100 @@ fn verify_frame(
 		));
 	}
 	audit.measurements.entry(meter).or_default().push(Seen { block: number, index, measurement });
+	Ok(())
+}
+
+/// With --indexer: for every audited meter, the hash chain recomputed with
+/// `chain_link` over the measurements the indexer serves up to the last audited block
+/// (its own links are not trusted) must be the chain's `chain_head` there, and the
+/// indexer's links must be the recomputed ones.
+fn check_indexer(
+	client: &mut Client,
+	audit: &mut Audit,
+	url: &str,
+	last: u32,
+	at: &str,
+) -> Result<()> {
+	let mut indexer = Client::indexer(url)?;
+	let get = |indexer: &mut Client, path: &str| match indexer.get_json(path)? {
+		(200, value) => Ok(value),
+		(code, value) => Err(Error::node(format!("{url}{path}: HTTP {code}: {value}"))),
+	};
+	let indexed = get(&mut indexer, "/api/status")?["indexed"]["number"].as_u64().unwrap_or(0);
+	if indexed < u64::from(last) {
+		return Err(Error::input(format!(
+			"the indexer at {url} is indexed up to block {indexed}, below the last audited block \
+			 {last}: wait for it, or audit --to {indexed}"
+		)));
+	}
+	let meters: Vec<MeterId> = audit.replays.keys().copied().collect();
+	for meter in &meters {
+		let ledger: ReadingState =
+			patiently(client, |c| c.runtime_call_at("ReadingsApi_reading", *meter, at))?;
+		let mut head = H256::zero();
+		let mut count = 0u64;
+		let mut problem = None;
+		let mut cursor = String::new();
+		'pages: loop {
+			let page =
+				get(&mut indexer, &format!("/api/meters/{meter}/measurements?limit=1000{cursor}"))?;
+			for m in page["measurements"].as_array().cloned().unwrap_or_default() {
+				if m["block"].as_u64().unwrap_or(u64::MAX) > u64::from(last) {
+					break 'pages;
+				}
+				let parsed = (|| {
+					let hash = |v: &Value| -> Option<H256> {
+						let bytes = crate::client::unhex(v.as_str()?).ok()?;
+						(bytes.len() == 32).then(|| H256::from_slice(&bytes))
+					};
+					let measurement = Measurement::<u32> {
+						sequence: m["sequence"].as_u64()?,
+						start: m["start"].as_u64()?,
+						end: m["end"].as_u64()?,
+						quantity: m["quantity"].as_str()?.parse().ok()?,
+						program: hash(&m["program"])?,
+						frame: hash(&m["frame"])?,
+						block: u32::try_from(m["block"].as_u64()?).ok()?,
+					};
+					Some((m["index"].as_u64()?, measurement, hash(&m["link"])?))
+				})();
+				let Some((index, measurement, link)) = parsed else {
+					problem = Some(format!("measurement {count} is malformed: {m}"));
+					break 'pages;
+				};
+				if index != count {
+					problem = Some(format!("measurement {index} is served where {count} belongs"));
+					break 'pages;
+				}
+				head = mensura_primitives::readings::chain_link(head, *meter, index, &measurement);
+				if link != head {
+					problem = Some(format!(
+						"the link it serves for measurement {index} is not its hash chain"
+					));
+					break 'pages;
+				}
+				count += 1;
+			}
+			match page["next"].as_u64() {
+				Some(next) => cursor = format!("&cursor={next}"),
+				None => break,
+			}
+		}
+		let problem = problem.or_else(|| {
+			(head != ledger.chain_head || count != ledger.measurements).then(|| {
+				format!(
+					"the indexer's {count} measurements chain to {}, the chain's {} to {}",
+					hex(head.as_bytes()),
+					ledger.measurements,
+					hex(ledger.chain_head.as_bytes())
+				)
+			})
+		});
+		if let Some(detail) = problem {
+			audit.find(Class::Integrity, "indexer-mismatch", Some(*meter), Some(last), detail);
+		}
+	}
+	audit.indexer_checked = Some(meters.len());
 	Ok(())
 }
 
@@ -939,6 +1041,9 @@ fn finish(
 		}
 	}
 	check_invoices(client, audit)?;
+	if let Some(indexer) = &args.indexer {
+		check_indexer(client, audit, indexer, last, &at)?;
+	}
 	// Silent meters: active at the last block, nothing recent.
 	let end_time = chain_time(client, last)?;
 	let mut from = 0;
@@ -1393,6 +1498,7 @@ fn summarise(
 		"invoicesRecomputed": audit.invoices_checked,
 		"invoicesRecomputedInPart": audit.invoices_partly,
 		"metersComparedWithPeers": audit.peers_compared,
+		"indexerMetersChecked": audit.indexer_checked,
 		"integrityFindings": audit.findings.iter().filter(|f| f.class == Class::Integrity).count(),
 		"anomalies": audit.findings.iter().filter(|f| f.class == Class::Anomaly).count(),
 		"findingsByKind": kinds,

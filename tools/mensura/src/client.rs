@@ -1,6 +1,7 @@
 //! A JSON-RPC client for one Mensura node over HTTP/1.1 (the node serves HTTP and
 //! WebSocket on the same port, so `ws://` URLs work too), with one kept-alive
-//! connection, and the node calls the tool needs.
+//! connection, and the node calls the tool needs; the same connection handling serves
+//! `GET`s of the indexer's HTTP API ([`Client::indexer`]).
 
 use crate::{Error, Result};
 use codec::{Decode, Encode};
@@ -18,6 +19,8 @@ pub struct Client {
 	port: u16,
 	connection: Option<BufReader<TcpStream>>,
 	next_id: u64,
+	/// What serves `url`: "a Mensura node" or "a Mensura indexer" (for error messages).
+	service: &'static str,
 }
 
 /// A JSON-RPC error object the node answered with.
@@ -71,7 +74,24 @@ impl Client {
 		if host.is_empty() {
 			return Err(Error::usage(format!("{url}: no host")));
 		}
-		Ok(Client { url: url.to_string(), host, port, connection: None, next_id: 1 })
+		Ok(Client {
+			url: url.to_string(),
+			host,
+			port,
+			connection: None,
+			next_id: 1,
+			service: "a Mensura node",
+		})
+	}
+
+	/// A client for the HTTP API of `mensura-indexer` at `url` (`http://host:port`).
+	pub fn indexer(url: &str) -> Result<Client> {
+		if !url.starts_with("http://") {
+			return Err(Error::usage(format!(
+				"{url}: not an indexer URL; expected http://host:port (e.g. http://127.0.0.1:9955)"
+			)));
+		}
+		Ok(Client { service: "a Mensura indexer", ..Client::new(url)? })
 	}
 
 	/// The URL as given.
@@ -82,9 +102,15 @@ impl Client {
 	fn connect(&self) -> Result<BufReader<TcpStream>> {
 		let unreachable = |reason: String| {
 			Error::node(format!(
-				"cannot reach a Mensura node at {} ({reason}); start one with `scripts/dev-node`, \
-				 or point --url (or MENSURA_URL) at a running node",
-				self.url
+				"cannot reach {} at {} ({reason}); start one with `scripts/dev-node`, \
+				 or point {} at a running one",
+				self.service,
+				self.url,
+				if self.service == "a Mensura node" {
+					"--url (or MENSURA_URL)"
+				} else {
+					"--indexer (or MENSURA_INDEXER)"
+				}
 			))
 		};
 		let address = (self.host.as_str(), self.port)
@@ -99,8 +125,8 @@ impl Client {
 		Ok(BufReader::new(stream))
 	}
 
-	/// One HTTP exchange on the kept-alive connection: the response body.
-	fn exchange(&mut self, body: &str) -> std::io::Result<String> {
+	/// One HTTP exchange on the kept-alive connection: the status code and the body.
+	fn exchange(&mut self, method: &str, path: &str, body: &str) -> std::io::Result<(u16, String)> {
 		let connection = match self.connection.as_mut() {
 			Some(connection) => connection,
 			None => {
@@ -109,7 +135,7 @@ impl Client {
 		};
 		write!(
 			connection.get_mut(),
-			"POST / HTTP/1.1\r\nHost: {}:{}\r\nContent-Type: application/json\r\n\
+			"{method} {path} HTTP/1.1\r\nHost: {}:{}\r\nContent-Type: application/json\r\n\
 			 Content-Length: {}\r\nConnection: keep-alive\r\n\r\n{body}",
 			self.host,
 			self.port,
@@ -165,12 +191,43 @@ impl Client {
 		if close {
 			self.connection = None;
 		}
-		let status_code = status.split_whitespace().nth(1).unwrap_or("");
+		let code = status.split_whitespace().nth(1).and_then(|c| c.parse().ok());
 		let body = String::from_utf8_lossy(&bytes).into_owned();
-		if status_code != "200" {
-			return Err(std::io::Error::other(format!("HTTP {}: {}", status.trim(), body.trim())));
+		match code {
+			Some(code) => Ok((code, body)),
+			None => Err(std::io::Error::other(format!("bad HTTP status line: {}", status.trim()))),
 		}
-		Ok(body)
+	}
+
+	/// One request, on the kept-alive connection or a new one (a kept-alive connection
+	/// the server closed is reopened once): the status code and the body.
+	fn send(&mut self, method: &str, path: &str, body: &str) -> Result<(u16, String)> {
+		let mut attempt = 0;
+		loop {
+			if self.connection.is_none() {
+				self.connection = Some(self.connect()?);
+			}
+			match self.exchange(method, path, body) {
+				Ok(answer) => return Ok(answer),
+				Err(error) if attempt == 0 && error.kind() != std::io::ErrorKind::Other => {
+					self.connection = None;
+					attempt += 1;
+				}
+				Err(error) => {
+					self.connection = None;
+					return Err(Error::node(format!("{} answered badly: {error}", self.url)));
+				}
+			}
+		}
+	}
+
+	/// `GET path` of an HTTP JSON API (the indexer's): the status code and the JSON body.
+	pub fn get_json(&mut self, path: &str) -> Result<(u16, Value)> {
+		let (code, text) = self.send("GET", path, "")?;
+		let value = serde_json::from_str(&text).map_err(|e| {
+			Error::node(format!("{} answered GET {path} with invalid JSON ({e})", self.url))
+		})?;
+		Ok((code, value))
 	}
 
 	/// Calls `method`; `Ok(Err(…))` is the node's JSON-RPC error, `Err` a transport
@@ -184,22 +241,14 @@ impl Client {
 		self.next_id += 1;
 		let body =
 			json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}).to_string();
-		let mut attempt = 0;
-		let text = loop {
-			if self.connection.is_none() {
-				self.connection = Some(self.connect()?);
-			}
-			match self.exchange(&body) {
-				Ok(text) => break text,
-				// A kept-alive connection the server closed: reconnect once.
-				Err(error) if attempt == 0 && error.kind() != std::io::ErrorKind::Other => {
-					self.connection = None;
-					attempt += 1;
-				}
-				Err(error) => {
-					self.connection = None;
-					return Err(Error::node(format!("{} answered badly: {error}", self.url)));
-				}
+		let text = match self.send("POST", "/", &body)? {
+			(200, text) => text,
+			(code, text) => {
+				return Err(Error::node(format!(
+					"{} answered badly: HTTP {code}: {}",
+					self.url,
+					text.trim()
+				)))
 			}
 		};
 		let value: Value = serde_json::from_str(&text)

@@ -5,6 +5,7 @@ mod audit;
 mod bench;
 mod client;
 mod frames;
+mod history;
 mod keys;
 mod query;
 mod simulate;

@@ -9,8 +9,9 @@ use crate::{
 	Error, Result,
 };
 use clap::{Args, Subcommand};
+pub use mensura_primitives::display::{describe_change, msr, utc};
 use mensura_primitives::{
-	metering::{Actor, AuditChange, AuditEntry, AuditIndex, AuditSubject, MeterId},
+	metering::{Actor, AuditEntry, AuditIndex, AuditSubject, MeterId},
 	readings::lr,
 };
 use mensura_rpc::{ConsumptionInfo, MeasurementPage, MeterInfo, MeterPage};
@@ -44,9 +45,15 @@ pub enum QueryCommand {
 		#[command(flatten)]
 		output: Output,
 	},
-	/// A meter's measurements still in state (the last 96), oldest first.
+	/// A meter's measurements, oldest first: those still in state (the last 96), or
+	/// with --indexer its whole history.
 	Measurements {
 		meter: MeterId,
+		/// Read the history from `mensura-indexer` at this URL (e.g. http://127.0.0.1:9955)
+		/// instead of the node's state, which keeps only the latest measurements.
+		#[arg(long, env = "MENSURA_INDEXER")]
+		indexer: Option<String>,
+
 		/// The first measurement index (default: the oldest retained).
 		#[arg(long)]
 		from: Option<u64>,
@@ -61,6 +68,11 @@ pub enum QueryCommand {
 	/// Times are Unix milliseconds, `now`, or `now-<n><s|m|h|d>` (e.g. now-1h).
 	Consumption {
 		meter: MeterId,
+		/// Read the history from `mensura-indexer` at this URL (e.g. http://127.0.0.1:9955)
+		/// instead of the node's state, which keeps only the latest measurements.
+		#[arg(long, env = "MENSURA_INDEXER")]
+		indexer: Option<String>,
+
 		#[arg(long, allow_hyphen_values = true)]
 		from: String,
 		#[arg(long, allow_hyphen_values = true, default_value = "now")]
@@ -79,6 +91,10 @@ pub enum QueryCommand {
 	///
 	/// Amounts are in MSR; a postpaid invoice unpaid after its due date is `Overdue`.
 	Invoices {
+		/// Read the history from `mensura-indexer` at this URL (e.g. http://127.0.0.1:9955)
+		/// instead of the node's state, which keeps only the latest measurements.
+		#[arg(long, env = "MENSURA_INDEXER")]
+		indexer: Option<String>,
 		/// The consumer: an SS58 address or a secret URI such as //Ferdie.
 		#[arg(long, conflicts_with = "contract", required_unless_present = "contract")]
 		consumer: Option<String>,
@@ -123,12 +139,6 @@ pub struct Output {
 	json: bool,
 }
 
-/// An amount of the smallest token unit in MSR: `1500000000000` → `1.500000000000 MSR`.
-pub fn msr(value: u128) -> String {
-	let unit = mensura_primitives::UNIT;
-	format!("{}.{:012} MSR", value / unit, value % unit)
-}
-
 /// An account given as an SS58 address or a secret URI (`//Ferdie`).
 pub fn account(text: &str) -> Result<mensura_runtime::AccountId> {
 	use sp_core::{crypto::Ss58Codec, sr25519, Pair};
@@ -138,24 +148,6 @@ pub fn account(text: &str) -> Result<mensura_runtime::AccountId> {
 	sr25519::Pair::from_string(text, None)
 		.map(|pair| pair.public().into())
 		.map_err(|_| Error::input(format!("`{text}` is neither an SS58 address nor a secret URI")))
-}
-
-/// A Unix-millisecond time as `YYYY-MM-DD hh:mm:ss` UTC.
-pub fn utc(ms: u64) -> String {
-	let secs = ms / 1000;
-	let days = (secs / 86_400) as i64;
-	let rem = secs % 86_400;
-	// Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-	let z = days + 719_468;
-	let era = z.div_euclid(146_097);
-	let doe = z - era * 146_097;
-	let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-	let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	let mp = (5 * doy + 2) / 153;
-	let day = doy - (153 * mp + 2) / 5 + 1;
-	let month = if mp < 10 { mp + 3 } else { mp - 9 };
-	let year = yoe + era * 400 + i64::from(month <= 2);
-	format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}", rem / 3600, rem / 60 % 60, rem % 60)
 }
 
 fn invoice_status(view: &pallet_billing::InvoiceViewOf<mensura_runtime::Runtime>) -> String {
@@ -226,53 +218,6 @@ pub fn meter(client: &mut Client, id: MeterId) -> Result<MeterInfo> {
 
 fn print_json(value: &impl serde::Serialize) {
 	println!("{}", serde_json::to_string_pretty(value).expect("JSON serialises"));
-}
-
-fn describe_change(change: &AuditChange) -> String {
-	let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
-	match change {
-		AuditChange::MeterVerified { supply_point } => {
-			format!("verified at supply point {}", text(supply_point))
-		}
-		AuditChange::MeterProvisioned { model, .. } => format!("provisioned (model {model})"),
-		AuditChange::StatusChanged { from, to, reason } => {
-			format!("status {from:?} -> {to:?} ({reason:?})")
-		}
-		AuditChange::DeviceKeyRotated { .. } => "device key rotated".into(),
-		AuditChange::LrProgramBound { program } => {
-			format!("bound to LR program {}", hex(program.as_bytes()))
-		}
-		AuditChange::SupplyContractStarted { contract, tariff, payment } => {
-			format!("supply contract {contract} started ({payment:?}, tariff {tariff})")
-		}
-		AuditChange::SupplyContractEnded { contract, at } => {
-			format!("supply contract {contract} ended at {}", utc(*at))
-		}
-		AuditChange::TariffChanged { contract, tariff, from } => {
-			format!("contract {contract} moves to tariff {tariff} from {}", utc(*from))
-		}
-		AuditChange::InvoiceDisputed { invoice } => format!("invoice {invoice} disputed"),
-		AuditChange::DisputeResolved { invoice, credit } if *credit == 0 => {
-			format!("dispute of invoice {invoice} resolved: upheld")
-		}
-		AuditChange::DisputeResolved { invoice, credit } => {
-			format!("dispute of invoice {invoice} resolved: credit note of {}", msr(*credit))
-		}
-		AuditChange::CheckMeterRegistered { check } => {
-			format!("meter {check} registered as its check meter")
-		}
-		AuditChange::CheckMeterRemoved { check } => format!("check meter {check} removed"),
-		AuditChange::DiscrepancyFound { check, start, end, measured, counter, allowed } => format!(
-			"discrepancy with check meter {check} over {} .. {}: measured {measured}, check \
-			 meter {counter}, {} apart, {allowed} allowed (thousandths of the unit): under \
-			 inspection",
-			utc(*start),
-			utc(*end),
-			measured.abs_diff(*counter)
-		),
-		AuditChange::InspectionCleared => "inspected and cleared by a notified body".into(),
-		other => format!("{other:?}"),
-	}
 }
 
 fn actor(actor: &Actor<mensura_runtime::AccountId>) -> String {
@@ -390,7 +335,10 @@ pub fn run(url: &str, command: QueryCommand) -> Result<()> {
 				println!("{}", amount(&m.register, &m.unit));
 			}
 		}
-		QueryCommand::Measurements { meter: id, from, limit, output } => {
+		QueryCommand::Measurements { meter: id, indexer: Some(indexer), from, limit, output } => {
+			crate::history::measurements(&indexer, id, from, limit, output.json)?
+		}
+		QueryCommand::Measurements { meter: id, indexer: None, from, limit, output } => {
 			let m = meter(&mut client, id)?;
 			let page: MeasurementPage =
 				client.call_as("mensura_measurements", json!([id, from, limit]))?;
@@ -422,7 +370,12 @@ pub fn run(url: &str, command: QueryCommand) -> Result<()> {
 				);
 			}
 		}
-		QueryCommand::Consumption { meter: id, from, to, output } => {
+		QueryCommand::Consumption { meter: id, indexer: Some(indexer), from, to, output } => {
+			let now = now_ms();
+			let (from, to) = (parse_time(&from, now)?, parse_time(&to, now)?);
+			crate::history::consumption(&indexer, id, from, to, output.json)?
+		}
+		QueryCommand::Consumption { meter: id, indexer: None, from, to, output } => {
 			let now = now_ms();
 			let (from, to) = (parse_time(&from, now)?, parse_time(&to, now)?);
 			let m = meter(&mut client, id)?;
@@ -497,7 +450,21 @@ pub fn run(url: &str, command: QueryCommand) -> Result<()> {
 				}
 			}
 		}
-		QueryCommand::Invoices { consumer, contract, from, limit, output } => {
+		QueryCommand::Invoices {
+			indexer: Some(indexer),
+			consumer,
+			contract,
+			limit,
+			output,
+			..
+		} => {
+			let consumer = match (consumer, contract) {
+				(Some(consumer), _) => account(&consumer)?,
+				_ => return Err(Error::usage("with --indexer, give --consumer")),
+			};
+			crate::history::invoices(&indexer, &consumer, limit, output.json)?
+		}
+		QueryCommand::Invoices { indexer: None, consumer, contract, from, limit, output } => {
 			type View = pallet_billing::InvoiceViewOf<mensura_runtime::Runtime>;
 			let page: Vec<(u64, View)> = match (consumer, contract) {
 				(Some(consumer), _) => client.runtime_call(
