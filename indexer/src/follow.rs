@@ -7,7 +7,7 @@
 use crate::{
 	chain::{Block, Chain, ChainError},
 	extract::{extract, Head, Touched},
-	objects::{self, subject_name},
+	objects,
 	store::{Arg, Batch, Store},
 };
 use futures::{stream, StreamExt, TryStreamExt};
@@ -59,7 +59,6 @@ pub struct Fatal(pub String);
 /// The follower's memory of where each meter's hash chain and audit trail stand.
 struct Tracker {
 	heads: BTreeMap<u64, (Head, u128, u64)>,
-	audit_lengths: BTreeMap<String, u32>,
 	/// The indexed block: number and hash.
 	tip: Option<(u64, H256)>,
 	/// The fees charged up to the indexed block.
@@ -139,7 +138,6 @@ async fn session(
 	}
 	let mut tracker = Tracker {
 		heads: store.heads().await?,
-		audit_lengths: store.audit_lengths().await?,
 		tip: match store.indexed().await? {
 			Some(i) => Some((i.number, crate::store::parse_hash(&i.hash)?)),
 			None => None,
@@ -198,8 +196,38 @@ async fn session(
 struct Fetched {
 	block: Block,
 	objects: Vec<(&'static str, crate::store::Row)>,
-	/// Audit trail lengths at the block, of the subjects its events touched.
-	audit_lengths: Vec<(AuditSubject, u32)>,
+	/// The audit-trail entries the block added (of the subjects its events touched).
+	audit: Vec<crate::store::Row>,
+}
+
+/// Audit subjects read at once.
+const AUDIT_CONCURRENCY: usize = 32;
+
+/// The entries each subject's audit trail gained in block `at` (from the trail's length
+/// at `parent`, or 0 for the genesis block, to its length at `at`), read concurrently.
+async fn audit_added(
+	chain: &Chain,
+	at: H256,
+	parent: Option<H256>,
+	subjects: Vec<AuditSubject>,
+) -> Result<Vec<crate::store::Row>, ChainError> {
+	let per_subject: Vec<Vec<crate::store::Row>> = stream::iter(subjects)
+		.map(|subject| async move {
+			let now = objects::audit_length(chain, at, &subject).await?;
+			let before = match parent {
+				Some(parent) => objects::audit_length(chain, parent, &subject).await?,
+				None => 0,
+			};
+			if now > before {
+				objects::audit_entries(chain, at, &subject, before, now).await
+			} else {
+				Ok(Vec::new())
+			}
+		})
+		.buffered(AUDIT_CONCURRENCY)
+		.try_collect()
+		.await?;
+	Ok(per_subject.into_iter().flatten().collect())
 }
 
 async fn fetch(chain: &Chain, number: u64) -> Result<Fetched, ChainError> {
@@ -217,11 +245,9 @@ async fn fetch(chain: &Chain, number: u64) -> Result<Fetched, ChainError> {
 		.into_iter()
 		.map(|o| (o.table, o.row))
 		.collect();
-	let mut audit_lengths = Vec::new();
-	for subject in list.iter().filter_map(|t| t.audit_subject()) {
-		audit_lengths.push((subject, objects::audit_length(chain, block.hash, &subject).await?));
-	}
-	Ok(Fetched { block, objects, audit_lengths })
+	let subjects = list.iter().filter_map(|t| t.audit_subject()).collect();
+	let audit = audit_added(chain, block.hash, Some(block.parent), subjects).await?;
+	Ok(Fetched { block, objects, audit })
 }
 
 /// Block 0: its registry state (meters, models, programs, tariffs, contracts and their
@@ -268,16 +294,15 @@ async fn genesis(chain: &Chain) -> Result<Fetched, ChainError> {
 	}
 	let list: Vec<Touched> = touched.iter().copied().collect();
 	let mut objects = Vec::new();
-	for chunk in list.chunks(500) {
-		objects.extend(
-			objects::read(chain, at, 0, chunk).await?.into_iter().map(|o| (o.table, o.row)),
-		);
-	}
-	let mut audit_lengths = Vec::new();
-	for subject in list.iter().filter_map(|t| t.audit_subject()) {
-		audit_lengths.push((subject, objects::audit_length(chain, at, &subject).await?));
-	}
-	Ok(Fetched { block, objects, audit_lengths })
+	let chunks: Vec<Vec<crate::objects::ObjectRow>> = stream::iter(list.chunks(500))
+		.map(|chunk| objects::read(chain, at, 0, chunk))
+		.buffered(4)
+		.try_collect()
+		.await?;
+	objects.extend(chunks.into_iter().flatten().map(|o| (o.table, o.row)));
+	let subjects = list.iter().filter_map(|t| t.audit_subject()).collect();
+	let audit = audit_added(chain, at, None, subjects).await?;
+	Ok(Fetched { block, objects, audit })
 }
 
 /// The `u64` a `Twox64Concat` key ends with.
@@ -300,7 +325,24 @@ async fn catch_up(
 	target: u64,
 	status: &SharedStatus,
 ) -> Result<(), ChainErrorOr> {
-	let first = tracker.tip.map_or(0, |t| t.0 + 1);
+	let mut first = tracker.tip.map_or(0, |t| t.0 + 1);
+	if first == 0 {
+		// The genesis block's registry, read in full: timed on its own.
+		let started = Instant::now();
+		let genesis = fetch(chain, 0).await?;
+		let (objects, audit) = (genesis.objects.len(), genesis.audit.len());
+		let mut batch = Batch::default();
+		apply(tracker, &mut batch, genesis)?;
+		for (meter, entry) in &batch.heads {
+			tracker.heads.insert(*meter, *entry);
+		}
+		store.commit(batch).await?;
+		log(format!(
+			"genesis: {objects} objects and {audit} audit-trail entries in {:.1} s",
+			started.elapsed().as_secs_f64()
+		));
+		first = 1;
+	}
 	if first > target {
 		return Ok(());
 	}
@@ -312,7 +354,7 @@ async fn catch_up(
 	let mut blocks_in_batch = 0usize;
 	let mut last_report = Instant::now();
 	while let Some(f) = fetched.try_next().await? {
-		apply(chain, tracker, &mut batch, f).await?;
+		apply(tracker, &mut batch, f)?;
 		blocks_in_batch += 1;
 		let tip = tracker.tip.map(|t| t.0).unwrap_or(0);
 		if blocks_in_batch >= settings.batch_blocks
@@ -344,13 +386,8 @@ async fn catch_up(
 }
 
 /// Adds one fetched block to the batch, checking that it chains to the tip.
-async fn apply(
-	chain: &Chain,
-	tracker: &mut Tracker,
-	batch: &mut Batch,
-	f: Fetched,
-) -> Result<(), ChainErrorOr> {
-	let Fetched { block, objects, audit_lengths } = f;
+fn apply(tracker: &mut Tracker, batch: &mut Batch, f: Fetched) -> Result<(), ChainErrorOr> {
+	let Fetched { block, objects, audit } = f;
 	if let Some((number, hash)) = tracker.tip {
 		if block.number != number + 1 || block.parent != hash {
 			return Err(ChainErrorOr::Fatal(Fatal(format!(
@@ -364,17 +401,7 @@ async fn apply(
 	let mut overlay = Overlay { base: &tracker.heads, pending: &mut batch.heads };
 	let extracted = extract(block.number, &block.events, &mut overlay)
 		.map_err(|e| ChainErrorOr::Fatal(Fatal(e.to_string())))?;
-	// Audit entries the block added.
-	for (subject, length) in audit_lengths {
-		let name = subject_name(&subject);
-		let known = tracker.audit_lengths.get(&name).copied().unwrap_or(0);
-		if length > known {
-			batch
-				.audit
-				.extend(objects::audit_entries(chain, block.hash, &subject, known, length).await?);
-			tracker.audit_lengths.insert(name, length);
-		}
-	}
+	batch.audit.extend(audit);
 	// Contract dates and tariff history from the billing events.
 	for record in &block.events {
 		use pallet_billing::Event as B;
