@@ -173,10 +173,24 @@ fn started(node: &mut Node) {
 fn simulate(node: &mut Node, duration: &str) -> u64 {
 	let output = Command::new(workspace_binary("mensura"))
 		.args(["--url", &format!("http://127.0.0.1:{}", node.rpc_port)])
-		.args(["simulate", "--meters", "4", "--rate", "2", "--duration", duration, "--quiet", "--json"])
+		.args([
+			"simulate",
+			"--meters",
+			"4",
+			"--rate",
+			"2",
+			"--duration",
+			duration,
+			"--quiet",
+			"--json",
+		])
 		.output()
 		.expect("the mensura tool runs");
-	assert!(matches!(output.status.code(), Some(0 | 1)), "{}", String::from_utf8_lossy(&output.stderr));
+	assert!(
+		matches!(output.status.code(), Some(0 | 1)),
+		"{}",
+		String::from_utf8_lossy(&output.stderr)
+	);
 	let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
 	assert!(summary["measured"].as_u64().unwrap() > 0, "{summary:#}");
 	let best = node.block_number(false).unwrap();
