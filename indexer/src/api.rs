@@ -10,12 +10,16 @@ use crate::{
 use axum::{
 	extract::{Path, Query, State},
 	http::{header, StatusCode},
-	response::{IntoResponse, Response},
+	response::{
+		sse::{Event, KeepAlive, Sse},
+		IntoResponse, Response,
+	},
 	routing::get,
 	Json, Router,
 };
+use futures::Stream;
 use serde_json::{json, Value};
-use std::collections::HashMap;
+use std::{collections::HashMap, convert::Infallible};
 
 /// The OpenAPI description of this API.
 pub const OPENAPI: &str = include_str!("../openapi.json");
@@ -156,11 +160,71 @@ async fn audit(State(api): State<Api>, Path(meter): Path<String>, Query(p): Para
 
 async fn invoices(State(api): State<Api>, Path(account): Path<String>, Query(p): Params) -> Answer {
 	only(&p, &["limit"])?;
-	use sp_core::crypto::Ss58Codec;
-	let parsed = mensura_runtime::AccountId::from_ss58check(&account)
-		.map_err(|e| bad(format!("{account:?} is not an SS58 address: {e:?}")))?;
-	let address = crate::extract::address(&parsed);
+	let address = self::account(&account)?;
 	Ok(Json(query::invoices(&api.store, &address, limit(&p, 100)?).await?))
+}
+
+/// An SS58 address parameter, as the database stores it.
+fn account(text: &str) -> Result<String, ApiError> {
+	use sp_core::crypto::Ss58Codec;
+	let parsed = mensura_runtime::AccountId::from_ss58check(text)
+		.map_err(|e| bad(format!("{text:?} is not an SS58 address: {e:?}")))?;
+	Ok(crate::extract::address(&parsed))
+}
+
+async fn consumer(State(api): State<Api>, Path(consumer): Path<String>) -> Answer {
+	Ok(Json(query::consumer(&api.store, &account(&consumer)?).await?))
+}
+
+async fn supplier(
+	State(api): State<Api>,
+	Path(supplier): Path<String>,
+	Query(p): Params,
+) -> Answer {
+	only(&p, &["status", "limit"])?;
+	let status = p.get("status").cloned();
+	if let Some(s) = &status {
+		if !["Open", "Paid", "Disputed"].contains(&s.as_str()) {
+			return Err(bad(format!("status: {s:?} is not Open, Paid or Disputed")));
+		}
+	}
+	Ok(Json(query::supplier(&api.store, &account(&supplier)?, status, limit(&p, 100)?).await?))
+}
+
+async fn block(State(api): State<Api>, Path(number): Path<String>) -> Answer {
+	Ok(Json(query::block(&api.store, id(&number, "block")?).await?))
+}
+
+async fn program(State(api): State<Api>, Path(hash): Path<String>) -> Answer {
+	let valid = hash.len() == 66
+		&& hash.starts_with("0x")
+		&& hash[2..].bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+	if !valid {
+		return Err(bad(format!(
+			"{hash:?} is not a program hash (0x and 64 lower-case hex digits)"
+		)));
+	}
+	Ok(Json(query::program_detail(&api.store, &hash).await?))
+}
+
+/// `GET /api/live`: server-sent events, one `status` event (the `/api/status` answer)
+/// at once and another each time the index reaches a new height.
+async fn live(State(api): State<Api>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+	let heights = api.store.watch();
+	let stream =
+		futures::stream::unfold((api, heights, true), |(api, mut heights, first)| async move {
+			if !first && heights.changed().await.is_err() {
+				return None;
+			}
+			heights.borrow_and_update();
+			let follower = api.status.lock().unwrap().clone();
+			let status = query::status(&api.store, &follower)
+				.await
+				.unwrap_or_else(|e| json!({ "error": format!("{e:?}") }));
+			let event = Event::default().event("status").data(status.to_string());
+			Some((Ok(event), (api, heights, false)))
+		});
+	Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
 async fn invoice(State(api): State<Api>, Path(invoice): Path<String>) -> Answer {
@@ -208,12 +272,44 @@ fn routes() -> Vec<(&'static str, axum::routing::MethodRouter<Api>)> {
 		("/api/meters/{id}/measurements", get(measurements)),
 		("/api/meters/{id}/consumption", get(consumption)),
 		("/api/meters/{id}/audit", get(audit)),
+		("/api/consumers/{account}", get(consumer)),
 		("/api/consumers/{account}/invoices", get(invoices)),
+		("/api/suppliers/{account}", get(supplier)),
 		("/api/invoices/{id}", get(invoice)),
 		("/api/events", get(events)),
 		("/api/fleet", get(fleet)),
 		("/api/blocks", get(blocks)),
+		("/api/blocks/{number}", get(block)),
+		("/api/programs/{hash}", get(program)),
+		("/api/live", get(live)),
 	]
+}
+
+/// The web page (`web/`): one HTML file, its script and its style sheet, built into the
+/// binary. It reads only the API above.
+const PAGE: &str = include_str!("../web/index.html");
+const SCRIPT: &str = include_str!("../web/app.js");
+const STYLE: &str = include_str!("../web/style.css");
+
+/// A static asset, with headers that keep the page to its own origin.
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+	(
+		[
+			(header::CONTENT_TYPE, content_type),
+			(header::CACHE_CONTROL, "no-cache"),
+			(header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+			(
+				header::CONTENT_SECURITY_POLICY,
+				"default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+			),
+		],
+		body,
+	)
+		.into_response()
+}
+
+async fn page() -> Response {
+	asset("text/html; charset=utf-8", PAGE)
 }
 
 /// The router.
@@ -221,6 +317,9 @@ pub fn router(api: Api) -> Router {
 	routes()
 		.into_iter()
 		.fold(Router::new(), |router, (path, handler)| router.route(path, handler))
+		.route("/", get(page))
+		.route("/app.js", get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }))
+		.route("/style.css", get(|| async { asset("text/css; charset=utf-8", STYLE) }))
 		.route("/openapi.json", get(openapi))
 		.fallback(not_found)
 		.with_state(api)

@@ -45,6 +45,8 @@ pub enum Touched {
 	Tariff(TariffId),
 	Contract(ContractId),
 	Invoice(InvoiceId),
+	/// A consumer's prepaid balance (the account's bytes).
+	Consumer([u8; 32]),
 }
 
 impl Touched {
@@ -113,6 +115,11 @@ pub struct Extracted {
 	pub measurements: Vec<MeasurementRow>,
 	pub events: Vec<EventRow>,
 	pub touched: BTreeSet<Touched>,
+}
+
+/// The consumer whose prepaid balance an event may change.
+fn consumer_of(account: &AccountId) -> Touched {
+	Touched::Consumer(account.clone().into())
 }
 
 /// An SS58 address (the chain's prefix).
@@ -361,7 +368,7 @@ pub fn describe(event: &RuntimeEvent) -> Described {
 			B::ContractProposed { contract, meter, supplier, consumer } => (
 				Some(*meter),
 				json!({ "contract": contract, "meter": meter, "supplier": address(supplier), "consumer": address(consumer) }),
-				vec![Touched::Contract(*contract)],
+				vec![Touched::Contract(*contract), consumer_of(consumer)],
 			),
 			B::ContractStarted { contract, meter, start } => (
 				Some(*meter),
@@ -381,23 +388,27 @@ pub fn describe(event: &RuntimeEvent) -> Described {
 			B::InvoiceIssued { invoice, contract, consumer, amount: value, from, to, due } => (
 				None,
 				json!({ "invoice": invoice, "contract": contract, "consumer": address(consumer), "amount": amount(*value), "from": from, "to": to, "due": due }),
-				vec![Touched::Invoice(*invoice), Touched::Contract(*contract)],
+				vec![
+					Touched::Invoice(*invoice),
+					Touched::Contract(*contract),
+					consumer_of(consumer),
+				],
 			),
 			B::InvoicePaid { invoice, payer, amount: value, outstanding } => (
 				None,
 				json!({ "invoice": invoice, "payer": address(payer), "amount": amount(*value), "outstanding": amount(*outstanding) }),
-				vec![Touched::Invoice(*invoice)],
+				vec![Touched::Invoice(*invoice), consumer_of(payer)],
 			),
 			B::PrepaidBalanceLow { contract, consumer, balance } => (
 				None,
 				json!({ "contract": contract, "consumer": address(consumer), "balance": amount(*balance) }),
-				vec![],
+				vec![consumer_of(consumer)],
 			),
 			B::PrepaidToppedUp { consumer, amount: value, balance }
 			| B::PrepaidWithdrawn { consumer, amount: value, balance } => (
 				None,
 				json!({ "consumer": address(consumer), "amount": amount(*value), "balance": amount(*balance) }),
-				vec![],
+				vec![consumer_of(consumer)],
 			),
 			B::InvoiceDisputed { invoice, consumer } => (
 				None,

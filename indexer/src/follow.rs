@@ -257,7 +257,7 @@ async fn genesis(chain: &Chain) -> Result<Fetched, ChainError> {
 	let at = block.hash;
 	let mut touched = BTreeSet::new();
 	let prefix_of = |key: Vec<u8>| key[..32].to_vec();
-	let maps: [(Vec<u8>, fn(&[u8]) -> Option<Touched>); 6] = [
+	let maps: [(Vec<u8>, fn(&[u8]) -> Option<Touched>); 7] = [
 		(prefix_of(pallet_meters::Meters::<Runtime>::hashed_key_for(0u64)), |k| {
 			tail_u64(k).map(Touched::Meter)
 		}),
@@ -276,6 +276,13 @@ async fn genesis(chain: &Chain) -> Result<Fetched, ChainError> {
 		(prefix_of(pallet_billing::Invoices::<Runtime>::hashed_key_for(0u64)), |k| {
 			tail_u64(k).map(Touched::Invoice)
 		}),
+		// Every account with a hold: the consumers' prepaid balances among them.
+		(
+			prefix_of(pallet_balances::Holds::<Runtime>::hashed_key_for(
+				mensura_runtime::AccountId::from([0u8; 32]),
+			)),
+			|k| k.get(k.len().checked_sub(32)?..)?.try_into().ok().map(Touched::Consumer),
+		),
 	];
 	for (prefix, parse) in maps {
 		let mut start = None;

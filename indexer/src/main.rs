@@ -26,7 +26,7 @@ use std::{
 /// indexed yet: to index a chain from genesis, run the node with
 /// `--state-pruning archive-canonical`.
 ///
-/// Exit codes: 0 stopped (Ctrl-C, or caught up with --exit-when-caught-up); 1 the node's
+/// Exit codes: 0 stopped (Ctrl-C or SIGTERM, or caught up with --exit-when-caught-up); 1 the node's
 /// chain does not chain to the indexed blocks, or it sent data the runtime cannot
 /// decode; 2 bad command line; 3 the database or the listening address failed.
 #[derive(Parser, Debug)]
@@ -117,6 +117,17 @@ async fn main() -> ExitCode {
 				ExitCode::from(1)
 			},
 		},
-		_ = tokio::signal::ctrl_c() => ExitCode::SUCCESS,
+		_ = stop_signal() => ExitCode::SUCCESS,
+	}
+}
+
+/// Ctrl-C, or SIGTERM (what service managers send): the index is consistent at every
+/// commit, so stopping between two is clean.
+async fn stop_signal() {
+	let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+		.expect("a SIGTERM handler can be installed");
+	tokio::select! {
+		_ = tokio::signal::ctrl_c() => {},
+		_ = terminate.recv() => {},
 	}
 }

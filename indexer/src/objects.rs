@@ -86,6 +86,7 @@ pub const INVOICE_COLUMNS: &[&str] = &[
 	"issued_block",
 	"updated_block",
 ];
+pub const CONSUMER_COLUMNS: &[&str] = &["address", "prepaid", "updated_block"];
 pub const AUDIT_COLUMNS: &[&str] = &["subject", "idx", "block", "actor", "change"];
 
 fn int(value: impl TryInto<i64>) -> Arg {
@@ -126,6 +127,9 @@ fn key_of(touched: Touched) -> Vec<u8> {
 		Touched::Tariff(id) => pallet_billing::Tariffs::<Runtime>::hashed_key_for(id),
 		Touched::Contract(id) => pallet_billing::Contracts::<Runtime>::hashed_key_for(id),
 		Touched::Invoice(id) => pallet_billing::Invoices::<Runtime>::hashed_key_for(id),
+		Touched::Consumer(account) => pallet_balances::Holds::<Runtime>::hashed_key_for(
+			mensura_runtime::AccountId::from(account),
+		),
 	}
 }
 
@@ -151,6 +155,11 @@ pub async fn read(
 	let values = chain.storages(&keys, at).await?;
 	let mut rows = Vec::new();
 	for (object, value) in touched.iter().zip(values) {
+		if let Touched::Consumer(account) = object {
+			// No holds at all is a prepaid balance of nothing.
+			rows.push(consumer_row(*account, value.as_deref(), block)?);
+			continue;
+		}
 		let Some(bytes) = value else { continue };
 		rows.push(match object {
 			Touched::Meter(id) => meter_row(*id, &bytes, block)?,
@@ -159,9 +168,39 @@ pub async fn read(
 			Touched::Tariff(id) => tariff_row(*id, &bytes, block)?,
 			Touched::Contract(id) => contract_row(*id, &bytes, block)?,
 			Touched::Invoice(id) => invoice_row(chain, at, *id, &bytes, block).await?,
+			Touched::Consumer(_) => unreachable!("handled above"),
 		});
 	}
 	Ok(rows)
+}
+
+/// A consumer's prepaid balance: what billing holds of the account for it
+/// (`Balances::Holds`, the reason `Billing::PrepaidBalance`).
+pub fn consumer_row(
+	account: [u8; 32],
+	holds: Option<&[u8]>,
+	block: u64,
+) -> Result<ObjectRow, ChainError> {
+	let prepaid_reason =
+		mensura_runtime::RuntimeHoldReason::Billing(pallet_billing::HoldReason::PrepaidBalance);
+	let prepaid: u128 = match holds {
+		Some(bytes) => decode_all::<
+			Vec<frame_support::traits::tokens::IdAmount<mensura_runtime::RuntimeHoldReason, u128>>,
+		>(bytes, "an account's holds")?
+		.into_iter()
+		.filter(|hold| hold.id == prepaid_reason)
+		.map(|hold| hold.amount)
+		.sum(),
+		None => 0,
+	};
+	Ok(ObjectRow {
+		table: "consumers",
+		row: vec![
+			text(address(&mensura_runtime::AccountId::from(account))),
+			text(prepaid.to_string()),
+			int(block),
+		],
+	})
 }
 
 /// A meter record's row.

@@ -562,3 +562,191 @@ pub async fn blocks(store: &Store, limit: u32) -> Result<Value, QueryError> {
 		.collect();
 	Ok(json!({ "indexed": indexed, "blocks": blocks }))
 }
+
+/// `GET /api/blocks/{number}`: one indexed block with its measurements and events, so
+/// that every measurement a page shows can be traced to the block that holds its frame.
+pub async fn block(store: &Store, number: i64) -> Result<Value, QueryError> {
+	let indexed = indexed(store).await?;
+	let row = sqlx::query(
+		"SELECT number, hash, parent, timestamp_ms, measurements, events, fees_charged, fees_in_block FROM blocks \
+		 WHERE number = $1",
+	)
+	.bind(number)
+	.fetch_optional(store.pool())
+	.await
+	.map_err(db("block"))?
+	.ok_or_else(|| QueryError::NotFound(format!("block {number} is not indexed")))?;
+	let measurements = sqlx::query(
+		"SELECT meter, idx, sequence, start_ms, end_ms, quantity, frame_hash, extrinsic, event FROM measurements \
+		 WHERE block = $1 ORDER BY event LIMIT $2",
+	)
+	.bind(number)
+	.bind(i64::from(MAX_LIMIT))
+	.fetch_all(store.pool())
+	.await
+	.map_err(db("block measurements"))?;
+	let events = sqlx::query(
+		"SELECT e.block, e.idx, e.extrinsic, e.pallet, e.name, e.meter, e.fields, b.hash, b.timestamp_ms \
+		 FROM events e JOIN blocks b ON b.number = e.block WHERE e.block = $1 ORDER BY e.idx LIMIT $2",
+	)
+	.bind(number)
+	.bind(i64::from(MAX_LIMIT))
+	.fetch_all(store.pool())
+	.await
+	.map_err(db("block events"))?;
+	Ok(json!({
+		"indexed": indexed,
+		"block": {
+			"number": row.get::<i64, _>(0), "hash": text_at(&row, 1), "parent": text_at(&row, 2),
+			"timestamp": row.get::<i64, _>(3), "measurements": row.get::<i64, _>(4), "events": row.get::<i64, _>(5),
+			"feesCharged": text_at(&row, 6), "feesInBlock": text_at(&row, 7),
+		},
+		"measurements": measurements.iter().map(|r| json!({
+			"meter": r.get::<i64, _>(0), "index": r.get::<i64, _>(1), "sequence": r.get::<i64, _>(2),
+			"start": r.get::<i64, _>(3), "end": r.get::<i64, _>(4), "quantity": text_at(r, 5),
+			"frame": text_at(r, 6), "extrinsic": opt_i64(r, 7), "event": r.get::<i64, _>(8),
+		})).collect::<Vec<_>>(),
+		"events": events.iter().map(event_json).collect::<Vec<_>>(),
+	}))
+}
+
+/// `GET /api/programs/{hash}`: an LR program, the notified bodies that approved it, its
+/// audit trail and the meters bound to it.
+pub async fn program_detail(store: &Store, hash: &str) -> Result<Value, QueryError> {
+	let indexed = indexed(store).await?;
+	let info = program(store, hash).await?;
+	if info.get("measurer").is_none() {
+		return Err(QueryError::NotFound(format!("no LR program {hash} in the index")));
+	}
+	let trail = audit(store, &format!("program:{hash}"), None, MAX_LIMIT).await?;
+	let meters = sqlx::query("SELECT id FROM meters WHERE program = $1 ORDER BY id LIMIT $2")
+		.bind(hash)
+		.bind(i64::from(MAX_LIMIT))
+		.fetch_all(store.pool())
+		.await
+		.map_err(db("program meters"))?;
+	Ok(json!({
+		"indexed": indexed,
+		"program": info,
+		"audit": trail["entries"],
+		"meters": meters.iter().map(|r| r.get::<i64, _>(0)).collect::<Vec<_>>(),
+	}))
+}
+
+/// The contracts whose `party` column (`consumer` or `supplier`) is `account`, with
+/// their meters.
+async fn contracts_where(
+	store: &Store,
+	party: &'static str,
+	account: &str,
+) -> Result<Vec<Value>, QueryError> {
+	let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+		"SELECT id, supplier, consumer, tariff, payment, utc_offset_minutes, status, start_ms, end_ms, meter \
+		 FROM contracts WHERE {party} = $1 ORDER BY id"
+	)))
+	.bind(account)
+	.fetch_all(store.pool())
+	.await
+	.map_err(db("contracts"))?;
+	Ok(rows
+		.iter()
+		.map(|r| {
+			let mut c = contract_json(r);
+			c["meter"] = json!(r.get::<i64, _>(9));
+			c
+		})
+		.collect())
+}
+
+/// `GET /api/consumers/{account}`: a consumer's contracts, prepaid balance and how many
+/// of its invoices are paid, open or disputed (with what is outstanding).
+pub async fn consumer(store: &Store, consumer: &str) -> Result<Value, QueryError> {
+	let indexed = indexed(store).await?;
+	let contracts = contracts_where(store, "consumer", consumer).await?;
+	let prepaid = sqlx::query("SELECT prepaid FROM consumers WHERE address = $1")
+		.bind(consumer)
+		.fetch_optional(store.pool())
+		.await
+		.map_err(db("prepaid balance"))?;
+	let invoices = sqlx::query(
+		"SELECT status, amount, credited, paid FROM invoices WHERE consumer = $1 AND issued_block <= $2",
+	)
+	.bind(consumer)
+	.bind(bound(&indexed))
+	.fetch_all(store.pool())
+	.await
+	.map_err(db("invoices"))?;
+	let prepaid = prepaid.map(|r| text_at(&r, 0)).unwrap_or_else(|| "0".into());
+	if contracts.is_empty() && prepaid == "0" && invoices.is_empty() {
+		return Err(QueryError::NotFound(format!("{consumer} has no contracts in the index")));
+	}
+	Ok(json!({
+		"indexed": indexed,
+		"consumer": consumer,
+		"prepaid": prepaid,
+		"contracts": contracts,
+		"invoices": by_status(&invoices),
+	}))
+}
+
+/// `GET /api/suppliers/{account}`: a supplier's contracts and its invoices, newest first
+/// (at most `limit`, optionally only those of one status), with every invoice counted by
+/// status and what is outstanding.
+pub async fn supplier(
+	store: &Store,
+	supplier: &str,
+	status: Option<String>,
+	limit: u32,
+) -> Result<Value, QueryError> {
+	let indexed = indexed(store).await?;
+	let contracts = contracts_where(store, "supplier", supplier).await?;
+	let totals = sqlx::query(
+		"SELECT status, amount, credited, paid FROM invoices WHERE supplier = $1 AND issued_block <= $2",
+	)
+	.bind(supplier)
+	.bind(bound(&indexed))
+	.fetch_all(store.pool())
+	.await
+	.map_err(db("invoices"))?;
+	if contracts.is_empty() && totals.is_empty() {
+		return Err(QueryError::NotFound(format!("{supplier} supplies no contract in the index")));
+	}
+	let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+		"{INVOICE_SELECT} WHERE supplier = $1 AND issued_block <= $2 AND (CAST($3 AS TEXT) IS NULL OR status = $3) \
+		 ORDER BY id DESC LIMIT $4"
+	)))
+	.bind(supplier)
+	.bind(bound(&indexed))
+	.bind(status)
+	.bind(i64::from(limit))
+	.fetch_all(store.pool())
+	.await
+	.map_err(db("invoices"))?;
+	Ok(json!({
+		"indexed": indexed,
+		"supplier": supplier,
+		"contracts": contracts,
+		"invoiceTotals": by_status(&totals),
+		"invoices": rows.iter().map(invoice_json).collect::<Vec<_>>(),
+	}))
+}
+
+/// Invoices (rows of status, amount, credited, paid) counted by status, with what is
+/// outstanding of each.
+fn by_status(rows: &[AnyRow]) -> Vec<Value> {
+	let mut by_status: BTreeMap<String, (u64, u128)> = BTreeMap::new();
+	for r in rows {
+		let outstanding = quantity(&text_at(r, 1))
+			.saturating_sub(quantity(&text_at(r, 2)))
+			.saturating_sub(quantity(&text_at(r, 3)));
+		let entry = by_status.entry(text_at(r, 0)).or_default();
+		entry.0 += 1;
+		entry.1 = entry.1.saturating_add(outstanding);
+	}
+	by_status
+		.into_iter()
+		.map(|(status, (n, outstanding))| {
+			json!({ "status": status, "invoices": n, "outstanding": outstanding.to_string() })
+		})
+		.collect()
+}

@@ -9,7 +9,8 @@ use sqlx::{
 	migrate::{Migration, MigrationType, Migrator},
 	AnyPool, AssertSqlSafe, Row as _, SqlSafeStr,
 };
-use std::{collections::BTreeMap, time::Duration};
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+use tokio::sync::watch;
 
 /// A value bound to a query.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,13 +26,19 @@ pub type Row = Vec<Arg>;
 
 /// The schema, one migration per file.
 fn migrator() -> Migrator {
-	Migrator::with_migrations(vec![Migration::new(
-		1,
-		"history".into(),
-		MigrationType::Simple,
-		include_str!("../migrations/0001_history.sql").into_sql_str(),
-		false,
-	)])
+	let migration = |version, name: &str, sql: &'static str| {
+		Migration::new(
+			version,
+			name.to_string().into(),
+			MigrationType::Simple,
+			sql.into_sql_str(),
+			false,
+		)
+	};
+	Migrator::with_migrations(vec![
+		migration(1, "history", include_str!("../migrations/0001_history.sql")),
+		migration(2, "accounts", include_str!("../migrations/0002_accounts.sql")),
+	])
 }
 
 /// Which database a URL names.
@@ -91,6 +98,8 @@ pub struct Indexed {
 pub struct Store {
 	pool: AnyPool,
 	pub backend: Backend,
+	/// The indexed height after the last commit.
+	indexed: Arc<watch::Sender<Option<u64>>>,
 }
 
 fn database_error(what: &str) -> impl Fn(sqlx::Error) -> String + '_ {
@@ -131,7 +140,10 @@ impl Store {
 			.run(&pool)
 			.await
 			.map_err(|e| format!("cannot bring the database schema up to date: {e}"))?;
-		Ok(Store { pool, backend })
+		let store = Store { pool, backend, indexed: Arc::new(watch::Sender::new(None)) };
+		let indexed = store.indexed().await?.map(|i| i.number);
+		store.indexed.send_replace(indexed);
+		Ok(store)
 	}
 
 	pub fn pool(&self) -> &AnyPool {
@@ -306,21 +318,15 @@ impl Store {
 			&batch.contract_tariffs,
 		)
 		.await?;
-		for (contract, start) in &batch.contract_starts {
-			sqlx::query("UPDATE contracts SET start_ms = $1 WHERE id = $2")
-				.bind(*start as i64)
+		let starts = batch.contract_starts.iter().map(|c| ("start_ms", c));
+		let ends = batch.contract_ends.iter().map(|c| ("end_ms", c));
+		for (column, (contract, at)) in starts.chain(ends) {
+			sqlx::query(AssertSqlSafe(format!("UPDATE contracts SET {column} = $1 WHERE id = $2")))
+				.bind(*at as i64)
 				.bind(*contract as i64)
 				.execute(&mut *tx)
 				.await
-				.map_err(database_error("contract start"))?;
-		}
-		for (contract, end) in &batch.contract_ends {
-			sqlx::query("UPDATE contracts SET end_ms = $1 WHERE id = $2")
-				.bind(*end as i64)
-				.bind(*contract as i64)
-				.execute(&mut *tx)
-				.await
-				.map_err(database_error("contract end"))?;
+				.map_err(database_error("contract period"))?;
 		}
 		let heads: Vec<Row> = batch
 			.heads
@@ -353,7 +359,15 @@ impl Store {
 				.await
 				.map_err(database_error("height"))?;
 		}
-		tx.commit().await.map_err(database_error("commit"))
+		tx.commit().await.map_err(database_error("commit"))?;
+		self.indexed.send_replace(Some(number));
+		Ok(())
+	}
+
+	/// The indexed height, changing each time a run of blocks is committed (for live
+	/// views).
+	pub fn watch(&self) -> watch::Receiver<Option<u64>> {
+		self.indexed.subscribe()
 	}
 }
 
@@ -366,6 +380,7 @@ fn columns_of(table: &str) -> &'static [&'static str] {
 		"tariffs" => TARIFF_COLUMNS,
 		"contracts" => CONTRACT_COLUMNS,
 		"invoices" => INVOICE_COLUMNS,
+		"consumers" => CONSUMER_COLUMNS,
 		other => unreachable!("no object table {other}"),
 	}
 }

@@ -21,6 +21,32 @@ use std::{
 	time::{Duration, Instant},
 };
 
+/// The first event of `GET /api/live` (server-sent events), as its text.
+fn live_first_event(port: u16) -> String {
+	use std::io::{Read, Write};
+	let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+	stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+	write!(
+		stream,
+		"GET /api/live HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n"
+	)
+	.unwrap();
+	let mut received = Vec::new();
+	let mut chunk = [0u8; 4096];
+	while !String::from_utf8_lossy(&received).contains("\n\n")
+		|| !String::from_utf8_lossy(&received).contains("event:")
+	{
+		let n = stream.read(&mut chunk).expect("the live stream sends an event at once");
+		assert!(n > 0, "the live stream closed");
+		received.extend_from_slice(&chunk[..n]);
+	}
+	let text = String::from_utf8_lossy(&received).into_owned();
+	assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+	assert!(text.to_lowercase().contains("content-type: text/event-stream"), "{text}");
+	let event = text.find("event:").unwrap();
+	text[event..].to_string()
+}
+
 /// A binary of the workspace next to the node (`cargo test --workspace` builds all).
 fn workspace_binary(name: &str) -> PathBuf {
 	node_binary().with_file_name(name)
@@ -404,6 +430,103 @@ fn the_index_says_what_the_chain_says_and_survives_kills_restarts_and_lies() {
 			.sum();
 		assert_eq!(lines.to_string(), invoice["consumption"].as_str().unwrap());
 	}
+
+	// The consumer: its prepaid balance is what the runtime says at the indexed block.
+	let consumer = indexer.ok(&format!("/api/consumers/{ferdie}"));
+	let at = consumer["indexed"]["hash"].clone();
+	let ferdie_key = "0x1cbd2d43530a44705ad088af313e18f80b53ef16b36177cd4b77b846f2a5f07c";
+	let prepaid =
+		node.rpc("state_call", json!(["BillingApi_prepaid_balance", ferdie_key, at])).unwrap();
+	let bytes: Vec<u8> = (2..34)
+		.step_by(2)
+		.map(|i| u8::from_str_radix(&prepaid.as_str().unwrap()[i..i + 2], 16).unwrap())
+		.collect();
+	let prepaid = u128::from_le_bytes(bytes.try_into().unwrap());
+	assert!(prepaid > 0, "meter 1's contract is prepaid");
+	assert_eq!(consumer["prepaid"], json!(prepaid.to_string()), "{consumer:#}");
+	assert_eq!(consumer["contracts"].as_array().unwrap().len(), 3, "{consumer:#}");
+	let counted: u64 = consumer["invoices"]
+		.as_array()
+		.unwrap()
+		.iter()
+		.map(|g| g["invoices"].as_u64().unwrap())
+		.sum();
+	let all = indexer.ok(&format!("/api/consumers/{ferdie}/invoices?limit=1000"));
+	let then = consumer["indexed"]["number"].as_u64().unwrap();
+	let issued_then = all["invoices"]
+		.as_array()
+		.unwrap()
+		.iter()
+		.filter(|i| i["issuedBlock"].as_u64().unwrap() <= then)
+		.count();
+	assert_eq!(counted as usize, issued_then);
+
+	// Its supplier: the same three contracts, and the unpaid invoices among all of them.
+	let supplier = consumer["contracts"][0]["supplier"].as_str().unwrap().to_string();
+	let supplied = indexer.ok(&format!("/api/suppliers/{supplier}?limit=1000"));
+	assert_eq!(supplied["contracts"].as_array().unwrap().len(), 3, "{supplied:#}");
+	let open = indexer.ok(&format!("/api/suppliers/{supplier}?status=Open&limit=1000"));
+	let open_count =
+		all["invoices"].as_array().unwrap().iter().filter(|i| i["status"] == json!("Open")).count();
+	// Invoices keep coming (a period a minute): count those of the height `all` was read at.
+	let bound = all["indexed"]["number"].as_u64().unwrap();
+	let open_then = open["invoices"]
+		.as_array()
+		.unwrap()
+		.iter()
+		.filter(|i| i["issuedBlock"].as_u64().unwrap() <= bound)
+		.count();
+	assert_eq!(open_then, open_count);
+	assert_eq!(indexer.get(&format!("/api/suppliers/{supplier}?status=Late")).0, 400);
+
+	// A block lists every measurement it holds, with its frame.
+	let block = blocks.iter().find(|b| b["measurements"].as_u64() > Some(0)).unwrap();
+	let number = block["number"].as_u64().unwrap();
+	let detail = indexer.ok(&format!("/api/blocks/{number}"));
+	assert_eq!(detail["block"]["hash"], block["hash"]);
+	let listed = detail["measurements"].as_array().unwrap();
+	assert_eq!(listed.len() as u64, block["measurements"].as_u64().unwrap());
+	let first = &listed[0];
+	let page = indexer
+		.ok(&format!("/api/meters/{}/measurements?limit=1000", first["meter"].as_u64().unwrap()));
+	let same = page["measurements"]
+		.as_array()
+		.unwrap()
+		.iter()
+		.find(|m| m["index"] == first["index"])
+		.unwrap();
+	assert_eq!(same["frame"], first["frame"]);
+	assert_eq!(same["block"], json!(number));
+
+	// A program with the notified bodies that approved it, as the chain has them.
+	let program = mensura(&node, &["query", "program", "0", "--json"]);
+	let hash = program["hash"].as_str().unwrap();
+	let detail = indexer.ok(&format!("/api/programs/{hash}"));
+	assert_eq!(detail["program"]["approvedBy"], program["approvals"]);
+	assert!(detail["meters"].as_array().unwrap().contains(&json!(0)));
+	assert!(!detail["audit"].as_array().unwrap().is_empty(), "{detail:#}");
+
+	// Bad questions to the new routes.
+	assert_eq!(indexer.get("/api/programs/0x12").0, 400);
+	assert_eq!(indexer.get(&format!("/api/programs/0x{}", "0".repeat(64))).0, 404);
+	assert_eq!(indexer.get("/api/blocks/99999999").0, 404);
+	assert_eq!(
+		indexer.get("/api/consumers/5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY").0,
+		404
+	);
+
+	// The web page and its assets, and the live stream's first event.
+	for (path, starts) in [
+		("/", "<!doctype html>"),
+		("/app.js", "// Mensura's web page"),
+		("/style.css", "/* Mensura's web page"),
+	] {
+		let (status, _, body) = http_exchange(indexer.port, "GET", path, None).unwrap();
+		assert_eq!(status, 200, "{path}");
+		assert!(body.starts_with(starts), "{path} is served: {}", &body[..body.len().min(80)]);
+	}
+	let live = live_first_event(indexer.port);
+	assert!(live.starts_with("event: status\ndata: {"), "{live}");
 
 	// Killed with SIGKILL at arbitrary points of a catch-up from scratch, one block per
 	// transaction, then restarted: no gap, no duplicate.
