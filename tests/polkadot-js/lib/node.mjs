@@ -5,7 +5,7 @@ import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort, track } from '../../common/processes.mjs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -20,27 +20,6 @@ export function nodeBinary() {
   return binary;
 }
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-const running = new Set();
-// Whatever happens to the test process, its nodes go with it.
-for (const signal of ['exit', 'SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    for (const child of running) child.kill('SIGKILL');
-    if (signal !== 'exit') process.exit(1);
-  });
-}
-
 /** Starts `mensura-node --dev --tmp`; resolves once its RPC port accepts connections. */
 export async function startDevNode() {
   const [rpcPort, p2pPort, prometheusPort] = [await freePort(), await freePort(), await freePort()];
@@ -48,13 +27,9 @@ export async function startDevNode() {
     '--dev', '--tmp', '--no-telemetry', '--no-mdns',
     '--rpc-port', String(rpcPort), '--port', String(p2pPort), '--prometheus-port', String(prometheusPort),
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
-  running.add(child);
+  const tracked = track(child);
   let log = '';
   child.stderr.on('data', (chunk) => { log += chunk; });
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => {
-    running.delete(child);
-    resolve({ code, signal });
-  }));
 
   const deadline = Date.now() + 60_000;
   while (!log.includes('Running JSON-RPC server')) {
@@ -68,13 +43,7 @@ export async function startDevNode() {
     pid: child.pid,
     log: () => log,
     /** SIGTERM, as an operator would; resolves with how the process ended. */
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      const result = await exited;
-      clearTimeout(timer);
-      return result;
-    },
+    stop: tracked.stop,
   };
 }
 
