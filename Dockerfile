@@ -4,7 +4,8 @@
 #   # a validator of the local testnet; RPC for this host only, safe methods
 #   docker run --rm -p 127.0.0.1:9944:9944 -p 30333:30333 mensura-node \
 #       --chain /chain-specs/local-testnet.json --rpc-external --rpc-methods safe
-#   # the history beside it (SQLite in the volume, or --database postgres://…)
+#   # the history and the web page beside it (SQLite in the volume, or
+#   # --database postgres://…): http://127.0.0.1:9955/
 #   docker run --rm --network host --entrypoint /usr/local/bin/mensura-indexer mensura-node \
 #       --node ws://127.0.0.1:9944 --database sqlite:///data/index.db
 #
@@ -36,7 +37,7 @@ COPY --from=builder /usr/local/bin/mensura-node /usr/local/bin/mensura-indexer /
 COPY chain-specs /chain-specs
 USER mensura
 WORKDIR /data
-# p2p, RPC (HTTP + WebSocket), Prometheus metrics, the indexer's HTTP API
+# p2p, RPC (HTTP + WebSocket), Prometheus metrics, the indexer's HTTP API and web page
 EXPOSE 30333 9944 9615 9955
 VOLUME ["/data"]
 ENTRYPOINT ["/usr/local/bin/mensura-node", "--base-path", "/data"]
