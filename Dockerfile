@@ -14,11 +14,12 @@
 #
 # Stage 1 builds the node (and the WASM runtime inside it) with the toolchain pinned in
 # rust-toolchain.toml; stage 2 is a slim Debian with the binary alone, run as a non-root
-# user whose home (/data) holds the chain database.
+# user whose home (/data) holds the chain database. The node links the system's OpenSSL
+# (OPENSSL_NO_VENDOR in .cargo/config.toml): libssl-dev to build, libssl3 to run.
 
 FROM docker.io/library/rust:1-bookworm AS builder
 RUN apt-get update \
-	&& apt-get install -y --no-install-recommends protobuf-compiler \
+	&& apt-get install -y --no-install-recommends protobuf-compiler pkg-config libssl-dev \
 	&& rm -rf /var/lib/apt/lists/*
 WORKDIR /build
 # rust-toolchain.toml first: the toolchain layer is cached across source changes.
@@ -30,7 +31,7 @@ RUN cargo build --release --locked -p mensura-node -p mensura-indexer \
 
 FROM docker.io/library/debian:bookworm-slim
 RUN apt-get update \
-	&& apt-get install -y --no-install-recommends ca-certificates \
+	&& apt-get install -y --no-install-recommends ca-certificates libssl3 \
 	&& rm -rf /var/lib/apt/lists/* \
 	&& useradd --system --uid 10001 --user-group --home-dir /data --create-home mensura
 COPY --from=builder /usr/local/bin/mensura-node /usr/local/bin/mensura-indexer /usr/local/bin/
