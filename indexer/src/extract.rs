@@ -357,6 +357,9 @@ pub fn describe(event: &RuntimeEvent) -> Described {
 				json!({ "meter": meter, "after": after, "next": next, "missed": missed }),
 				vec![],
 			),
+			pallet_readings::Event::TimeSkipped { meter, from, to } => {
+				(Some(*meter), json!({ "meter": meter, "from": from, "to": to }), vec![])
+			}
 			other => (None, debug(other), vec![]),
 		},
 		RuntimeEvent::Billing(e) => match e {

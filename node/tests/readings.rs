@@ -250,3 +250,44 @@ fn seeded_meters_frames_become_measurements_and_bad_frames_never_reach_a_block()
 	assert!(node.stop().success());
 	assert!(!log.contains("panicked"), "node log has a panic:\n{log}");
 }
+
+#[test]
+fn a_meters_frames_sent_newest_first_all_reach_blocks_in_order() {
+	let mut node = Node::start_dev(&[]);
+	let best = node.wait_for("block 1", Duration::from_secs(60), |n| {
+		n.block_number(false).filter(|&b| b >= 1)
+	});
+	let genesis: [u8; 32] =
+		unhex(node.rpc("chain_getBlockHash", serde_json::json!([0])).unwrap().as_str().unwrap())
+			.try_into()
+			.unwrap();
+	// Just after a block, so that all five wait in the pool for the same next one.
+	node.wait_for("a new block", Duration::from_secs(30), |n| {
+		n.block_number(false).filter(|&b| b > best)
+	});
+	// Frames 5, 4, 3, 2, 1 of meter 0, in that order: each is valid against the chain's
+	// state, which knows none of them. A block that took 5 first would make the four
+	// others replays, lost with their consumption; the pool must hand them to the block
+	// builder oldest first.
+	let base = now_ms() - 30_000;
+	let mut expected = 0;
+	for i in (0..5u64).rev() {
+		let f = frame(0, i + 1, base + 2_000 * i, base + 2_000 * i + 1_000, 5);
+		let signed = sign(&f, &dev_key(0), &genesis);
+		expected += dry_run(&node, &signed).expect("a valid frame passes");
+		assert_eq!(submit(&node, submit_call(signed)), Ok(()), "frame {}", i + 1);
+	}
+	node.wait_for("5 measurements", Duration::from_secs(60), |n| {
+		(reading(n, 0).measurements == 5).then_some(())
+	});
+	let state = reading(&node, 0);
+	assert_eq!((state.last_sequence, state.missed_frames), (Some(5), 0));
+	assert_eq!(state.register, expected);
+	let measurements: Vec<(u64, Measurement<u32>)> =
+		call_api(&node, "ReadingsApi_measurements", (0u64, 0u64, 10u32));
+	assert_eq!(
+		measurements.iter().map(|(_, m)| m.sequence).collect::<Vec<_>>(),
+		vec![1, 2, 3, 4, 5]
+	);
+	assert!(node.stop().success());
+}

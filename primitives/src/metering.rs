@@ -459,6 +459,23 @@ pub trait MeterSuspension<AccountId> {
 	fn suspend(meter: MeterId, body: AccountId, reason: StatusReason) -> DispatchResult;
 }
 
+/// Told when a meter's device key is replaced, for pallets that count something per key:
+/// a replacement device numbers its frames afresh.
+pub trait OnDeviceKeyRotated {
+	/// `meter`'s device key was just replaced.
+	fn device_key_rotated(meter: MeterId);
+	/// The most [`OnDeviceKeyRotated::device_key_rotated`] can weigh, declared with the
+	/// rotation.
+	fn weight() -> sp_runtime::Weight;
+}
+
+impl OnDeviceKeyRotated for () {
+	fn device_key_rotated(_: MeterId) {}
+	fn weight() -> sp_runtime::Weight {
+		sp_runtime::Weight::zero()
+	}
+}
+
 /// Appends to the append-only audit trails, for pallets whose changes are legally
 /// relevant (an LR program binding, a tariff change, …).
 pub trait AuditTrail<AccountId> {

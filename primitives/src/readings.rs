@@ -73,7 +73,8 @@ pub struct ReadingState {
 	/// The cumulative register: the sum of all measured quantities, in thousandths of the
 	/// model's unit.
 	pub register: u128,
-	/// The sequence number of the last accepted frame; `None` before the first.
+	/// The sequence number of the last accepted frame; `None` before the first, and from
+	/// a device key rotation to the new key's first frame (a new device numbers afresh).
 	pub last_sequence: Option<Sequence>,
 	/// The end of the last accepted frame's interval; the next must not start before it.
 	pub last_end: UnixMillis,
@@ -96,21 +97,52 @@ pub struct SignedFrame<Bytes> {
 	pub signature: MultiSignature,
 }
 
-/// Why a frame is refused. The transaction pool reports it as
-/// `InvalidTransaction::Custom(code)`; [`FrameRejection::from_code`] names it again.
-#[derive(
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Debug,
-)]
-pub enum FrameRejection {
+/// Declares [`FrameRejection`] from one list: each variant's documentation is its
+/// description, its position its code; `ALL`, `name` and `description` are derived.
+macro_rules! frame_rejections {
+	($($(#[doc = $doc:literal])+ $name:ident,)+) => {
+		/// Why a frame is refused. The transaction pool reports it as
+		/// `InvalidTransaction::Custom(code)`; [`FrameRejection::from_code`] names it again.
+		/// Codes are positions in this list, from 1: new reasons are only ever appended.
+		#[derive(
+			Clone,
+			Copy,
+			PartialEq,
+			Eq,
+			Encode,
+			Decode,
+			DecodeWithMemTracking,
+			MaxEncodedLen,
+			TypeInfo,
+			Debug,
+		)]
+		pub enum FrameRejection {
+			$($(#[doc = $doc])+ $name,)+
+		}
+
+		impl FrameRejection {
+			/// Every rejection, in code order.
+			pub const ALL: &'static [FrameRejection] = &[$(Self::$name,)+];
+
+			/// What the rejection means, in one sentence (the variant's documentation),
+			/// for tools that report it to people.
+			pub fn description(self) -> &'static str {
+				match self {
+					$(Self::$name => concat!($($doc),+).trim_ascii(),)+
+				}
+			}
+
+			/// The rejection's name, as in the documentation.
+			pub fn name(self) -> &'static str {
+				match self {
+					$(Self::$name => stringify!($name),)+
+				}
+			}
+		}
+	};
+}
+
+frame_rejections! {
 	/// The bytes are not a version-1 frame.
 	Malformed,
 	/// No meter has the frame's meter id.
@@ -143,29 +175,12 @@ pub enum FrameRejection {
 	RegisterOverflow,
 	/// A batch with no frames.
 	EmptyBatch,
+	/// The sequence number jumps further above the meter's last (or, for a first frame,
+	/// above zero) than the chain allows.
+	SequenceTooFar,
 }
 
 impl FrameRejection {
-	/// Every rejection, in code order.
-	pub const ALL: [FrameRejection; 16] = [
-		Self::Malformed,
-		Self::UnknownMeter,
-		Self::MeterNotActive,
-		Self::BadSignature,
-		Self::Replayed,
-		Self::EmptyInterval,
-		Self::OverlappingInterval,
-		Self::FutureInterval,
-		Self::NoProgramBound,
-		Self::ProgramNotApproved,
-		Self::ProgramDeprecated,
-		Self::ChannelMismatch,
-		Self::ComputationOverflow,
-		Self::NegativeQuantity,
-		Self::RegisterOverflow,
-		Self::EmptyBatch,
-	];
-
 	/// The code in `InvalidTransaction::Custom(code)`: 1 for `Malformed`, 2 for
 	/// `UnknownMeter`, … in declaration order.
 	pub fn code(self) -> u8 {
@@ -176,63 +191,6 @@ impl FrameRejection {
 	/// The rejection with `code`, if there is one.
 	pub fn from_code(code: u8) -> Option<Self> {
 		Self::decode(&mut &[code.checked_sub(1)?][..]).ok()
-	}
-
-	/// What the rejection means, in one sentence (the variant's documentation), for
-	/// tools that report it to people.
-	pub fn description(self) -> &'static str {
-		match self {
-			Self::Malformed => "The bytes are not a version-1 frame.",
-			Self::UnknownMeter => "No meter has the frame's meter id.",
-			Self::MeterNotActive => {
-				"The meter is not active (provisioned but unverified, suspended or revoked)."
-			}
-			Self::BadSignature => {
-				"The signature is not the meter's current key's over this frame for this chain."
-			}
-			Self::Replayed => {
-				"The sequence number is not above the meter's last: a replay or a duplicate."
-			}
-			Self::EmptyInterval => "The interval ends at or before its start.",
-			Self::OverlappingInterval => {
-				"The interval starts before the meter's last interval ended."
-			}
-			Self::FutureInterval => {
-				"The interval ends later than the chain's time plus the allowed clock drift."
-			}
-			Self::NoProgramBound => "No LR program is bound to the meter.",
-			Self::ProgramNotApproved => "The bound program is not approved (or unknown).",
-			Self::ProgramDeprecated => "The bound program has been deprecated.",
-			Self::ChannelMismatch => {
-				"The frame has a different number of channels from the program's inputs."
-			}
-			Self::ComputationOverflow => "The computation overflowed its integer range.",
-			Self::NegativeQuantity => "The computation produced a negative quantity.",
-			Self::RegisterOverflow => "The meter's register would overflow.",
-			Self::EmptyBatch => "A batch with no frames.",
-		}
-	}
-
-	/// The rejection's name, as in the documentation.
-	pub fn name(self) -> &'static str {
-		match self {
-			Self::Malformed => "Malformed",
-			Self::UnknownMeter => "UnknownMeter",
-			Self::MeterNotActive => "MeterNotActive",
-			Self::BadSignature => "BadSignature",
-			Self::Replayed => "Replayed",
-			Self::EmptyInterval => "EmptyInterval",
-			Self::OverlappingInterval => "OverlappingInterval",
-			Self::FutureInterval => "FutureInterval",
-			Self::NoProgramBound => "NoProgramBound",
-			Self::ProgramNotApproved => "ProgramNotApproved",
-			Self::ProgramDeprecated => "ProgramDeprecated",
-			Self::ChannelMismatch => "ChannelMismatch",
-			Self::ComputationOverflow => "ComputationOverflow",
-			Self::NegativeQuantity => "NegativeQuantity",
-			Self::RegisterOverflow => "RegisterOverflow",
-			Self::EmptyBatch => "EmptyBatch",
-		}
 	}
 }
 
@@ -335,7 +293,25 @@ mod tests {
 			assert_eq!(FrameRejection::from_code(rejection.code()), Some(*rejection));
 			assert_eq!(format!("{rejection:?}"), rejection.name());
 		}
+		assert_eq!(FrameRejection::ALL.len(), 17);
 		assert_eq!(FrameRejection::from_code(0), None);
-		assert_eq!(FrameRejection::from_code(17), None);
+		assert_eq!(FrameRejection::from_code(18), None);
+		// The codes gateways already handle never move.
+		assert_eq!(FrameRejection::Replayed.code(), 5);
+		assert_eq!(FrameRejection::EmptyBatch.code(), 16);
+	}
+
+	#[test]
+	fn each_description_is_its_variants_documentation_in_one_sentence() {
+		assert_eq!(FrameRejection::Malformed.description(), "The bytes are not a version-1 frame.");
+		assert_eq!(
+			FrameRejection::SequenceTooFar.description(),
+			"The sequence number jumps further above the meter's last (or, for a first frame, \
+			 above zero) than the chain allows."
+		);
+		for rejection in FrameRejection::ALL {
+			let text = rejection.description();
+			assert!(text.ends_with('.') && !text.starts_with(' '), "{text:?}");
+		}
 	}
 }

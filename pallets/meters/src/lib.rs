@@ -102,6 +102,7 @@ pub mod pallet {
 		impl DefaultConfig for TestDefaultConfig {
 			type MaxNameLen = ConstU32<64>;
 			type MaxSerialLen = ConstU32<32>;
+			type OnDeviceKeyRotated = ();
 			type WeightInfo = ();
 		}
 	}
@@ -141,6 +142,10 @@ pub mod pallet {
 		/// The longest serial number, in bytes.
 		#[pallet::constant]
 		type MaxSerialLen: Get<u32>;
+
+		/// Told of every device key rotation (ingestion: the new key's frames number
+		/// afresh). Its weight is declared with the rotation.
+		type OnDeviceKeyRotated: mensura_primitives::metering::OnDeviceKeyRotated;
 
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
@@ -589,12 +594,15 @@ pub mod pallet {
 		}
 
 		/// Replaces the device key of `meter` (a compromised or replaced device) with
-		/// `new_key`, which must never have been used by any meter.
+		/// `new_key`, which must never have been used by any meter. Frames signed with
+		/// the new key number their sequence afresh ([`Config::OnDeviceKeyRotated`]).
 		///
 		/// Origin: a notified body. Emits `DeviceKeyRotated`.
 		/// Errors: `UnknownMeter`, `MeterRevoked`, `DeviceKeyInUse`.
 		#[pallet::call_index(13)]
-		#[pallet::weight(T::WeightInfo::rotate_device_key())]
+		#[pallet::weight(T::WeightInfo::rotate_device_key().saturating_add(
+			<T::OnDeviceKeyRotated as mensura_primitives::metering::OnDeviceKeyRotated>::weight()
+		))]
 		pub fn rotate_device_key(
 			origin: OriginFor<T>,
 			meter: MeterId,
@@ -831,6 +839,7 @@ pub mod pallet {
 				AuditChange::DeviceKeyRotated { old: old.clone(), new: new.clone() },
 			);
 			Self::deposit_event(Event::DeviceKeyRotated { meter, by: body, old, new });
+			<T::OnDeviceKeyRotated as mensura_primitives::metering::OnDeviceKeyRotated>::device_key_rotated(meter);
 			Ok(())
 		}
 

@@ -6,25 +6,31 @@
 //! message binds the chain's genesis hash). Anyone — the meter's gateway, a data
 //! concentrator — submits it, with no account and no fee: the call is authorised by the
 //! meter's signature through `#[pallet::authorize]` (a general transaction whose
-//! `AuthorizeCall` extension runs [`Pallet::check_frame`]). Exposed in the runtime as
-//! `Readings`.
+//! `AuthorizeCall` extension runs [`Pallet::authorize_frame`] or
+//! [`Pallet::authorize_frames`]). Exposed in the runtime as `Readings`.
 //!
 //! Every check runs **before the transaction pool accepts** the frame, and again when a
 //! block includes it: known and active meter; valid signature by its current device key;
-//! sequence number above the last accepted one; interval non-empty, not before the end of
+//! sequence number above the last accepted one and at most [`Config::MaxSequenceGap`]
+//! above it; interval non-empty, not before the end of
 //! the last one, not ending later than the chain's time plus [`Config::MaxClockDrift`];
 //! an approved, non-deprecated LR program bound to the meter; and the program computing a
 //! quantity from the frame without overflow. A refused frame is reported by the pool as
 //! `InvalidTransaction::Custom(code)`, `code` naming a
 //! [`mensura_primitives::readings::FrameRejection`]; it never reaches a block.
-//! The pool tags each frame `(meter, sequence)`, so a replay or a duplicate cannot even
-//! wait in the pool next to the original.
+//! The cheap checks (format, meter, sequence, interval, program) run before the costly
+//! ones (hash, signature, program run), for every frame of a batch, and a transaction that
+//! cannot fit (in any block, in the pool; in the block being built, there) is refused
+//! before any of them. The pool tags each frame `(meter, sequence)`, so a replay or a
+//! duplicate cannot even wait in the pool next to the original, and ranks transactions
+//! by their earliest interval ([`frame_priority`]), so a meter's frames reach blocks in
+//! order.
 //!
 //! An accepted frame becomes a **measurement**: its interval, the quantity in thousandths
 //! of the model's unit, the program hash and the frame hash. The meter's cumulative
 //! **register** advances by the quantity. A gap in sequence numbers is accepted and
 //! counted (`missed_frames`, event `FramesMissed`): lost frames are a fact an auditor
-//! wants.
+//! wants; so is a gap in time between intervals (event `TimeSkipped`).
 //!
 //! ## Batches
 //!
@@ -81,6 +87,22 @@ pub const REFERENCE_SAMPLES: u32 = 120;
 /// (`mensura_lr::examples::electricity_active_energy`).
 pub const REFERENCE_OPS: u32 = 7;
 
+/// The pool priority of a transaction whose earliest frame interval starts at `start`
+/// (milliseconds since the Unix epoch): the older the interval, the higher. Of two frames
+/// of one meter the earlier always ranks first, so a block builder — which takes ready
+/// transactions by priority — never includes a frame before its predecessor (which the
+/// successor would make `Replayed`) while both are in the pool, whatever order the pool
+/// received or re-validated them in; across meters the oldest measurements go first.
+/// Counted down from 2^42 ms (the year 2109), below the priority a tip buys signed
+/// transactions (tip × transactions per block): a zero-tip transaction ranks below
+/// frames, a tipped one above.
+pub fn frame_priority(start: u64) -> frame_support::pallet_prelude::TransactionPriority {
+	FRAME_PRIORITY_HORIZON.saturating_sub(start)
+}
+
+/// Where [`frame_priority`] counts down from: 2^42 ms after the Unix epoch.
+pub const FRAME_PRIORITY_HORIZON: u64 = 1 << 42;
+
 /// The samples a frame of `len` bytes carries (whatever its channel split).
 pub fn samples_in(len: usize) -> u32 {
 	(len.saturating_sub(mensura_primitives::readings::lr::FRAME_HEADER_LEN) / 4) as u32
@@ -129,6 +151,7 @@ pub mod pallet {
 			type MaxClockDrift = frame_support::traits::ConstU64<60_000>;
 			type RetainedMeasurements = ConstU32<8>;
 			type FrameLongevity = frame_support::traits::ConstU64<64>;
+			type MaxSequenceGap = frame_support::traits::ConstU64<1_000_000>;
 			type OnMeasured = ();
 			type WeightInfo = ();
 		}
@@ -169,6 +192,12 @@ pub mod pallet {
 		#[pallet::constant]
 		type FrameLongevity: Get<u64>;
 
+		/// How far a frame's sequence number may jump above the meter's last (a first
+		/// frame's, above zero): lost frames leave gaps, but no frame may spend the
+		/// sequence space a meter has left (a frame numbered `u64::MAX` would end it).
+		#[pallet::constant]
+		type MaxSequenceGap: Get<u64>;
+
 		/// Told of every stored measurement (measurer rewards, billing). Its weight is
 		/// charged with every frame; it cannot refuse or undo a measurement.
 		type OnMeasured: OnMeasured;
@@ -193,6 +222,18 @@ pub mod pallet {
 		OptionQuery,
 	>;
 
+	/// For meters whose device key was replaced: the indices of retained measurements that
+	/// are the first of a new key, whose sequence numbers start afresh (older ones are
+	/// pruned with the measurements). Written only by a rotation; read by `try_state`.
+	#[pallet::storage]
+	pub type SequenceRestarts<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		MeterId,
+		BoundedVec<MeasurementIndex, T::RetainedMeasurements>,
+		ValueQuery,
+	>;
+
 	/// The frames `authorize` has just checked, handed to the dispatch of the same
 	/// transaction, which stores them without checking (and computing) them again. Put and
 	/// taken within one extrinsic, so it never reaches the database (and is whitelisted in
@@ -214,10 +255,16 @@ pub mod pallet {
 		},
 		/// Sequence numbers between `after` and `next` never arrived.
 		FramesMissed { meter: MeterId, after: Sequence, next: Sequence, missed: u64 },
+		/// No measurement covers the time from `from` (the end of the meter's last
+		/// interval) to `to` (the start of its new one): the meter measured nothing then,
+		/// or its frames for that time were lost.
+		TimeSkipped { meter: MeterId, from: UnixMillis, to: UnixMillis },
 	}
 
-	/// Why a frame was refused; the same reasons the pool reports as
-	/// `InvalidTransaction::Custom(code)` (see `FrameRejection`).
+	/// Why a frame was refused; the same reasons, in the same order, as
+	/// [`FrameRejection`], which the pool reports as `InvalidTransaction::Custom(code)`.
+	/// (`pallet::error` needs the list written out; a test checks it against
+	/// `FrameRejection::ALL`.)
 	#[pallet::error]
 	pub enum Error<T> {
 		/// The bytes are not a version-1 frame.
@@ -252,28 +299,14 @@ pub mod pallet {
 		RegisterOverflow,
 		/// The batch is empty.
 		EmptyBatch,
+		/// The sequence number jumps too far above the meter's last.
+		SequenceTooFar,
 	}
 
 	impl<T> From<FrameRejection> for Error<T> {
+		/// The error at the rejection's position (the two lists are in the same order).
 		fn from(rejection: FrameRejection) -> Self {
-			match rejection {
-				FrameRejection::Malformed => Self::Malformed,
-				FrameRejection::UnknownMeter => Self::UnknownMeter,
-				FrameRejection::MeterNotActive => Self::MeterNotActive,
-				FrameRejection::BadSignature => Self::BadSignature,
-				FrameRejection::Replayed => Self::Replayed,
-				FrameRejection::EmptyInterval => Self::EmptyInterval,
-				FrameRejection::OverlappingInterval => Self::OverlappingInterval,
-				FrameRejection::FutureInterval => Self::FutureInterval,
-				FrameRejection::NoProgramBound => Self::NoProgramBound,
-				FrameRejection::ProgramNotApproved => Self::ProgramNotApproved,
-				FrameRejection::ProgramDeprecated => Self::ProgramDeprecated,
-				FrameRejection::ChannelMismatch => Self::ChannelMismatch,
-				FrameRejection::ComputationOverflow => Self::ComputationOverflow,
-				FrameRejection::NegativeQuantity => Self::NegativeQuantity,
-				FrameRejection::RegisterOverflow => Self::RegisterOverflow,
-				FrameRejection::EmptyBatch => Self::EmptyBatch,
-			}
+			Self::decode(&mut &rejection.encode()[..]).unwrap_or(Self::Malformed)
 		}
 	}
 
@@ -312,7 +345,8 @@ pub mod pallet {
 		/// authorises it (see the pallet documentation for every check).
 		///
 		/// Origin: `Authorized` (a general transaction checked by `AuthorizeCall`).
-		/// Emits `Measured`, and `FramesMissed` after a sequence gap.
+		/// Emits `Measured`, `FramesMissed` after a sequence gap and `TimeSkipped` after a
+		/// gap in time.
 		#[pallet::call_index(0)]
 		#[pallet::weight((
 			Pallet::<T>::frame_weight(frame.frame.len(), lr::MAX_OPS.into(), false),
@@ -346,8 +380,8 @@ pub mod pallet {
 		/// Submits a batch of signed frames, of any meters, in order. All or nothing:
 		/// every frame must pass every check (see the pallet documentation).
 		///
-		/// Origin: `Authorized`. Emits one `Measured` per frame, and `FramesMissed` after
-		/// sequence gaps.
+		/// Origin: `Authorized`. Emits one `Measured` per frame, `FramesMissed` after
+		/// sequence gaps and `TimeSkipped` after gaps in time.
 		#[pallet::call_index(1)]
 		#[pallet::weight((
 			Pallet::<T>::batch_weight(frames.iter().map(|f| (f.frame.len(), lr::MAX_OPS.into())), false),
@@ -384,6 +418,13 @@ pub mod pallet {
 		}
 	}
 
+	/// A frame that passed the cheap checks, with what the costly ones need.
+	struct Prechecked {
+		frame: lr::Frame,
+		device_key: mensura_primitives::metering::DeviceKey,
+		program: ProgramHash,
+	}
+
 	/// A frame that passed every check, with what storing it needs.
 	#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]
 	pub struct CheckedFrame {
@@ -408,6 +449,21 @@ pub mod pallet {
 			overlay: &mut BTreeMap<MeterId, ReadingState>,
 			verify_signature: bool,
 		) -> Result<CheckedFrame, FrameRejection> {
+			let mut programs = BTreeMap::new();
+			let prechecked = Self::precheck(signed, overlay, &mut programs)?;
+			Self::complete(signed, prechecked, overlay, &programs, verify_signature)
+		}
+
+		/// The cheap checks of a frame, which read a few storage items and compare numbers:
+		/// its format, its meter, its sequence number, its interval, its program's
+		/// standing and inputs. They come before any hash, signature or program run, so that
+		/// a frame refused for them costs next to nothing. Advances the meter's sequence and
+		/// interval in `overlay`; `programs` caches the programs decoded so far.
+		fn precheck(
+			signed: &SignedFrameOf<T>,
+			overlay: &mut BTreeMap<MeterId, ReadingState>,
+			programs: &mut BTreeMap<ProgramHash, lr::Program>,
+		) -> Result<Prechecked, FrameRejection> {
 			let frame = lr::Frame::decode(&signed.frame).map_err(|_| FrameRejection::Malformed)?;
 			let meter = T::Meters::meter(frame.meter).ok_or(FrameRejection::UnknownMeter)?;
 			if meter.status != MeterStatus::Active {
@@ -417,6 +473,9 @@ pub mod pallet {
 				overlay.entry(frame.meter).or_insert_with(|| Readings::<T>::get(frame.meter));
 			if state.last_sequence.is_some_and(|last| frame.sequence <= last) {
 				return Err(FrameRejection::Replayed);
+			}
+			if frame.sequence - state.last_sequence.unwrap_or(0) > T::MaxSequenceGap::get() {
+				return Err(FrameRejection::SequenceTooFar);
 			}
 			if frame.end <= frame.start {
 				return Err(FrameRejection::EmptyInterval);
@@ -429,15 +488,44 @@ pub mod pallet {
 				return Err(FrameRejection::FutureInterval);
 			}
 			let program_hash = meter.lr_program.ok_or(FrameRejection::NoProgramBound)?;
-			let program = T::Programs::usable_program(&program_hash)?;
+			let inputs = match programs.get(&program_hash) {
+				Some(program) => program.inputs,
+				None => {
+					let program = T::Programs::usable_program(&program_hash)?;
+					let inputs = program.inputs;
+					programs.insert(program_hash, program);
+					inputs
+				}
+			};
+			if frame.channels.len() != usize::from(inputs) {
+				return Err(FrameRejection::ChannelMismatch);
+			}
+			state.last_sequence = Some(frame.sequence);
+			state.last_end = frame.end;
+			Ok(Prechecked { frame, device_key: meter.device_key, program: program_hash })
+		}
+
+		/// The costly checks of a prechecked frame: its hash, its signature (unless
+		/// `verify_signature` is false) and its program's run; then its meter's register in
+		/// `overlay` advances by the quantity.
+		fn complete(
+			signed: &SignedFrameOf<T>,
+			prechecked: Prechecked,
+			overlay: &mut BTreeMap<MeterId, ReadingState>,
+			programs: &BTreeMap<ProgramHash, lr::Program>,
+			verify_signature: bool,
+		) -> Result<CheckedFrame, FrameRejection> {
+			let Prechecked { frame, device_key, program: program_hash } = prechecked;
 			let frame_hash = H256::from(sp_io::hashing::blake2_256(&signed.frame));
 			if verify_signature {
 				let message =
 					lr::frame::signing_message(&Self::genesis_hash(), frame_hash.as_fixed_bytes());
-				if !meter.device_key.verify(&message, &signed.signature) {
+				if !device_key.verify(&message, &signed.signature) {
 					return Err(FrameRejection::BadSignature);
 				}
 			}
+			// `precheck` put every program it passed in the cache.
+			let program = programs.get(&program_hash).ok_or(FrameRejection::ProgramNotApproved)?;
 			let quantity = program.execute(&frame).map_err(|error| match error {
 				lr::ExecError::ChannelCountMismatch { .. } => FrameRejection::ChannelMismatch,
 				lr::ExecError::Overflow { .. } => FrameRejection::ComputationOverflow,
@@ -445,10 +533,10 @@ pub mod pallet {
 				lr::ExecError::EmptyInterval => FrameRejection::EmptyInterval,
 				lr::ExecError::InvalidProgram(_) => FrameRejection::ProgramNotApproved,
 			})?;
+			// `precheck` put the meter's state in the overlay.
+			let state = overlay.entry(frame.meter).or_default();
 			state.register =
 				state.register.checked_add(quantity).ok_or(FrameRejection::RegisterOverflow)?;
-			state.last_sequence = Some(frame.sequence);
-			state.last_end = frame.end;
 			Ok(CheckedFrame {
 				meter: frame.meter,
 				sequence: frame.sequence,
@@ -463,6 +551,9 @@ pub mod pallet {
 
 		/// Checks every frame of a batch in order, each against the reading states its
 		/// predecessors leave; returns each frame's length and check, or the first refusal.
+		/// The cheap checks run over the whole batch before the first signature is
+		/// verified: a batch refused for a cheap reason, wherever its bad frame is, costs
+		/// no signature and no program run. Each program is decoded once per batch.
 		fn check_batch(
 			frames: &BatchOf<T>,
 			verify_signature: bool,
@@ -471,9 +562,18 @@ pub mod pallet {
 				return Err(FrameRejection::EmptyBatch);
 			}
 			let mut overlay = BTreeMap::new();
+			let mut programs = BTreeMap::new();
+			let prechecked = frames
+				.iter()
+				.map(|f| Self::precheck(f, &mut overlay, &mut programs))
+				.collect::<Result<Vec<_>, _>>()?;
 			frames
 				.iter()
-				.map(|f| Ok((f.frame.len(), Self::check(f, &mut overlay, verify_signature)?)))
+				.zip(prechecked)
+				.map(|(f, p)| {
+					let checked = Self::complete(f, p, &mut overlay, &programs, verify_signature)?;
+					Ok((f.frame.len(), checked))
+				})
 				.collect()
 		}
 
@@ -504,6 +604,13 @@ pub mod pallet {
 						missed,
 					});
 				}
+			}
+			if state.measurements > 0 && frame.start > state.last_end {
+				Self::deposit_event(Event::TimeSkipped {
+					meter,
+					from: state.last_end,
+					to: frame.start,
+				});
 			}
 			let index = state.measurements;
 			let measurement = Measurement {
@@ -551,16 +658,57 @@ pub mod pallet {
 			mensura_primitives::readings::chain_link(previous, meter, index, measurement)
 		}
 
-		fn validity(
-			frames: impl Iterator<Item = (MeterId, Sequence)>,
+		/// The pool's view of checked frames: each provides the tag `(meter, sequence)`;
+		/// the transaction's priority is [`frame_priority`] of its earliest interval.
+		fn validity<'a>(
+			frames: impl Iterator<Item = &'a CheckedFrame> + Clone,
 		) -> Result<ValidTransaction, TransactionValidityError> {
+			let earliest = frames.clone().map(|f| f.start).min().unwrap_or(UnixMillis::MAX);
 			let mut builder = ValidTransaction::with_tag_prefix("MensuraFrame")
+				.priority(frame_priority(earliest))
 				.longevity(T::FrameLongevity::get())
 				.propagate(true);
-			for tag in frames {
-				builder = builder.and_provides(tag);
+			for frame in frames {
+				builder = builder.and_provides((frame.meter, frame.sequence));
 			}
 			builder.build()
+		}
+
+		/// Refuses, before any frame of it is checked, a transaction of `call_len` bytes
+		/// whose calls weigh `weight` (authorize and dispatch) that cannot be included: in
+		/// the pool, one that no block can hold; in a block, one that no longer fits in
+		/// it. A necessary condition of `frame_system`'s `CheckWeight` (which also counts
+		/// the extensions and the base weight), answered as it answers
+		/// (`ExhaustsResources`), so a full block stops trying frames instead of verifying
+		/// them to learn they do not fit.
+		fn ensure_fits(
+			source: TransactionSource,
+			weight: Weight,
+			call_len: usize,
+		) -> Result<(), TransactionValidityError> {
+			let weights = <T as frame_system::Config>::BlockWeights::get();
+			let normal = weights.get(DispatchClass::Normal);
+			let max_len = *<T as frame_system::Config>::BlockLength::get()
+				.max
+				.get(DispatchClass::Normal) as usize;
+			let (used_weight, used_len) = if source == TransactionSource::InBlock {
+				(
+					*frame_system::Pallet::<T>::block_weight().get(DispatchClass::Normal),
+					frame_system::Pallet::<T>::block_size() as usize,
+				)
+			} else {
+				(Weight::zero(), 0)
+			};
+			let fits = normal
+				.max_total
+				.map_or(true, |limit| used_weight.saturating_add(weight).all_lte(limit))
+				&& normal.max_extrinsic.map_or(true, |max| weight.all_lte(max))
+				&& used_len.saturating_add(call_len) <= max_len;
+			if fits {
+				Ok(())
+			} else {
+				Err(InvalidTransaction::ExhaustsResources.into())
+			}
 		}
 
 		fn rejected(rejection: FrameRejection) -> TransactionValidityError {
@@ -592,29 +740,43 @@ pub mod pallet {
 
 		/// `authorize` of [`Pallet::submit_frame`].
 		pub fn authorize_frame(
-			_source: TransactionSource,
+			source: TransactionSource,
 			frame: &SignedFrameOf<T>,
 		) -> TransactionValidityWithRefund {
-			let checked = Self::check(frame, &mut BTreeMap::new(), true).map_err(Self::rejected)?;
 			let declared = Self::frame_weight(frame.frame.len(), lr::MAX_OPS.into(), true);
+			Self::ensure_fits(
+				source,
+				declared.saturating_add(Self::frame_weight(
+					frame.frame.len(),
+					lr::MAX_OPS.into(),
+					false,
+				)),
+				frame.encoded_size(),
+			)?;
+			let checked = Self::check(frame, &mut BTreeMap::new(), true).map_err(Self::rejected)?;
 			let used = Self::frame_weight(frame.frame.len(), checked.ops, true);
-			let validity = Self::validity(core::iter::once((checked.meter, checked.sequence)))?;
+			let validity = Self::validity(core::iter::once(&checked))?;
 			JustAuthorized::<T>::put(alloc::vec![checked]);
 			Ok((validity, declared.saturating_sub(used)))
 		}
 
 		/// `authorize` of [`Pallet::submit_frames`].
 		pub fn authorize_frames(
-			_source: TransactionSource,
+			source: TransactionSource,
 			frames: &BatchOf<T>,
 		) -> TransactionValidityWithRefund {
-			let checked = Self::check_batch(frames, true).map_err(Self::rejected)?;
 			let declared = Self::batch_weight(
 				frames.iter().map(|f| (f.frame.len(), lr::MAX_OPS.into())),
 				true,
 			);
+			let dispatch = Self::batch_weight(
+				frames.iter().map(|f| (f.frame.len(), lr::MAX_OPS.into())),
+				false,
+			);
+			Self::ensure_fits(source, declared.saturating_add(dispatch), frames.encoded_size())?;
+			let checked = Self::check_batch(frames, true).map_err(Self::rejected)?;
 			let used = Self::batch_weight(checked.iter().map(|(len, c)| (*len, c.ops)), true);
-			let validity = Self::validity(checked.iter().map(|(_, c)| (c.meter, c.sequence)))?;
+			let validity = Self::validity(checked.iter().map(|(_, c)| c))?;
 			JustAuthorized::<T>::put(checked.into_iter().map(|(_, c)| c).collect::<Vec<_>>());
 			Ok((validity, declared.saturating_sub(used)))
 		}
@@ -719,8 +881,9 @@ pub mod pallet {
 
 		/// Checks the pallet's invariants: each meter keeps exactly its last
 		/// `RetainedMeasurements` measurements (or all, if fewer), their sequence numbers
-		/// and intervals increase, the last matches the reading state, and the register is
-		/// at least the sum of the retained quantities.
+		/// increase under each device key and their intervals never overlap, the last
+		/// matches the reading state, and the register is at least the sum of the retained
+		/// quantities.
 		#[cfg(any(feature = "try-runtime", feature = "std", test))]
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 			ensure!(!JustAuthorized::<T>::exists(), "an authorize hand-over was left behind");
@@ -729,18 +892,29 @@ pub mod pallet {
 				let oldest = state.measurements.saturating_sub(retained);
 				let mut sum: u128 = 0;
 				let mut previous: Option<MeasurementOf<T>> = None;
+				let restarts = SequenceRestarts::<T>::get(meter);
+				ensure!(
+					restarts.iter().all(|&i| i <= state.measurements),
+					"a sequence restart after the meter's last measurement"
+				);
 				for index in oldest..state.measurements {
 					let m = Measurements::<T>::get(meter, index)
 						.ok_or("a retained measurement is missing")?;
 					if let Some(p) = &previous {
-						ensure!(m.sequence > p.sequence, "sequence numbers do not increase");
+						ensure!(
+							m.sequence > p.sequence || restarts.contains(&index),
+							"sequence numbers do not increase under one device key"
+						);
 						ensure!(m.start >= p.end, "intervals overlap");
 					}
 					sum = sum.saturating_add(m.quantity);
 					previous = Some(m);
 				}
 				if let Some(last) = previous {
-					ensure!(state.last_sequence == Some(last.sequence), "last sequence differs");
+					// Since a rotation with no frame of the new key yet, none is known.
+					let expected =
+						(!restarts.contains(&state.measurements)).then_some(last.sequence);
+					ensure!(state.last_sequence == expected, "last sequence differs");
 					ensure!(state.last_end == last.end, "last interval end differs");
 				}
 				ensure!(state.register >= sum, "register below its retained measurements");
@@ -753,6 +927,32 @@ pub mod pallet {
 				ensure!(Readings::<T>::contains_key(meter), "measurements of a meter never read");
 			}
 			Ok(())
+		}
+	}
+
+	impl<T: Config> mensura_primitives::metering::OnDeviceKeyRotated for Pallet<T> {
+		/// The new key's frames number afresh: the meter's last sequence is forgotten
+		/// (its last interval end is not: no time is measured twice), and the index of
+		/// its next measurement is noted as a restart. Frames of the old key, waiting in
+		/// the pool or replayed, now fail their signature check.
+		fn device_key_rotated(meter: MeterId) {
+			let mut state = Readings::<T>::get(meter);
+			if state.last_sequence.is_none() {
+				return;
+			}
+			state.last_sequence = None;
+			let next = state.measurements;
+			let oldest = next.saturating_sub(T::RetainedMeasurements::get().into());
+			Readings::<T>::insert(meter, state);
+			SequenceRestarts::<T>::mutate(meter, |restarts| {
+				restarts.retain(|&i| i > oldest && i != next);
+				// Every kept index lies in (oldest, next): fewer than the bound.
+				let _ = restarts.try_push(next);
+			});
+		}
+
+		fn weight() -> Weight {
+			T::DbWeight::get().reads_writes(2, 2)
 		}
 	}
 

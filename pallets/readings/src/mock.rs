@@ -67,6 +67,7 @@ impl pallet_meters::Config for Test {
 	type NotifiedBodyOrigin = pallet_meters::EnsureNotifiedBody<Test>;
 	type ManufacturerOrigin = pallet_meters::EnsureManufacturer<Test>;
 	type MeterDeposit = MeterDeposit;
+	type OnDeviceKeyRotated = Readings;
 }
 
 #[derive_impl(pallet_lr_programs::config_preludes::TestDefaultConfig)]

@@ -150,6 +150,7 @@ mod accepted {
 			let (validity, _) = call.authorize(TransactionSource::External).unwrap().unwrap();
 			assert_eq!(validity.provides, vec![("MensuraFrame", (0u64, 7u64)).encode()]);
 			assert!(validity.requires.is_empty());
+			assert_eq!(validity.priority, crate::frame_priority(NOW - MINUTE));
 			use frame_support::dispatch::GetDispatchInfo;
 			assert_eq!(call.get_dispatch_info().pays_fee, frame_support::dispatch::Pays::No);
 		});
@@ -194,6 +195,23 @@ mod accepted {
 	}
 
 	#[test]
+	fn a_gap_in_time_is_accepted_and_recorded() {
+		new_test_ext().execute_with(|| {
+			assert_eq!(submit(signed(&frame(0, 1, NOW - 10 * MINUTE))), Ok(()));
+			// Contiguous: no event.
+			assert_eq!(submit(signed(&frame(0, 2, NOW - 9 * MINUTE))), Ok(()));
+			assert!(!System::events()
+				.iter()
+				.any(|r| matches!(r.event, RuntimeEvent::Readings(Event::TimeSkipped { .. }))));
+			// Eight minutes measured by nothing.
+			assert_eq!(submit(signed(&frame(0, 3, NOW))), Ok(()));
+			System::assert_has_event(
+				Event::TimeSkipped { meter: 0, from: NOW - 9 * MINUTE, to: NOW - MINUTE }.into(),
+			);
+		});
+	}
+
+	#[test]
 	fn old_measurements_are_pruned_but_the_hash_chain_proves_them_all() {
 		new_test_ext().execute_with(|| {
 			for sequence in 1..=12 {
@@ -229,6 +247,45 @@ mod accepted {
 
 mod refused {
 	use super::*;
+
+	#[test]
+	fn the_pallet_errors_are_the_frame_rejections_in_order() {
+		for rejection in FrameRejection::ALL {
+			let error: crate::Error<Test> = (*rejection).into();
+			assert_eq!(error.encode(), rejection.encode());
+			assert_eq!(<&'static str>::from(error), rejection.name());
+		}
+	}
+
+	#[test]
+	fn a_frame_numbered_near_the_end_of_the_sequence_space_cannot_brick_its_meter() {
+		new_test_ext().execute_with(|| {
+			// Once a frame numbered u64::MAX were stored, no frame of the meter could ever
+			// follow it; it is refused, and nothing is stored or charged.
+			assert_eq!(
+				submit(signed(&frame(0, u64::MAX, NOW))),
+				Err(FrameRejection::SequenceTooFar)
+			);
+			// The mock allows gaps of a million, from zero for a first frame.
+			assert_eq!(
+				submit(signed(&frame(0, 1_000_001, NOW - 2 * MINUTE))),
+				Err(FrameRejection::SequenceTooFar)
+			);
+			assert_eq!(ReadingStates::<Test>::get(0), ReadingState::default());
+			assert_eq!(submit(signed(&frame(0, 1_000_000, NOW - 2 * MINUTE))), Ok(()));
+			assert_eq!(
+				submit(signed(&frame(0, 2_000_001, NOW - MINUTE))),
+				Err(FrameRejection::SequenceTooFar)
+			);
+			assert_eq!(submit(signed(&frame(0, 2_000_000, NOW - MINUTE))), Ok(()));
+			assert_eq!(ReadingStates::<Test>::get(0).missed_frames, 999_999);
+			// The check holds inside a batch too, frame by frame.
+			let batch =
+				vec![signed(&frame(0, 2_000_001, NOW)), signed(&frame(0, 3_000_002, NOW + MINUTE))];
+			assert_eq!(submit_batch(batch), Err(FrameRejection::SequenceTooFar));
+			assert_eq!(ReadingStates::<Test>::get(0).last_sequence, Some(2_000_000));
+		});
+	}
 
 	#[test]
 	fn forged_signatures_are_refused() {
@@ -431,6 +488,227 @@ mod batches {
 			assert_eq!(submit_batch(vec![]), Err(FrameRejection::EmptyBatch));
 			assert_eq!(ReadingStates::<Test>::get(0), ReadingState::default());
 			assert_eq!(submit_batch(vec![good]), Ok(()));
+		});
+	}
+}
+
+mod abuse {
+	use super::*;
+	use frame_support::dispatch::DispatchClass;
+
+	fn validity_of(
+		frames: Vec<SignedFrameOf<Test>>,
+	) -> sp_runtime::transaction_validity::ValidTransaction {
+		let call =
+			crate::Call::<Test>::submit_frames { frames: BoundedVec::try_from(frames).unwrap() };
+		call.authorize(TransactionSource::External).unwrap().unwrap().0
+	}
+
+	#[test]
+	fn a_later_frame_of_a_meter_never_outranks_its_predecessor_in_the_pool() {
+		new_test_ext().execute_with(|| {
+			// Frames 5 and 6 of meter 0 wait in the pool as two transactions: if a block
+			// took 6 first, 5 would become a replay and its consumption would be lost. The
+			// pool orders ready transactions by priority, then as it likes: 5 must rank
+			// first, whatever order the pool holds them in.
+			let fifth = validity_of(vec![signed(&frame(0, 5, NOW - MINUTE))]);
+			let sixth = validity_of(vec![signed(&frame(0, 6, NOW))]);
+			assert!(fifth.priority > sixth.priority, "{fifth:?} {sixth:?}");
+			// A millisecond apart still ranks.
+			let mut late = frame(0, 6, NOW);
+			late.start = NOW - 2 * MINUTE + 1;
+			assert_eq!(validity_of(vec![signed(&late)]).priority + 1, fifth.priority);
+			// A batch ranks by its earliest interval: a batch holding frame 5 outranks
+			// one holding only later frames.
+			let batch =
+				validity_of(vec![signed(&frame(1, 1, NOW)), signed(&frame(0, 5, NOW - MINUTE))]);
+			assert_eq!(batch.priority, fifth.priority);
+			assert!(batch.priority > sixth.priority);
+			// The oldest measurement of all goes first, whichever meter it is of.
+			let older = validity_of(vec![signed(&frame(1, 1, NOW - 2 * MINUTE))]);
+			assert!(older.priority > fifth.priority);
+		});
+	}
+
+	#[test]
+	fn a_batch_with_a_cheap_fault_last_is_refused_before_any_signature_is_verified() {
+		new_test_ext().execute_with(|| {
+			// 200 frames forged (signed by the wrong key) and a last one that overlaps its
+			// predecessor: the cheap check of the last frame refuses the batch before the
+			// first forged signature is looked at, so the reason is the overlap.
+			let mut frames: Vec<_> = (0..200)
+				.map(|i| signed_by(1, &frame(0, i + 1, NOW - (201 - i) * MINUTE)))
+				.collect();
+			frames.push(signed(&frame(0, 201, NOW - 2 * MINUTE - 1)));
+			assert_eq!(submit_batch(frames), Err(FrameRejection::OverlappingInterval));
+			// A single frame: a cheap fault is reported, not the forged signature.
+			assert_eq!(
+				submit(signed_by(1, &frame(0, u64::MAX, NOW))),
+				Err(FrameRejection::SequenceTooFar)
+			);
+			assert_eq!(ReadingStates::<Test>::get(0), ReadingState::default());
+		});
+	}
+
+	/// The largest frame: two channels of 2,040 samples, 16,356 bytes.
+	fn largest(meter: u64, sequence: u64, end: u64) -> lr::Frame {
+		lr::Frame {
+			channels: vec![vec![230_000; 2_040], vec![5_000; 2_040]],
+			..frame(meter, sequence, end)
+		}
+	}
+
+	#[test]
+	fn a_batch_no_block_can_hold_is_refused_before_any_frame_is_verified() {
+		new_test_ext().execute_with(|| {
+			// A largest frame may run a 32-operator program over 4,080 samples: about
+			// 20 ms of declared weight. Find how many fit in one ordinary transaction.
+			use frame_support::traits::Get;
+			let weights: frame_system::limits::BlockWeights =
+				<Test as frame_system::Config>::BlockWeights::get();
+			let limit = weights.get(DispatchClass::Normal).max_extrinsic.unwrap();
+			let len = largest(0, 1, NOW).encode().unwrap().len();
+			let declared = |n: usize| {
+				let frames = || core::iter::repeat_n((len, u32::from(lr::MAX_OPS)), n);
+				Readings::batch_weight(frames(), true)
+					.saturating_add(Readings::batch_weight(frames(), false))
+			};
+			let fitting = (1..=256).take_while(|&n| declared(n).all_lte(limit)).last().unwrap();
+			assert!((10..256).contains(&fitting), "{fitting} of the largest frames fit");
+			// One more than fits: no block can include them, so none is verified to learn
+			// it. The signatures are forged: had one been checked, the answer would be
+			// `BadSignature`.
+			let frames: Vec<_> = (0..=fitting as u64)
+				.map(|i| signed_by(1, &largest(0, i + 1, NOW - (300 - i) * MINUTE)))
+				.collect();
+			let call = crate::Call::<Test>::submit_frames {
+				frames: BoundedVec::try_from(frames.clone()).unwrap(),
+			};
+			let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
+			assert_eq!(
+				call.authorize(TransactionSource::External).unwrap().map(|_| ()),
+				Err(InvalidTransaction::ExhaustsResources.into())
+			);
+			assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root);
+			// As many as fit are checked.
+			assert_eq!(submit_batch(frames[..fitting].to_vec()), Err(FrameRejection::BadSignature));
+		});
+	}
+
+	#[test]
+	fn a_full_block_refuses_frames_without_verifying_them() {
+		new_test_ext().execute_with(|| {
+			let call = crate::Call::<Test>::submit_frame { frame: signed_by(1, &frame(0, 1, NOW)) };
+			// Fill the block being built up to its limit for ordinary transactions.
+			use frame_support::traits::Get;
+			let weights: frame_system::limits::BlockWeights =
+				<Test as frame_system::Config>::BlockWeights::get();
+			let limit = weights.get(DispatchClass::Normal).max_total.unwrap();
+			frame_system::Pallet::<Test>::register_extra_weight_unchecked(
+				limit,
+				DispatchClass::Normal,
+			);
+			// In the block, the forged frame is refused as not fitting, unverified.
+			assert_eq!(
+				call.authorize(TransactionSource::InBlock).unwrap().map(|_| ()),
+				Err(InvalidTransaction::ExhaustsResources.into())
+			);
+			// The pool judges it against an empty block: verified, and forged.
+			assert_eq!(
+				call.authorize(TransactionSource::External).unwrap().map_err(reason).err(),
+				Some(FrameRejection::BadSignature)
+			);
+			// An honest frame waits for the next block instead.
+			let honest = crate::Call::<Test>::submit_frame { frame: signed(&frame(0, 1, NOW)) };
+			assert_eq!(
+				honest.authorize(TransactionSource::InBlock).unwrap().map(|_| ()),
+				Err(InvalidTransaction::ExhaustsResources.into())
+			);
+			assert!(honest.authorize(TransactionSource::External).unwrap().is_ok());
+		});
+	}
+}
+
+mod key_rotation {
+	use super::*;
+	use mensura_primitives::metering::DeviceKey;
+
+	/// Replaces meter 0's key with test meter 9's, as a notified body does for a new device.
+	fn replace_device_of_meter_0() {
+		let new = DeviceKey::Sr25519(sp_core::Pair::public(&meter_key(9)));
+		assert_ok!(Meters::rotate_device_key(RuntimeOrigin::signed(BODY), 0, new));
+	}
+
+	#[test]
+	fn a_replacement_device_numbers_its_frames_afresh() {
+		new_test_ext().execute_with(|| {
+			for sequence in 1..=3 {
+				let end = NOW - (10 - sequence) * MINUTE;
+				assert_eq!(submit(signed(&frame(0, sequence, end))), Ok(()));
+			}
+			replace_device_of_meter_0();
+			Readings::do_try_state().unwrap();
+			// The new device starts at 1, after the old one's last interval.
+			assert_eq!(submit(signed_by(9, &frame(0, 1, NOW - 5 * MINUTE))), Ok(()));
+			assert_eq!(submit(signed_by(9, &frame(0, 2, NOW - 4 * MINUTE))), Ok(()));
+			let state = ReadingStates::<Test>::get(0);
+			assert_eq!(
+				(state.last_sequence, state.measurements, state.missed_frames),
+				(Some(2), 5, 0)
+			);
+			assert_eq!(state.register, 5 * QUANTITY);
+			assert_eq!(crate::SequenceRestarts::<Test>::get(0).to_vec(), vec![3]);
+		});
+	}
+
+	#[test]
+	fn the_old_keys_frames_and_the_old_time_stay_refused_after_a_rotation() {
+		new_test_ext().execute_with(|| {
+			assert_eq!(submit(signed(&frame(0, 1, NOW - 5 * MINUTE))), Ok(()));
+			let state = ReadingStates::<Test>::get(0);
+			replace_device_of_meter_0();
+			// The old key's next frame (a stolen key, or a frame still in the pool).
+			assert_eq!(
+				submit(signed(&frame(0, 2, NOW - 4 * MINUTE))),
+				Err(FrameRejection::BadSignature)
+			);
+			// The new key cannot measure the old device's time again.
+			assert_eq!(
+				submit(signed_by(9, &frame(0, 1, NOW - 5 * MINUTE))),
+				Err(FrameRejection::OverlappingInterval)
+			);
+			assert_eq!(ReadingStates::<Test>::get(0).register, state.register);
+			assert_eq!(ReadingStates::<Test>::get(0).measurements, 1);
+			Readings::do_try_state().unwrap();
+		});
+	}
+
+	#[test]
+	fn restarts_are_kept_only_for_retained_measurements() {
+		new_test_ext().execute_with(|| {
+			// Five devices in turn, three frames each: 15 measurements, past the mock's
+			// retention of 8.
+			let devices = [0, 10, 11, 12, 13];
+			let mut end = NOW - 40 * MINUTE;
+			for (turn, signer) in devices.iter().enumerate() {
+				for sequence in 1..=3 {
+					end += MINUTE;
+					assert_eq!(submit(signed_by(*signer, &frame(0, sequence, end))), Ok(()));
+				}
+				let next = devices.get(turn + 1).copied().unwrap_or(14);
+				let key = DeviceKey::Sr25519(sp_core::Pair::public(&meter_key(next)));
+				assert_ok!(Meters::rotate_device_key(RuntimeOrigin::signed(BODY), 0, key));
+				Readings::do_try_state().unwrap();
+			}
+			// Restarts at 3, 6, 9, 12 and 15; measurements 7..15 are retained, so the
+			// restarts at 9, 12 and 15 (the next one's) are the ones that matter.
+			assert_eq!(crate::SequenceRestarts::<Test>::get(0).to_vec(), vec![9, 12, 15]);
+			assert_eq!(ReadingStates::<Test>::get(0).last_sequence, None);
+			// Rotating again before the new device's first frame changes nothing more.
+			let key = DeviceKey::Sr25519(sp_core::Pair::public(&meter_key(15)));
+			assert_ok!(Meters::rotate_device_key(RuntimeOrigin::signed(BODY), 0, key));
+			assert_eq!(crate::SequenceRestarts::<Test>::get(0).to_vec(), vec![9, 12, 15]);
+			assert_eq!(submit(signed_by(15, &frame(0, 1, end + MINUTE))), Ok(()));
 		});
 	}
 }

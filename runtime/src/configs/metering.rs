@@ -24,6 +24,8 @@ impl pallet_meters::Config for Runtime {
 	type MeterDeposit = MeterDeposit;
 	type MaxNameLen = ConstU32<64>;
 	type MaxSerialLen = ConstU32<32>;
+	/// A replacement device numbers its frames afresh.
+	type OnDeviceKeyRotated = crate::Readings;
 	type WeightInfo = pallet_meters::weights::SubstrateWeight<Runtime>;
 }
 
@@ -66,6 +68,9 @@ impl pallet_readings::Config for Runtime {
 	type RetainedMeasurements = ConstU32<96>;
 	/// A frame may wait 64 blocks (6.4 minutes) in the pool.
 	type FrameLongevity = ConstU64<64>;
+	/// A million frames may be lost in a row (ten years of 15-minute frames, eleven days
+	/// of one-second ones); sequence numbers then last 2^44 frames.
+	type MaxSequenceGap = ConstU64<1_000_000>;
 	/// Every measurement goes to its contract's open billing period, pays its measurer
 	/// the fixed fee, and is compared with its check meter's if it has one.
 	type OnMeasured = (crate::Billing, (crate::Rewards, crate::Surveillance));
