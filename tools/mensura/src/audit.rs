@@ -8,13 +8,13 @@
 
 use crate::{
 	client::{hex, Client},
-	query::utc,
-	simulate::parse_duration,
+	time::parse_duration,
 	Error, Exit, Result,
 };
 use codec::Decode;
 use mensura_primitives::{
 	billing::{band_charge, band_of, standing_charge},
+	display::utc,
 	metering::{MeasurementUnit, MeterId, MeterStatus, ModelId, ProgramHash},
 	readings::{lr, Measurement, ReadingState},
 };
@@ -45,7 +45,7 @@ pub struct AuditArgs {
 	#[arg(long, default_value_t = 3.5)]
 	outlier_z: f64,
 	/// An active meter with no measurement ending within this time before the last
-	/// audited block is silent (s, m or h).
+	/// audited block is silent (ms, s, m, h or d).
 	#[arg(long, default_value = "15m")]
 	silent_after: String,
 	/// This many consecutive equal quantities of one meter, each of at least 1,000

@@ -25,7 +25,8 @@ use crate::{
 	client::{hex, unhex, Client, RpcError},
 	frames,
 	keys::{MeterKey, Scheme},
-	simulate::{parse_duration, LoadProfile},
+	simulate::LoadProfile,
+	time::parse_duration,
 	Error, Result,
 };
 use clap::Args;
@@ -580,7 +581,7 @@ fn presign(
 	samples: usize,
 	genesis: [u8; 32],
 ) -> Result<Vec<BenchMeter>> {
-	let now = crate::query::now_ms();
+	let now = crate::time::now_ms();
 	let origin = (now / FRAME_INTERVAL_MS).saturating_sub(per_meter as u64 + 1) * FRAME_INTERVAL_MS;
 	let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
 	let chunk = keys.len().div_ceil(threads).max(1);

@@ -145,8 +145,8 @@ pub fn invoices(
 			i["id"],
 			i["contract"],
 			i["meter"],
-			query::utc(i["from"].as_u64().unwrap_or(0)),
-			query::utc(i["to"].as_u64().unwrap_or(0)),
+			mensura_primitives::display::utc(i["from"].as_u64().unwrap_or(0)),
+			mensura_primitives::display::utc(i["to"].as_u64().unwrap_or(0)),
 			amount(&i["amount"]),
 			amount(&i["outstanding"]),
 			text(&i["status"])

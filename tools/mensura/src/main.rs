@@ -9,6 +9,7 @@ mod history;
 mod keys;
 mod query;
 mod simulate;
+mod time;
 
 use clap::{Args, Parser, Subcommand};
 use client::Client;

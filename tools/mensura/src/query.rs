@@ -6,6 +6,7 @@
 
 use crate::{
 	client::{hex, Client},
+	time::{now_ms, parse_time},
 	Error, Result,
 };
 use clap::{Args, Subcommand};
@@ -65,7 +66,8 @@ pub enum QueryCommand {
 	},
 	/// A meter's consumption over a period: its measurements that start in [FROM, TO).
 	///
-	/// Times are Unix milliseconds, `now`, or `now-<n><s|m|h|d>` (e.g. now-1h).
+	/// Times are Unix milliseconds, `now`, or `now-<duration>` (a number with ms, s, m, h
+	/// or d: now-1h, now-90s).
 	Consumption {
 		meter: MeterId,
 		/// Read the history from `mensura-indexer` at this URL (e.g. http://127.0.0.1:9955)
@@ -168,45 +170,6 @@ fn amount(text: &str, unit: &Option<String>) -> String {
 		Some(unit) => format!("{value} {unit}"),
 		None => value,
 	}
-}
-
-/// Parses `now`, `now-1h`, `now+30m` or Unix milliseconds.
-pub fn parse_time(text: &str, now: u64) -> Result<u64> {
-	let bad = || {
-		Error::usage(format!(
-			"`{text}` is not a time: use Unix milliseconds, `now`, or `now-<n><s|m|h|d>`"
-		))
-	};
-	if let Ok(ms) = text.parse::<u64>() {
-		return Ok(ms);
-	}
-	let rest = text.strip_prefix("now").ok_or_else(bad)?;
-	if rest.is_empty() {
-		return Ok(now);
-	}
-	let (sign, rest) = rest.split_at(1);
-	let unit = rest.chars().last().ok_or_else(bad)?;
-	let count: u64 = rest[..rest.len() - 1].parse().map_err(|_| bad())?;
-	let ms = count
-		* match unit {
-			's' => 1_000,
-			'm' => 60_000,
-			'h' => 3_600_000,
-			'd' => 86_400_000,
-			_ => return Err(bad()),
-		};
-	match sign {
-		"-" => now.checked_sub(ms).ok_or_else(bad),
-		"+" => now.checked_add(ms).ok_or_else(bad),
-		_ => Err(bad()),
-	}
-}
-
-pub fn now_ms() -> u64 {
-	std::time::SystemTime::now()
-		.duration_since(std::time::UNIX_EPOCH)
-		.map(|d| d.as_millis() as u64)
-		.unwrap_or(0)
 }
 
 /// The meter, or an input error naming it.

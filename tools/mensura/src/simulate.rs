@@ -13,7 +13,8 @@ use crate::{
 	client::{hex, Client},
 	frames::{self, ChainContext},
 	keys::MeterKey,
-	query::{milli, now_ms},
+	query::milli,
+	time::{now_ms, parse_duration},
 	Error, Result,
 };
 use clap::Args;
@@ -92,7 +93,7 @@ pub struct SimulateArgs {
 	/// The measurer account (secret URI) that publishes the scenario's low-reading program.
 	#[arg(long, default_value = "//Dave")]
 	measurer: String,
-	/// The scenario's comparison window of the check meter (s, m or h; at least 60 s).
+	/// The scenario's comparison window of the check meter (ms, s, m, h or d; at least 60 s).
 	#[arg(long, default_value = "60s")]
 	window: String,
 }
@@ -113,23 +114,6 @@ enum Tamper {
 	Replays,
 	/// Bound to a program that reads 10 % low.
 	ForgedBinding,
-}
-
-/// Parses `30`, `30s`, `2m`, `1h` as a duration.
-pub(crate) fn parse_duration(text: &str, what: &str) -> Result<Duration> {
-	let bad =
-		|| Error::usage(format!("--{what} {text}: expected seconds, or a number with s, m or h"));
-	let (number, scale) = match text.chars().last() {
-		Some('s') => (&text[..text.len() - 1], 1.0),
-		Some('m') => (&text[..text.len() - 1], 60.0),
-		Some('h') => (&text[..text.len() - 1], 3600.0),
-		_ => (text, 1.0),
-	};
-	let seconds: f64 = number.parse().map_err(|_| bad())?;
-	if !(seconds.is_finite() && seconds >= 0.0) {
-		return Err(bad());
-	}
-	Ok(Duration::from_secs_f64(seconds * scale))
 }
 
 /// SplitMix64: small, fast, and the same sequence on every machine.
