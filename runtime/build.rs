@@ -11,6 +11,13 @@ fn main() {
 			.parent()
 			.expect("the runtime lives in the workspace");
 		std::env::set_var("WASM_BUILD_WORKSPACE_HINT", workspace);
-		substrate_wasm_builder::WasmBuilder::build_using_defaults();
+		// Embed the metadata hash of RFC-0078 (CheckMetadataHash): offline signers —
+		// Polkadot Vault, Ledger's generic app — sign over it, and a transaction in mode 1
+		// is valid only if its hash matches this runtime's. The symbol and decimals are
+		// part of the hashed metadata and must equal primitives' TOKEN_SYMBOL and
+		// TOKEN_DECIMALS (checked by the node's metadata-hash test).
+		substrate_wasm_builder::WasmBuilder::init_with_defaults()
+			.enable_metadata_hash("MSR", 12)
+			.build();
 	}
 }
