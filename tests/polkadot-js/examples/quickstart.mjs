@@ -9,7 +9,7 @@
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { frameBytes, generalTransaction, rpc, signFrame, submitGeneralAndWatch } from '../lib/mensura.mjs';
+import { frameBytes, generalTransaction, householdLoad, rpc, signFrame, submitGeneralAndWatch } from '../lib/mensura.mjs';
 
 const url = process.argv[2] ?? 'ws://127.0.0.1:9944';
 await cryptoWaitReady();
@@ -38,17 +38,7 @@ const chainTime = (await api.query.timestamp.now()).toNumber();
 const end = Math.min(Date.now(), chainTime + 10_000); // at most 12 s past the last block
 const start = Math.max(reading.lastEnd.toNumber(), end - 60_000);
 if (start >= end) throw new Error(`meter ${meter}'s last frame ends at ${reading.lastEnd}: wait, then run again`);
-const samples = 60;
-const frame = frameBytes({
-  meter,
-  sequence,
-  start,
-  end,
-  channels: [
-    Array.from({ length: samples }, (_, i) => 230_000 + Math.round(1500 * Math.sin(i / 5))), // ~230 V
-    Array.from({ length: samples }, (_, i) => 4_000 + (i % 10) * 50), // ~4.2 A
-  ],
-});
+const frame = frameBytes({ meter, sequence, start, end, channels: householdLoad(60) }); // ~230 V, ~4.2 A
 const device = new Keyring({ type: 'sr25519' }).addFromUri('//Meter1');
 const signed = signFrame(api, device, frame);
 

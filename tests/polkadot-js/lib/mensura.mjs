@@ -3,8 +3,8 @@
 //
 //   - `rpc`: the definitions of the node's `mensura_*` JSON-RPC methods, for
 //     `ApiPromise.create({ provider, rpc })`, which makes them `api.rpc.mensura.*`;
-//   - `frameBytes`, `signFrame`: the version-1 frame format and the meter's signature
-//     (docs/frame-format.md), as firmware or a gateway makes them;
+//   - `frameBytes`, `signFrame`: the version-1 frame format (tests/common/frame.mjs) and
+//     the meter's signature (docs/frame-format.md), as firmware or a gateway makes them;
 //   - `generalTransaction`, `submitGeneral`, `submitGeneralAndWatch`: frames travel as
 //     general transactions (extrinsic format v5: no signer, no fee, authorised by the
 //     meter's signature inside the call). @polkadot/api 16.5.6 decodes them, in blocks
@@ -15,6 +15,7 @@
 //     send them unchanged through the provider.
 import { blake2AsU8a } from '@polkadot/util-crypto';
 import { compactToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
+import { signingMessage as frameSigningMessage } from '../../common/frame.mjs';
 
 const at = { name: 'at', type: 'Hash', isOptional: true };
 
@@ -49,27 +50,11 @@ export const rpc = {
   },
 };
 
-/** A version-1 frame (docs/frame-format.md): `channels` is an array of sample arrays. */
-export function frameBytes({ meter, sequence, start, end, channels }) {
-  const samples = channels[0].length;
-  const bytes = new Uint8Array(36 + channels.length * samples * 4);
-  const view = new DataView(bytes.buffer);
-  view.setUint8(0, 1);
-  view.setBigUint64(1, BigInt(meter), true);
-  view.setBigUint64(9, BigInt(sequence), true);
-  view.setBigUint64(17, BigInt(start), true);
-  view.setBigUint64(25, BigInt(end), true);
-  view.setUint8(33, channels.length);
-  view.setUint16(34, samples, true);
-  channels.forEach((channel, c) => channel.forEach((sample, i) => {
-    view.setInt32(36 + 4 * (c * samples + i), sample, true);
-  }));
-  return bytes;
-}
+export { frameBytes, householdLoad } from '../../common/frame.mjs';
 
 /** What a meter signs: "mensura/frame/v1" ‖ genesis hash ‖ BLAKE2b-256(frame). */
 export function signingMessage(genesisHash, bytes) {
-  return u8aConcat(new TextEncoder().encode('mensura/frame/v1'), genesisHash.toU8a(), blake2AsU8a(bytes, 256));
+  return frameSigningMessage(genesisHash.toU8a(), bytes, (data) => blake2AsU8a(data, 256));
 }
 
 /**

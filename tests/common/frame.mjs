@@ -1,0 +1,45 @@
+// The version-1 frame format of docs/frame-format.md as firmware or a gateway writes it,
+// for every JavaScript client here (Polkadot.js, polkadot-api). No dependencies: the
+// caller brings its library's BLAKE2b-256.
+
+/** A version-1 frame: `channels` is an array of sample arrays, one per channel, all as long. */
+export function frameBytes({ meter, sequence, start, end, channels }) {
+  const samples = channels[0].length;
+  if (channels.some((channel) => channel.length !== samples)) throw new Error('channels differ in length');
+  const bytes = new Uint8Array(36 + channels.length * samples * 4);
+  const view = new DataView(bytes.buffer);
+  view.setUint8(0, 1);
+  view.setBigUint64(1, BigInt(meter), true);
+  view.setBigUint64(9, BigInt(sequence), true);
+  view.setBigUint64(17, BigInt(start), true);
+  view.setBigUint64(25, BigInt(end), true);
+  view.setUint8(33, channels.length);
+  view.setUint16(34, samples, true);
+  channels.forEach((channel, c) => channel.forEach((sample, i) => {
+    view.setInt32(36 + 4 * (c * samples + i), sample, true);
+  }));
+  return bytes;
+}
+
+const domain = new TextEncoder().encode('mensura/frame/v1');
+
+/**
+ * What a meter signs: "mensura/frame/v1" ‖ genesis hash (32 bytes) ‖ BLAKE2b-256(frame),
+ * with `blake2b256` (bytes → 32 bytes) from the caller's library.
+ */
+export function signingMessage(genesisHash, bytes, blake2b256) {
+  if (genesisHash.length !== 32) throw new Error(`a genesis hash has 32 bytes, not ${genesisHash.length}`);
+  const message = new Uint8Array(domain.length + 64);
+  message.set(domain, 0);
+  message.set(genesisHash, domain.length);
+  message.set(blake2b256(bytes), domain.length + 32);
+  return message;
+}
+
+/** Household load for a frame: `samples` voltages (~230 V, in mV) and currents (~4.2 A, in mA). */
+export function householdLoad(samples = 60) {
+  return [
+    Array.from({ length: samples }, (_, i) => 230_000 + Math.round(1500 * Math.sin(i / 5))),
+    Array.from({ length: samples }, (_, i) => 4_000 + (i % 10) * 50),
+  ];
+}
