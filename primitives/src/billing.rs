@@ -13,22 +13,11 @@
 //! over bands; the standing charge is per billing period, prorated by time for a partial
 //! period. See [`band_charge`], [`standing_charge`].
 
-use crate::{
-	metering::{MeterId, ProgramHash},
-	readings::{MeasurementIndex, UnixMillis},
-};
+pub use crate::ids::{ContractId, InvoiceId, TariffId};
+use crate::ids::{MeterId, ProgramHash, UnixMillis};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
-use sp_runtime::{helpers_128bit::multiply_by_rational_with_rounding, Rounding, Weight};
-
-/// A supply contract's id, from 0.
-pub type ContractId = u64;
-
-/// An invoice's id, from 0.
-pub type InvoiceId = u64;
-
-/// A tariff's id, from 0.
-pub type TariffId = u32;
+use sp_runtime::{helpers_128bit::multiply_by_rational_with_rounding, Rounding};
 
 /// Minutes in a day: tariff bands divide `[0, 1440)`.
 pub const MINUTES_PER_DAY: u16 = 1440;
@@ -37,50 +26,6 @@ pub const MINUTES_PER_DAY: u16 = 1440;
 pub const MIN_UTC_OFFSET: i16 = -720;
 /// See [`MIN_UTC_OFFSET`].
 pub const MAX_UTC_OFFSET: i16 = 840;
-
-/// A measurement the LR path has just stored, as the pallets that act on it see it.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub struct StoredMeasurement {
-	pub meter: MeterId,
-	pub index: MeasurementIndex,
-	pub start: UnixMillis,
-	pub end: UnixMillis,
-	/// Thousandths of the model's unit.
-	pub quantity: u128,
-	/// The LR program that computed it.
-	pub program: ProgramHash,
-	/// The meter's register after it.
-	pub register: u128,
-}
-
-/// Told of every measurement the LR path stores, in the same dispatch. Implementations
-/// must never fail and never undo the measurement: money is settled around
-/// measurements, it does not gate them.
-pub trait OnMeasured {
-	/// The measurement `m` was stored; returns the weight it took (at most
-	/// [`OnMeasured::weight`]).
-	fn on_measured(m: &StoredMeasurement) -> Weight;
-	/// The most [`OnMeasured::on_measured`] can weigh, declared with every frame.
-	fn weight() -> Weight;
-}
-
-impl OnMeasured for () {
-	fn on_measured(_: &StoredMeasurement) -> Weight {
-		Weight::zero()
-	}
-	fn weight() -> Weight {
-		Weight::zero()
-	}
-}
-
-impl<A: OnMeasured, B: OnMeasured> OnMeasured for (A, B) {
-	fn on_measured(m: &StoredMeasurement) -> Weight {
-		A::on_measured(m).saturating_add(B::on_measured(m))
-	}
-	fn weight() -> Weight {
-		A::weight().saturating_add(B::weight())
-	}
-}
 
 /// Who supplies a meter's consumer now: the party that pays for its measurements.
 pub trait SupplyContracts<AccountId> {
@@ -111,17 +56,6 @@ impl<AccountId> BlockAuthor<AccountId> for () {
 	fn block_author() -> Option<AccountId> {
 		None
 	}
-}
-
-/// Read access to stored measurements, for pallets that must not touch their storage.
-pub trait MeasurementLog {
-	/// The meter's cumulative register now.
-	fn register(meter: MeterId) -> u128;
-	/// A retained measurement: `(start, end, quantity)`; `None` if never stored or pruned.
-	fn measurement(
-		meter: MeterId,
-		index: MeasurementIndex,
-	) -> Option<(UnixMillis, UnixMillis, u128)>;
 }
 
 /// How a supply contract's invoices are settled.
@@ -243,6 +177,30 @@ pub fn standing_charge(standing: u128, covered: u64, period: u64) -> Option<u128
 	multiply_by_rational_with_rounding(standing, covered.into(), period.into(), Rounding::Down)
 }
 
+/// What a period `[from, to)` costs: `(energy, standing)`. The energy charge is the sum
+/// over the bands of [`band_charge`] of the band's quantity (`quantities` in the order of
+/// `bands`; a band without a quantity costs nothing), the standing charge
+/// [`standing_charge`] of the time covered. A figure that does not fit 128 bits — or a
+/// period of zero — is `u128::MAX`, which no account can pay: the invoice stays
+/// outstanding rather than wrapping round to a small amount. The chain issues invoices
+/// with this function and the auditor checks them with it.
+pub fn price(
+	bands: &[TariffBand<u128>],
+	standing: u128,
+	quantities: &[u128],
+	from: UnixMillis,
+	to: UnixMillis,
+	period: u64,
+) -> (u128, u128) {
+	let energy = bands
+		.iter()
+		.zip(quantities)
+		.map(|(band, q)| band_charge(*q, band.price).unwrap_or(u128::MAX))
+		.fold(0u128, |sum, c| sum.saturating_add(c));
+	let standing = standing_charge(standing, to.saturating_sub(from), period).unwrap_or(u128::MAX);
+	(energy, standing)
+}
+
 /// The first billing-period boundary after `at`: periods of `period` milliseconds are
 /// aligned to the Unix epoch (UTC).
 pub fn next_boundary(at: UnixMillis, period: u64) -> UnixMillis {
@@ -306,5 +264,26 @@ mod tests {
 		assert_eq!(next_boundary(59_999, 60_000), 60_000);
 		assert_eq!(next_boundary(60_000, 60_000), 120_000);
 		assert_eq!(last_boundary(119_999, 60_000), 60_000);
+	}
+
+	#[test]
+	fn a_price_that_does_not_fit_saturates_instead_of_wrapping() {
+		let bands = [band(0, 420, 100), band(420, 1440, 250)];
+		// 2.5 kWh at 0.100 and 1.0 kWh at 0.250 per Wh, half a period of a 1000 charge.
+		assert_eq!(price(&bands, 1000, &[2_500_000, 1_000_000], 0, 30_000, 60_000), (500_000, 500));
+		// One band alone overflows (twice the largest quantity): the energy charge is
+		// u128::MAX, not a sum that wrapped.
+		let dear = [band(0, 720, 2000), band(720, 1440, 250)];
+		assert_eq!(price(&dear, 0, &[u128::MAX, 1], 0, 0, 60_000), (u128::MAX, 0));
+		// Two bands that fit alone but not together.
+		let cheap = [band(0, 720, 1000), band(720, 1440, 1000)];
+		assert_eq!(price(&cheap, 0, &[u128::MAX, u128::MAX], 0, 0, 60_000).0, u128::MAX);
+		// A period of zero, and a standing charge that overflows.
+		assert_eq!(price(&bands, 1000, &[0, 0], 0, 60_000, 0), (0, u128::MAX));
+		assert_eq!(price(&bands, u128::MAX, &[0, 0], 0, 120_000, 60_000), (0, u128::MAX));
+		// An interval that ends before it starts covers no time.
+		assert_eq!(price(&bands, 1000, &[0, 0], 60_000, 0, 60_000), (0, 0));
+		// Fewer quantities than bands: the missing ones cost nothing.
+		assert_eq!(price(&bands, 0, &[1_000], 0, 0, 60_000), (100, 0));
 	}
 }

@@ -9,6 +9,12 @@ pub fn msr(value: u128) -> String {
 	format!("{}.{:012} MSR", value / unit, value % unit)
 }
 
+/// Thousandths of a unit as a decimal: `19167` → `19.167` (quantities are kept in
+/// thousandths of the model's unit).
+pub fn milli(value: u128) -> String {
+	format!("{}.{:03}", value / 1000, value % 1000)
+}
+
 /// A Unix-millisecond time as `YYYY-MM-DD hh:mm:ss` UTC.
 pub fn utc(ms: u64) -> String {
 	let secs = ms / 1000;

@@ -7,22 +7,28 @@
 //! - the chain-wide basics: account, balance and block types, and the token and
 //!   address-format constants, chosen once here so that the runtime and the node's
 //!   chain-spec properties can never disagree;
+//! - [`ids`]: the identifiers (meters, models, programs, measurements, contracts,
+//!   invoices, tariffs) and instants, depending on nothing else here;
 //! - [`metering`]: meter, model, device-key and audit-trail types, and the glue traits
 //!   ([`metering::MeterRegistry`], [`metering::AuditTrail`]) through which pallets use
 //!   the meter registry without touching its storage;
-//! - [`readings`]: signed frames, measurements, reading state and frame rejections, and the
-//!   traits between ingestion, the LR program registry and the meter registry; it
-//!   re-exports the LR interpreter crate as [`readings::lr`];
+//! - [`readings`]: signed frames, measurements, reading state and frame rejections, the
+//!   traits between ingestion, the LR program registry and the meter registry, and what
+//!   ingestion tells the pallets that act on each measurement
+//!   ([`readings::OnMeasured`], [`readings::MeasurementLog`]); it re-exports the LR
+//!   interpreter crate as [`readings::lr`];
 //! - `display` (with `std`): times, amounts and audit-trail changes in words, one
 //!   wording for the CLI, the indexer and the web page;
-//! - [`billing`]: tariffs, payment modes and the pricing arithmetic, and the traits
-//!   through which ingestion, measurer rewards and billing act on each measurement.
+//! - [`billing`]: tariffs, payment modes and the pricing arithmetic (one [`billing::price`]
+//!   for the chain and the auditor), and the traits between billing, the LR program
+//!   registry and measurer rewards.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 pub mod billing;
 #[cfg(feature = "std")]
 pub mod display;
+pub mod ids;
 pub mod metering;
 pub mod readings;
 

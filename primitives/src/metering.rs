@@ -5,22 +5,16 @@ use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use core::fmt::Debug;
 use scale_info::TypeInfo;
 use serde::{Deserialize, Serialize};
-use sp_core::{ecdsa, ed25519, sr25519, ConstU32, H256};
+use sp_core::{ecdsa, ed25519, sr25519, ConstU32};
 use sp_runtime::{
 	traits::Verify, BoundedVec, DispatchResult, MultiSignature, MultiSigner, Permill,
 };
 
-/// Identifies a meter. Assigned in sequence when a manufacturer provisions it.
-pub type MeterId = u64;
-
-/// Identifies a meter model. Assigned in sequence when a manufacturer submits it.
-pub type ModelId = u32;
-
-/// The position of an entry in an audit trail: 0 for the first, then 1, 2, … for ever.
-pub type AuditIndex = u32;
-
-/// The content hash of a legally relevant (LR) program (blake2-256 of its encoding).
-pub type ProgramHash = H256;
+pub use crate::ids::{AuditIndex, MeterId, ModelId, ProgramHash};
+use crate::{
+	billing::PaymentMode,
+	ids::{ContractId, InvoiceId, TariffId, UnixMillis},
+};
 
 /// The longest human version of an LR program, in bytes.
 pub type MaxProgramVersionLen = ConstU32<32>;
@@ -346,25 +340,17 @@ pub enum AuditChange {
 	/// The program was deprecated: frames of meters bound to it are refused.
 	ProgramDeprecated,
 	/// A supply contract on the meter began (the consumer accepted it).
-	SupplyContractStarted {
-		contract: crate::billing::ContractId,
-		tariff: crate::billing::TariffId,
-		payment: crate::billing::PaymentMode,
-	},
+	SupplyContractStarted { contract: ContractId, tariff: TariffId, payment: PaymentMode },
 	/// The meter's supply contract ended; its final invoice covers up to `at`.
-	SupplyContractEnded { contract: crate::billing::ContractId, at: crate::readings::UnixMillis },
+	SupplyContractEnded { contract: ContractId, at: UnixMillis },
 	/// The supplier moved the contract to another tariff, which prices the meter's
 	/// consumption from `from` (the start of the next billing period) on.
-	TariffChanged {
-		contract: crate::billing::ContractId,
-		tariff: crate::billing::TariffId,
-		from: crate::readings::UnixMillis,
-	},
+	TariffChanged { contract: ContractId, tariff: TariffId, from: UnixMillis },
 	/// The consumer disputed an invoice of the meter.
-	InvoiceDisputed { invoice: crate::billing::InvoiceId },
+	InvoiceDisputed { invoice: InvoiceId },
 	/// A notified body resolved the dispute: `credit` is 0 when the invoice was upheld,
 	/// the amount of the credit note when it was corrected.
-	DisputeResolved { invoice: crate::billing::InvoiceId, credit: u128 },
+	DisputeResolved { invoice: InvoiceId, credit: u128 },
 	/// Someone registered `check`, a verified meter at the same supply point, as this
 	/// meter's counter-proof: their measurements are compared window by window.
 	CheckMeterRegistered { check: MeterId },
@@ -376,8 +362,8 @@ pub enum AuditChange {
 	/// inspection.
 	DiscrepancyFound {
 		check: MeterId,
-		start: crate::readings::UnixMillis,
-		end: crate::readings::UnixMillis,
+		start: UnixMillis,
+		end: UnixMillis,
 		measured: u128,
 		counter: u128,
 		allowed: u128,

@@ -2,22 +2,18 @@
 //! and the glue traits between ingestion (`Readings`), the LR program registry
 //! (`LrPrograms`) and the meter registry (`Meters`).
 
-use crate::metering::{Actor, MeterId, ProgramHash};
+use crate::{
+	ids::{MeterId, ProgramHash},
+	metering::Actor,
+};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 use sp_core::H256;
-use sp_runtime::{DispatchResult, MultiSignature};
+use sp_runtime::{DispatchResult, MultiSignature, Weight};
 
 pub use mensura_lr as lr;
 
-/// A frame's sequence number, strictly increasing per meter.
-pub type Sequence = u64;
-
-/// The position of a measurement in its meter's history: 0 for the first, then 1, 2, …
-pub type MeasurementIndex = u64;
-
-/// Milliseconds since the Unix epoch, as frames carry time.
-pub type UnixMillis = u64;
+pub use crate::ids::{MeasurementIndex, Sequence, UnixMillis};
 
 /// What a meter measured over one interval, as the chain computed and stored it. It
 /// carries everything needed to trace it to its frame and its program.
@@ -280,6 +276,61 @@ pub trait LrProgramBinding<AccountId> {
 	/// Benchmarks only: registers a new active meter, bound to no program yet.
 	#[cfg(feature = "runtime-benchmarks")]
 	fn benchmark_meter() -> MeterId;
+}
+
+/// A measurement the LR path has just stored, as the pallets that act on it see it.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct StoredMeasurement {
+	pub meter: MeterId,
+	pub index: MeasurementIndex,
+	pub start: UnixMillis,
+	pub end: UnixMillis,
+	/// Thousandths of the model's unit.
+	pub quantity: u128,
+	/// The LR program that computed it.
+	pub program: ProgramHash,
+	/// The meter's register after it.
+	pub register: u128,
+}
+
+/// Told of every measurement the LR path stores, in the same dispatch. Implementations
+/// must never fail and never undo the measurement: money is settled around
+/// measurements, it does not gate them.
+pub trait OnMeasured {
+	/// The measurement `m` was stored; returns the weight it took (at most
+	/// [`OnMeasured::weight`]).
+	fn on_measured(m: &StoredMeasurement) -> Weight;
+	/// The most [`OnMeasured::on_measured`] can weigh, declared with every frame.
+	fn weight() -> Weight;
+}
+
+impl OnMeasured for () {
+	fn on_measured(_: &StoredMeasurement) -> Weight {
+		Weight::zero()
+	}
+	fn weight() -> Weight {
+		Weight::zero()
+	}
+}
+
+impl<A: OnMeasured, B: OnMeasured> OnMeasured for (A, B) {
+	fn on_measured(m: &StoredMeasurement) -> Weight {
+		A::on_measured(m).saturating_add(B::on_measured(m))
+	}
+	fn weight() -> Weight {
+		A::weight().saturating_add(B::weight())
+	}
+}
+
+/// Read access to stored measurements, for pallets that must not touch their storage.
+pub trait MeasurementLog {
+	/// The meter's cumulative register now.
+	fn register(meter: MeterId) -> u128;
+	/// A retained measurement: `(start, end, quantity)`; `None` if never stored or pruned.
+	fn measurement(
+		meter: MeterId,
+		index: MeasurementIndex,
+	) -> Option<(UnixMillis, UnixMillis, u128)>;
 }
 
 #[cfg(test)]

@@ -28,8 +28,9 @@ use mensura_primitives::{
 	SS58_PREFIX,
 };
 use mensura_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Runtime};
+use pallet_lr_programs_runtime_api::LrProgramsApi;
 use pallet_meters_runtime_api::MetersApi;
-use pallet_readings_runtime_api::{LrProgramsApi, ReadingsApi};
+use pallet_readings_runtime_api::ReadingsApi;
 use serde::{Deserialize, Serialize};
 use sp_api::ProvideRuntimeApi;
 use sp_blockchain::HeaderBackend;

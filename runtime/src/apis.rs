@@ -293,7 +293,7 @@ impl_runtime_apis! {
 		}
 	}
 
-	impl pallet_readings_runtime_api::LrProgramsApi<
+	impl pallet_lr_programs_runtime_api::LrProgramsApi<
 		Block,
 		pallet_lr_programs::ProgramRecordOf<Runtime>,
 	> for Runtime {
@@ -390,7 +390,7 @@ impl_runtime_apis! {
 		}
 	}
 
-	impl pallet_billing_runtime_api::RewardsApi<
+	impl pallet_rewards_runtime_api::RewardsApi<
 		Block,
 		AccountId,
 		Balance,

@@ -11,8 +11,9 @@ use frame_support::traits::{
 };
 use frame_system::RawOrigin;
 use mensura_primitives::{
-	billing::{OnMeasured, PaymentMode, StoredMeasurement, TariffBand},
+	billing::{PaymentMode, TariffBand},
 	metering::{DeviceKey, MeterId, MeterRegistry, ProgramHash},
+	readings::{OnMeasured, StoredMeasurement},
 };
 
 /// 2026-11-24 00:00 UTC.

@@ -73,6 +73,9 @@ extern crate alloc;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+mod features;
+mod impl_traits;
+mod invariants;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -92,22 +95,15 @@ pub mod pallet {
 	use frame_support::{
 		pallet_prelude::*,
 		traits::{
-			fungible::{InspectHold, Mutate, MutateHold},
-			tokens::{Fortitude, Precision, Preservation, Restriction},
+			fungible::{Mutate, MutateHold},
 			UnixTime,
 		},
 	};
 	use frame_system::pallet_prelude::*;
 	use mensura_primitives::{
-		billing::{
-			band_charge, band_of, check_bands, last_boundary, next_boundary, standing_charge,
-			BandError, MeasurementLog, OnMeasured, PaymentMode, StoredMeasurement, SupplyContracts,
-			TariffBand, MAX_UTC_OFFSET, MIN_UTC_OFFSET,
-		},
-		metering::{
-			Actor, AuditChange, AuditSubject, AuditTrail, MeterId, MeterRegistry, MeterStatus,
-		},
-		readings::UnixMillis,
+		billing::{BandError, PaymentMode, TariffBand},
+		metering::{AuditTrail, MeterId, MeterRegistry},
+		readings::{MeasurementLog, UnixMillis},
 	};
 
 	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
@@ -618,29 +614,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::end_contract(T::MaxBands::get()))]
 		pub fn end_contract(origin: OriginFor<T>, contract: ContractId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let mut record = Contracts::<T>::get(contract).ok_or(Error::<T>::UnknownContract)?;
-			ensure!(who == record.supplier || who == record.consumer, Error::<T>::NotParty);
-			match record.status {
-				ContractStatus::Ended => return Err(Error::<T>::ContractNotActive.into()),
-				ContractStatus::Proposed => {}
-				ContractStatus::Active => {
-					let now = Self::now();
-					ensure!(now > 0, Error::<T>::NoTime);
-					Self::activate_genesis_contract(&mut record, now);
-					let to = now.max(record.period.start);
-					Self::close(contract, &mut record, to, true);
-					ActiveContract::<T>::remove(record.meter);
-					T::Audit::record(
-						AuditSubject::Meter(record.meter),
-						Actor::Account(who.clone()),
-						AuditChange::SupplyContractEnded { contract, at: now },
-					);
-				}
-			}
-			record.status = ContractStatus::Ended;
-			Contracts::<T>::insert(contract, record);
-			Self::deposit_event(Event::ContractEnded { contract, by: who });
-			Ok(())
+			Self::do_end_contract(who, contract)
 		}
 
 		/// Moves a contract to another of the supplier's tariffs from its next billing
@@ -657,23 +631,7 @@ pub mod pallet {
 			tariff: TariffId,
 		) -> DispatchResult {
 			let supplier = ensure_signed(origin)?;
-			let mut record = Contracts::<T>::get(contract).ok_or(Error::<T>::UnknownContract)?;
-			ensure!(record.supplier == supplier, Error::<T>::NotSupplier);
-			ensure!(record.status == ContractStatus::Active, Error::<T>::ContractNotActive);
-			let owner = Tariffs::<T>::get(tariff).ok_or(Error::<T>::UnknownTariff)?.supplier;
-			ensure!(owner == supplier, Error::<T>::NotTariffOwner);
-			let now = Self::now();
-			Self::activate_genesis_contract(&mut record, now);
-			let from = next_boundary(record.period.start, BillingPeriod::<T>::get());
-			record.next_tariff = Some(tariff);
-			Contracts::<T>::insert(contract, &record);
-			T::Audit::record(
-				AuditSubject::Meter(record.meter),
-				Actor::Account(supplier),
-				AuditChange::TariffChanged { contract, tariff, from },
-			);
-			Self::deposit_event(Event::TariffChanged { contract, tariff, from });
-			Ok(())
+			Self::do_change_tariff(supplier, contract, tariff)
 		}
 
 		/// Closes a contract's billing period that is over, into an invoice (for when
@@ -700,17 +658,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::pay_invoice())]
 		pub fn pay_invoice(origin: OriginFor<T>, invoice: InvoiceId) -> DispatchResult {
 			let payer = ensure_signed(origin)?;
-			let mut record = Invoices::<T>::get(invoice).ok_or(Error::<T>::UnknownInvoice)?;
-			ensure!(record.status != InvoiceStatus::Disputed, Error::<T>::UnderDispute);
-			let amount = record.outstanding();
-			ensure!(record.status == InvoiceStatus::Open && amount > 0, Error::<T>::AlreadyPaid);
-			T::Currency::transfer(&payer, &record.supplier, amount, Preservation::Preserve)?;
-			record.paid = record.paid.saturating_add(amount);
-			record.status = InvoiceStatus::Paid;
-			Outstanding::<T>::mutate(&record.consumer, |o| *o = o.saturating_sub(amount));
-			Invoices::<T>::insert(invoice, record);
-			Self::deposit_event(Event::InvoicePaid { invoice, payer, amount, outstanding: 0 });
-			Ok(())
+			Self::do_pay_invoice(payer, invoice)
 		}
 
 		/// Holds `amount` more of the caller's balance as its prepaid balance, from which
@@ -722,12 +670,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::top_up_prepaid())]
 		pub fn top_up_prepaid(origin: OriginFor<T>, amount: u128) -> DispatchResult {
 			let consumer = ensure_signed(origin)?;
-			ensure!(amount > 0, Error::<T>::ZeroAmount);
-			Self::prepaid_of(&consumer).checked_add(amount).ok_or(Error::<T>::Overflow)?;
-			T::Currency::hold(&HoldReason::PrepaidBalance.into(), &consumer, amount)?;
-			let balance = Self::prepaid_of(&consumer);
-			Self::deposit_event(Event::PrepaidToppedUp { consumer, amount, balance });
-			Ok(())
+			Self::do_top_up_prepaid(consumer, amount)
 		}
 
 		/// Releases `amount` of the caller's prepaid balance.
@@ -738,17 +681,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::withdraw_prepaid())]
 		pub fn withdraw_prepaid(origin: OriginFor<T>, amount: u128) -> DispatchResult {
 			let consumer = ensure_signed(origin)?;
-			ensure!(amount > 0, Error::<T>::ZeroAmount);
-			ensure!(Self::prepaid_of(&consumer) >= amount, Error::<T>::InsufficientPrepaidBalance);
-			T::Currency::release(
-				&HoldReason::PrepaidBalance.into(),
-				&consumer,
-				amount,
-				Precision::Exact,
-			)?;
-			let balance = Self::prepaid_of(&consumer);
-			Self::deposit_event(Event::PrepaidWithdrawn { consumer, amount, balance });
-			Ok(())
+			Self::do_withdraw_prepaid(consumer, amount)
 		}
 
 		/// Disputes an invoice, within `DisputeWindow` of its issue, with a reason. Its
@@ -766,26 +699,7 @@ pub mod pallet {
 			reason: Vec<u8>,
 		) -> DispatchResult {
 			let consumer = ensure_signed(origin)?;
-			let mut record = Invoices::<T>::get(invoice).ok_or(Error::<T>::UnknownInvoice)?;
-			ensure!(record.consumer == consumer, Error::<T>::NotConsumer);
-			let now = Self::now();
-			ensure!(
-				now <= record.issued.saturating_add(T::DisputeWindow::get()),
-				Error::<T>::DisputeWindowClosed
-			);
-			ensure!(!Disputes::<T>::contains_key(invoice), Error::<T>::AlreadyDisputed);
-			let reason: BoundedVec<u8, T::MaxReasonLen> =
-				reason.try_into().map_err(|_| Error::<T>::ReasonTooLong)?;
-			record.status = InvoiceStatus::Disputed;
-			Disputes::<T>::insert(invoice, Dispute { reason, raised: now, resolution: None });
-			T::Audit::record(
-				AuditSubject::Meter(record.meter),
-				Actor::Account(consumer.clone()),
-				AuditChange::InvoiceDisputed { invoice },
-			);
-			Invoices::<T>::insert(invoice, record);
-			Self::deposit_event(Event::InvoiceDisputed { invoice, consumer });
-			Ok(())
+			Self::do_dispute_invoice(consumer, invoice, reason)
 		}
 
 		/// Resolves a dispute: the invoice is upheld, or corrected by a credit note of
@@ -802,543 +716,7 @@ pub mod pallet {
 			resolution: Resolution,
 		) -> DispatchResult {
 			let body = T::DisputeResolverOrigin::ensure_origin(origin)?;
-			let mut record = Invoices::<T>::get(invoice).ok_or(Error::<T>::UnknownInvoice)?;
-			let mut dispute = Disputes::<T>::get(invoice).ok_or(Error::<T>::NotDisputed)?;
-			ensure!(
-				record.status == InvoiceStatus::Disputed && dispute.resolution.is_none(),
-				Error::<T>::NotDisputed
-			);
-			let outstanding_before = record.outstanding();
-			let (credit, refund) = match resolution {
-				Resolution::Upheld => (0, 0),
-				Resolution::Corrected { credit } => {
-					let invoiced = record.amount.saturating_sub(record.credited);
-					ensure!(credit > 0 && credit <= invoiced, Error::<T>::BadCredit);
-					let corrected = invoiced.saturating_sub(credit);
-					let refund = record.paid.saturating_sub(corrected);
-					if refund > 0 {
-						T::Currency::transfer(
-							&record.supplier,
-							&record.consumer,
-							refund,
-							Preservation::Expendable,
-						)
-						.map_err(|_| Error::<T>::RefundFailed)?;
-					}
-					(credit, refund)
-				}
-			};
-			record.credited = record.credited.saturating_add(credit);
-			record.paid = record.paid.saturating_sub(refund);
-			let outstanding = record.outstanding();
-			Outstanding::<T>::mutate(&record.consumer, |o| {
-				*o = o.saturating_sub(outstanding_before).saturating_add(outstanding)
-			});
-			record.status =
-				if outstanding == 0 { InvoiceStatus::Paid } else { InvoiceStatus::Open };
-			dispute.resolution = Some((resolution, body.clone()));
-			T::Audit::record(
-				AuditSubject::Meter(record.meter),
-				Actor::Account(body.clone()),
-				AuditChange::DisputeResolved { invoice, credit },
-			);
-			Invoices::<T>::insert(invoice, record);
-			Disputes::<T>::insert(invoice, dispute);
-			Self::deposit_event(Event::DisputeResolved { invoice, body, credit, refund });
-			Ok(())
-		}
-	}
-
-	impl<T: Config> Pallet<T> {
-		/// The chain's time in Unix milliseconds (0 before the first block).
-		pub fn now() -> UnixMillis {
-			T::Time::now().as_millis().min(u64::MAX.into()) as u64
-		}
-
-		/// A consumer's prepaid balance (held).
-		pub fn prepaid_of(consumer: &T::AccountId) -> u128 {
-			T::Currency::balance_on_hold(&HoldReason::PrepaidBalance.into(), consumer)
-		}
-
-		pub(crate) fn do_create_tariff(
-			supplier: T::AccountId,
-			name: Vec<u8>,
-			bands: Vec<TariffBand<u128>>,
-			standing_charge: u128,
-		) -> Result<TariffId, DispatchError> {
-			check_bands(&bands).map_err(Error::<T>::from)?;
-			let bands: BoundedVec<_, T::MaxBands> =
-				bands.try_into().map_err(|_| Error::<T>::TooManyBands)?;
-			let name: BoundedVec<_, T::MaxNameLen> =
-				name.try_into().map_err(|_| Error::<T>::NameTooLong)?;
-			let tariff = NextTariffId::<T>::get();
-			NextTariffId::<T>::put(tariff.checked_add(1).ok_or(Error::<T>::Overflow)?);
-			Tariffs::<T>::insert(
-				tariff,
-				Tariff { supplier: supplier.clone(), name, bands, standing_charge },
-			);
-			Self::deposit_event(Event::TariffCreated { tariff, supplier });
-			Ok(tariff)
-		}
-
-		pub(crate) fn do_propose(
-			supplier: T::AccountId,
-			meter: MeterId,
-			consumer: T::AccountId,
-			tariff: TariffId,
-			payment: PaymentMode,
-			utc_offset: i16,
-		) -> Result<ContractId, DispatchError> {
-			ensure!(supplier != consumer, Error::<T>::SupplierIsConsumer);
-			let record = Tariffs::<T>::get(tariff).ok_or(Error::<T>::UnknownTariff)?;
-			ensure!(record.supplier == supplier, Error::<T>::NotTariffOwner);
-			let status = T::Meters::status(meter).ok_or(Error::<T>::UnknownMeter)?;
-			ensure!(status == MeterStatus::Active, Error::<T>::MeterNotActive);
-			ensure!(!ActiveContract::<T>::contains_key(meter), Error::<T>::MeterUnderContract);
-			ensure!(
-				(MIN_UTC_OFFSET..=MAX_UTC_OFFSET).contains(&utc_offset),
-				Error::<T>::BadUtcOffset
-			);
-			let contract = NextContractId::<T>::get();
-			NextContractId::<T>::put(contract.checked_add(1).ok_or(Error::<T>::Overflow)?);
-			Contracts::<T>::insert(
-				contract,
-				Contract {
-					meter,
-					supplier: supplier.clone(),
-					consumer: consumer.clone(),
-					tariff,
-					next_tariff: None,
-					payment,
-					utc_offset,
-					status: ContractStatus::Proposed,
-					period: OpenPeriod::new(0, 0, record.bands.len()),
-				},
-			);
-			ContractsOf::<T>::insert(&supplier, contract, ());
-			ContractsOf::<T>::insert(&consumer, contract, ());
-			Self::deposit_event(Event::ContractProposed { contract, meter, supplier, consumer });
-			Ok(contract)
-		}
-
-		/// Makes a proposed contract active from `start` (0: from the first block).
-		pub(crate) fn do_accept(
-			consumer: T::AccountId,
-			contract: ContractId,
-			start: UnixMillis,
-		) -> DispatchResult {
-			let mut record = Contracts::<T>::get(contract).ok_or(Error::<T>::UnknownContract)?;
-			ensure!(record.consumer == consumer, Error::<T>::NotConsumer);
-			ensure!(record.status == ContractStatus::Proposed, Error::<T>::NotProposed);
-			ensure!(
-				T::Meters::status(record.meter) == Some(MeterStatus::Active),
-				Error::<T>::MeterNotActive
-			);
-			ensure!(
-				!ActiveContract::<T>::contains_key(record.meter),
-				Error::<T>::MeterUnderContract
-			);
-			let bands = Tariffs::<T>::get(record.tariff).map_or(0, |t| t.bands.len());
-			record.status = ContractStatus::Active;
-			record.period = OpenPeriod::new(start, T::Readings::register(record.meter), bands);
-			ActiveContract::<T>::insert(record.meter, contract);
-			T::Audit::record(
-				AuditSubject::Meter(record.meter),
-				Actor::Account(consumer),
-				AuditChange::SupplyContractStarted {
-					contract,
-					tariff: record.tariff,
-					payment: record.payment,
-				},
-			);
-			Self::deposit_event(Event::ContractStarted { contract, meter: record.meter, start });
-			Contracts::<T>::insert(contract, record);
-			Ok(())
-		}
-
-		/// A contract of the genesis block begins with the first time it is touched.
-		fn activate_genesis_contract(record: &mut ContractOf<T>, now: UnixMillis) {
-			if record.status == ContractStatus::Active && record.period.start == 0 && now > 0 {
-				record.period.start = now;
-			}
-		}
-
-		/// The end of a contract's open period.
-		pub fn period_end(record: &ContractOf<T>) -> UnixMillis {
-			next_boundary(record.period.start, BillingPeriod::<T>::get())
-		}
-
-		/// Closes `contract`'s period if it is over at `now`; true if it closed one.
-		pub(crate) fn close_if_due(contract: ContractId, now: UnixMillis) -> bool {
-			let Some(mut record) = Contracts::<T>::get(contract) else { return false };
-			if record.status != ContractStatus::Active || now == 0 {
-				return false;
-			}
-			if record.period.start == 0 {
-				Self::activate_genesis_contract(&mut record, now);
-				Contracts::<T>::insert(contract, record);
-				return false;
-			}
-			if Self::period_end(&record) > now {
-				return false;
-			}
-			Self::close(
-				contract,
-				&mut record,
-				last_boundary(now, BillingPeriod::<T>::get()),
-				false,
-			);
-			Contracts::<T>::insert(contract, record);
-			true
-		}
-
-		/// Prices the open period of `record` up to `to` into an invoice, settles it from
-		/// the prepaid balance of a prepaid contract, and opens the next period at `to`
-		/// (with the next tariff, if the supplier changed it). The caller stores `record`.
-		pub(crate) fn close(
-			contract: ContractId,
-			record: &mut ContractOf<T>,
-			to: UnixMillis,
-			closing: bool,
-		) -> InvoiceId {
-			let period = BillingPeriod::<T>::get();
-			let tariff = Tariffs::<T>::get(record.tariff);
-			let (energy, standing) = match &tariff {
-				Some(tariff) => {
-					Self::price(tariff, &record.period.quantities, record.period.start, to, period)
-				}
-				None => {
-					frame_support::defensive!("a contract's tariff is gone");
-					(0, 0)
-				}
-			};
-			let amount = energy.saturating_add(standing);
-			let now = Self::now();
-			let due = match record.payment {
-				PaymentMode::Postpaid => now.saturating_add(T::PaymentTerm::get()),
-				PaymentMode::Prepaid => now,
-			};
-			let open = core::mem::replace(&mut record.period, OpenPeriod::new(to, 0, 0));
-			let register_to = open.register_start.saturating_add(open.consumption());
-			let invoice_id = NextInvoiceId::<T>::get();
-			NextInvoiceId::<T>::put(invoice_id.saturating_add(1));
-			let mut invoice = Invoice {
-				contract,
-				meter: record.meter,
-				supplier: record.supplier.clone(),
-				consumer: record.consumer.clone(),
-				tariff: record.tariff,
-				from: open.start,
-				to,
-				register_from: open.register_start,
-				register_to,
-				quantities: open.quantities,
-				measurements: open.measurements,
-				first: open.first,
-				last: open.last,
-				energy,
-				standing,
-				amount,
-				credited: 0,
-				paid: 0,
-				issued: now,
-				due,
-				status: if amount == 0 { InvoiceStatus::Paid } else { InvoiceStatus::Open },
-				closing,
-			};
-			if let Some(last) = open.last {
-				LastBilled::<T>::insert(record.meter, last);
-			}
-			Outstanding::<T>::mutate(&record.consumer, |o| *o = o.saturating_add(amount));
-			ContractInvoices::<T>::insert(contract, invoice_id, ());
-			ConsumerInvoices::<T>::insert(&record.consumer, invoice_id, ());
-			Self::deposit_event(Event::InvoiceIssued {
-				invoice: invoice_id,
-				contract,
-				consumer: record.consumer.clone(),
-				amount,
-				from: open.start,
-				to,
-				due,
-			});
-			if record.payment == PaymentMode::Prepaid && amount > 0 {
-				Self::settle_prepaid(invoice_id, &mut invoice, contract);
-			}
-			Invoices::<T>::insert(invoice_id, invoice);
-
-			// The next period, priced by the next tariff if there is one.
-			if let Some(next) = record.next_tariff.take() {
-				record.tariff = next;
-			}
-			let bands = Tariffs::<T>::get(record.tariff).map_or(0, |t| t.bands.len());
-			record.period = OpenPeriod::new(to, register_to, bands);
-			invoice_id
-		}
-
-		/// The priced consumption and the prorated standing charge of a period
-		/// `[from, to)` with `quantities` per band.
-		pub fn price(
-			tariff: &TariffOf<T>,
-			quantities: &[u128],
-			from: UnixMillis,
-			to: UnixMillis,
-			period: u64,
-		) -> (u128, u128) {
-			let energy = tariff
-				.bands
-				.iter()
-				.zip(quantities)
-				.map(|(band, q)| band_charge(*q, band.price).unwrap_or(u128::MAX))
-				.fold(0u128, |sum, c| sum.saturating_add(c));
-			let standing = standing_charge(tariff.standing_charge, to.saturating_sub(from), period)
-				.unwrap_or(u128::MAX);
-			(energy, standing)
-		}
-
-		/// Settles a prepaid invoice from the consumer's prepaid balance, as far as it
-		/// goes; tells the consumer when the balance is short or below this invoice's
-		/// amount (the next one is likely alike).
-		fn settle_prepaid(id: InvoiceId, invoice: &mut InvoiceOf<T>, contract: ContractId) {
-			let amount = invoice.outstanding();
-			let take = amount.min(Self::prepaid_of(&invoice.consumer));
-			if take > 0
-				&& T::Currency::transfer_on_hold(
-					&HoldReason::PrepaidBalance.into(),
-					&invoice.consumer,
-					&invoice.supplier,
-					take,
-					Precision::Exact,
-					Restriction::Free,
-					Fortitude::Polite,
-				)
-				.is_ok()
-			{
-				invoice.paid = invoice.paid.saturating_add(take);
-				Outstanding::<T>::mutate(&invoice.consumer, |o| *o = o.saturating_sub(take));
-				if invoice.outstanding() == 0 {
-					invoice.status = InvoiceStatus::Paid;
-				}
-				Self::deposit_event(Event::InvoicePaid {
-					invoice: id,
-					payer: invoice.consumer.clone(),
-					amount: take,
-					outstanding: invoice.outstanding(),
-				});
-			}
-			let balance = Self::prepaid_of(&invoice.consumer);
-			if invoice.outstanding() > 0 || balance < invoice.amount {
-				Self::deposit_event(Event::PrepaidBalanceLow {
-					contract,
-					consumer: invoice.consumer.clone(),
-					balance,
-				});
-			}
-		}
-
-		/// The invoice with what is left to pay and whether it is overdue now.
-		pub fn invoice_view(id: InvoiceId) -> Option<InvoiceViewOf<T>> {
-			let invoice = Invoices::<T>::get(id)?;
-			let outstanding = invoice.outstanding();
-			let overdue = outstanding > 0 && Self::now() > invoice.due;
-			Some(InvoiceView { invoice, outstanding, overdue })
-		}
-
-		/// Up to `limit` invoices from `ids`, from id `from` on, in id order.
-		pub fn page_of_invoices(
-			ids: impl Iterator<Item = InvoiceId>,
-			from: InvoiceId,
-			limit: u32,
-		) -> Vec<(InvoiceId, InvoiceViewOf<T>)> {
-			let mut ids: Vec<InvoiceId> = ids.filter(|id| *id >= from).collect();
-			ids.sort_unstable();
-			ids.into_iter()
-				.take(limit as usize)
-				.filter_map(|id| Self::invoice_view(id).map(|v| (id, v)))
-				.collect()
-		}
-
-		/// Checks the pallet's invariants (see the module documentation).
-		#[cfg(any(feature = "try-runtime", feature = "std", test))]
-		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
-			use alloc::collections::btree_map::BTreeMap;
-			let period = BillingPeriod::<T>::get();
-			let mut outstanding: BTreeMap<T::AccountId, u128> = BTreeMap::new();
-			let mut invoices: Vec<(InvoiceId, InvoiceOf<T>)> = Invoices::<T>::iter().collect();
-			invoices.sort_by_key(|(id, _)| *id);
-			let mut last_of_meter: BTreeMap<MeterId, u64> = BTreeMap::new();
-			for (id, invoice) in &invoices {
-				let tariff =
-					Tariffs::<T>::get(invoice.tariff).ok_or("an invoice's tariff is gone")?;
-				let (energy, standing) =
-					Self::price(&tariff, &invoice.quantities, invoice.from, invoice.to, period);
-				ensure!(
-					invoice.energy == energy,
-					"an invoice's energy is not its priced consumption"
-				);
-				ensure!(invoice.standing == standing, "an invoice's standing charge is wrong");
-				ensure!(
-					invoice.amount == energy.saturating_add(standing),
-					"an invoice's amount is not energy plus standing charge"
-				);
-				let sum = invoice.quantities.iter().fold(0u128, |s, q| s.saturating_add(*q));
-				ensure!(
-					sum == invoice.consumption(),
-					"an invoice's bands differ from its register difference"
-				);
-				ensure!(
-					invoice.paid <= invoice.amount.saturating_sub(invoice.credited),
-					"an invoice is paid beyond what is invoiced"
-				);
-				ensure!(
-					invoice.paid.saturating_add(invoice.outstanding())
-						== invoice.amount.saturating_sub(invoice.credited),
-					"paid + outstanding differs from invoiced"
-				);
-				ensure!(
-					(invoice.status == InvoiceStatus::Paid) == (invoice.outstanding() == 0)
-						|| invoice.status == InvoiceStatus::Disputed,
-					"an invoice's status disagrees with what is left to pay"
-				);
-				ensure!(
-					ContractInvoices::<T>::contains_key(invoice.contract, id)
-						&& ConsumerInvoices::<T>::contains_key(&invoice.consumer, id),
-					"an invoice is missing from its indexes"
-				);
-				*outstanding.entry(invoice.consumer.clone()).or_default() += invoice.outstanding();
-				// No measurement billed twice: a meter's invoices cover increasing ranges.
-				if let (Some(first), Some(last)) = (invoice.first, invoice.last) {
-					ensure!(first <= last, "an invoice's measurements run backwards");
-					if let Some(previous) = last_of_meter.get(&invoice.meter) {
-						ensure!(first > *previous, "a measurement is billed twice");
-					}
-					last_of_meter.insert(invoice.meter, last);
-					// Recompute the bands from the measurements, while they are retained.
-					let contract = Contracts::<T>::get(invoice.contract)
-						.ok_or("an invoice's contract is gone")?;
-					let retained: Option<Vec<_>> = (first..=last)
-						.map(|i| T::Readings::measurement(invoice.meter, i))
-						.collect();
-					if let Some(measurements) = retained {
-						let mut bands = alloc::vec![0u128; tariff.bands.len()];
-						for (start, _end, quantity) in measurements {
-							let band = band_of(&tariff.bands, start, contract.utc_offset);
-							bands[band] = bands[band].saturating_add(quantity);
-						}
-						ensure!(
-							bands.as_slice() == invoice.quantities.as_slice(),
-							"an invoice's bands differ from its measurements"
-						);
-					}
-				} else {
-					ensure!(invoice.measurements == 0 && sum == 0, "measurements without indexes");
-				}
-			}
-			for (meter, last) in &last_of_meter {
-				ensure!(
-					LastBilled::<T>::get(meter) == Some(*last),
-					"LastBilled is not the last billed"
-				);
-			}
-			for (consumer, owed) in Outstanding::<T>::iter() {
-				ensure!(
-					outstanding.get(&consumer).copied().unwrap_or(0) == owed,
-					"a consumer's outstanding total differs from its invoices"
-				);
-			}
-			for (consumer, owed) in &outstanding {
-				ensure!(
-					Outstanding::<T>::get(consumer) == *owed,
-					"an outstanding total is missing"
-				);
-			}
-			for (meter, contract) in ActiveContract::<T>::iter() {
-				let record = Contracts::<T>::get(contract).ok_or("an active contract is gone")?;
-				ensure!(
-					record.meter == meter && record.status == ContractStatus::Active,
-					"ActiveContract points at a contract that is not the meter's active one"
-				);
-				// The open period continues where the last invoice ended.
-				if let (Some(first), Some(billed)) =
-					(record.period.first, LastBilled::<T>::get(meter))
-				{
-					ensure!(first > billed, "an open period holds a billed measurement");
-				}
-			}
-			Ok(())
-		}
-	}
-
-	impl<T: Config> OnMeasured for Pallet<T> {
-		/// Adds `m` to its meter's contract's open period, in the band of its start's
-		/// local time; closes the period first if `m` starts at or after its end.
-		fn on_measured(m: &StoredMeasurement) -> Weight {
-			let Some(contract) = ActiveContract::<T>::get(m.meter) else {
-				return T::WeightInfo::add_measurement();
-			};
-			let Some(mut record) = Contracts::<T>::get(contract) else {
-				return T::WeightInfo::add_measurement();
-			};
-			Self::activate_genesis_contract(&mut record, m.start.max(1));
-			let period = BillingPeriod::<T>::get();
-			if m.start >= Self::period_end(&record) {
-				Self::close(contract, &mut record, last_boundary(m.start, period), false);
-				// Rare (on_idle closes periods as their boundary passes): the work beyond
-				// adding the measurement is accounted to the block, not declared by every
-				// frame. At most one close per contract per period.
-				let extra = T::WeightInfo::add_measurement_closing(T::MaxBands::get())
-					.saturating_sub(T::WeightInfo::add_measurement());
-				frame_system::Pallet::<T>::register_extra_weight_unchecked(
-					extra,
-					DispatchClass::Mandatory,
-				);
-			}
-			if let Some(tariff) = Tariffs::<T>::get(record.tariff) {
-				let band = band_of(&tariff.bands, m.start, record.utc_offset);
-				if let Some(q) = record.period.quantities.get_mut(band) {
-					*q = q.saturating_add(m.quantity);
-				}
-			}
-			let open = &mut record.period;
-			open.measurements = open.measurements.saturating_add(1);
-			open.first.get_or_insert(m.index);
-			open.last = Some(m.index);
-			Contracts::<T>::insert(contract, record);
-			T::WeightInfo::add_measurement()
-		}
-
-		/// Adding a measurement to its period. Closing a period on the way is accounted
-		/// to the block when it happens (see [`Pallet::on_measured`]).
-		fn weight() -> Weight {
-			T::WeightInfo::add_measurement()
-		}
-	}
-
-	impl<T: Config> SupplyContracts<T::AccountId> for Pallet<T> {
-		fn supplier_of(meter: MeterId) -> Option<T::AccountId> {
-			let contract = ActiveContract::<T>::get(meter)?;
-			Contracts::<T>::get(contract).map(|c| c.supplier)
-		}
-
-		#[cfg(feature = "runtime-benchmarks")]
-		fn benchmark_supply(meter: MeterId, supplier: T::AccountId) {
-			let contract = NextContractId::<T>::get();
-			NextContractId::<T>::put(contract + 1);
-			let consumer: T::AccountId = frame_benchmarking::account("benchmark-consumer", 0, 0);
-			Contracts::<T>::insert(
-				contract,
-				Contract {
-					meter,
-					supplier,
-					consumer,
-					tariff: 0,
-					next_tariff: None,
-					payment: PaymentMode::Postpaid,
-					utc_offset: 0,
-					status: ContractStatus::Active,
-					period: OpenPeriod::new(1, 0, 0),
-				},
-			);
-			ActiveContract::<T>::insert(meter, contract);
+			Self::do_resolve_dispute(body, invoice, resolution)
 		}
 	}
 }

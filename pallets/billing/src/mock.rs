@@ -1,22 +1,23 @@
 //! A test runtime: System, Balances, Timestamp and Billing, with the meter registry, the
-//! measurement log and the audit trails kept in test-controlled tables. `measure` stores
-//! a measurement and tells Billing, as ingestion does.
+//! audit trails and the notified bodies of `mensura-test-doubles` and a measurement log
+//! kept in a test-controlled table. `measure` stores a measurement and tells Billing, as
+//! ingestion does.
 
 use crate as pallet_billing;
 use core::cell::RefCell;
 use frame_support::{derive_impl, traits::VariantCountOf};
-use frame_system::EnsureSigned;
 use mensura_primitives::{
-	billing::{MeasurementLog, OnMeasured, PaymentMode, StoredMeasurement, TariffBand},
-	metering::{
-		Actor, AuditChange, AuditIndex, AuditSubject, AuditTrail, DeviceKey, MeasurementUnit,
-		MeterId, MeterKind, MeterRegistry, MeterStatus, MeterSummary, ModelSpec,
-	},
-	readings::{MeasurementIndex, UnixMillis},
+	billing::{PaymentMode, TariffBand},
+	metering::{MeterId, MeterStatus},
+	readings::{MeasurementIndex, MeasurementLog, OnMeasured, StoredMeasurement, UnixMillis},
 };
 use sp_core::H256;
 use sp_runtime::BuildStorage;
 use std::collections::BTreeMap;
+
+pub use mensura_test_doubles::{
+	set_status, trail as audit, EnsureNotifiedBody, TestAudit, TestMeters, BODY,
+};
 
 type Block = frame_system::mocking::MockBlock<Test>;
 
@@ -65,40 +66,8 @@ impl pallet_balances::Config for Test {
 impl pallet_timestamp::Config for Test {}
 
 thread_local! {
-	static METERS: RefCell<BTreeMap<MeterId, MeterStatus>> = RefCell::new(BTreeMap::new());
 	static LOG: RefCell<BTreeMap<MeterId, Vec<(UnixMillis, UnixMillis, u128)>>> = RefCell::new(BTreeMap::new());
-	static AUDIT: RefCell<Vec<(AuditSubject, Actor<u64>, AuditChange)>> = const { RefCell::new(Vec::new()) };
 	static PRUNED: RefCell<bool> = const { RefCell::new(false) };
-}
-
-pub struct TestMeters;
-impl MeterRegistry for TestMeters {
-	fn meter(meter: MeterId) -> Option<MeterSummary> {
-		let status = METERS.with(|m| m.borrow().get(&meter).copied())?;
-		Some(MeterSummary {
-			model: 0,
-			spec: ModelSpec {
-				kind: MeterKind::Electricity,
-				unit: MeasurementUnit::WattHour,
-				resolution_milli: 1,
-				max_permissible_error: sp_runtime::Permill::from_percent(1),
-			},
-			device_key: DeviceKey::Ed25519(sp_core::ed25519::Public::from_raw([meter as u8; 32])),
-			status,
-			supply_point: None,
-			lr_program: None,
-		})
-	}
-
-	#[cfg(feature = "runtime-benchmarks")]
-	fn benchmark_active_meter(
-		_key: DeviceKey,
-		_program: mensura_primitives::metering::ProgramHash,
-	) -> MeterId {
-		let meter = METERS.with(|m| m.borrow().keys().max().map_or(0, |k| k + 1));
-		set_meter(meter, MeterStatus::Active);
-		meter
-	}
 }
 
 pub struct TestLog;
@@ -117,37 +86,6 @@ impl MeasurementLog for TestLog {
 	}
 }
 
-pub struct TestAudit;
-impl AuditTrail<u64> for TestAudit {
-	fn record(subject: AuditSubject, actor: Actor<u64>, change: AuditChange) -> AuditIndex {
-		AUDIT.with(|a| {
-			a.borrow_mut().push((subject, actor, change));
-			a.borrow().len() as AuditIndex - 1
-		})
-	}
-}
-
-/// Accounts 100 … 109 are notified bodies.
-pub struct TestNotifiedBody;
-impl frame_support::traits::EnsureOrigin<RuntimeOrigin> for TestNotifiedBody {
-	type Success = u64;
-	fn try_origin(origin: RuntimeOrigin) -> Result<u64, RuntimeOrigin> {
-		let who =
-			<EnsureSigned<u64> as frame_support::traits::EnsureOrigin<RuntimeOrigin>>::try_origin(
-				origin.clone(),
-			)?;
-		if (100..110).contains(&who) {
-			Ok(who)
-		} else {
-			Err(origin)
-		}
-	}
-	#[cfg(feature = "runtime-benchmarks")]
-	fn try_successful_origin() -> Result<RuntimeOrigin, ()> {
-		Ok(RuntimeOrigin::signed(BODY))
-	}
-}
-
 #[derive_impl(pallet_billing::config_preludes::TestDefaultConfig)]
 impl pallet_billing::Config for Test {
 	type Currency = Balances;
@@ -156,7 +94,7 @@ impl pallet_billing::Config for Test {
 	type Meters = TestMeters;
 	type Readings = TestLog;
 	type Audit = TestAudit;
-	type DisputeResolverOrigin = TestNotifiedBody;
+	type DisputeResolverOrigin = EnsureNotifiedBody;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = TestTime;
 }
@@ -176,7 +114,6 @@ pub const OTHER_SUPPLIER: u64 = 2;
 pub const CONSUMER: u64 = 3;
 pub const OTHER_CONSUMER: u64 = 4;
 pub const STRANGER: u64 = 5;
-pub const BODY: u64 = 100;
 
 /// One minute: the billing period of the tests.
 pub const PERIOD: u64 = 60_000;
@@ -194,16 +131,8 @@ pub fn tou_bands() -> Vec<TariffBand<u128>> {
 	]
 }
 
-pub fn set_meter(meter: MeterId, status: MeterStatus) {
-	METERS.with(|m| m.borrow_mut().insert(meter, status));
-}
-
 pub fn set_pruned(pruned: bool) {
 	PRUNED.with(|p| *p.borrow_mut() = pruned);
-}
-
-pub fn audit() -> Vec<(AuditSubject, Actor<u64>, AuditChange)> {
-	AUDIT.with(|a| a.borrow().clone())
 }
 
 /// Sets the chain's time.
@@ -267,14 +196,13 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	.unwrap();
 	let mut ext = sp_io::TestExternalities::new(storage);
 	ext.execute_with(|| {
-		METERS.with(|m| m.borrow_mut().clear());
+		mensura_test_doubles::reset();
 		LOG.with(|l| l.borrow_mut().clear());
-		AUDIT.with(|a| a.borrow_mut().clear());
 		set_pruned(false);
 		for meter in 0..3 {
-			set_meter(meter, MeterStatus::Active);
+			set_status(meter, MeterStatus::Active);
 		}
-		set_meter(3, MeterStatus::Suspended);
+		set_status(3, MeterStatus::Suspended);
 		System::set_block_number(1);
 		at(MIDNIGHT);
 	});

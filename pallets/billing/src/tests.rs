@@ -199,7 +199,7 @@ fn periods_closed_late_cover_every_missed_boundary_in_one_invoice() {
 fn on_idle_visits_a_bounded_number_of_contracts_per_block() {
 	run(|| {
 		for meter in 0..20u64 {
-			set_meter(meter, mensura_primitives::metering::MeterStatus::Active);
+			set_status(meter, mensura_primitives::metering::MeterStatus::Active);
 			assert_ok!(Billing::propose_contract(
 				RuntimeOrigin::signed(SUPPLIER),
 				meter,

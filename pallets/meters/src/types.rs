@@ -8,6 +8,11 @@ use mensura_primitives::metering::{
 };
 use scale_info::TypeInfo;
 
+/// An active meter of the genesis block: model id (an index into the genesis models),
+/// device key, serial, supply point, verifying notified body.
+pub type GenesisMeter<AccountId> =
+	(ModelId, DeviceKey, alloc::vec::Vec<u8>, alloc::vec::Vec<u8>, AccountId);
+
 /// A balance of the deposit currency.
 pub type BalanceOf<T> =
 	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;

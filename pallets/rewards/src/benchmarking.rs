@@ -14,8 +14,9 @@ use frame_support::{
 	BoundedVec,
 };
 use frame_system::RawOrigin;
-use mensura_primitives::billing::{
-	OnMeasured, ProgramMeasurer, StoredMeasurement, SupplyContracts,
+use mensura_primitives::{
+	billing::{ProgramMeasurer, SupplyContracts},
+	readings::{OnMeasured, StoredMeasurement},
 };
 use sp_runtime::{
 	traits::{Bounded, Zero},

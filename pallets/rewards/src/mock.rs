@@ -6,8 +6,9 @@ use core::cell::RefCell;
 use frame_support::{derive_impl, traits::VariantCountOf};
 use frame_system::EnsureRoot;
 use mensura_primitives::{
-	billing::{BlockAuthor, OnMeasured, ProgramMeasurer, StoredMeasurement, SupplyContracts},
+	billing::{BlockAuthor, ProgramMeasurer, SupplyContracts},
 	metering::{MeterId, ProgramHash},
+	readings::{OnMeasured, StoredMeasurement},
 };
 use sp_core::H256;
 use sp_runtime::{BuildStorage, Perbill};

@@ -13,8 +13,8 @@ use frame_support::{
 };
 use frame_system::RawOrigin;
 use mensura_primitives::{
-	billing::{OnMeasured, StoredMeasurement},
 	metering::{DeviceKey, MeterRegistry, MeterStatus, ProgramHash, StatusReason},
+	readings::{OnMeasured, StoredMeasurement},
 };
 use sp_runtime::traits::Bounded;
 

@@ -1,24 +1,17 @@
-//! A test runtime: System, Balances and Surveillance, with meters, the audit trails, the
-//! chain's time and the notified body kept in test-controlled tables.
+//! A test runtime: System, Balances and Surveillance, with the meter registry, the audit
+//! trails, the chain's time and the notified bodies of `mensura-test-doubles`.
 
 use crate as pallet_surveillance;
-use core::cell::RefCell;
 use frame_support::{
 	derive_impl, parameter_types,
-	traits::{ConstU32, ConstU64, EnsureOrigin, UnixTime, VariantCountOf},
+	traits::{ConstU32, ConstU64, VariantCountOf},
 };
-use frame_system::RawOrigin;
 use mensura_primitives::{
-	billing::{OnMeasured, StoredMeasurement},
-	metering::{
-		Actor, AuditChange, AuditIndex, AuditSubject, AuditTrail, DeviceKey, MeasurementUnit,
-		MeterId, MeterKind, MeterRegistry, MeterStatus, MeterSummary, MeterSuspension, ModelSpec,
-		ProgramHash, StatusReason, SupplyPoint,
-	},
+	metering::MeterId,
+	readings::{OnMeasured, StoredMeasurement},
 };
-use sp_core::{ed25519, H256};
-use sp_runtime::{BuildStorage, DispatchResult, Permill};
-use std::collections::BTreeMap;
+use sp_core::H256;
+use sp_runtime::BuildStorage;
 
 type Block = frame_system::mocking::MockBlock<Test>;
 
@@ -60,9 +53,12 @@ impl pallet_balances::Config for Test {
 	type MaxFreezes = VariantCountOf<RuntimeFreezeReason>;
 }
 
-/// The notified body.
-pub const BODY: u64 = 100;
-/// An account that is not one.
+pub use mensura_test_doubles::{
+	add_meter, electricity, set_now, set_status, status, trail, EnsureNotifiedBody, TestAudit,
+	TestMeters, TestSuspension, TestTime, BODY,
+};
+
+/// An account that is not a notified body.
 pub const ALICE: u64 = 1;
 pub const BOB: u64 = 2;
 /// The deposit for a check meter.
@@ -71,120 +67,6 @@ pub const DEPOSIT: u64 = 50;
 pub const HOUR: u64 = 3_600_000;
 /// A 15-minute frame interval.
 pub const QUARTER: u64 = 900_000;
-
-thread_local! {
-	static METERS: RefCell<BTreeMap<MeterId, MeterSummary>> = RefCell::new(BTreeMap::new());
-	static TRAIL: RefCell<Vec<(AuditSubject, Actor<u64>, AuditChange)>> = const { RefCell::new(Vec::new()) };
-	static NOW: RefCell<u64> = const { RefCell::new(0) };
-}
-
-/// A meter model: electricity in Wh, 1 % MPE, 1 mWh register step, unless changed.
-pub fn electricity() -> ModelSpec {
-	ModelSpec {
-		kind: MeterKind::Electricity,
-		unit: MeasurementUnit::WattHour,
-		resolution_milli: 1,
-		max_permissible_error: Permill::from_percent(1),
-	}
-}
-
-/// Adds an active meter at `supply_point` with `spec`.
-pub fn add_meter(id: MeterId, supply_point: &str, spec: ModelSpec) {
-	let summary = MeterSummary {
-		model: 0,
-		spec,
-		device_key: DeviceKey::Ed25519(ed25519::Public::from_raw([id as u8; 32])),
-		status: MeterStatus::Active,
-		supply_point: Some(SupplyPoint::truncate_from(supply_point.as_bytes().to_vec())),
-		lr_program: Some(ProgramHash::repeat_byte(1)),
-	};
-	METERS.with(|m| m.borrow_mut().insert(id, summary));
-}
-
-pub fn set_status(id: MeterId, status: MeterStatus) {
-	METERS.with(|m| m.borrow_mut().get_mut(&id).unwrap().status = status);
-}
-
-pub fn status(id: MeterId) -> MeterStatus {
-	METERS.with(|m| m.borrow()[&id].status)
-}
-
-/// The audit trail entries written so far.
-pub fn trail() -> Vec<(AuditSubject, Actor<u64>, AuditChange)> {
-	TRAIL.with(|t| t.borrow().clone())
-}
-
-/// Sets the chain's time.
-pub fn set_now(ms: u64) {
-	NOW.with(|n| *n.borrow_mut() = ms);
-}
-
-pub struct TestMeters;
-impl MeterRegistry for TestMeters {
-	fn meter(meter: MeterId) -> Option<MeterSummary> {
-		METERS.with(|m| m.borrow().get(&meter).cloned())
-	}
-
-	#[cfg(feature = "runtime-benchmarks")]
-	fn benchmark_active_meter(key: DeviceKey, program: ProgramHash) -> MeterId {
-		let id = METERS.with(|m| m.borrow().len() as MeterId);
-		add_meter(id, "SP-BENCH", electricity());
-		METERS.with(|m| {
-			let mut m = m.borrow_mut();
-			let meter = m.get_mut(&id).unwrap();
-			meter.device_key = key;
-			meter.lr_program = Some(program);
-		});
-		id
-	}
-}
-
-pub struct TestAudit;
-impl AuditTrail<u64> for TestAudit {
-	fn record(subject: AuditSubject, actor: Actor<u64>, change: AuditChange) -> AuditIndex {
-		TRAIL.with(|t| {
-			let mut t = t.borrow_mut();
-			t.push((subject, actor, change));
-			t.len() as AuditIndex - 1
-		})
-	}
-}
-
-pub struct TestSuspension;
-impl MeterSuspension<u64> for TestSuspension {
-	fn suspend(meter: MeterId, body: u64, _reason: StatusReason) -> DispatchResult {
-		assert_eq!(body, BODY);
-		let current = status(meter);
-		if !current.can_become(MeterStatus::Suspended) {
-			return Err(sp_runtime::DispatchError::Other("IllegalStatusTransition"));
-		}
-		set_status(meter, MeterStatus::Suspended);
-		Ok(())
-	}
-}
-
-pub struct TestTime;
-impl UnixTime for TestTime {
-	fn now() -> core::time::Duration {
-		core::time::Duration::from_millis(NOW.with(|n| *n.borrow()))
-	}
-}
-
-/// Signed by [`BODY`].
-pub struct EnsureBody;
-impl EnsureOrigin<RuntimeOrigin> for EnsureBody {
-	type Success = u64;
-	fn try_origin(origin: RuntimeOrigin) -> Result<u64, RuntimeOrigin> {
-		match origin.clone().into() {
-			Ok(RawOrigin::Signed(BODY)) => Ok(BODY),
-			_ => Err(origin),
-		}
-	}
-	#[cfg(feature = "runtime-benchmarks")]
-	fn try_successful_origin() -> Result<RuntimeOrigin, ()> {
-		Ok(RawOrigin::Signed(BODY).into())
-	}
-}
 
 parameter_types! {
 	pub const CheckDeposit: u64 = DEPOSIT;
@@ -197,7 +79,7 @@ impl pallet_surveillance::Config for Test {
 	type Meters = TestMeters;
 	type Audit = TestAudit;
 	type Suspension = TestSuspension;
-	type InspectorOrigin = EnsureBody;
+	type InspectorOrigin = EnsureNotifiedBody;
 	type CheckDeposit = CheckDeposit;
 	type MinComparisonWindow = ConstU64<60_000>;
 	type MaxComparisonWindow = ConstU64<86_400_000>;
@@ -221,9 +103,7 @@ pub fn measure(meter: MeterId, start: u64, end: u64, quantity: u128) {
 }
 
 pub fn new_test_ext() -> sp_io::TestExternalities {
-	METERS.with(|m| m.borrow_mut().clear());
-	TRAIL.with(|t| t.borrow_mut().clear());
-	set_now(0);
+	mensura_test_doubles::reset();
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	pallet_balances::GenesisConfig::<Test> {
 		balances: vec![(ALICE, 1_000), (BOB, 1_000), (BODY, 1_000)],

@@ -1,5 +1,5 @@
 //! The metering pallets: the meter registry (`Meters`), the LR program registry
-//! (`LrPrograms`) and ingestion (`Readings`).
+//! (`LrPrograms`), ingestion (`Readings`) and market surveillance (`Surveillance`).
 
 use crate::{Balance, Runtime, RuntimeHoldReason, UNIT};
 use frame_support::{

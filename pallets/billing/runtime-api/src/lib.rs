@@ -1,5 +1,5 @@
-//! Runtime APIs of billing (`Billing`) and measurer rewards (`Rewards`), shown by
-//! Polkadot.js under `api.call.billingApi` and `api.call.rewardsApi`.
+//! The runtime API of billing (`Billing`), shown by Polkadot.js under
+//! `api.call.billingApi`.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -11,7 +11,6 @@ use mensura_primitives::{
 	billing::{ContractId, InvoiceId, TariffId},
 	metering::MeterId,
 };
-use sp_runtime::Perbill;
 
 /// The most invoices one call returns; ask again from the next id for more.
 pub const MAX_INVOICE_PAGE: u32 = 100;
@@ -46,24 +45,5 @@ sp_api::decl_runtime_apis! {
 		fn outstanding(consumer: AccountId) -> u128;
 		/// A consumer's prepaid balance.
 		fn prepaid_balance(consumer: AccountId) -> u128;
-	}
-
-	/// Measurer rewards and suppliers' measurement deposits.
-	pub trait RewardsApi<AccountId, Balance, Earnings, Totals>
-	where
-		AccountId: Codec,
-		Balance: Codec,
-		Earnings: Codec,
-		Totals: Codec,
-	{
-		/// The fixed fee per measurement and the block author's share of it.
-		fn measuring_fee() -> (Balance, Perbill);
-		/// An account's rewards: what it can claim now, and (for a measurer) what it has
-		/// earned, for how many measurements, and what suppliers owe it.
-		fn rewards_of(account: AccountId) -> (Balance, Earnings);
-		/// A supplier's measurement deposit (held) and its debt.
-		fn deposit_of(supplier: AccountId) -> (Balance, Balance);
-		/// The chain-wide totals: fees charged, shares, claimed, unfunded measurements.
-		fn totals() -> Totals;
 	}
 }

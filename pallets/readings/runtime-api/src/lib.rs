@@ -1,5 +1,5 @@
-//! Runtime APIs of ingestion (`Readings`) and the LR program registry (`LrPrograms`),
-//! shown by Polkadot.js under `api.call.readingsApi` and `api.call.lrProgramsApi`.
+//! The runtime API of ingestion (`Readings`), shown by Polkadot.js under
+//! `api.call.readingsApi`.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -8,7 +8,7 @@ extern crate alloc;
 use alloc::vec::Vec;
 use codec::Codec;
 use mensura_primitives::{
-	metering::{MeterId, ProgramHash},
+	metering::MeterId,
 	readings::{
 		Consumption, ConsumptionError, FrameRejection, Measurement, MeasurementIndex, ReadingState,
 		UnixMillis,
@@ -51,22 +51,5 @@ sp_api::decl_runtime_apis! {
 
 		/// The 80-byte message a meter signs for `frame` on this chain.
 		fn signing_message(frame: Vec<u8>) -> Vec<u8>;
-	}
-
-	/// Software identification (WELMEC 7.2 / OIML D 31): which LR program is bound to a
-	/// meter and which computed a measurement, with its version and approvals.
-	pub trait LrProgramsApi<Program>
-	where
-		Program: Codec,
-	{
-		/// The program with `hash`, or `None`.
-		fn program(hash: ProgramHash) -> Option<Program>;
-
-		/// The program bound to `meter` now, with its hash.
-		fn program_of_meter(meter: MeterId) -> Option<(ProgramHash, Program)>;
-
-		/// The program that computed the meter's measurement `index`, with its hash, while
-		/// the measurement is retained.
-		fn program_of_measurement(meter: MeterId, index: MeasurementIndex) -> Option<(ProgramHash, Program)>;
 	}
 }

@@ -1,0 +1,115 @@
+//! Supply contracts: proposed by a supplier for a meter, accepted by the consumer, ended
+//! by either party.
+
+use crate::*;
+use frame_support::pallet_prelude::*;
+use mensura_primitives::{
+	billing::{PaymentMode, MAX_UTC_OFFSET, MIN_UTC_OFFSET},
+	metering::{Actor, AuditChange, AuditSubject, AuditTrail, MeterId, MeterRegistry, MeterStatus},
+	readings::{MeasurementLog, UnixMillis},
+};
+
+impl<T: Config> Pallet<T> {
+	pub(crate) fn do_propose(
+		supplier: T::AccountId,
+		meter: MeterId,
+		consumer: T::AccountId,
+		tariff: TariffId,
+		payment: PaymentMode,
+		utc_offset: i16,
+	) -> Result<ContractId, DispatchError> {
+		ensure!(supplier != consumer, Error::<T>::SupplierIsConsumer);
+		let record = Tariffs::<T>::get(tariff).ok_or(Error::<T>::UnknownTariff)?;
+		ensure!(record.supplier == supplier, Error::<T>::NotTariffOwner);
+		let status = T::Meters::status(meter).ok_or(Error::<T>::UnknownMeter)?;
+		ensure!(status == MeterStatus::Active, Error::<T>::MeterNotActive);
+		ensure!(!ActiveContract::<T>::contains_key(meter), Error::<T>::MeterUnderContract);
+		ensure!((MIN_UTC_OFFSET..=MAX_UTC_OFFSET).contains(&utc_offset), Error::<T>::BadUtcOffset);
+		let contract = NextContractId::<T>::get();
+		NextContractId::<T>::put(contract.checked_add(1).ok_or(Error::<T>::Overflow)?);
+		Contracts::<T>::insert(
+			contract,
+			Contract {
+				meter,
+				supplier: supplier.clone(),
+				consumer: consumer.clone(),
+				tariff,
+				next_tariff: None,
+				payment,
+				utc_offset,
+				status: ContractStatus::Proposed,
+				period: OpenPeriod::new(0, 0, record.bands.len()),
+			},
+		);
+		ContractsOf::<T>::insert(&supplier, contract, ());
+		ContractsOf::<T>::insert(&consumer, contract, ());
+		Self::deposit_event(Event::ContractProposed { contract, meter, supplier, consumer });
+		Ok(contract)
+	}
+
+	/// Makes a proposed contract active from `start` (0: from the first block).
+	pub(crate) fn do_accept(
+		consumer: T::AccountId,
+		contract: ContractId,
+		start: UnixMillis,
+	) -> DispatchResult {
+		let mut record = Contracts::<T>::get(contract).ok_or(Error::<T>::UnknownContract)?;
+		ensure!(record.consumer == consumer, Error::<T>::NotConsumer);
+		ensure!(record.status == ContractStatus::Proposed, Error::<T>::NotProposed);
+		ensure!(
+			T::Meters::status(record.meter) == Some(MeterStatus::Active),
+			Error::<T>::MeterNotActive
+		);
+		ensure!(!ActiveContract::<T>::contains_key(record.meter), Error::<T>::MeterUnderContract);
+		let bands = Tariffs::<T>::get(record.tariff).map_or(0, |t| t.bands.len());
+		record.status = ContractStatus::Active;
+		record.period = OpenPeriod::new(start, T::Readings::register(record.meter), bands);
+		ActiveContract::<T>::insert(record.meter, contract);
+		T::Audit::record(
+			AuditSubject::Meter(record.meter),
+			Actor::Account(consumer),
+			AuditChange::SupplyContractStarted {
+				contract,
+				tariff: record.tariff,
+				payment: record.payment,
+			},
+		);
+		Self::deposit_event(Event::ContractStarted { contract, meter: record.meter, start });
+		Contracts::<T>::insert(contract, record);
+		Ok(())
+	}
+
+	/// Ends `contract` as `who`, a party to it ([`Pallet::end_contract`]).
+	pub(crate) fn do_end_contract(who: T::AccountId, contract: ContractId) -> DispatchResult {
+		let mut record = Contracts::<T>::get(contract).ok_or(Error::<T>::UnknownContract)?;
+		ensure!(who == record.supplier || who == record.consumer, Error::<T>::NotParty);
+		match record.status {
+			ContractStatus::Ended => return Err(Error::<T>::ContractNotActive.into()),
+			ContractStatus::Proposed => {}
+			ContractStatus::Active => {
+				let now = Self::now();
+				ensure!(now > 0, Error::<T>::NoTime);
+				Self::activate_genesis_contract(&mut record, now);
+				let to = now.max(record.period.start);
+				Self::close(contract, &mut record, to, true);
+				ActiveContract::<T>::remove(record.meter);
+				T::Audit::record(
+					AuditSubject::Meter(record.meter),
+					Actor::Account(who.clone()),
+					AuditChange::SupplyContractEnded { contract, at: now },
+				);
+			}
+		}
+		record.status = ContractStatus::Ended;
+		Contracts::<T>::insert(contract, record);
+		Self::deposit_event(Event::ContractEnded { contract, by: who });
+		Ok(())
+	}
+
+	/// A contract of the genesis block begins with the first time it is touched.
+	pub(crate) fn activate_genesis_contract(record: &mut ContractOf<T>, now: UnixMillis) {
+		if record.status == ContractStatus::Active && record.period.start == 0 && now > 0 {
+			record.period.start = now;
+		}
+	}
+}

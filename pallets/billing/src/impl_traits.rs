@@ -1,0 +1,86 @@
+//! What billing offers the other pallets: it acts on every measurement
+//! ([`OnMeasured`]) and names who supplies a meter ([`SupplyContracts`]).
+
+use crate::*;
+use frame_support::{dispatch::DispatchClass, pallet_prelude::*};
+#[cfg(feature = "runtime-benchmarks")]
+use mensura_primitives::billing::PaymentMode;
+use mensura_primitives::{
+	billing::{band_of, last_boundary, SupplyContracts},
+	metering::MeterId,
+	readings::{OnMeasured, StoredMeasurement},
+};
+
+impl<T: Config> OnMeasured for Pallet<T> {
+	/// Adds `m` to its meter's contract's open period, in the band of its start's
+	/// local time; closes the period first if `m` starts at or after its end.
+	fn on_measured(m: &StoredMeasurement) -> Weight {
+		let Some(contract) = ActiveContract::<T>::get(m.meter) else {
+			return T::WeightInfo::add_measurement();
+		};
+		let Some(mut record) = Contracts::<T>::get(contract) else {
+			return T::WeightInfo::add_measurement();
+		};
+		Self::activate_genesis_contract(&mut record, m.start.max(1));
+		let period = BillingPeriod::<T>::get();
+		if m.start >= Self::period_end(&record) {
+			Self::close(contract, &mut record, last_boundary(m.start, period), false);
+			// Rare (on_idle closes periods as their boundary passes): the work beyond
+			// adding the measurement is accounted to the block, not declared by every
+			// frame. At most one close per contract per period.
+			let extra = T::WeightInfo::add_measurement_closing(T::MaxBands::get())
+				.saturating_sub(T::WeightInfo::add_measurement());
+			frame_system::Pallet::<T>::register_extra_weight_unchecked(
+				extra,
+				DispatchClass::Mandatory,
+			);
+		}
+		if let Some(tariff) = Tariffs::<T>::get(record.tariff) {
+			let band = band_of(&tariff.bands, m.start, record.utc_offset);
+			if let Some(q) = record.period.quantities.get_mut(band) {
+				*q = q.saturating_add(m.quantity);
+			}
+		}
+		let open = &mut record.period;
+		open.measurements = open.measurements.saturating_add(1);
+		open.first.get_or_insert(m.index);
+		open.last = Some(m.index);
+		Contracts::<T>::insert(contract, record);
+		T::WeightInfo::add_measurement()
+	}
+
+	/// Adding a measurement to its period. Closing a period on the way is accounted
+	/// to the block when it happens (see [`Pallet::on_measured`]).
+	fn weight() -> Weight {
+		T::WeightInfo::add_measurement()
+	}
+}
+
+impl<T: Config> SupplyContracts<T::AccountId> for Pallet<T> {
+	fn supplier_of(meter: MeterId) -> Option<T::AccountId> {
+		let contract = ActiveContract::<T>::get(meter)?;
+		Contracts::<T>::get(contract).map(|c| c.supplier)
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_supply(meter: MeterId, supplier: T::AccountId) {
+		let contract = NextContractId::<T>::get();
+		NextContractId::<T>::put(contract + 1);
+		let consumer: T::AccountId = frame_benchmarking::account("benchmark-consumer", 0, 0);
+		Contracts::<T>::insert(
+			contract,
+			Contract {
+				meter,
+				supplier,
+				consumer,
+				tariff: 0,
+				next_tariff: None,
+				payment: PaymentMode::Postpaid,
+				utc_offset: 0,
+				status: ContractStatus::Active,
+				period: OpenPeriod::new(1, 0, 0),
+			},
+		);
+		ActiveContract::<T>::insert(meter, contract);
+	}
+}

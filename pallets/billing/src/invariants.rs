@@ -1,0 +1,110 @@
+//! The pallet's invariants (see the crate documentation), checked by `try_state` and by
+//! the unit tests after every change.
+
+use crate::*;
+use alloc::vec::Vec;
+use frame_support::pallet_prelude::*;
+use mensura_primitives::{billing::band_of, metering::MeterId, readings::MeasurementLog};
+
+impl<T: Config> Pallet<T> {
+	/// Checks the pallet's invariants (see the module documentation).
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use alloc::collections::btree_map::BTreeMap;
+		let period = BillingPeriod::<T>::get();
+		let mut outstanding: BTreeMap<T::AccountId, u128> = BTreeMap::new();
+		let mut invoices: Vec<(InvoiceId, InvoiceOf<T>)> = Invoices::<T>::iter().collect();
+		invoices.sort_by_key(|(id, _)| *id);
+		let mut last_of_meter: BTreeMap<MeterId, u64> = BTreeMap::new();
+		for (id, invoice) in &invoices {
+			let tariff = Tariffs::<T>::get(invoice.tariff).ok_or("an invoice's tariff is gone")?;
+			let (energy, standing) =
+				Self::price(&tariff, &invoice.quantities, invoice.from, invoice.to, period);
+			ensure!(invoice.energy == energy, "an invoice's energy is not its priced consumption");
+			ensure!(invoice.standing == standing, "an invoice's standing charge is wrong");
+			ensure!(
+				invoice.amount == energy.saturating_add(standing),
+				"an invoice's amount is not energy plus standing charge"
+			);
+			let sum = invoice.quantities.iter().fold(0u128, |s, q| s.saturating_add(*q));
+			ensure!(
+				sum == invoice.consumption(),
+				"an invoice's bands differ from its register difference"
+			);
+			ensure!(
+				invoice.paid <= invoice.amount.saturating_sub(invoice.credited),
+				"an invoice is paid beyond what is invoiced"
+			);
+			ensure!(
+				invoice.paid.saturating_add(invoice.outstanding())
+					== invoice.amount.saturating_sub(invoice.credited),
+				"paid + outstanding differs from invoiced"
+			);
+			ensure!(
+				(invoice.status == InvoiceStatus::Paid) == (invoice.outstanding() == 0)
+					|| invoice.status == InvoiceStatus::Disputed,
+				"an invoice's status disagrees with what is left to pay"
+			);
+			ensure!(
+				ContractInvoices::<T>::contains_key(invoice.contract, id)
+					&& ConsumerInvoices::<T>::contains_key(&invoice.consumer, id),
+				"an invoice is missing from its indexes"
+			);
+			*outstanding.entry(invoice.consumer.clone()).or_default() += invoice.outstanding();
+			// No measurement billed twice: a meter's invoices cover increasing ranges.
+			if let (Some(first), Some(last)) = (invoice.first, invoice.last) {
+				ensure!(first <= last, "an invoice's measurements run backwards");
+				if let Some(previous) = last_of_meter.get(&invoice.meter) {
+					ensure!(first > *previous, "a measurement is billed twice");
+				}
+				last_of_meter.insert(invoice.meter, last);
+				// Recompute the bands from the measurements, while they are retained.
+				let contract =
+					Contracts::<T>::get(invoice.contract).ok_or("an invoice's contract is gone")?;
+				let retained: Option<Vec<_>> =
+					(first..=last).map(|i| T::Readings::measurement(invoice.meter, i)).collect();
+				if let Some(measurements) = retained {
+					let mut bands = alloc::vec![0u128; tariff.bands.len()];
+					for (start, _end, quantity) in measurements {
+						let band = band_of(&tariff.bands, start, contract.utc_offset);
+						bands[band] = bands[band].saturating_add(quantity);
+					}
+					ensure!(
+						bands.as_slice() == invoice.quantities.as_slice(),
+						"an invoice's bands differ from its measurements"
+					);
+				}
+			} else {
+				ensure!(invoice.measurements == 0 && sum == 0, "measurements without indexes");
+			}
+		}
+		for (meter, last) in &last_of_meter {
+			ensure!(
+				LastBilled::<T>::get(meter) == Some(*last),
+				"LastBilled is not the last billed"
+			);
+		}
+		for (consumer, owed) in Outstanding::<T>::iter() {
+			ensure!(
+				outstanding.get(&consumer).copied().unwrap_or(0) == owed,
+				"a consumer's outstanding total differs from its invoices"
+			);
+		}
+		for (consumer, owed) in &outstanding {
+			ensure!(Outstanding::<T>::get(consumer) == *owed, "an outstanding total is missing");
+		}
+		for (meter, contract) in ActiveContract::<T>::iter() {
+			let record = Contracts::<T>::get(contract).ok_or("an active contract is gone")?;
+			ensure!(
+				record.meter == meter && record.status == ContractStatus::Active,
+				"ActiveContract points at a contract that is not the meter's active one"
+			);
+			// The open period continues where the last invoice ended.
+			if let (Some(first), Some(billed)) = (record.period.first, LastBilled::<T>::get(meter))
+			{
+				ensure!(first > billed, "an open period holds a billed measurement");
+			}
+		}
+		Ok(())
+	}
+}

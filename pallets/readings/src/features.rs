@@ -1,0 +1,498 @@
+//! Ingestion: the cheap checks of every frame first, then signatures and LR programs,
+//! in the pool (`authorize`) and in blocks; storing measurements; the weights frames
+//! declare; the reads behind the runtime API; and the pallet's invariants.
+
+use crate::*;
+use alloc::{collections::btree_map::BTreeMap, vec::Vec};
+use codec::Encode;
+use frame_support::{pallet_prelude::*, traits::UnixTime};
+use frame_system::pallet_prelude::*;
+use mensura_primitives::{
+	metering::{MeterId, MeterRegistry, MeterStatus, ProgramHash},
+	readings::{
+		lr, Consumption, ConsumptionError, FrameRejection, LrProgramProvider, MeasurementIndex,
+		OnMeasured, ReadingState, StoredMeasurement, UnixMillis,
+	},
+};
+use sp_core::H256;
+use sp_runtime::traits::Zero;
+
+impl<T: Config> Pallet<T> {
+	/// Checks a frame against the chain's state, as the pool and block import do, and
+	/// returns the quantity it measures. `overlay` holds the reading states that
+	/// earlier frames of the same batch leave; it is updated on success.
+	/// `verify_signature` is false only in dispatch, after `authorize` verified it.
+	pub fn check(
+		signed: &SignedFrameOf<T>,
+		overlay: &mut BTreeMap<MeterId, ReadingState>,
+		verify_signature: bool,
+	) -> Result<CheckedFrame, FrameRejection> {
+		let mut programs = BTreeMap::new();
+		let prechecked = Self::precheck(signed, overlay, &mut programs)?;
+		Self::complete(signed, prechecked, overlay, &programs, verify_signature)
+	}
+
+	/// The cheap checks of a frame, which read a few storage items and compare numbers:
+	/// its format, its meter, its sequence number, its interval, its program's
+	/// standing and inputs. They come before any hash, signature or program run, so that
+	/// a frame refused for them costs next to nothing. Advances the meter's sequence and
+	/// interval in `overlay`; `programs` caches the programs decoded so far.
+	pub(crate) fn precheck(
+		signed: &SignedFrameOf<T>,
+		overlay: &mut BTreeMap<MeterId, ReadingState>,
+		programs: &mut BTreeMap<ProgramHash, lr::Program>,
+	) -> Result<Prechecked, FrameRejection> {
+		let frame = lr::Frame::decode(&signed.frame).map_err(|_| FrameRejection::Malformed)?;
+		let meter = T::Meters::meter(frame.meter).ok_or(FrameRejection::UnknownMeter)?;
+		if meter.status != MeterStatus::Active {
+			return Err(FrameRejection::MeterNotActive);
+		}
+		let state = overlay.entry(frame.meter).or_insert_with(|| Readings::<T>::get(frame.meter));
+		if state.last_sequence.is_some_and(|last| frame.sequence <= last) {
+			return Err(FrameRejection::Replayed);
+		}
+		if frame.sequence - state.last_sequence.unwrap_or(0) > T::MaxSequenceGap::get() {
+			return Err(FrameRejection::SequenceTooFar);
+		}
+		if frame.end <= frame.start {
+			return Err(FrameRejection::EmptyInterval);
+		}
+		if frame.start < state.last_end {
+			return Err(FrameRejection::OverlappingInterval);
+		}
+		let now = T::Time::now().as_millis().min(u64::MAX.into()) as u64;
+		if frame.end > now.saturating_add(T::MaxClockDrift::get()) {
+			return Err(FrameRejection::FutureInterval);
+		}
+		let program_hash = meter.lr_program.ok_or(FrameRejection::NoProgramBound)?;
+		let inputs = match programs.get(&program_hash) {
+			Some(program) => program.inputs,
+			None => {
+				let program = T::Programs::usable_program(&program_hash)?;
+				let inputs = program.inputs;
+				programs.insert(program_hash, program);
+				inputs
+			}
+		};
+		if frame.channels.len() != usize::from(inputs) {
+			return Err(FrameRejection::ChannelMismatch);
+		}
+		state.last_sequence = Some(frame.sequence);
+		state.last_end = frame.end;
+		Ok(Prechecked { frame, device_key: meter.device_key, program: program_hash })
+	}
+
+	/// The costly checks of a prechecked frame: its hash, its signature (unless
+	/// `verify_signature` is false) and its program's run; then its meter's register in
+	/// `overlay` advances by the quantity.
+	pub(crate) fn complete(
+		signed: &SignedFrameOf<T>,
+		prechecked: Prechecked,
+		overlay: &mut BTreeMap<MeterId, ReadingState>,
+		programs: &BTreeMap<ProgramHash, lr::Program>,
+		verify_signature: bool,
+	) -> Result<CheckedFrame, FrameRejection> {
+		let Prechecked { frame, device_key, program: program_hash } = prechecked;
+		let frame_hash = H256::from(sp_io::hashing::blake2_256(&signed.frame));
+		if verify_signature {
+			let message =
+				lr::frame::signing_message(&Self::genesis_hash(), frame_hash.as_fixed_bytes());
+			if !device_key.verify(&message, &signed.signature) {
+				return Err(FrameRejection::BadSignature);
+			}
+		}
+		// `precheck` put every program it passed in the cache.
+		let program = programs.get(&program_hash).ok_or(FrameRejection::ProgramNotApproved)?;
+		let quantity = program.execute(&frame).map_err(|error| match error {
+			lr::ExecError::ChannelCountMismatch { .. } => FrameRejection::ChannelMismatch,
+			lr::ExecError::Overflow { .. } => FrameRejection::ComputationOverflow,
+			lr::ExecError::NegativeQuantity => FrameRejection::NegativeQuantity,
+			lr::ExecError::EmptyInterval => FrameRejection::EmptyInterval,
+			lr::ExecError::InvalidProgram(_) => FrameRejection::ProgramNotApproved,
+		})?;
+		// `precheck` put the meter's state in the overlay.
+		let state = overlay.entry(frame.meter).or_default();
+		state.register =
+			state.register.checked_add(quantity).ok_or(FrameRejection::RegisterOverflow)?;
+		Ok(CheckedFrame {
+			meter: frame.meter,
+			sequence: frame.sequence,
+			start: frame.start,
+			end: frame.end,
+			quantity,
+			program: program_hash,
+			frame_hash,
+			ops: program.ops.len() as u32,
+		})
+	}
+
+	/// Checks every frame of a batch in order, each against the reading states its
+	/// predecessors leave; returns each frame's length and check, or the first refusal.
+	/// The cheap checks run over the whole batch before the first signature is
+	/// verified: a batch refused for a cheap reason, wherever its bad frame is, costs
+	/// no signature and no program run. Each program is decoded once per batch.
+	pub(crate) fn check_batch(
+		frames: &BatchOf<T>,
+		verify_signature: bool,
+	) -> Result<Vec<(usize, CheckedFrame)>, FrameRejection> {
+		if frames.is_empty() {
+			return Err(FrameRejection::EmptyBatch);
+		}
+		let mut overlay = BTreeMap::new();
+		let mut programs = BTreeMap::new();
+		let prechecked = frames
+			.iter()
+			.map(|f| Self::precheck(f, &mut overlay, &mut programs))
+			.collect::<Result<Vec<_>, _>>()?;
+		frames
+			.iter()
+			.zip(prechecked)
+			.map(|(f, p)| {
+				let checked = Self::complete(f, p, &mut overlay, &programs, verify_signature)?;
+				Ok((f.frame.len(), checked))
+			})
+			.collect()
+	}
+
+	/// The hash of block 0, which every frame's signed message binds.
+	pub fn genesis_hash() -> [u8; 32] {
+		let hash = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+		<[u8; 32]>::try_from(hash.as_ref()).unwrap_or_default()
+	}
+
+	/// The 80-byte message a meter signs for the frame `bytes` on this chain.
+	pub fn signing_message(bytes: &[u8]) -> [u8; 80] {
+		lr::frame::signing_message(&Self::genesis_hash(), &sp_io::hashing::blake2_256(bytes))
+	}
+
+	/// Stores a checked frame as its meter's next measurement; returns the weight
+	/// [`Config::OnMeasured`] took.
+	pub(crate) fn store(frame: CheckedFrame) -> Weight {
+		let meter = frame.meter;
+		let mut state = Readings::<T>::get(meter);
+		if let Some(last) = state.last_sequence {
+			let missed = frame.sequence.saturating_sub(last).saturating_sub(1);
+			if missed > 0 {
+				state.missed_frames = state.missed_frames.saturating_add(missed);
+				Self::deposit_event(Event::FramesMissed {
+					meter,
+					after: last,
+					next: frame.sequence,
+					missed,
+				});
+			}
+		}
+		if state.measurements > 0 && frame.start > state.last_end {
+			Self::deposit_event(Event::TimeSkipped {
+				meter,
+				from: state.last_end,
+				to: frame.start,
+			});
+		}
+		let index = state.measurements;
+		let measurement = Measurement {
+			sequence: frame.sequence,
+			start: frame.start,
+			end: frame.end,
+			quantity: frame.quantity,
+			program: frame.program,
+			frame: frame.frame_hash,
+			block: frame_system::Pallet::<T>::block_number(),
+		};
+		state.chain_head = Self::chain(state.chain_head, meter, index, &measurement);
+		// `check` proved the addition fits.
+		state.register = state.register.saturating_add(frame.quantity);
+		state.last_sequence = Some(frame.sequence);
+		state.last_end = frame.end;
+		state.measurements = index.saturating_add(1);
+		Measurements::<T>::insert(meter, index, &measurement);
+		if let Some(expired) = index.checked_sub(T::RetainedMeasurements::get().into()) {
+			Measurements::<T>::remove(meter, expired);
+		}
+		let register = state.register;
+		Readings::<T>::insert(meter, state);
+		let stored = StoredMeasurement {
+			meter,
+			index,
+			start: measurement.start,
+			end: measurement.end,
+			quantity: measurement.quantity,
+			program: measurement.program,
+			register,
+		};
+		Self::deposit_event(Event::Measured { meter, index, measurement, register });
+		T::OnMeasured::on_measured(&stored)
+	}
+
+	/// One link of a meter's hash chain: `H(previous ‖ meter ‖ index ‖ measurement)`
+	/// ([`mensura_primitives::readings::chain_link`]).
+	pub fn chain(
+		previous: H256,
+		meter: MeterId,
+		index: MeasurementIndex,
+		measurement: &MeasurementOf<T>,
+	) -> H256 {
+		mensura_primitives::readings::chain_link(previous, meter, index, measurement)
+	}
+
+	/// The pool's view of checked frames: each provides the tag `(meter, sequence)`;
+	/// the transaction's priority is [`frame_priority`] of its earliest interval.
+	pub(crate) fn validity<'a>(
+		frames: impl Iterator<Item = &'a CheckedFrame> + Clone,
+	) -> Result<ValidTransaction, TransactionValidityError> {
+		let earliest = frames.clone().map(|f| f.start).min().unwrap_or(UnixMillis::MAX);
+		let mut builder = ValidTransaction::with_tag_prefix("MensuraFrame")
+			.priority(frame_priority(earliest))
+			.longevity(T::FrameLongevity::get())
+			.propagate(true);
+		for frame in frames {
+			builder = builder.and_provides((frame.meter, frame.sequence));
+		}
+		builder.build()
+	}
+
+	/// Refuses, before any frame of it is checked, a transaction of `call_len` bytes
+	/// whose calls weigh `weight` (authorize and dispatch) that cannot be included: in
+	/// the pool, one that no block can hold; in a block, one that no longer fits in
+	/// it. A necessary condition of `frame_system`'s `CheckWeight` (which also counts
+	/// the extensions and the base weight), answered as it answers
+	/// (`ExhaustsResources`), so a full block stops trying frames instead of verifying
+	/// them to learn they do not fit.
+	pub(crate) fn ensure_fits(
+		source: TransactionSource,
+		weight: Weight,
+		call_len: usize,
+	) -> Result<(), TransactionValidityError> {
+		let weights = <T as frame_system::Config>::BlockWeights::get();
+		let normal = weights.get(DispatchClass::Normal);
+		let max_len = *<T as frame_system::Config>::BlockLength::get()
+			.max
+			.get(DispatchClass::Normal) as usize;
+		let (used_weight, used_len) = if source == TransactionSource::InBlock {
+			(
+				*frame_system::Pallet::<T>::block_weight().get(DispatchClass::Normal),
+				frame_system::Pallet::<T>::block_size() as usize,
+			)
+		} else {
+			(Weight::zero(), 0)
+		};
+		let fits = normal
+			.max_total
+			.map_or(true, |limit| used_weight.saturating_add(weight).all_lte(limit))
+			&& normal.max_extrinsic.map_or(true, |max| weight.all_lte(max))
+			&& used_len.saturating_add(call_len) <= max_len;
+		if fits {
+			Ok(())
+		} else {
+			Err(InvalidTransaction::ExhaustsResources.into())
+		}
+	}
+
+	pub(crate) fn rejected(rejection: FrameRejection) -> TransactionValidityError {
+		InvalidTransaction::Custom(rejection.code()).into()
+	}
+
+	/// The checks `authorize` handed over for exactly these frames, taken; `None` if
+	/// there are none, or they are of other frames.
+	pub(crate) fn take_authorized(frames: &[SignedFrameOf<T>]) -> Option<Vec<CheckedFrame>> {
+		let checked = JustAuthorized::<T>::take()?;
+		let same = checked.len() == frames.len()
+			&& checked
+				.iter()
+				.zip(frames)
+				.all(|(c, f)| c.frame_hash == H256::from(sp_io::hashing::blake2_256(&f.frame)));
+		same.then_some(checked)
+	}
+
+	/// A dispatch found no hand-over from `authorize` for its frames (in a block,
+	/// `authorize` always runs first in the same transaction; a dispatch of frames
+	/// `authorize` never saw, e.g. by a test, gets here): it checked them again, and
+	/// registers that work.
+	pub(crate) fn charge_recheck(weight: Weight) {
+		frame_system::Pallet::<T>::register_extra_weight_unchecked(weight, DispatchClass::Normal);
+	}
+
+	/// `authorize` of [`Pallet::submit_frame`].
+	pub fn authorize_frame(
+		source: TransactionSource,
+		frame: &SignedFrameOf<T>,
+	) -> TransactionValidityWithRefund {
+		let declared = Self::frame_weight(frame.frame.len(), lr::MAX_OPS.into(), true);
+		Self::ensure_fits(
+			source,
+			declared.saturating_add(Self::frame_weight(
+				frame.frame.len(),
+				lr::MAX_OPS.into(),
+				false,
+			)),
+			frame.encoded_size(),
+		)?;
+		let checked = Self::check(frame, &mut BTreeMap::new(), true).map_err(Self::rejected)?;
+		let used = Self::frame_weight(frame.frame.len(), checked.ops, true);
+		let validity = Self::validity(core::iter::once(&checked))?;
+		JustAuthorized::<T>::put(alloc::vec![checked]);
+		Ok((validity, declared.saturating_sub(used)))
+	}
+
+	/// `authorize` of [`Pallet::submit_frames`].
+	pub fn authorize_frames(
+		source: TransactionSource,
+		frames: &BatchOf<T>,
+	) -> TransactionValidityWithRefund {
+		let declared =
+			Self::batch_weight(frames.iter().map(|f| (f.frame.len(), lr::MAX_OPS.into())), true);
+		let dispatch =
+			Self::batch_weight(frames.iter().map(|f| (f.frame.len(), lr::MAX_OPS.into())), false);
+		Self::ensure_fits(source, declared.saturating_add(dispatch), frames.encoded_size())?;
+		let checked = Self::check_batch(frames, true).map_err(Self::rejected)?;
+		let used = Self::batch_weight(checked.iter().map(|(len, c)| (*len, c.ops)), true);
+		let validity = Self::validity(checked.iter().map(|(_, c)| c))?;
+		JustAuthorized::<T>::put(checked.into_iter().map(|(_, c)| c).collect::<Vec<_>>());
+		Ok((validity, declared.saturating_sub(used)))
+	}
+
+	/// The weight of checking (`authorize`) or storing (dispatch) one frame of `len`
+	/// bytes with a program of `ops` operators, from the benchmarks. Checking: the
+	/// frame's handling with a one-operator program, plus the interpreter for samples ×
+	/// operators (which counts that one operator twice, on the safe side). Storing:
+	/// what `authorize` handed over is stored, without running the program again, plus
+	/// the most [`Config::OnMeasured`] can weigh.
+	pub fn frame_weight(len: usize, ops: u32, authorize: bool) -> Weight {
+		let samples = samples_in(len);
+		if authorize {
+			T::WeightInfo::authorize_frame(samples)
+				.saturating_add(T::WeightInfo::execute_program(samples.saturating_mul(ops)))
+		} else {
+			T::WeightInfo::submit_frame(samples).saturating_add(T::OnMeasured::weight())
+		}
+	}
+
+	/// The weight of a batch: the benchmarked batch of reference frames (see
+	/// [`REFERENCE_SAMPLES`], [`REFERENCE_OPS`]) of the same count, plus what each
+	/// frame costs beyond a reference frame, plus (when storing) [`Config::OnMeasured`]
+	/// for each frame.
+	pub fn batch_weight(frames: impl Iterator<Item = (usize, u32)>, authorize: bool) -> Weight {
+		let reference = Self::frame_weight(
+			lr::FRAME_HEADER_LEN + 4 * REFERENCE_SAMPLES as usize,
+			REFERENCE_OPS,
+			authorize,
+		);
+		let (count, extra) = frames.fold((0u32, Weight::zero()), |(count, extra), (len, ops)| {
+			let beyond = Self::frame_weight(len, ops, authorize).saturating_sub(reference);
+			(count.saturating_add(1), extra.saturating_add(beyond))
+		});
+		// `extra` cancels `OnMeasured`'s weight out (it is in both terms): add it per frame.
+		let batch = if authorize {
+			T::WeightInfo::authorize_frames(count)
+		} else {
+			T::WeightInfo::submit_frames(count)
+				.saturating_add(T::OnMeasured::weight().saturating_mul(count.into()))
+		};
+		batch.saturating_add(extra)
+	}
+
+	/// Checks a frame as the pool would, without storing it: the quantity it would
+	/// measure, or why it would be refused.
+	pub fn dry_run(signed: &SignedFrameOf<T>) -> Result<u128, FrameRejection> {
+		Self::check(signed, &mut BTreeMap::new(), true).map(|c| c.quantity)
+	}
+
+	/// Up to `limit` retained measurements of `meter`, from index `from` on.
+	pub fn measurements(
+		meter: MeterId,
+		from: MeasurementIndex,
+		limit: u32,
+	) -> Vec<(MeasurementIndex, MeasurementOf<T>)> {
+		let count = Readings::<T>::get(meter).measurements;
+		let oldest = count.saturating_sub(T::RetainedMeasurements::get().into());
+		let start = from.max(oldest);
+		let end = count.min(start.saturating_add(limit.into()));
+		(start..end)
+			.filter_map(|index| Measurements::<T>::get(meter, index).map(|m| (index, m)))
+			.collect()
+	}
+
+	/// The consumption of `meter` over `[from, to)`: its measurements whose interval
+	/// starts in the period, summed. Refused when the period reaches back before the
+	/// oldest retained measurement and older ones have been pruned, since the answer
+	/// would then be incomplete. Reads at most `RetainedMeasurements` measurements.
+	pub fn consumption(
+		meter: MeterId,
+		from: UnixMillis,
+		to: UnixMillis,
+	) -> Result<Consumption, ConsumptionError> {
+		if to <= from {
+			return Err(ConsumptionError::EmptyPeriod);
+		}
+		let retained = Self::measurements(meter, 0, T::RetainedMeasurements::get());
+		if let Some((oldest, measurement)) = retained.first() {
+			if *oldest > 0 && from < measurement.start {
+				return Err(ConsumptionError::NotRetained {
+					oldest_retained_start: measurement.start,
+				});
+			}
+		}
+		let mut consumption = Consumption { quantity: 0, measurements: 0, first: None, last: None };
+		for (index, measurement) in retained {
+			if measurement.start < from || measurement.start >= to {
+				continue;
+			}
+			// The register is the sum of every quantity and did not overflow, so
+			// neither does a part of it.
+			consumption.quantity = consumption.quantity.saturating_add(measurement.quantity);
+			consumption.measurements = consumption.measurements.saturating_add(1);
+			consumption.first.get_or_insert(index);
+			consumption.last = Some(index);
+		}
+		Ok(consumption)
+	}
+
+	/// Checks the pallet's invariants: each meter keeps exactly its last
+	/// `RetainedMeasurements` measurements (or all, if fewer), their sequence numbers
+	/// increase under each device key and their intervals never overlap, the last
+	/// matches the reading state, and the register is at least the sum of the retained
+	/// quantities.
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		ensure!(!JustAuthorized::<T>::exists(), "an authorize hand-over was left behind");
+		for (meter, state) in Readings::<T>::iter() {
+			let retained = state.measurements.min(T::RetainedMeasurements::get().into());
+			let oldest = state.measurements.saturating_sub(retained);
+			let mut sum: u128 = 0;
+			let mut previous: Option<MeasurementOf<T>> = None;
+			let restarts = SequenceRestarts::<T>::get(meter);
+			ensure!(
+				restarts.iter().all(|&i| i <= state.measurements),
+				"a sequence restart after the meter's last measurement"
+			);
+			for index in oldest..state.measurements {
+				let m = Measurements::<T>::get(meter, index)
+					.ok_or("a retained measurement is missing")?;
+				if let Some(p) = &previous {
+					ensure!(
+						m.sequence > p.sequence || restarts.contains(&index),
+						"sequence numbers do not increase under one device key"
+					);
+					ensure!(m.start >= p.end, "intervals overlap");
+				}
+				sum = sum.saturating_add(m.quantity);
+				previous = Some(m);
+			}
+			if let Some(last) = previous {
+				// Since a rotation with no frame of the new key yet, none is known.
+				let expected = (!restarts.contains(&state.measurements)).then_some(last.sequence);
+				ensure!(state.last_sequence == expected, "last sequence differs");
+				ensure!(state.last_end == last.end, "last interval end differs");
+			}
+			ensure!(state.register >= sum, "register below its retained measurements");
+			ensure!(
+				Measurements::<T>::iter_prefix(meter).count() as u64 == retained,
+				"measurements beyond retention are stored"
+			);
+		}
+		for (meter, _, _) in Measurements::<T>::iter() {
+			ensure!(Readings::<T>::contains_key(meter), "measurements of a meter never read");
+		}
+		Ok(())
+	}
+}

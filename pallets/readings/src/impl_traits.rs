@@ -1,0 +1,49 @@
+//! What ingestion offers other pallets: it is told of device-key rotations
+//! ([`OnDeviceKeyRotated`](mensura_primitives::metering::OnDeviceKeyRotated)) and serves
+//! registers and retained measurements ([`MeasurementLog`]).
+
+use crate::*;
+use frame_support::pallet_prelude::*;
+use mensura_primitives::{
+	metering::MeterId,
+	readings::{MeasurementIndex, MeasurementLog, UnixMillis},
+};
+
+impl<T: Config> mensura_primitives::metering::OnDeviceKeyRotated for Pallet<T> {
+	/// The new key's frames number afresh: the meter's last sequence is forgotten
+	/// (its last interval end is not: no time is measured twice), and the index of
+	/// its next measurement is noted as a restart. Frames of the old key, waiting in
+	/// the pool or replayed, now fail their signature check.
+	fn device_key_rotated(meter: MeterId) {
+		let mut state = Readings::<T>::get(meter);
+		if state.last_sequence.is_none() {
+			return;
+		}
+		state.last_sequence = None;
+		let next = state.measurements;
+		let oldest = next.saturating_sub(T::RetainedMeasurements::get().into());
+		Readings::<T>::insert(meter, state);
+		SequenceRestarts::<T>::mutate(meter, |restarts| {
+			restarts.retain(|&i| i > oldest && i != next);
+			// Every kept index lies in (oldest, next): fewer than the bound.
+			let _ = restarts.try_push(next);
+		});
+	}
+
+	fn weight() -> Weight {
+		T::DbWeight::get().reads_writes(2, 2)
+	}
+}
+
+impl<T: Config> MeasurementLog for Pallet<T> {
+	fn register(meter: MeterId) -> u128 {
+		Readings::<T>::get(meter).register
+	}
+
+	fn measurement(
+		meter: MeterId,
+		index: MeasurementIndex,
+	) -> Option<(UnixMillis, UnixMillis, u128)> {
+		Measurements::<T>::get(meter, index).map(|m| (m.start, m.end, m.quantity))
+	}
+}

@@ -1,0 +1,31 @@
+//! What ingestion keeps between its checks and its storage.
+
+use codec::Encode;
+use frame_support::pallet_prelude::*;
+use mensura_primitives::readings::lr;
+use mensura_primitives::{
+	metering::{MeterId, ProgramHash},
+	readings::Sequence,
+};
+use sp_core::H256;
+
+/// A frame that passed every check, with what storing it needs.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]
+pub struct CheckedFrame {
+	pub meter: MeterId,
+	pub sequence: Sequence,
+	pub start: u64,
+	pub end: u64,
+	pub quantity: u128,
+	pub program: ProgramHash,
+	pub frame_hash: H256,
+	/// The operators of the program that computed it.
+	pub ops: u32,
+}
+
+/// A frame that passed the cheap checks, with what the costly ones need.
+pub(crate) struct Prechecked {
+	pub(crate) frame: lr::Frame,
+	pub(crate) device_key: mensura_primitives::metering::DeviceKey,
+	pub(crate) program: ProgramHash,
+}

@@ -1,0 +1,22 @@
+//! What surveillance offers other pallets: it follows every measurement of a watched
+//! meter ([`OnMeasured`]).
+
+use crate::*;
+use frame_support::pallet_prelude::*;
+use mensura_primitives::readings::{OnMeasured, StoredMeasurement};
+
+impl<T: Config> OnMeasured for Pallet<T> {
+	fn on_measured(m: &StoredMeasurement) -> Weight {
+		let Some((meter, mut pair, counter)) = Self::pair_of(m.meter) else {
+			return T::WeightInfo::measurement_unpaired();
+		};
+		Self::add(meter, &mut pair, m, counter);
+		Self::compare_next(meter, &mut pair);
+		Surveilled::<T>::insert(meter, Role::Checked(pair));
+		T::WeightInfo::measurement_compared()
+	}
+
+	fn weight() -> Weight {
+		T::WeightInfo::measurement_compared()
+	}
+}
