@@ -1,5 +1,7 @@
 //! Test harness shared by the end-to-end tests: starts the real `mensura-node` binary on
-//! free ports and talks to it over JSON-RPC, as any client would.
+//! free ports and talks to it over JSON-RPC (jsonrpsee's WebSocket client), as any client
+//! would; plain HTTP `GET`s serve the other HTTP endpoints tests read (Prometheus metrics,
+//! the indexer's API).
 //!
 //! A started node is always stopped and reaped: by [`Node::stop`], by `Drop` when a test
 //! fails half-way, and — should the test process itself die — by the kernel, which sends
@@ -7,6 +9,13 @@
 
 #![allow(dead_code)]
 
+use jsonrpsee::{
+	core::{
+		client::{ClientT, Error as ClientError},
+		params::ArrayParams,
+	},
+	ws_client::{WsClient, WsClientBuilder},
+};
 use std::{
 	io::{BufRead, BufReader, Read, Write},
 	net::{TcpListener, TcpStream},
@@ -102,6 +111,8 @@ pub struct Node {
 	pub p2p_port: u16,
 	pub prometheus_port: u16,
 	log: Arc<Mutex<Vec<String>>>,
+	/// The JSON-RPC connection, opened on the first call.
+	rpc: Mutex<Option<Rpc>>,
 }
 
 impl Node {
@@ -152,7 +163,7 @@ impl Node {
 				sink.lock().unwrap().push(line);
 			}
 		});
-		Node { child: Some(child), rpc_port, p2p_port, prometheus_port, log }
+		Node { child: Some(child), rpc_port, p2p_port, prometheus_port, log, rpc: Mutex::new(None) }
 	}
 
 	/// The process id of the node.
@@ -171,7 +182,11 @@ impl Node {
 		method: &str,
 		params: serde_json::Value,
 	) -> Result<serde_json::Value, String> {
-		rpc_call(self.rpc_port, method, params)
+		let mut rpc = self.rpc.lock().unwrap();
+		if rpc.as_ref().is_none_or(|r| !r.client.is_connected()) {
+			*rpc = Some(Rpc::connect(self.rpc_port)?);
+		}
+		rpc.as_ref().expect("connected above").call(method, params)
 	}
 
 	/// Waits until `check` returns `Some`, polling every half second.
@@ -252,20 +267,46 @@ pub fn describe(status: ExitStatus) -> String {
 	}
 }
 
-/// One JSON-RPC call over HTTP/1.1 (the node serves HTTP and WebSocket on one port).
-pub fn rpc_call(
-	port: u16,
-	method: &str,
-	params: serde_json::Value,
-) -> Result<serde_json::Value, String> {
-	let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
-		.to_string();
-	let response = http_request(port, "POST", "/", Some(&body)).map_err(|e| e.to_string())?;
-	let value: serde_json::Value =
-		serde_json::from_str(&response).map_err(|e| format!("bad JSON ({e}): {response}"))?;
-	match value.get("result") {
-		Some(result) => Ok(result.clone()),
-		None => Err(value["error"].to_string()),
+/// A blocking JSON-RPC client of one node: jsonrpsee's WebSocket client on a runtime of
+/// its own.
+pub struct Rpc {
+	runtime: tokio::runtime::Runtime,
+	client: WsClient,
+}
+
+impl Rpc {
+	/// Connects to the node's RPC port.
+	pub fn connect(port: u16) -> Result<Rpc, String> {
+		let runtime = tokio::runtime::Builder::new_current_thread()
+			.enable_all()
+			.build()
+			.map_err(|e| e.to_string())?;
+		let client = runtime
+			.block_on(
+				WsClientBuilder::default()
+					.max_response_size(64 * 1024 * 1024)
+					.build(format!("ws://127.0.0.1:{port}")),
+			)
+			.map_err(|e| format!("cannot connect to 127.0.0.1:{port}: {e}"))?;
+		Ok(Rpc { runtime, client })
+	}
+
+	/// Calls `method` and returns its `result`, or the JSON-RPC error object (as JSON
+	/// text) as `Err`; a transport failure is `Err` in words.
+	pub fn call(
+		&self,
+		method: &str,
+		params: serde_json::Value,
+	) -> Result<serde_json::Value, String> {
+		let mut array = ArrayParams::new();
+		for param in params.as_array().into_iter().flatten() {
+			array.insert(param).map_err(|e| e.to_string())?;
+		}
+		match self.runtime.block_on(self.client.request(method, array)) {
+			Ok(value) => Ok(value),
+			Err(ClientError::Call(error)) => Err(serde_json::to_string(&error).unwrap()),
+			Err(error) => Err(format!("{method}: {error}")),
+		}
 	}
 }
 

@@ -1,26 +1,32 @@
-//! A JSON-RPC client for one Mensura node over HTTP/1.1 (the node serves HTTP and
-//! WebSocket on the same port, so `ws://` URLs work too), with one kept-alive
-//! connection, and the node calls the tool needs; the same connection handling serves
-//! `GET`s of the indexer's HTTP API ([`Client::indexer`]).
+//! A JSON-RPC client for one Mensura node: jsonrpsee's WebSocket client (the node serves
+//! WebSocket and HTTP on one port, so `http://` URLs name the same endpoint), behind a
+//! blocking interface, with the node calls the tool needs and subscriptions to new and
+//! finalized heads for commands that follow the chain.
 
 use crate::{Error, Result};
 use codec::{Decode, Encode};
-use serde_json::{json, Value};
-use std::{
-	io::{BufRead, BufReader, Read, Write},
-	net::{TcpStream, ToSocketAddrs},
-	time::Duration,
+use jsonrpsee::{
+	core::{
+		client::{ClientT, Error as ClientError, Subscription, SubscriptionClientT},
+		params::ArrayParams,
+	},
+	ws_client::{WsClient, WsClientBuilder},
 };
+use serde_json::{json, Value};
+use std::time::Duration;
 
-/// A node's JSON-RPC endpoint.
+/// The largest answer the client accepts: a whole block of the largest length, hex
+/// encoded, with room to spare.
+const MAX_RESPONSE_BYTES: u32 = 64 * 1024 * 1024;
+
+/// A node's JSON-RPC endpoint. Connects on first use, and once more if the connection
+/// was lost.
 pub struct Client {
 	url: String,
-	host: String,
-	port: u16,
-	connection: Option<BufReader<TcpStream>>,
-	next_id: u64,
-	/// What serves `url`: "a Mensura node" or "a Mensura indexer" (for error messages).
-	service: &'static str,
+	/// The same endpoint as a WebSocket URL.
+	ws_url: String,
+	runtime: tokio::runtime::Runtime,
+	rpc: Option<WsClient>,
 }
 
 /// A JSON-RPC error object the node answered with.
@@ -45,6 +51,21 @@ impl std::fmt::Display for RpcError {
 	}
 }
 
+/// Which heads a [`Heads`] subscription follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeadKind {
+	/// Every new best block (`chain_subscribeNewHeads`).
+	Best,
+	/// Every newly finalized block (`chain_subscribeFinalizedHeads`).
+	Finalized,
+}
+
+/// A subscription to block headers; read it with [`Client::latest_head`].
+pub struct Heads {
+	kind: HeadKind,
+	subscription: Subscription<Value>,
+}
+
 impl Client {
 	/// A client for `url`: `http://host:port` or `ws://host:port` (port 9944 if none).
 	pub fn new(url: &str) -> Result<Client> {
@@ -55,7 +76,7 @@ impl Client {
 		} else if url.starts_with("https://") || url.starts_with("wss://") {
 			return Err(Error::usage(format!(
 				"{url}: TLS endpoints are not supported; run a node locally or tunnel its \
-				 RPC port (e.g. ssh -L 9944:127.0.0.1:9944 host) and use http://127.0.0.1:9944"
+				 RPC port (e.g. ssh -L 9944:127.0.0.1:9944 host) and use ws://127.0.0.1:9944"
 			)));
 		} else {
 			return Err(Error::usage(format!(
@@ -74,24 +95,16 @@ impl Client {
 		if host.is_empty() {
 			return Err(Error::usage(format!("{url}: no host")));
 		}
+		let runtime = tokio::runtime::Builder::new_current_thread()
+			.enable_all()
+			.build()
+			.map_err(|e| Error::node(format!("cannot start the client's I/O runtime: {e}")))?;
 		Ok(Client {
 			url: url.to_string(),
-			host,
-			port,
-			connection: None,
-			next_id: 1,
-			service: "a Mensura node",
+			ws_url: format!("ws://{host}:{port}"),
+			runtime,
+			rpc: None,
 		})
-	}
-
-	/// A client for the HTTP API of `mensura-indexer` at `url` (`http://host:port`).
-	pub fn indexer(url: &str) -> Result<Client> {
-		if !url.starts_with("http://") {
-			return Err(Error::usage(format!(
-				"{url}: not an indexer URL; expected http://host:port (e.g. http://127.0.0.1:9955)"
-			)));
-		}
-		Ok(Client { service: "a Mensura indexer", ..Client::new(url)? })
 	}
 
 	/// The URL as given.
@@ -99,168 +112,116 @@ impl Client {
 		&self.url
 	}
 
-	fn connect(&self) -> Result<BufReader<TcpStream>> {
-		let unreachable = |reason: String| {
-			Error::node(format!(
-				"cannot reach {} at {} ({reason}); start one with `scripts/dev-node`, \
-				 or point {} at a running one",
-				self.service,
-				self.url,
-				if self.service == "a Mensura node" {
-					"--url (or MENSURA_URL)"
-				} else {
-					"--indexer (or MENSURA_INDEXER)"
-				}
-			))
-		};
-		let address = (self.host.as_str(), self.port)
-			.to_socket_addrs()
-			.map_err(|e| unreachable(e.to_string()))?
-			.next()
-			.ok_or_else(|| unreachable("the host name has no address".into()))?;
-		let stream = TcpStream::connect_timeout(&address, Duration::from_secs(5))
-			.map_err(|e| unreachable(e.to_string()))?;
-		stream.set_read_timeout(Some(Duration::from_secs(60))).ok();
-		stream.set_nodelay(true).ok();
-		Ok(BufReader::new(stream))
-	}
-
-	/// One HTTP exchange on the kept-alive connection: the status code and the body.
-	fn exchange(&mut self, method: &str, path: &str, body: &str) -> std::io::Result<(u16, String)> {
-		let connection = match self.connection.as_mut() {
-			Some(connection) => connection,
-			None => {
-				return Err(std::io::Error::new(std::io::ErrorKind::NotConnected, "no connection"))
-			}
-		};
-		write!(
-			connection.get_mut(),
-			"{method} {path} HTTP/1.1\r\nHost: {}:{}\r\nContent-Type: application/json\r\n\
-			 Content-Length: {}\r\nConnection: keep-alive\r\n\r\n{body}",
-			self.host,
-			self.port,
-			body.len()
-		)?;
-		let mut status = String::new();
-		if connection.read_line(&mut status)? == 0 {
-			return Err(std::io::Error::new(
-				std::io::ErrorKind::UnexpectedEof,
-				"connection closed",
-			));
+	/// Opens the connection if there is none (or it was lost).
+	fn connect(&mut self) -> Result<()> {
+		if self.rpc.as_ref().is_some_and(|rpc| !rpc.is_connected()) {
+			self.rpc = None;
 		}
-		let mut length = None;
-		let mut chunked = false;
-		let mut close = false;
-		loop {
-			let mut line = String::new();
-			connection.read_line(&mut line)?;
-			let line = line.trim_end();
-			if line.is_empty() {
-				break;
-			}
-			let lower = line.to_ascii_lowercase();
-			if let Some(value) = lower.strip_prefix("content-length:") {
-				length = value.trim().parse::<usize>().ok();
-			} else if lower.starts_with("transfer-encoding:") && lower.contains("chunked") {
-				chunked = true;
-			} else if lower.starts_with("connection:") && lower.contains("close") {
-				close = true;
-			}
+		if self.rpc.is_none() {
+			let connect = WsClientBuilder::default()
+				.max_response_size(MAX_RESPONSE_BYTES)
+				.request_timeout(Duration::from_secs(60))
+				.connection_timeout(Duration::from_secs(5))
+				.build(&self.ws_url);
+			let rpc = self.runtime.block_on(connect).map_err(|e| {
+				Error::node(format!(
+					"cannot reach a Mensura node at {} ({e}); start one with `scripts/dev-node`, \
+					 or point --url (or MENSURA_URL) at a running one",
+					self.url
+				))
+			})?;
+			self.rpc = Some(rpc);
 		}
-		let mut bytes = Vec::new();
-		if chunked {
-			loop {
-				let mut size = String::new();
-				connection.read_line(&mut size)?;
-				let size = usize::from_str_radix(size.trim(), 16)
-					.map_err(|_| std::io::Error::other("bad chunk size"))?;
-				let mut chunk = vec![0; size + 2];
-				connection.read_exact(&mut chunk)?;
-				if size == 0 {
-					break;
-				}
-				bytes.extend_from_slice(&chunk[..size]);
-			}
-		} else if let Some(length) = length {
-			bytes.resize(length, 0);
-			connection.read_exact(&mut bytes)?;
-		} else {
-			connection.read_to_end(&mut bytes)?;
-			close = true;
-		}
-		if close {
-			self.connection = None;
-		}
-		let code = status.split_whitespace().nth(1).and_then(|c| c.parse().ok());
-		let body = String::from_utf8_lossy(&bytes).into_owned();
-		match code {
-			Some(code) => Ok((code, body)),
-			None => Err(std::io::Error::other(format!("bad HTTP status line: {}", status.trim()))),
-		}
-	}
-
-	/// One request, on the kept-alive connection or a new one (a kept-alive connection
-	/// the server closed is reopened once): the status code and the body.
-	fn send(&mut self, method: &str, path: &str, body: &str) -> Result<(u16, String)> {
-		let mut attempt = 0;
-		loop {
-			if self.connection.is_none() {
-				self.connection = Some(self.connect()?);
-			}
-			match self.exchange(method, path, body) {
-				Ok(answer) => return Ok(answer),
-				Err(error) if attempt == 0 && error.kind() != std::io::ErrorKind::Other => {
-					self.connection = None;
-					attempt += 1;
-				}
-				Err(error) => {
-					self.connection = None;
-					return Err(Error::node(format!("{} answered badly: {error}", self.url)));
-				}
-			}
-		}
-	}
-
-	/// `GET path` of an HTTP JSON API (the indexer's): the status code and the JSON body.
-	pub fn get_json(&mut self, path: &str) -> Result<(u16, Value)> {
-		let (code, text) = self.send("GET", path, "")?;
-		let value = serde_json::from_str(&text).map_err(|e| {
-			Error::node(format!("{} answered GET {path} with invalid JSON ({e})", self.url))
-		})?;
-		Ok((code, value))
+		Ok(())
 	}
 
 	/// Calls `method`; `Ok(Err(…))` is the node's JSON-RPC error, `Err` a transport
-	/// failure (node unreachable).
+	/// failure (the node unreachable, or lost twice).
 	pub fn try_call(
 		&mut self,
 		method: &str,
 		params: Value,
 	) -> Result<std::result::Result<Value, RpcError>> {
-		let id = self.next_id;
-		self.next_id += 1;
-		let body =
-			json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}).to_string();
-		let text = match self.send("POST", "/", &body)? {
-			(200, text) => text,
-			(code, text) => {
-				return Err(Error::node(format!(
-					"{} answered badly: HTTP {code}: {}",
-					self.url,
-					text.trim()
-				)))
+		let mut array = ArrayParams::new();
+		for param in params.as_array().into_iter().flatten() {
+			array
+				.insert(param)
+				.map_err(|e| Error::node(format!("{method}: cannot encode a parameter: {e}")))?;
+		}
+		let mut lost = None;
+		for _ in 0..2 {
+			self.connect()?;
+			let rpc = self.rpc.as_ref().expect("connected");
+			let answer = self.runtime.block_on(rpc.request::<Value, _>(method, array.clone()));
+			match answer {
+				Ok(value) => return Ok(Ok(value)),
+				Err(ClientError::Call(error)) => {
+					return Ok(Err(RpcError {
+						code: error.code().into(),
+						message: error.message().to_string(),
+						data: error.data().and_then(|raw| serde_json::from_str(raw.get()).ok()),
+					}))
+				}
+				// The connection went away: open a new one and ask once more.
+				Err(error @ (ClientError::RestartNeeded(_) | ClientError::Transport(_))) => {
+					self.rpc = None;
+					lost = Some(error);
+				}
+				Err(error) => {
+					return Err(Error::node(format!(
+						"{} answered badly: {method}: {error}",
+						self.url
+					)))
+				}
+			}
+		}
+		Err(Error::node(format!(
+			"lost the connection to the node at {} ({})",
+			self.url,
+			lost.map(|e| e.to_string()).unwrap_or_default()
+		)))
+	}
+
+	/// Subscribes to the chain's best or finalized heads.
+	pub fn subscribe_heads(&mut self, kind: HeadKind) -> Result<Heads> {
+		let (subscribe, unsubscribe) = match kind {
+			HeadKind::Best => ("chain_subscribeNewHeads", "chain_unsubscribeNewHeads"),
+			HeadKind::Finalized => {
+				("chain_subscribeFinalizedHeads", "chain_unsubscribeFinalizedHeads")
 			}
 		};
-		let value: Value = serde_json::from_str(&text)
-			.map_err(|e| Error::node(format!("{} answered with invalid JSON ({e})", self.url)))?;
-		if let Some(error) = value.get("error") {
-			return Ok(Err(RpcError {
-				code: error["code"].as_i64().unwrap_or(0),
-				message: error["message"].as_str().unwrap_or("").to_string(),
-				data: error.get("data").cloned().filter(|d| !d.is_null()),
-			}));
+		self.connect()?;
+		let rpc = self.rpc.as_ref().expect("connected");
+		let subscription = self
+			.runtime
+			.block_on(rpc.subscribe(subscribe, ArrayParams::new(), unsubscribe))
+			.map_err(|e| Error::node(format!("{subscribe}: {e}")))?;
+		Ok(Heads { kind, subscription })
+	}
+
+	/// The highest block number among the headers `heads` delivered: waits up to `wait`
+	/// for the first, then takes whatever else has arrived. `None` if none came in time.
+	pub fn latest_head(&mut self, heads: &mut Heads, wait: Duration) -> Result<Option<u64>> {
+		let kind = heads.kind;
+		let ended = || Error::node(format!("the node ended the {kind:?} heads subscription"));
+		let header = |item: Option<std::result::Result<Value, serde_json::Error>>| match item {
+			None => Err(ended()),
+			Some(Err(e)) => Err(Error::node(format!("a {kind:?} head does not decode: {e}"))),
+			Some(Ok(header)) => number(&header["number"])
+				.ok_or_else(|| Error::node(format!("a {kind:?} head without a number"))),
+		};
+		let first = self
+			.runtime
+			.block_on(async { tokio::time::timeout(wait, heads.subscription.next()).await.ok() });
+		let Some(first) = first else { return Ok(None) };
+		let mut latest = header(first)?;
+		// Whatever else is already there, without waiting.
+		while let Some(Some(item)) = self.runtime.block_on(async {
+			tokio::time::timeout(Duration::ZERO, heads.subscription.next()).await.ok()
+		}) {
+			latest = latest.max(header(Some(item))?);
 		}
-		Ok(Ok(value.get("result").cloned().unwrap_or(Value::Null)))
+		Ok(Some(latest))
 	}
 
 	/// Calls `method`; a JSON-RPC error becomes an `Error` naming the method.
@@ -331,6 +292,15 @@ impl Client {
 		}
 	}
 
+	/// The hash of block `number` (hex), or an input error if the node has no such block.
+	pub fn block_hash(&mut self, number: u64) -> Result<String> {
+		let value = self.call("chain_getBlockHash", json!([number]))?;
+		value
+			.as_str()
+			.map(str::to_string)
+			.ok_or_else(|| Error::input(format!("the node at {} has no block {number}", self.url)))
+	}
+
 	/// The genesis hash: what frames are signed for.
 	pub fn genesis_hash(&mut self) -> Result<[u8; 32]> {
 		let value = self.call("chain_getBlockHash", json!([0]))?;
@@ -342,6 +312,13 @@ impl Client {
 	/// The best block's number.
 	pub fn best_number(&mut self) -> Result<u64> {
 		let header = self.call("chain_getHeader", json!([]))?;
+		number(&header["number"]).ok_or_else(|| Error::node("chain_getHeader: no block number"))
+	}
+
+	/// The last finalized block's number.
+	pub fn finalized_number(&mut self) -> Result<u64> {
+		let head = self.call("chain_getFinalizedHead", json!([]))?;
+		let header = self.call("chain_getHeader", json!([head]))?;
 		number(&header["number"]).ok_or_else(|| Error::node("chain_getHeader: no block number"))
 	}
 

@@ -186,16 +186,28 @@ pub fn signed_transaction(
 	.encode()
 }
 
-/// The frame rejection in a pool refusal (`Custom error: <code>`), if it is one.
+/// The JSON-RPC error code of a transaction the pool found invalid (sc-rpc-api's
+/// `POOL_INVALID_TX`).
+pub const POOL_INVALID_TX: i64 = 1010;
+
+/// The JSON-RPC error code of a transaction the pool refuses because it is in a recent
+/// block (`POOL_TEMPORARILY_BANNED`).
+pub const POOL_TEMPORARILY_BANNED: i64 = 1012;
+
+/// The JSON-RPC error code of a transaction the pool already holds
+/// (`POOL_ALREADY_IMPORTED`).
+pub const POOL_ALREADY_IMPORTED: i64 = 1013;
+
+/// The frame rejection in a pool refusal, if it is one: the node answers
+/// `{"code": 1010, "message": "Invalid Transaction", "data": "Custom error: <code>"}` for
+/// `InvalidTransaction::Custom(code)` (docs/frame-format.md), and the code is a
+/// [`FrameRejection`]'s.
 pub fn rejection(error: &RpcError) -> Option<FrameRejection> {
-	let text = format!(
-		"{} {}",
-		error.message,
-		error.data.as_ref().map(|d| d.to_string()).unwrap_or_default()
-	);
-	let code = text.split("Custom error: ").nth(1)?;
-	let digits: String = code.chars().take_while(char::is_ascii_digit).collect();
-	FrameRejection::from_code(digits.parse().ok()?)
+	if error.code != POOL_INVALID_TX {
+		return None;
+	}
+	let code = error.data.as_ref()?.as_str()?.strip_prefix("Custom error: ")?;
+	FrameRejection::from_code(code.parse().ok()?)
 }
 
 /// Why the pool refused a frame transaction, for people.
@@ -204,7 +216,9 @@ pub fn describe_refusal(error: &RpcError) -> String {
 		Some(reason) => {
 			format!("{} (code {}): {}", reason.name(), reason.code(), reason.description())
 		}
-		None if error.code == 1013 => "already in the pool (an identical transaction)".into(),
+		None if error.code == POOL_ALREADY_IMPORTED => {
+			"already in the pool (an identical transaction)".into()
+		}
 		None => error.to_string(),
 	}
 }
@@ -215,4 +229,29 @@ pub fn submit(
 	frames: &[SignedFrame<Vec<u8>>],
 ) -> Result<std::result::Result<String, RpcError>> {
 	client.submit(&general_transaction(submission(frames)?))
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use serde_json::{json, Value};
+
+	fn refusal(code: i64, data: Option<Value>) -> RpcError {
+		RpcError { code, message: "Invalid Transaction".into(), data }
+	}
+
+	#[test]
+	fn a_frame_rejection_is_read_from_the_pool_refusal_and_nothing_else() {
+		assert_eq!(
+			rejection(&refusal(1010, Some(json!("Custom error: 5")))),
+			Some(FrameRejection::Replayed)
+		);
+		// Other refusals of the pool, and other errors, are not frame rejections.
+		assert_eq!(rejection(&refusal(1010, Some(json!("Transaction has a bad signature")))), None);
+		assert_eq!(rejection(&refusal(1010, None)), None);
+		assert_eq!(rejection(&refusal(1012, Some(json!("Custom error: 5")))), None);
+		// A code no frame rejection has.
+		assert_eq!(rejection(&refusal(1010, Some(json!("Custom error: 250")))), None);
+		assert_eq!(rejection(&refusal(1010, Some(json!("Custom error: 5 and more")))), None);
+	}
 }

@@ -555,87 +555,111 @@ fn the_audit_finds_every_injected_fault_and_flags_no_honest_meter() {
 	std::fs::remove_dir_all(&dir).ok();
 }
 
-/// A JSON-RPC man in the middle on a free port: forwards each HTTP request to the node
-/// (one connection per request), lets `lie` rewrite `(method, params, response)`, and
-/// stops answering for good once `lie` returns `false`.
+/// The JSON-RPC methods `mensura audit` calls, which the lying proxy forwards.
+const AUDIT_METHODS: [&str; 9] = [
+	"chain_getBlock",
+	"chain_getBlockHash",
+	"chain_getFinalizedHead",
+	"chain_getHeader",
+	"state_call",
+	"state_getStorage",
+	"state_getRuntimeVersion",
+	"system_chain",
+	"mensura_meter",
+];
+
+/// A JSON-RPC man in the middle on a free port (a jsonrpsee WebSocket server): forwards
+/// each call of [`AUDIT_METHODS`] to the node, lets `lie` rewrite `(method, params,
+/// response)` — the response as `{"result": …}` or `{"error": …}` — and goes away for
+/// good (the server stops) once `lie` returns `false`.
 fn lying_proxy(
 	node_port: u16,
 	lie: impl Fn(&str, &Value, &mut Value) -> bool + Send + Sync + 'static,
 ) -> u16 {
-	use std::{
-		io::{BufRead, BufReader, Read},
-		net::{TcpListener, TcpStream},
-		sync::{
-			atomic::{AtomicBool, Ordering},
-			Arc,
+	use jsonrpsee::{
+		core::{
+			client::{ClientT, Error as ClientError},
+			params::ArrayParams,
 		},
+		server::{Server, ServerHandle},
+		types::ErrorObjectOwned,
+		ws_client::WsClientBuilder,
+		RpcModule,
 	};
-	let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-	let port = listener.local_addr().unwrap().port();
+	use std::sync::{Arc, OnceLock};
 	let lie = Arc::new(lie);
-	let dead = Arc::new(AtomicBool::new(false));
+	let (port_tx, port_rx) = std::sync::mpsc::channel();
 	std::thread::spawn(move || {
-		for client in listener.incoming() {
-			if dead.load(Ordering::SeqCst) {
-				return;
+		let runtime = tokio::runtime::Builder::new_multi_thread()
+			.worker_threads(1)
+			.enable_all()
+			.build()
+			.unwrap();
+		runtime.block_on(async move {
+			let node = Arc::new(
+				WsClientBuilder::default()
+					.max_response_size(64 << 20)
+					.build(format!("ws://127.0.0.1:{node_port}"))
+					.await
+					.unwrap(),
+			);
+			let server = Server::builder()
+				.max_response_body_size(64 << 20)
+				.build("127.0.0.1:0")
+				.await
+				.unwrap();
+			let port = server.local_addr().unwrap().port();
+			let handle: Arc<OnceLock<ServerHandle>> = Arc::new(OnceLock::new());
+			let mut module = RpcModule::new(());
+			for method in AUDIT_METHODS {
+				let (node, lie, handle) = (node.clone(), lie.clone(), handle.clone());
+				module
+					.register_async_method(method, move |params, _, _| {
+						let (node, lie, handle) = (node.clone(), lie.clone(), handle.clone());
+						async move {
+							let params: Value = params
+								.as_str()
+								.and_then(|raw| serde_json::from_str(raw).ok())
+								.unwrap_or_else(|| json!([]));
+							let mut array = ArrayParams::new();
+							for param in params.as_array().into_iter().flatten() {
+								array.insert(param).unwrap();
+							}
+							let mut response = match node.request::<Value, _>(method, array).await {
+								Ok(result) => json!({ "result": result }),
+								Err(ClientError::Call(error)) => json!({ "error": error }),
+								Err(error) => {
+									json!({ "error": {"code": -32000, "message": error.to_string()} })
+								}
+							};
+							if !lie(method, &params, &mut response) {
+								if let Some(handle) = handle.get() {
+									let _ = handle.stop();
+								}
+								return Err(ErrorObjectOwned::owned(
+									-32000,
+									"the node went away",
+									None::<()>,
+								));
+							}
+							match response.get("error") {
+								Some(error) => {
+									Err(serde_json::from_value::<ErrorObjectOwned>(error.clone())
+										.unwrap())
+								}
+								None => Ok(response["result"].clone()),
+							}
+						}
+					})
+					.unwrap();
 			}
-			let Ok(client) = client else { continue };
-			let (lie, dead) = (lie.clone(), dead.clone());
-			std::thread::spawn(move || {
-				let mut reader = BufReader::new(client);
-				loop {
-					// One HTTP request: headers, then Content-Length bytes of body.
-					let mut length = 0;
-					let mut line = String::new();
-					loop {
-						line.clear();
-						if reader.read_line(&mut line).unwrap_or(0) == 0 {
-							return;
-						}
-						if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-							length = v.trim().parse().unwrap();
-						}
-						if line == "\r\n" {
-							break;
-						}
-					}
-					let mut body = vec![0; length];
-					reader.read_exact(&mut body).unwrap();
-					if dead.load(Ordering::SeqCst) {
-						return;
-					}
-					let request: Value = serde_json::from_slice(&body).unwrap();
-					let mut node = TcpStream::connect(("127.0.0.1", node_port)).unwrap();
-					write!(
-						node,
-						"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
-						 Content-Length: {}\r\nConnection: close\r\n\r\n",
-						body.len()
-					)
-					.unwrap();
-					node.write_all(&body).unwrap();
-					let mut answer = Vec::new();
-					node.read_to_end(&mut answer).unwrap();
-					let split = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
-					let mut response: Value = serde_json::from_slice(&answer[split..]).unwrap();
-					let method = request["method"].as_str().unwrap_or_default().to_string();
-					if !lie(&method, &request["params"], &mut response) {
-						dead.store(true, Ordering::SeqCst);
-						return;
-					}
-					let out = response.to_string();
-					let client = reader.get_mut();
-					write!(
-						client,
-						"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{out}",
-						out.len()
-					)
-					.unwrap();
-				}
-			});
-		}
+			let running = server.start(module);
+			let _ = handle.set(running.clone());
+			port_tx.send(port).unwrap();
+			running.stopped().await;
+		});
 	});
-	port
+	port_rx.recv().unwrap()
 }
 
 #[test]

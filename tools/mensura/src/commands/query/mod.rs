@@ -4,18 +4,21 @@
 //! programs, audit trails, invoices and rewards from the runtime APIs (`LrProgramsApi`,
 //! `MetersApi`, `BillingApi`, `RewardsApi`).
 
+mod history;
+
 use crate::{
+	chain::meter,
 	client::{hex, Client},
 	time::{now_ms, parse_time},
 	Error, Result,
 };
 use clap::{Args, Subcommand};
-pub use mensura_primitives::display::{describe_change, msr, utc};
+use mensura_primitives::display::{describe_change, milli, msr, utc};
 use mensura_primitives::{
 	metering::{Actor, AuditEntry, AuditIndex, AuditSubject, MeterId},
 	readings::lr,
 };
-use mensura_rpc::{ConsumptionInfo, MeasurementPage, MeterInfo, MeterPage};
+use mensura_rpc::{ConsumptionInfo, MeasurementPage, MeterPage};
 use serde_json::json;
 
 #[derive(Subcommand)]
@@ -159,24 +162,12 @@ fn invoice_status(view: &pallet_billing::InvoiceViewOf<mensura_runtime::Runtime>
 	}
 }
 
-/// Thousandths of a unit, as a decimal: `19167` → `19.167`.
-pub fn milli(value: u128) -> String {
-	format!("{}.{:03}", value / 1000, value % 1000)
-}
-
 fn amount(text: &str, unit: &Option<String>) -> String {
 	let value = text.parse::<u128>().map(milli).unwrap_or_else(|_| text.to_string());
 	match unit {
 		Some(unit) => format!("{value} {unit}"),
 		None => value,
 	}
-}
-
-/// The meter, or an input error naming it.
-pub fn meter(client: &mut Client, id: MeterId) -> Result<MeterInfo> {
-	client.call_as::<Option<MeterInfo>>("mensura_meter", json!([id]))?.ok_or_else(|| {
-		Error::input(format!("there is no meter {id} on the chain at {}", client.url()))
-	})
 }
 
 fn print_json(value: &impl serde::Serialize) {
@@ -201,9 +192,7 @@ pub fn run(url: &str, command: QueryCommand) -> Result<()> {
 			let genesis = client.genesis_hash()?;
 			let (spec, tx) = client.runtime_version()?;
 			let best = client.best_number()?;
-			let finalized_hash = client.call("chain_getFinalizedHead", json!([]))?;
-			let header = client.call("chain_getHeader", json!([finalized_hash]))?;
-			let finalized = crate::client::number(&header["number"]).unwrap_or(0);
+			let finalized = client.finalized_number()?;
 			let value = json!({
 				"chain": name, "genesisHash": hex(&genesis), "specVersion": spec,
 				"transactionVersion": tx, "bestBlock": best, "finalizedBlock": finalized,
@@ -299,7 +288,7 @@ pub fn run(url: &str, command: QueryCommand) -> Result<()> {
 			}
 		}
 		QueryCommand::Measurements { meter: id, indexer: Some(indexer), from, limit, output } => {
-			crate::history::measurements(&indexer, id, from, limit, output.json)?
+			history::measurements(&indexer, id, from, limit, output.json)?
 		}
 		QueryCommand::Measurements { meter: id, indexer: None, from, limit, output } => {
 			let m = meter(&mut client, id)?;
@@ -336,7 +325,7 @@ pub fn run(url: &str, command: QueryCommand) -> Result<()> {
 		QueryCommand::Consumption { meter: id, indexer: Some(indexer), from, to, output } => {
 			let now = now_ms();
 			let (from, to) = (parse_time(&from, now)?, parse_time(&to, now)?);
-			crate::history::consumption(&indexer, id, from, to, output.json)?
+			history::consumption(&indexer, id, from, to, output.json)?
 		}
 		QueryCommand::Consumption { meter: id, indexer: None, from, to, output } => {
 			let now = now_ms();
@@ -425,7 +414,7 @@ pub fn run(url: &str, command: QueryCommand) -> Result<()> {
 				(Some(consumer), _) => account(&consumer)?,
 				_ => return Err(Error::usage("with --indexer, give --consumer")),
 			};
-			crate::history::invoices(&indexer, &consumer, limit, output.json)?
+			history::invoices(&indexer, &consumer, limit, output.json)?
 		}
 		QueryCommand::Invoices { indexer: None, consumer, contract, from, limit, output } => {
 			type View = pallet_billing::InvoiceViewOf<mensura_runtime::Runtime>;

@@ -3,15 +3,15 @@
 //! than the node's state (which keeps only the latest measurements). Every answer names
 //! the finalized block it is indexed up to.
 
-use crate::{client::Client, query, Error, Result};
+use crate::{indexer::Indexer, Error, Result};
+use mensura_primitives::display::{milli as milli_of, msr};
 use mensura_primitives::metering::MeterId;
 use serde_json::Value;
 
 /// `GET path` of the indexer; an answer other than 200 becomes the error it names
 /// (404: bad input; anything else: the indexer failed).
 fn get(url: &str, path: &str) -> Result<Value> {
-	let mut client = Client::indexer(url)?;
-	match client.get_json(path)? {
+	match Indexer::new(url)?.get_json(path)? {
 		(200, value) => Ok(value),
 		(400 | 404, value) => {
 			Err(Error::input(value["error"].as_str().unwrap_or("refused").to_string()))
@@ -25,7 +25,7 @@ fn text(value: &Value) -> &str {
 }
 
 fn milli(value: &Value) -> String {
-	query::milli(text(value).parse().unwrap_or(0))
+	milli_of(text(value).parse().unwrap_or(0))
 }
 
 fn indexed_line(answer: &Value) -> String {
@@ -139,7 +139,7 @@ pub fn invoices(
 		"id", "contract", "meter", "from (UTC)", "to (UTC)", "amount", "outstanding"
 	);
 	for i in &invoices {
-		let amount = |v: &Value| query::msr(text(v).parse().unwrap_or(0));
+		let amount = |v: &Value| msr(text(v).parse().unwrap_or(0));
 		println!(
 			"{:>5}  {:>8}  {:>5}  {:<19}  {:<19}  {:>20}  {:>20}  {}",
 			i["id"],

@@ -1,0 +1,281 @@
+//! The nodes of a run: started on the bench's chain spec, sampled (memory, CPU, block
+//! build and import times) and stopped.
+
+use super::*;
+
+pub(super) struct Node {
+	pub(super) name: &'static str,
+	pub(super) child: Child,
+	pub(super) rpc: u16,
+	pub(super) prometheus: u16,
+	pub(super) log: PathBuf,
+	/// Peak resident memory sampled under load, in KiB.
+	pub(super) peak_rss_kib: u64,
+	/// Peak anonymous resident memory (what the node allocated, without ParityDB's
+	/// memory-mapped files), in KiB.
+	pub(super) peak_anon_kib: u64,
+}
+
+/// CPU time (user + system) a process has used, in seconds, from `/proc/<pid>/stat`.
+pub(super) fn cpu_seconds(pid: &str) -> Option<f64> {
+	let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+	// Fields after the command name (which is in parentheses and may hold spaces).
+	let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+	let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+	// SAFETY: sysconf only reads a system constant.
+	let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+	(per_second > 0.0).then(|| ticks / per_second)
+}
+
+impl Node {
+	pub(super) fn cpu_seconds(&self) -> Option<f64> {
+		cpu_seconds(&self.child.id().to_string())
+	}
+
+	pub(super) fn status_kib(&self, field: &str) -> Option<u64> {
+		let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+		status
+			.lines()
+			.find_map(|l| l.strip_prefix(field))
+			.and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+	}
+
+	/// Samples resident memory: KiB now (0 if the process is gone).
+	pub(super) fn sample_memory(&mut self) -> u64 {
+		let rss = self.status_kib("VmRSS:").unwrap_or(0);
+		self.peak_rss_kib = self.peak_rss_kib.max(rss);
+		self.peak_anon_kib = self.peak_anon_kib.max(self.status_kib("RssAnon:").unwrap_or(0));
+		rss
+	}
+
+	/// The process's lifetime peak (`VmHWM`), which includes building the genesis state.
+	pub(super) fn lifetime_peak_kib(&self) -> u64 {
+		self.status_kib("VmHWM:").unwrap_or(0)
+	}
+
+	pub(super) fn url(&self) -> String {
+		format!("http://127.0.0.1:{}", self.rpc)
+	}
+
+	/// The node's Prometheus metrics labelled with nothing but the chain, by name.
+	pub(super) fn metrics(&self) -> HashMap<String, f64> {
+		use std::io::Read;
+		let mut text = String::new();
+		if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.prometheus)) {
+			let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+			let _ = stream.write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+			let _ = stream.read_to_string(&mut text);
+		}
+		text.lines()
+			.filter(|l| !l.starts_with('#'))
+			.filter_map(|l| {
+				let (name, value) = l.rsplit_once(' ')?;
+				// Every metric carries the `chain` label; others (buckets, …) are skipped.
+				let name = match name.split_once('{') {
+					Some((name, labels))
+						if !labels.contains(',') && labels.starts_with("chain=") =>
+					{
+						name
+					}
+					Some(_) => return None,
+					None => name,
+				};
+				Some((name.to_string(), value.parse().ok()?))
+			})
+			.collect()
+	}
+
+	/// Each block this node authored: (number, milliseconds to build it, extrinsics, why
+	/// building ended), from its log's `Prepared block for proposing at N (T ms) … end:
+	/// R; extrinsics_count: E` lines.
+	pub(super) fn authored(&self) -> Vec<(u64, u64, u64, String)> {
+		let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+		text.lines()
+			.filter_map(|line| {
+				let rest = line.split_once("Prepared block for proposing at ")?.1;
+				let (number, rest) = rest.split_once(" (")?;
+				let (ms, rest) = rest.split_once(" ms)")?;
+				let end = rest.split_once("end: ").map_or("", |e| e.1);
+				let end: String = end.chars().take_while(char::is_ascii_alphanumeric).collect();
+				let count = rest.split_once("extrinsics_count: ")?.1;
+				let count: String = count.chars().take_while(char::is_ascii_digit).collect();
+				Some((number.parse().ok()?, ms.parse().ok()?, count.parse().ok()?, end))
+			})
+			.collect()
+	}
+}
+
+/// The mean of a Prometheus histogram between two scrapes, in milliseconds.
+pub(super) fn histogram_mean_ms(
+	before: &HashMap<String, f64>,
+	after: &HashMap<String, f64>,
+	name: &str,
+) -> Option<f64> {
+	let delta = |suffix: &str| {
+		let key = format!("{name}_{suffix}");
+		after.get(&key).map(|a| a - before.get(&key).copied().unwrap_or(0.0))
+	};
+	let (sum, count) = (delta("sum")?, delta("count")?);
+	(count > 0.0).then(|| 1000.0 * sum / count)
+}
+
+/// The nodes of a run; stopped (SIGTERM, then SIGKILL) when dropped.
+pub(super) struct Network {
+	pub(super) nodes: Vec<Node>,
+	pub(super) dir: PathBuf,
+	pub(super) keep: bool,
+}
+
+impl Drop for Network {
+	fn drop(&mut self) {
+		for node in &mut self.nodes {
+			#[cfg(unix)]
+			unsafe {
+				libc::kill(node.child.id() as libc::pid_t, libc::SIGTERM);
+			}
+			let deadline = Instant::now() + Duration::from_secs(20);
+			loop {
+				match node.child.try_wait() {
+					Ok(Some(_)) => break,
+					Ok(None) if Instant::now() < deadline => {
+						std::thread::sleep(Duration::from_millis(100))
+					}
+					_ => {
+						let _ = node.child.kill();
+						let _ = node.child.wait();
+						break;
+					}
+				}
+			}
+		}
+		if !self.keep {
+			let _ = std::fs::remove_dir_all(&self.dir);
+		}
+	}
+}
+
+/// The last non-empty line of a node's log, for an error message (the log itself goes
+/// with the run's directory unless `--keep`).
+pub(super) fn log_tail(log: &Path) -> String {
+	std::fs::read_to_string(log)
+		.ok()
+		.and_then(|text| text.lines().rev().find(|l| !l.trim().is_empty()).map(str::to_string))
+		.map(|line| line.trim().to_string())
+		.unwrap_or_else(|| "no log".into())
+}
+
+pub(super) fn free_port() -> Result<u16> {
+	std::net::TcpListener::bind("127.0.0.1:0")
+		.and_then(|l| l.local_addr())
+		.map(|a| a.port())
+		.map_err(|e| Error::failure(format!("no free local port: {e}")))
+}
+
+/// The node's `Local node identity is: <peer id>` line, once it has logged it.
+pub(super) fn peer_id(log: &Path, timeout: Duration) -> Result<String> {
+	let started = Instant::now();
+	while started.elapsed() < timeout {
+		if let Ok(file) = std::fs::File::open(log) {
+			for line in std::io::BufReader::new(file).lines().map_while(|l| l.ok()) {
+				if let Some((_, id)) = line.split_once("Local node identity is: ") {
+					return Ok(id.trim().to_string());
+				}
+			}
+		}
+		std::thread::sleep(Duration::from_millis(200));
+	}
+	Err(Error::node(format!("the node did not log its identity; see {}", log.display())))
+}
+
+pub(super) fn start_network(
+	node: &Path,
+	settings: &Settings,
+	spec: &Value,
+	extra: &[String],
+	keep: bool,
+) -> Result<Network> {
+	let dir = std::env::temp_dir().join(format!("mensura-bench-{}", std::process::id()));
+	std::fs::create_dir_all(&dir)
+		.map_err(|e| Error::failure(format!("cannot create {}: {e}", dir.display())))?;
+	let spec_path = dir.join("spec.json");
+	std::fs::write(&spec_path, serde_json::to_vec(spec).expect("JSON serialises"))
+		.map_err(|e| Error::failure(format!("cannot write {}: {e}", spec_path.display())))?;
+	let mut network = Network { nodes: Vec::new(), dir: dir.clone(), keep };
+	let mut bootnode: Option<String> = None;
+	for name in &VALIDATORS[..settings.validators] {
+		let base = dir.join(name);
+		let log = dir.join(format!("{name}.log"));
+		let (rpc, p2p, prometheus) = (free_port()?, free_port()?, free_port()?);
+		let mut command = Command::new(node);
+		command
+			.arg("--chain")
+			.arg(&spec_path)
+			.arg("--base-path")
+			.arg(&base)
+			.arg(format!("--{name}"))
+			.args(["--rpc-port", &rpc.to_string(), "--port", &p2p.to_string()])
+			.args(["--prometheus-port", &prometheus.to_string()])
+			.args(["--no-telemetry", "--no-mdns"])
+			.arg("--node-key")
+			.arg(hex(&sp_io::hashing::blake2_256(name.as_bytes()))[2..].to_string())
+			// Sized for the load: a frame of every meter fits the pool (the defaults,
+			// 8,192 transactions and 20 MiB, hold fewer single frames than there are meters).
+			.args(["--pool-limit", "100000", "--pool-kbytes", "262144"]);
+		if settings.validators == 1 {
+			command.arg("--force-authoring");
+		}
+		command.args(extra);
+		if let Some(boot) = &bootnode {
+			command.args(["--bootnodes", boot]);
+		}
+		let file = std::fs::File::create(&log)
+			.map_err(|e| Error::failure(format!("cannot create {}: {e}", log.display())))?;
+		let child = command
+			.stdout(Stdio::null())
+			.stderr(file)
+			.spawn()
+			.map_err(|e| Error::input(format!("cannot start {}: {e}", node.display())))?;
+		network.nodes.push(Node {
+			name,
+			child,
+			rpc,
+			prometheus,
+			log: log.clone(),
+			peak_rss_kib: 0,
+			peak_anon_kib: 0,
+		});
+		if bootnode.is_none() && settings.validators > 1 {
+			let id = peer_id(&log, Duration::from_secs(120))?;
+			bootnode = Some(format!("/ip4/127.0.0.1/tcp/{p2p}/p2p/{id}"));
+		}
+	}
+	// Ready: every node has a block, and GRANDPA has finalized one (its first round
+	// takes a few blocks; a run should not time that).
+	for node in &mut network.nodes {
+		let mut client = Client::new(&node.url())?;
+		let started = Instant::now();
+		loop {
+			if let Ok(Some(status)) = node.child.try_wait() {
+				return Err(Error::node(format!(
+					"{} exited ({status}) while starting: {}",
+					node.name,
+					log_tail(&node.log)
+				)));
+			}
+			if client.best_number().is_ok_and(|n| n >= 1)
+				&& client.finalized_number().is_ok_and(|n| n >= 1)
+			{
+				break;
+			}
+			if started.elapsed() > Duration::from_secs(300) {
+				return Err(Error::node(format!(
+					"{} produced, imported or finalized no block within 300 s: {}",
+					node.name,
+					log_tail(&node.log)
+				)));
+			}
+			std::thread::sleep(Duration::from_millis(500));
+		}
+	}
+	Ok(network)
+}

@@ -1,0 +1,594 @@
+//! The run: send, follow, drain, count, and print every figure.
+
+use super::*;
+
+pub fn run(args: BenchArgs) -> Result<()> {
+	let settings = args.settings()?;
+	let quiet = args.quiet;
+	let node_path = match &args.node {
+		Some(path) => path.clone(),
+		None => std::env::current_exe()
+			.map_err(|e| Error::usage(format!("cannot locate this tool ({e}); pass --node")))?
+			.with_file_name("mensura-node"),
+	};
+	if !node_path.exists() {
+		return Err(Error::usage(format!(
+			"{}: no node binary there; build it (cargo build --release -p mensura-node) or \
+			 pass --node",
+			node_path.display()
+		)));
+	}
+
+	say(quiet, &format!("measuring one core's {} verification rate …", settings.scheme.name()));
+	let verify_rate = verification_rate(settings.scheme, Duration::from_secs(2));
+	say(quiet, &format!("  {verify_rate:.0} verifications/s"));
+
+	say(quiet, &format!("deriving {} meter keys and writing the chain spec …", settings.meters));
+	let keys: Vec<MeterKey> = (0..settings.meters).map(|i| meter_key(settings.scheme, i)).collect();
+	let (spec, first_id) = chain_spec(&node_path, &settings, &keys)?;
+	say(quiet, &format!("starting {} validator(s) …", settings.validators));
+	let started_nodes = Instant::now();
+	let mut network = start_network(&node_path, &settings, &spec, &args.node_args, args.keep)?;
+	say(
+		quiet,
+		&format!(
+			"  up in {:.1}s; logs in {}",
+			started_nodes.elapsed().as_secs_f64(),
+			network.dir.display()
+		),
+	);
+	let urls: Vec<String> = network.nodes.iter().map(Node::url).collect();
+	let mut probe_client = Client::new(&urls[0])?;
+	let genesis = probe_client.genesis_hash()?;
+
+	let offered = (settings.rate * settings.duration.as_secs_f64()).ceil() as usize;
+	let valid_share = 1.0 - settings.bad_fraction;
+	let per_meter = ((offered as f64 * valid_share) / settings.meters as f64).ceil() as usize + 1;
+	say(
+		quiet,
+		&format!(
+			"pre-signing {} frames ({} per meter, 2 channels × {} samples) …",
+			per_meter * settings.meters,
+			per_meter,
+			settings.samples
+		),
+	);
+	let signing_started = Instant::now();
+	let mut fleet = presign(&keys, first_id, per_meter, settings.samples, genesis)?;
+	let frame_bytes = fleet[0].frames[0].frame.len();
+	say(
+		quiet,
+		&format!(
+			"  {:.1}s; a frame is {frame_bytes} bytes, {} with its signature",
+			signing_started.elapsed().as_secs_f64(),
+			fleet[0].frames[0].encoded_size()
+		),
+	);
+	let start_block = probe_client.best_number()?;
+	let metrics_before: Vec<_> = network.nodes.iter().map(Node::metrics).collect();
+	let cpu_before: Vec<Option<f64>> = network.nodes.iter().map(Node::cpu_seconds).collect();
+	let tool_cpu_before = cpu_seconds("self");
+
+	// Threads: senders, the follower, and this one deciding what to send.
+	let origin = Instant::now();
+	let stats = Arc::new(Mutex::new(SendStats::default()));
+	let followed = Arc::new(Mutex::new(Followed::default()));
+	let stop = Arc::new(AtomicBool::new(false));
+	let (job_tx, job_rx) = mpsc::sync_channel::<Job>(settings.senders * 4);
+	let job_rx = Arc::new(Mutex::new(job_rx));
+	let (back_tx, back_rx) = mpsc::channel::<Back>();
+	let (track_tx, track_rx) = mpsc::channel::<Track>();
+	let follower = {
+		let (url, back, state, stop) =
+			(urls[0].clone(), back_tx.clone(), followed.clone(), stop.clone());
+		std::thread::spawn(move || follow(url, origin, start_block, track_rx, back, state, stop))
+	};
+	let senders: Vec<_> = (0..settings.senders)
+		.map(|i| {
+			let url = urls[i % urls.len()].clone();
+			let (jobs, stats, back, track) =
+				(job_rx.clone(), stats.clone(), back_tx.clone(), track_tx.clone());
+			std::thread::spawn(move || sender(url, jobs, stats, back, track))
+		})
+		.collect();
+	drop(back_tx);
+
+	let mut progress = Progress::new(quiet);
+	let mut ready: VecDeque<usize> = (0..fleet.len()).collect();
+	let mut replayable: VecDeque<(usize, usize)> = VecDeque::new();
+	let mut in_flight: HashMap<usize, usize> = HashMap::new();
+	let (mut valid_sent, mut bad_sent, mut starved) = (0u64, 0u64, 0u64);
+	let mut bad_kinds: BTreeMap<Bad, u64> = BTreeMap::new();
+	let mut rpc_probe: Vec<(f64, u64)> = Vec::new();
+	let mut rpc_probe_failures = 0u64;
+	let mut last_probe = Instant::now();
+	let mut memory_series: Vec<(f64, Vec<u64>)> = Vec::new();
+	let mut exhausted = false;
+	let release = |back: Back,
+	               ready: &mut VecDeque<usize>,
+	               in_flight: &mut HashMap<usize, usize>,
+	               replayable: &mut VecDeque<(usize, usize)>| match back {
+		Back::Release(meters) => {
+			for m in meters {
+				if let Some(frame) = in_flight.remove(&m) {
+					replayable.push_back((m, frame));
+					if replayable.len() > 10_000 {
+						replayable.pop_front();
+					}
+				}
+				ready.push_back(m);
+			}
+		}
+	};
+	while origin.elapsed() < settings.duration {
+		for back in back_rx.try_iter() {
+			release(back, &mut ready, &mut in_flight, &mut replayable);
+		}
+		let due = (settings.rate * origin.elapsed().as_secs_f64()) as u64;
+		while valid_sent + bad_sent < due {
+			let bad_due = ((valid_sent + bad_sent + 1) as f64 * settings.bad_fraction) as u64;
+			if bad_sent < bad_due {
+				let replay = bad_sent % 2 == 1 && !replayable.is_empty();
+				let (kind, signed) = if replay {
+					let (m, f) = replayable[(bad_sent as usize * 7919) % replayable.len()];
+					(Bad::Replayed, fleet[m].frames[f].clone())
+				} else {
+					// The next frame of a meter, with its signature damaged: a forgery of
+					// the very frame the meter is about to send.
+					let m = (bad_sent as usize * 104_729) % fleet.len();
+					let f = fleet[m].next.min(fleet[m].frames.len() - 1);
+					let mut signed = fleet[m].frames[f].clone();
+					let mut raw = signed.signature.encode();
+					if let Some(byte) = raw.last_mut() {
+						*byte ^= 0x5a;
+					}
+					signed.signature =
+						codec::Decode::decode(&mut &raw[..]).expect("a signature re-decodes");
+					(Bad::Forged, signed)
+				};
+				let bytes = frames::general_transaction(frames::submission(&[signed])?);
+				let hash = sp_io::hashing::blake2_256(&bytes);
+				let _ = track_tx.send(Track::Bad { hash });
+				job_tx
+					.send(Job { hash, bytes, payload: Payload::Bad(kind) })
+					.map_err(|_| Error::failure("the senders stopped"))?;
+				bad_sent += 1;
+				*bad_kinds.entry(kind).or_default() += 1;
+				continue;
+			}
+			// Gateways send full batches.
+			let owed = (due - valid_sent - bad_sent) as usize;
+			if owed < settings.batch {
+				break;
+			}
+			let want = settings.batch;
+			let mut picked = Vec::with_capacity(want);
+			while picked.len() < want {
+				let Some(m) = ready.pop_front() else { break };
+				if fleet[m].next >= fleet[m].frames.len() {
+					exhausted = true;
+					continue;
+				}
+				picked.push((m, fleet[m].next));
+				fleet[m].next += 1;
+			}
+			if picked.is_empty() {
+				starved += 1;
+				break;
+			}
+			let signed: Vec<_> = picked.iter().map(|&(m, f)| fleet[m].frames[f].clone()).collect();
+			let bytes = frames::general_transaction(frames::submission(&signed)?);
+			let hash = sp_io::hashing::blake2_256(&bytes);
+			for &(m, f) in &picked {
+				in_flight.insert(m, f);
+			}
+			valid_sent += picked.len() as u64;
+			let _ = track_tx.send(Track::Sent { hash, at: Instant::now(), frames: picked.clone() });
+			job_tx
+				.send(Job { hash, bytes, payload: Payload::Valid(picked) })
+				.map_err(|_| Error::failure("the senders stopped"))?;
+		}
+		if last_probe.elapsed() >= Duration::from_millis(500) {
+			last_probe = Instant::now();
+			let started = Instant::now();
+			match probe_client.call("system_health", json!([])) {
+				Ok(_) => rpc_probe.push((started.elapsed().as_secs_f64(), 1)),
+				Err(_) => rpc_probe_failures += 1,
+			}
+			let rss: Vec<u64> = network.nodes.iter_mut().map(Node::sample_memory).collect();
+			memory_series.push((origin.elapsed().as_secs_f64(), rss));
+		}
+		progress.show(
+			|| {
+				let state = followed.lock().expect("follower state");
+				let included: u64 = state.blocks.iter().map(|b| b.frames).sum();
+				format!(
+					"[{:>5.1}s/{:.0}s] sent {valid_sent} valid + {bad_sent} bad  in blocks {included}  \
+					 finalized #{}  in flight {}",
+					origin.elapsed().as_secs_f64(),
+					settings.duration.as_secs_f64(),
+					state.finalized_number,
+					in_flight.len()
+				)
+			},
+			false,
+		);
+		std::thread::sleep(Duration::from_millis(2));
+	}
+	let window = origin.elapsed();
+	drop(job_tx);
+	drop(track_tx);
+	for sender in senders {
+		sender.join().expect("a sender panicked")?;
+	}
+	// Let everything in flight be finalized.
+	stop.store(true, Ordering::Relaxed);
+	let drain_started = Instant::now();
+	while !follower.is_finished() {
+		if drain_started.elapsed() > Duration::from_secs(180) {
+			break;
+		}
+		let rss: Vec<u64> = network.nodes.iter_mut().map(Node::sample_memory).collect();
+		memory_series.push((origin.elapsed().as_secs_f64(), rss));
+		progress.show(
+			|| {
+				let state = followed.lock().expect("follower state");
+				format!(
+					"[drain {:>4.0}s] waiting for {} transactions to be finalized (#{})",
+					drain_started.elapsed().as_secs_f64(),
+					state.pending(),
+					state.finalized_number
+				)
+			},
+			false,
+		);
+		std::thread::sleep(Duration::from_secs(1));
+	}
+	progress.show(|| "done sending and following".into(), true);
+	let drained = follower.is_finished();
+	if drained {
+		follower.join().expect("the follower panicked")?;
+	}
+	for node in &mut network.nodes {
+		node.sample_memory();
+	}
+
+	// The chain's own count: every meter's measurements and last sequence.
+	let state = followed.lock().expect("follower state");
+	let mut inclusion = Vec::new();
+	let mut finality = Vec::new();
+	let mut finalized_frames = 0u64;
+	let mut unfinalized_frames = 0u64;
+	let mut last_finalized_at: Option<Instant> = None;
+	for tracked in state.tracked.values() {
+		let n = tracked.frames.len() as u64;
+		match (tracked.included, tracked.finalized) {
+			(Some(included), Some(finalized)) => {
+				inclusion.push((included.duration_since(tracked.sent).as_secs_f64(), n));
+				finality.push((finalized.duration_since(tracked.sent).as_secs_f64(), n));
+				finalized_frames += n;
+				last_finalized_at = Some(last_finalized_at.map_or(finalized, |t| t.max(finalized)));
+				for &(m, _) in &tracked.frames {
+					fleet[m].finalized += 1;
+				}
+			}
+			_ => unfinalized_frames += n,
+		}
+	}
+	let mut chain_measurements: BTreeMap<u64, (u64, Option<u64>)> = BTreeMap::new();
+	let mut from = first_id;
+	let last_id = first_id + fleet.len() as u64 - 1;
+	while from <= last_id {
+		let page: mensura_rpc::MeterPage = probe_client
+			.call_as("mensura_meters", json!([from, (last_id - from + 1).min(1000)]))?;
+		for meter in page.meters {
+			chain_measurements.insert(meter.id, (meter.measurements, meter.last_sequence));
+		}
+		match page.next {
+			Some(next) if next <= last_id => from = next,
+			_ => break,
+		}
+	}
+	let mut count_mismatches = Vec::new();
+	let mut chain_total = 0u64;
+	for meter in &fleet {
+		let (on_chain, _) = chain_measurements.get(&meter.id).copied().unwrap_or((0, None));
+		chain_total += on_chain;
+		if on_chain != meter.finalized && count_mismatches.len() < 10 {
+			count_mismatches.push(format!(
+				"meter {}: {} measurements on chain, {} frames finalized",
+				meter.id, on_chain, meter.finalized
+			));
+		}
+	}
+	let stats = stats.lock().expect("stats");
+
+	// The run's blocks: from the first with a bench frame to the last.
+	let blocks: Vec<BlockSeen> = {
+		let with = |b: &&BlockSeen| b.frames > 0;
+		let first = state.blocks.iter().position(|b| with(&b)).unwrap_or(0);
+		let last = state.blocks.iter().rposition(|b| with(&b)).unwrap_or(0);
+		state.blocks.get(first..=last).map(<[BlockSeen]>::to_vec).unwrap_or_default()
+	};
+	let block_frames: u64 = blocks.iter().map(|b| b.frames).sum();
+	let chain_rate = if blocks.is_empty() {
+		0.0
+	} else {
+		block_frames as f64 / (blocks.len() as f64 * SLOT_SECONDS)
+	};
+	let end_to_end = last_finalized_at
+		.map(|t| finalized_frames as f64 / t.duration_since(origin).as_secs_f64())
+		.unwrap_or(0.0);
+	let peak_block = blocks.iter().map(|b| b.frames).max().unwrap_or(0);
+	// What the blocks counted for a frame, its transaction's base weight and extensions
+	// included (bench frames are the only normal-class transactions in the run's blocks).
+	let weight_per_frame_us = if block_frames > 0 {
+		blocks.iter().map(|b| b.normal_weight_us).sum::<f64>() / block_frames as f64
+	} else {
+		0.0
+	};
+	// Building and importing the run's blocks.
+	let run_numbers =
+		blocks.first().map_or(1..=0, |f| f.number..=blocks.last().map_or(0, |l| l.number));
+	let authored: Vec<_> = network
+		.nodes
+		.iter()
+		.flat_map(Node::authored)
+		.filter(|(number, _, _, _)| run_numbers.contains(number))
+		.collect();
+	let mut build_ms: Vec<(f64, u64)> =
+		authored.iter().map(|(_, ms, _, _)| (*ms as f64, 1)).collect();
+	let mut end_reasons: BTreeMap<String, u64> = BTreeMap::new();
+	for (_, _, _, end) in &authored {
+		*end_reasons.entry(end.clone()).or_default() += 1;
+	}
+	// CPU: the nodes' and this tool's, over the window and the drain.
+	let node_cpu: f64 = network
+		.nodes
+		.iter()
+		.zip(&cpu_before)
+		.filter_map(|(node, before)| Some(node.cpu_seconds()? - before.as_ref()?))
+		.sum();
+	let tool_cpu = cpu_seconds("self").zip(tool_cpu_before).map(|(a, b)| a - b);
+	let busy = last_finalized_at.map_or(window, |t| t.duration_since(origin)).as_secs_f64();
+	let import_ms: Vec<(String, Option<f64>)> = network
+		.nodes
+		.iter()
+		.zip(&metrics_before)
+		.map(|(node, before)| {
+			let after = node.metrics();
+			(
+				node.name.to_string(),
+				histogram_mean_ms(before, &after, "substrate_block_verification_and_import_time"),
+			)
+		})
+		.collect();
+	let peak_rss: Vec<(String, u64)> =
+		network.nodes.iter().map(|n| (n.name.to_string(), n.peak_rss_kib)).collect();
+	let peak_anon: Vec<(String, u64)> =
+		network.nodes.iter().map(|n| (n.name.to_string(), n.peak_anon_kib)).collect();
+	let lifetime_peak: Vec<(String, u64)> =
+		network.nodes.iter().map(|n| (n.name.to_string(), n.lifetime_peak_kib())).collect();
+	let max_rss_mib = peak_rss.iter().map(|r| r.1).max().unwrap_or(0) as f64 / 1024.0;
+	let ms = |v: Option<f64>| v.map(|s| (s * 1000.0).round());
+	let mut submit: Vec<(f64, u64)> = stats.submit_seconds.iter().map(|s| (*s, 1)).collect();
+	let bad_accepted: u64 = stats.bad_accepted.values().sum();
+	let bad_refused: u64 = stats.bad_refused.values().sum();
+	let lost = stats.valid_refused_frames + unfinalized_frames;
+	let summary = json!({
+		"settings": {
+			"validators": settings.validators,
+			"meters": settings.meters,
+			"offeredRate": settings.rate,
+			"windowSeconds": window.as_secs_f64(),
+			"batch": settings.batch,
+			"samplesPerChannel": settings.samples,
+			"channels": 2,
+			"frameBytes": frame_bytes,
+			"scheme": settings.scheme.name(),
+			"badPercent": settings.bad_fraction * 100.0,
+			"senders": settings.senders,
+		},
+		"throughput": {
+			"chainFramesPerSecond": chain_rate,
+			"endToEndFramesPerSecond": end_to_end,
+			"blocks": blocks.len(),
+			"framesInBlocks": block_frames,
+			"peakFramesInABlock": peak_block,
+			"blockWeightPerFrameUs": weight_per_frame_us,
+		},
+		"signatureVerification": {
+			"perSecondOneCore": verify_rate,
+			"fractionOfOneCore": chain_rate / verify_rate,
+		},
+		"latencyMs": {
+			"inclusionP50": ms(quantile(&mut inclusion, 0.5)),
+			"inclusionP95": ms(quantile(&mut inclusion, 0.95)),
+			"finalityP50": ms(quantile(&mut finality, 0.5)),
+			"finalityP95": ms(quantile(&mut finality, 0.95)),
+			"submitP50": ms(quantile(&mut submit, 0.5)),
+			"submitP95": ms(quantile(&mut submit, 0.95)),
+			"rpcProbeP50": ms(quantile(&mut rpc_probe, 0.5)),
+			"rpcProbeMax": ms(rpc_probe.iter().map(|p| p.0).reduce(f64::max)),
+			"rpcProbeFailures": rpc_probe_failures,
+		},
+		"blockTimeMs": {
+			"buildP50": quantile(&mut build_ms, 0.5),
+			"buildMax": build_ms.iter().map(|b| b.0).reduce(f64::max),
+			"buildEndReasons": end_reasons,
+			"importMeanByNode": import_ms.iter().map(|(n, ms)| (n.clone(), json!(ms))).collect::<serde_json::Map<_, _>>(),
+		},
+		"cpu": {
+			"nodesCoreSeconds": node_cpu,
+			"nodesCores": node_cpu / busy,
+			"nodesMsPerFinalizedFrame": if finalized_frames > 0 { 1000.0 * node_cpu / finalized_frames as f64 } else { 0.0 },
+			"benchToolCoreSeconds": tool_cpu,
+			"seconds": busy,
+			"machineCores": std::thread::available_parallelism().map_or(0, |n| n.get()),
+		},
+		"memory": {
+			"peakRssUnderLoadMiB": peak_rss.iter().map(|(n, k)| (n.clone(), json!(*k as f64 / 1024.0))).collect::<serde_json::Map<_, _>>(),
+			"peakAnonymousUnderLoadMiB": peak_anon.iter().map(|(n, k)| (n.clone(), json!(*k as f64 / 1024.0))).collect::<serde_json::Map<_, _>>(),
+			"rssSeriesMiB": memory_series.iter().map(|(t, rss)| {
+				let mut point = vec![json!((t * 10.0).round() / 10.0)];
+				point.extend(rss.iter().map(|k| json!(k / 1024)));
+				point
+			}).collect::<Vec<_>>(),
+			"lifetimePeakMiB": lifetime_peak.iter().map(|(n, k)| (n.clone(), json!(*k as f64 / 1024.0))).collect::<serde_json::Map<_, _>>(),
+		},
+		"frames": {
+			"validSent": valid_sent,
+			"validFinalized": finalized_frames,
+			"validRefusedByPool": stats.valid_refused_frames,
+			"validRefusedReasons": stats.valid_refused,
+			"validNotFinalized": unfinalized_frames,
+			"measurementsOnChain": chain_total,
+			"countMismatches": count_mismatches,
+			"badSent": bad_kinds.iter().map(|(k, n)| (k.name().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
+			"badRefused": stats.bad_refused.iter().map(|((k, r), n)| (format!("{}: {r}", k.name()), json!(n))).collect::<serde_json::Map<_, _>>(),
+			"badAccepted": bad_accepted,
+			"badInBlocks": state.bad_included,
+			"poolFullRetries": stats.pool_full_retries,
+			"meterStarvedRounds": starved,
+			"framesExhausted": exhausted,
+		},
+		"blocks": blocks.iter().map(|b| json!({
+			"number": b.number, "seenSeconds": b.seen, "frames": b.frames,
+			"extrinsics": b.extrinsics, "bytes": b.bytes, "normalWeightUs": b.normal_weight_us,
+		})).collect::<Vec<_>>(),
+	});
+
+	let title = format!(
+		"{} validator(s), {} meters, batches of {}: {:.0} frames/s on chain",
+		settings.validators, settings.meters, settings.batch, chain_rate
+	);
+	if let Some(out) = &args.out {
+		std::fs::create_dir_all(out)
+			.map_err(|e| Error::failure(format!("cannot create {}: {e}", out.display())))?;
+		std::fs::write(
+			out.join("bench.json"),
+			serde_json::to_string_pretty(&summary).expect("JSON"),
+		)
+		.map_err(|e| Error::failure(format!("cannot write bench.json: {e}")))?;
+		std::fs::write(out.join("frames-per-second.svg"), plot(&blocks, settings.rate, &title))
+			.map_err(|e| Error::failure(format!("cannot write the plot: {e}")))?;
+	}
+
+	let l = &summary["latencyMs"];
+	let f = &summary["frames"];
+	println!("Mensura ingestion benchmark — {title}");
+	println!(
+		"  frames: {} channels × {} samples, {frame_bytes} bytes, {} signatures; offered {:.0}/s for {:.0} s ({}% bad)",
+		2,
+		settings.samples,
+		settings.scheme.name(),
+		settings.rate,
+		window.as_secs_f64(),
+		settings.bad_fraction * 100.0
+	);
+	println!(
+		"  throughput: {chain_rate:.0} frames/s on chain ({block_frames} frames in {} blocks, at most {peak_block} in one, {weight_per_frame_us:.0} µs of block weight each); {end_to_end:.0} frames/s from first send to last finality",
+		blocks.len()
+	);
+	println!(
+		"  one core verifies {verify_rate:.0} {} signatures/s: the chain reaches {:.1}% of that",
+		settings.scheme.name(),
+		100.0 * chain_rate / verify_rate
+	);
+	println!(
+		"  latency: inclusion p50 {} ms, p95 {} ms; finality p50 {} ms, p95 {} ms; submit call p50 {} ms, p95 {} ms",
+		l["inclusionP50"], l["inclusionP95"], l["finalityP50"], l["finalityP95"], l["submitP50"], l["submitP95"]
+	);
+	println!(
+		"  blocks: built in p50 {} ms, at most {} ms (6 s slots, 4 s to build); imported by other nodes in {} on average",
+		summary["blockTimeMs"]["buildP50"],
+		summary["blockTimeMs"]["buildMax"],
+		if settings.validators > 1 {
+			import_ms
+				.iter()
+				.map(|(n, ms)| format!("{n} {}", ms.map_or("-".into(), |m| format!("{m:.0} ms"))))
+				.collect::<Vec<_>>()
+				.join(", ")
+		} else {
+			"- (one node)".to_string()
+		}
+	);
+	println!(
+		"  CPU from the first send to the last finality ({busy:.0} s): nodes {node_cpu:.0} core-seconds ({:.2} of {} cores, {:.2} ms per finalized frame), this tool {:.0}; blocks ended by {:?}",
+		node_cpu / busy,
+		std::thread::available_parallelism().map_or(0, |n| n.get()),
+		if finalized_frames > 0 { 1000.0 * node_cpu / finalized_frames as f64 } else { 0.0 },
+		tool_cpu.unwrap_or(0.0),
+		end_reasons
+	);
+	println!(
+		"  RPC under load: system_health p50 {} ms, max {} ms, {} failures",
+		l["rpcProbeP50"], l["rpcProbeMax"], rpc_probe_failures
+	);
+	println!(
+		"  memory: peak RSS under load {} (max {max_rss_mib:.0} MiB), of it anonymous (not ParityDB's mapped files) {}; lifetime peak, with building the genesis, {}",
+		peak_rss.iter().map(|(n, k)| format!("{n} {:.0} MiB", *k as f64 / 1024.0)).collect::<Vec<_>>().join(", "),
+		peak_anon.iter().map(|(n, k)| format!("{n} {:.0} MiB", *k as f64 / 1024.0)).collect::<Vec<_>>().join(", "),
+		lifetime_peak.iter().map(|(n, k)| format!("{n} {:.0} MiB", *k as f64 / 1024.0)).collect::<Vec<_>>().join(", ")
+	);
+	println!(
+		"  valid frames: {valid_sent} sent, {finalized_frames} finalized, {} refused by the pool, {unfinalized_frames} not finalized; {chain_total} measurements on chain",
+		stats.valid_refused_frames
+	);
+	println!(
+		"  bad frames: {bad_sent} sent ({}), {bad_refused} refused ({}), {bad_accepted} accepted, {} in blocks",
+		f["badSent"], f["badRefused"], state.bad_included
+	);
+	println!(
+		"  pool-full retries {}, rounds without a free meter {starved}",
+		stats.pool_full_retries
+	);
+	if let Some(out) = &args.out {
+		println!(
+			"  wrote {} and {}",
+			out.join("bench.json").display(),
+			out.join("frames-per-second.svg").display()
+		);
+	}
+
+	let mut problems = Vec::new();
+	if !drained {
+		problems.push(format!("{} transactions were not finalized within 180 s", state.pending()));
+	}
+	if lost > 0 {
+		problems.push(format!("{lost} valid frames were lost"));
+	}
+	if !count_mismatches.is_empty() {
+		problems.push(format!("the chain's counts differ: {}", count_mismatches.join("; ")));
+	}
+	if chain_total != finalized_frames {
+		problems.push(format!(
+			"{chain_total} measurements on chain for {finalized_frames} finalized frames"
+		));
+	}
+	if bad_accepted > 0 || state.bad_included > 0 {
+		problems.push(format!(
+			"{bad_accepted} bad frames accepted by the pool, {} in blocks",
+			state.bad_included
+		));
+	}
+	if rpc_probe_failures > 0 {
+		problems.push(format!("{rpc_probe_failures} RPC probes failed under load"));
+	}
+	if finalized_frames == 0 {
+		problems.push("no frame was finalized".into());
+	}
+	if exhausted {
+		problems.push("the pre-signed frames ran out (a bug in the sizing)".into());
+	}
+	for node in &mut network.nodes {
+		if let Ok(Some(status)) = node.child.try_wait() {
+			problems.push(format!("{} exited during the run ({status})", node.name));
+		}
+	}
+	if problems.is_empty() {
+		Ok(())
+	} else {
+		Err(Error::failure(problems.join("; ")))
+	}
+}
