@@ -285,9 +285,10 @@ fn routes() -> Vec<(&'static str, axum::routing::MethodRouter<Api>)> {
 	]
 }
 
-/// The web page (`web/`): one HTML file, its script and its style sheet, built into the
-/// binary. It reads only the API above.
+/// The web page (`web/`): one HTML file, its two scripts (what views draw with, then the
+/// views) and its style sheet, built into the binary. It reads only the API above.
 const PAGE: &str = include_str!("../web/index.html");
+const TOOLKIT: &str = include_str!("../web/ui.js");
 const SCRIPT: &str = include_str!("../web/app.js");
 const STYLE: &str = include_str!("../web/style.css");
 
@@ -318,6 +319,7 @@ pub fn router(api: Api) -> Router {
 		.into_iter()
 		.fold(Router::new(), |router, (path, handler)| router.route(path, handler))
 		.route("/", get(page))
+		.route("/ui.js", get(|| async { asset("text/javascript; charset=utf-8", TOOLKIT) }))
 		.route("/app.js", get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }))
 		.route("/style.css", get(|| async { asset("text/css; charset=utf-8", STYLE) }))
 		.route("/openapi.json", get(openapi))

@@ -518,6 +518,7 @@ fn the_index_says_what_the_chain_says_and_survives_kills_restarts_and_lies() {
 	// The web page and its assets, and the live stream's first event.
 	for (path, starts) in [
 		("/", "<!doctype html>"),
+		("/ui.js", "// Mensura's web page"),
 		("/app.js", "// Mensura's web page"),
 		("/style.css", "/* Mensura's web page"),
 	] {
