@@ -108,31 +108,6 @@ pub mod pallet {
 
 	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
-	/// A tariff as stored.
-	pub type TariffOf<T> = Tariff<
-		<T as frame_system::Config>::AccountId,
-		<T as Config>::MaxBands,
-		<T as Config>::MaxNameLen,
-	>;
-	/// A supply contract as stored.
-	pub type ContractOf<T> =
-		Contract<<T as frame_system::Config>::AccountId, <T as Config>::MaxBands>;
-	/// An invoice as stored.
-	pub type InvoiceOf<T> =
-		Invoice<<T as frame_system::Config>::AccountId, <T as Config>::MaxBands>;
-	/// An invoice as clients see it.
-	pub type InvoiceViewOf<T> =
-		InvoiceView<<T as frame_system::Config>::AccountId, <T as Config>::MaxBands>;
-	/// A dispute as stored.
-	pub type DisputeOf<T> =
-		Dispute<<T as frame_system::Config>::AccountId, <T as Config>::MaxReasonLen>;
-	/// A contract of the genesis block: meter, supplier, consumer, tariff (index into the
-	/// genesis tariffs), payment mode, UTC offset in minutes.
-	pub type GenesisContract<AccountId> =
-		(MeterId, AccountId, AccountId, TariffId, PaymentMode, i16);
-	/// A tariff of the genesis block: supplier, name, bands, standing charge.
-	pub type GenesisTariff<AccountId> = (AccountId, Vec<u8>, Vec<TariffBand<u128>>, u128);
-
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);

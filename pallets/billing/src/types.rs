@@ -1,6 +1,8 @@
 //! The records of billing: tariffs, supply contracts with their open period, invoices
 //! and disputes.
 
+use crate::Config;
+use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{traits::Get, BoundedVec};
 use mensura_primitives::{
@@ -239,3 +241,25 @@ pub struct Dispute<AccountId, MaxReason: Get<u32>> {
 	/// The notified body's resolution and who gave it, once resolved.
 	pub resolution: Option<(Resolution, AccountId)>,
 }
+
+/// A tariff as stored.
+pub type TariffOf<T> = Tariff<
+	<T as frame_system::Config>::AccountId,
+	<T as Config>::MaxBands,
+	<T as Config>::MaxNameLen,
+>;
+/// A supply contract as stored.
+pub type ContractOf<T> = Contract<<T as frame_system::Config>::AccountId, <T as Config>::MaxBands>;
+/// An invoice as stored.
+pub type InvoiceOf<T> = Invoice<<T as frame_system::Config>::AccountId, <T as Config>::MaxBands>;
+/// An invoice as clients see it.
+pub type InvoiceViewOf<T> =
+	InvoiceView<<T as frame_system::Config>::AccountId, <T as Config>::MaxBands>;
+/// A dispute as stored.
+pub type DisputeOf<T> =
+	Dispute<<T as frame_system::Config>::AccountId, <T as Config>::MaxReasonLen>;
+/// A contract of the genesis block: meter, supplier, consumer, tariff (index into the
+/// genesis tariffs), payment mode, UTC offset in minutes.
+pub type GenesisContract<AccountId> = (MeterId, AccountId, AccountId, TariffId, PaymentMode, i16);
+/// A tariff of the genesis block: supplier, name, bands, standing charge.
+pub type GenesisTariff<AccountId> = (AccountId, Vec<u8>, Vec<TariffBand<u128>>, u128);

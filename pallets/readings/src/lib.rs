@@ -69,19 +69,7 @@ pub use types::*;
 pub use weights::WeightInfo;
 
 use frame_support::{weights::Weight, BoundedVec};
-use mensura_primitives::readings::{Measurement, SignedFrame};
-
-/// A frame's bytes, bounded by [`Config::MaxFrameBytes`].
-pub type FrameBytesOf<T> = BoundedVec<u8, <T as Config>::MaxFrameBytes>;
-
-/// A signed frame as a call carries it.
-pub type SignedFrameOf<T> = SignedFrame<FrameBytesOf<T>>;
-
-/// A batch of signed frames.
-pub type BatchOf<T> = BoundedVec<SignedFrameOf<T>, <T as Config>::MaxBatchFrames>;
-
-/// A measurement as stored.
-pub type MeasurementOf<T> = Measurement<frame_system::pallet_prelude::BlockNumberFor<T>>;
+use mensura_primitives::readings::Measurement;
 
 /// The frame the weights are calibrated on: two channels (voltage, current) of 60
 /// samples each — a 15-minute interval sampled every 15 seconds — 516 bytes.

@@ -1,8 +1,9 @@
 //! What ingestion keeps between its checks and its storage.
 
+use crate::Config;
 use codec::Encode;
 use frame_support::pallet_prelude::*;
-use mensura_primitives::readings::lr;
+use mensura_primitives::readings::{lr, Measurement, SignedFrame};
 use mensura_primitives::{
 	metering::{MeterId, ProgramHash},
 	readings::Sequence,
@@ -29,3 +30,15 @@ pub(crate) struct Prechecked {
 	pub(crate) device_key: mensura_primitives::metering::DeviceKey,
 	pub(crate) program: ProgramHash,
 }
+
+/// A frame's bytes, bounded by [`Config::MaxFrameBytes`].
+pub type FrameBytesOf<T> = BoundedVec<u8, <T as Config>::MaxFrameBytes>;
+
+/// A signed frame as a call carries it.
+pub type SignedFrameOf<T> = SignedFrame<FrameBytesOf<T>>;
+
+/// A batch of signed frames.
+pub type BatchOf<T> = BoundedVec<SignedFrameOf<T>, <T as Config>::MaxBatchFrames>;
+
+/// A measurement as stored.
+pub type MeasurementOf<T> = Measurement<frame_system::pallet_prelude::BlockNumberFor<T>>;
