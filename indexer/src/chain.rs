@@ -16,6 +16,11 @@ use serde_json::Value;
 use sp_core::H256;
 use std::time::Duration;
 
+/// The most calls the indexer puts in one JSON-RPC batch: `mensura-node`'s default bound
+/// (`RPC_MAX_BATCH_LEN`, `--rpc-max-batch-request-len`), so it works with any node that
+/// keeps it.
+pub const MAX_BATCH_LEN: usize = 256;
+
 /// What went wrong talking to the node.
 #[derive(Debug)]
 pub enum ChainError {
@@ -193,15 +198,25 @@ impl Chain {
 		}
 	}
 
-	/// The values of several storage keys at block `at`, in one batch request.
+	/// The values of several storage keys at block `at`, in batch requests of at most
+	/// [`MAX_BATCH_LEN`] calls.
 	pub async fn storages(
 		&self,
 		keys: &[Vec<u8>],
 		at: H256,
 	) -> Result<Vec<Option<Vec<u8>>>, ChainError> {
-		if keys.is_empty() {
-			return Ok(Vec::new());
+		let mut values = Vec::with_capacity(keys.len());
+		for chunk in keys.chunks(MAX_BATCH_LEN) {
+			values.extend(self.storages_in_one_batch(chunk, at).await?);
 		}
+		Ok(values)
+	}
+
+	async fn storages_in_one_batch(
+		&self,
+		keys: &[Vec<u8>],
+		at: H256,
+	) -> Result<Vec<Option<Vec<u8>>>, ChainError> {
 		let mut batch = BatchRequestBuilder::new();
 		for key in keys {
 			batch

@@ -317,8 +317,13 @@ pub fn describe(event: &RuntimeEvent) -> Described {
 			),
 			M::DeviceKeyRotated { meter, by, old, new } => (
 				Some(*meter),
-				json!({ "meter": meter, "by": address(by), "old": debug(old), "new": debug(new) }),
+				json!({ "meter": meter, "by": actor(by), "old": debug(old), "new": debug(new) }),
 				vec![Touched::Meter(*meter)],
+			),
+			M::DeviceKeyRotationApproved { meter, by, new, approvals } => (
+				Some(*meter),
+				json!({ "meter": meter, "by": address(by), "new": debug(new), "approvals": approvals }),
+				vec![],
 			),
 			other => (None, debug(other), vec![]),
 		},
@@ -338,9 +343,15 @@ pub fn describe(event: &RuntimeEvent) -> Described {
 			}
 			P::ProgramDeprecated { program, by } => (
 				None,
-				json!({ "program": h(program), "by": address(by) }),
+				json!({ "program": h(program), "by": actor(by) }),
 				vec![Touched::Program(*program)],
 			),
+			P::ProgramDeprecationVoted { program, by, votes } => {
+				(None, json!({ "program": h(program), "by": address(by), "votes": votes }), vec![])
+			}
+			P::ProgramApprovalLost { program } => {
+				(None, json!({ "program": h(program) }), vec![Touched::Program(*program)])
+			}
 			P::MeterBound { meter, program, by } => (
 				Some(*meter),
 				json!({ "meter": meter, "program": h(program), "by": address(by) }),
@@ -422,6 +433,24 @@ pub fn describe(event: &RuntimeEvent) -> Described {
 				None,
 				json!({ "invoice": invoice, "body": address(body), "credit": amount(*credit), "refund": amount(*refund) }),
 				vec![Touched::Invoice(*invoice)],
+			),
+			B::DisputeLapsed { invoice } => {
+				(None, json!({ "invoice": invoice }), vec![Touched::Invoice(*invoice)])
+			}
+			B::ContractTerminated { contract, by } => (
+				None,
+				json!({ "contract": contract, "by": actor(by) }),
+				vec![Touched::Contract(*contract)],
+			),
+			B::TariffOffered { contract, tariff } => (
+				None,
+				json!({ "contract": contract, "tariff": tariff }),
+				vec![Touched::Contract(*contract), Touched::Tariff(*tariff)],
+			),
+			B::MeasurementBeforeContract { contract, meter, index } => (
+				Some(*meter),
+				json!({ "contract": contract, "meter": meter, "index": index }),
+				vec![],
 			),
 			other => (None, debug(other), vec![]),
 		},

@@ -69,7 +69,6 @@ pub fn explain(error: &sc_cli::Error) -> String {
 	}
 }
 
-/// Parses the command line and runs it.
 /// The node's state (trie) cache unless `--trie-cache-size` is given: 64 MiB instead of
 /// polkadot-sdk's 1 GiB. Under ingestion load a node with 1 GiB grew past 1.5 GiB
 /// resident, with 256 MiB to 0.96-1.03 GiB, with 64 MiB to 0.91 GiB, at the same
@@ -77,12 +76,35 @@ pub fn explain(error: &sc_cli::Error) -> String {
 /// cost anyway.
 const TRIE_CACHE_BYTES: usize = 64 * 1024 * 1024;
 
+/// The most calls in one JSON-RPC batch unless `--rpc-max-batch-request-len` (or
+/// `--rpc-disable-batch-requests`) is given: polkadot-sdk sets no bound, so one request
+/// could carry any number of `mensura_*` pages. The indexer sends batches of at most this.
+pub const RPC_MAX_BATCH_LEN: u32 = 256;
+
+/// Calls a minute each connection may make to a node serving RPC beyond localhost
+/// (`--rpc-external`, `--unsafe-rpc-external`) unless `--rpc-rate-limit` is given; clients
+/// on the node's own host (an indexer, a gateway beside it) are not limited unless
+/// `--rpc-rate-limit-whitelisted-ips` is given.
+pub const PUBLIC_RPC_CALLS_PER_MINUTE: u32 = 1_200;
+
+/// Parses the command line and runs it.
 pub fn run() -> sc_cli::Result<()> {
 	let mut cli = Cli::from_args();
 	let given =
 		|flag: &str| std::env::args().any(|a| a == flag || a.starts_with(&format!("{flag}=")));
 	if !given("--trie-cache-size") {
 		cli.run.import_params.trie_cache_size = TRIE_CACHE_BYTES;
+	}
+	let rpc = &mut cli.run.rpc_params;
+	if !given("--rpc-max-batch-request-len") && !rpc.rpc_disable_batch_requests {
+		rpc.rpc_max_batch_request_len = Some(RPC_MAX_BATCH_LEN);
+	}
+	if (rpc.rpc_external || rpc.unsafe_rpc_external) && rpc.rpc_rate_limit.is_none() {
+		rpc.rpc_rate_limit = std::num::NonZeroU32::new(PUBLIC_RPC_CALLS_PER_MINUTE);
+		if rpc.rpc_rate_limit_whitelisted_ips.is_empty() {
+			rpc.rpc_rate_limit_whitelisted_ips =
+				["127.0.0.0/8", "::1/128"].iter().filter_map(|net| net.parse().ok()).collect();
+		}
 	}
 
 	match &cli.subcommand {

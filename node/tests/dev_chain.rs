@@ -32,6 +32,21 @@ fn dev_chain_produces_and_finalizes_blocks_and_stops_cleanly() {
 	let nonce = node.rpc("system_accountNextIndex", serde_json::json!([alice])).unwrap();
 	assert_eq!(nonce, 0);
 
+	// JSON-RPC batches are bounded by default (node/src/command.rs): 256 calls are
+	// answered, 257 refused whole.
+	let batch = |calls: usize| {
+		let calls: Vec<_> = (0..calls)
+			.map(|id| serde_json::json!({"jsonrpc": "2.0", "id": id, "method": "system_health"}))
+			.collect();
+		let body = serde_json::to_string(&calls).unwrap();
+		http_exchange(node.rpc_port, "POST", "/", Some(&body)).unwrap().2
+	};
+	let answers: Vec<serde_json::Value> = serde_json::from_str(&batch(256)).unwrap();
+	assert_eq!(answers.len(), 256);
+	assert!(answers.iter().all(|a| a["result"].is_object()), "{:?}", answers[0]);
+	let refused: serde_json::Value = serde_json::from_str(&batch(257)).unwrap();
+	assert_eq!(refused["error"]["code"], -32010, "{refused}");
+
 	// The node's own Prometheus metrics.
 	let metrics = http_request(node.prometheus_port, "GET", "/metrics", None).unwrap();
 	assert!(

@@ -32,6 +32,9 @@ pub trait SupplyContracts<AccountId> {
 	/// The supplier of `meter`'s active supply contract, if it has one.
 	fn supplier_of(meter: MeterId) -> Option<AccountId>;
 
+	/// How many meters `supplier` supplies under active contracts.
+	fn supplied_meters(supplier: &AccountId) -> u32;
+
 	/// Benchmarks: makes `supplier` the supplier of `meter`.
 	#[cfg(feature = "runtime-benchmarks")]
 	fn benchmark_supply(meter: MeterId, supplier: AccountId);

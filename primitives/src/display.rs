@@ -77,6 +77,12 @@ pub fn describe_change(change: &AuditChange) -> String {
 			measured.abs_diff(*counter)
 		),
 		AuditChange::InspectionCleared => "inspected and cleared by a notified body".to_string(),
+		AuditChange::DisputeLapsed { invoice } => {
+			format!("dispute of invoice {invoice} lapsed unresolved: payable again")
+		}
+		AuditChange::ProgramApprovalLost => {
+			"approval lost with a removed notified body: proposed again".to_string()
+		}
 		other => format!("{other:?}"),
 	}
 }

@@ -175,6 +175,12 @@ pub struct ModelSpec {
 	pub resolution_milli: u32,
 	/// The maximum permissible error of the accuracy class (e.g. 1 % for class 1).
 	pub max_permissible_error: Permill,
+	/// The shortest interval one frame may cover, in milliseconds (never zero): with the
+	/// rule that intervals never overlap nor start before the meter's verification, it
+	/// bounds how many frames a meter's key can ever have valid.
+	pub min_interval_ms: u64,
+	/// The longest interval one frame may cover, in milliseconds (at least the shortest).
+	pub max_interval_ms: u64,
 }
 
 /// Where a meter model stands in type approval.
@@ -370,6 +376,12 @@ pub enum AuditChange {
 	},
 	/// A notified body inspected the meter and cleared it: it stays active.
 	InspectionCleared,
+	/// The program lost an approval of a notified body the regulator removed, and with it
+	/// its approved standing: it computes again once enough bodies approve it.
+	ProgramApprovalLost,
+	/// No notified body resolved the dispute of an invoice of the meter before its
+	/// deadline: the invoice is payable again and the consumer's deposit returned.
+	DisputeLapsed { invoice: InvoiceId },
 }
 
 /// One entry of an audit trail.
@@ -453,6 +465,49 @@ pub trait OnDeviceKeyRotated {
 	/// The most [`OnDeviceKeyRotated::device_key_rotated`] can weigh, declared with the
 	/// rotation.
 	fn weight() -> sp_runtime::Weight;
+}
+
+/// The notified bodies, and which of them verified each meter: a body's powers over a
+/// meter (binding its program, resolving its invoices' disputes) are the verifying body's.
+pub trait NotifiedBodies<AccountId> {
+	/// Whether `who` is a notified body now (a removed body's past approvals no longer
+	/// count).
+	fn is_notified_body(who: &AccountId) -> bool;
+	/// The notified body that verified `meter`, once it is verified.
+	fn verifier_of(meter: MeterId) -> Option<AccountId>;
+}
+
+/// Told when the regulator removes a notified body: its approvals stop counting.
+pub trait OnNotifiedBodyRemoved<AccountId> {
+	/// `body` is no longer a notified body.
+	fn body_removed(body: &AccountId);
+	/// The most [`OnNotifiedBodyRemoved::body_removed`] can weigh, declared with the
+	/// removal.
+	fn weight() -> sp_runtime::Weight;
+}
+
+impl<AccountId> OnNotifiedBodyRemoved<AccountId> for () {
+	fn body_removed(_: &AccountId) {}
+	fn weight() -> sp_runtime::Weight {
+		sp_runtime::Weight::zero()
+	}
+}
+
+/// Told when a notified body verifies a meter, for pallets that judge its frames: none
+/// may measure time before its verification.
+pub trait OnMeterVerified {
+	/// `meter` was just verified: its frames may cover time from now on.
+	fn meter_verified(meter: MeterId);
+	/// The most [`OnMeterVerified::meter_verified`] can weigh, declared with the
+	/// verification.
+	fn weight() -> sp_runtime::Weight;
+}
+
+impl OnMeterVerified for () {
+	fn meter_verified(_: MeterId) {}
+	fn weight() -> sp_runtime::Weight {
+		sp_runtime::Weight::zero()
+	}
 }
 
 impl OnDeviceKeyRotated for () {

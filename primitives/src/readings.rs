@@ -81,6 +81,13 @@ pub struct ReadingState {
 	/// `H(previous head ‖ meter ‖ index ‖ measurement)` over every measurement so far,
 	/// starting from all zeroes: proves the whole history, including pruned measurements.
 	pub chain_head: H256,
+	/// When the meter was verified: no interval may start before it (zero for the
+	/// genesis block's meters, verified before the chain had a time).
+	pub measuring_since: UnixMillis,
+	/// The block of the meter's last accepted frame.
+	pub last_block: u32,
+	/// How many of the meter's frames that block holds (bounded per block).
+	pub frames_in_last_block: u32,
 }
 
 /// A frame's bytes (see `mensura_lr::frame`) and its meter's signature over
@@ -174,6 +181,17 @@ frame_rejections! {
 	/// The sequence number jumps further above the meter's last (or, for a first frame,
 	/// above zero) than the chain allows.
 	SequenceTooFar,
+	/// The interval is shorter than the meter's model allows.
+	IntervalTooShort,
+	/// The interval is longer than the meter's model allows.
+	IntervalTooLong,
+	/// The interval starts before the meter was verified.
+	BeforeVerification,
+	/// The transaction carries more of one meter's frames than a block may hold.
+	TooManyFramesOfOneMeter,
+	/// The block already holds as many of the meter's frames as one block may: the frame
+	/// waits for the next block (reported as `ExhaustsResources`, never as a code).
+	MeterBlockQuotaFull,
 }
 
 impl FrameRejection {
@@ -344,12 +362,14 @@ mod tests {
 			assert_eq!(FrameRejection::from_code(rejection.code()), Some(*rejection));
 			assert_eq!(format!("{rejection:?}"), rejection.name());
 		}
-		assert_eq!(FrameRejection::ALL.len(), 17);
+		assert_eq!(FrameRejection::ALL.len(), 22);
 		assert_eq!(FrameRejection::from_code(0), None);
-		assert_eq!(FrameRejection::from_code(18), None);
+		assert_eq!(FrameRejection::from_code(23), None);
 		// The codes gateways already handle never move.
 		assert_eq!(FrameRejection::Replayed.code(), 5);
 		assert_eq!(FrameRejection::EmptyBatch.code(), 16);
+		assert_eq!(FrameRejection::SequenceTooFar.code(), 17);
+		assert_eq!(FrameRejection::MeterBlockQuotaFull.code(), 22);
 	}
 
 	#[test]

@@ -74,6 +74,10 @@ pub struct MeterInfo {
 	pub unit: Option<String>,
 	/// The model's register step, in thousandths of the unit.
 	pub resolution_milli: Option<u32>,
+	/// The shortest interval one of its frames may cover, in milliseconds (the model's).
+	pub min_interval_ms: Option<u64>,
+	/// The longest interval one of its frames may cover, in milliseconds (the model's).
+	pub max_interval_ms: Option<u64>,
 	/// SS58 address.
 	pub manufacturer: String,
 	pub serial: String,
@@ -93,6 +97,9 @@ pub struct MeterInfo {
 	pub measurements: MeasurementIndex,
 	pub last_sequence: Option<u64>,
 	pub last_end: UnixMillis,
+	/// When it was verified: its frames may not start earlier (zero for the genesis
+	/// block's meters).
+	pub measuring_since: UnixMillis,
 	pub missed_frames: u64,
 	pub chain_head: H256,
 }
@@ -286,6 +293,8 @@ where
 			model: meter.model,
 			unit: model.as_ref().map(|m| m.spec.unit.symbol().to_string()),
 			resolution_milli: model.as_ref().map(|m| m.spec.resolution_milli),
+			min_interval_ms: model.as_ref().map(|m| m.spec.min_interval_ms),
+			max_interval_ms: model.as_ref().map(|m| m.spec.max_interval_ms),
 			manufacturer: address(&meter.manufacturer),
 			serial: text(&meter.serial),
 			status: format!("{:?}", meter.status),
@@ -298,6 +307,7 @@ where
 			measurements: reading.measurements,
 			last_sequence: reading.last_sequence,
 			last_end: reading.last_end,
+			measuring_since: reading.measuring_since,
 			missed_frames: reading.missed_frames,
 			chain_head: reading.chain_head,
 		})

@@ -14,7 +14,7 @@
 //! - Bob is a notified body ("Mensura Dev Notified Body");
 //! - Charlie is a manufacturer ("Mensura Dev Meter Works");
 //! - model 0, a single-phase electricity meter (Wh, 1 mWh register step, class 1:
-//!   maximum permissible error 1 %), is type-approved by Bob;
+//!   maximum permissible error 1 %, frames of 0.5 s to 1 hour), is type-approved by Bob;
 //! - meters 0, 1 and 2 of that model are active, verified by Bob at supply points
 //!   `SP-DEV-0001` … `SP-DEV-0003`, with serials `DEV-0001` … `DEV-0003` and the sr25519
 //!   device keys of the dev seeds `//Meter1`, `//Meter2` and `//Meter3` (sign frames
@@ -84,6 +84,10 @@ pub fn dev_model_spec() -> ModelSpec {
 		unit: MeasurementUnit::WattHour,
 		resolution_milli: 1,
 		max_permissible_error: Permill::from_percent(1),
+		// Half a second: at its fastest, a meter's 16 frames a block (the most a block
+		// holds of one meter) cover 8 s, more than a 6 s block, so it keeps up.
+		min_interval_ms: 500,
+		max_interval_ms: 3_600_000,
 	}
 }
 

@@ -26,6 +26,13 @@ fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
 }
 
 /// `b` bands of equal length (the last takes the rest of the day).
+/// A funded supplier the regulator licensed.
+fn licensed_supplier<T: Config>() -> T::AccountId {
+	let supplier = funded::<T>("supplier", 0);
+	LicensedSuppliers::<T>::insert(&supplier, ());
+	supplier
+}
+
 fn bands(b: u32) -> Vec<TariffBand<u128>> {
 	let b = b.max(1) as u16;
 	let width = 1440 / b;
@@ -55,7 +62,7 @@ fn active_meter<T: Config>() -> MeterId {
 fn contract_to_close<T: Config>(b: u32, payment: PaymentMode) -> (ContractId, T::AccountId) {
 	now::<T>(MIDNIGHT);
 	BillingPeriod::<T>::put(86_400_000);
-	let supplier = funded::<T>("supplier", 0);
+	let supplier = licensed_supplier::<T>();
 	let consumer = funded::<T>("consumer", 0);
 	let tariff = Pallet::<T>::do_create_tariff(supplier.clone(), b"tou".to_vec(), bands(b), 1_000)
 		.expect("a valid tariff");
@@ -104,7 +111,7 @@ mod benchmarks {
 	// the bands (a check and a copy of a few dozen bytes each).
 	#[benchmark]
 	fn create_tariff() {
-		let supplier = funded::<T>("supplier", 0);
+		let supplier = licensed_supplier::<T>();
 		let name = vec![b'n'; T::MaxNameLen::get() as usize];
 		let tariff = NextTariffId::<T>::get();
 		#[extrinsic_call]
@@ -114,7 +121,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn propose_contract() {
-		let supplier = funded::<T>("supplier", 0);
+		let supplier = licensed_supplier::<T>();
 		let consumer = funded::<T>("consumer", 0);
 		let tariff = Pallet::<T>::do_create_tariff(supplier.clone(), b"t".to_vec(), bands(1), 0)
 			.expect("valid");
@@ -128,7 +135,7 @@ mod benchmarks {
 	#[benchmark]
 	fn accept_contract() {
 		now::<T>(MIDNIGHT);
-		let supplier = funded::<T>("supplier", 0);
+		let supplier = licensed_supplier::<T>();
 		let consumer = funded::<T>("consumer", 0);
 		let tariff = Pallet::<T>::do_create_tariff(
 			supplier.clone(),
@@ -169,7 +176,7 @@ mod benchmarks {
 			.expect("valid");
 		#[extrinsic_call]
 		_(RawOrigin::Signed(supplier), contract, tariff);
-		assert_eq!(Contracts::<T>::get(contract).and_then(|c| c.next_tariff), Some(tariff));
+		assert_eq!(Contracts::<T>::get(contract).and_then(|c| c.offered_tariff), Some(tariff));
 	}
 
 	#[benchmark]

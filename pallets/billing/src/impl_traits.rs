@@ -13,7 +13,8 @@ use mensura_primitives::{
 
 impl<T: Config> OnMeasured for Pallet<T> {
 	/// Adds `m` to its meter's contract's open period, in the band of its start's
-	/// local time; closes the period first if `m` starts at or after its end.
+	/// local time; closes the period first if `m` starts at or after its end. A
+	/// measurement of time before the contract began is not added.
 	fn on_measured(m: &StoredMeasurement) -> Weight {
 		let Some(contract) = ActiveContract::<T>::get(m.meter) else {
 			return T::WeightInfo::add_measurement();
@@ -22,6 +23,16 @@ impl<T: Config> OnMeasured for Pallet<T> {
 			return T::WeightInfo::add_measurement();
 		};
 		Self::activate_genesis_contract(&mut record, m.start.max(1));
+		if m.start < record.start {
+			// Consumption from before this contract began was another consumer's (or no
+			// one's): never billed to this one. Told, so a supplier can settle it.
+			Self::deposit_event(Event::MeasurementBeforeContract {
+				contract,
+				meter: m.meter,
+				index: m.index,
+			});
+			return T::WeightInfo::add_measurement();
+		}
 		let period = BillingPeriod::<T>::get();
 		if m.start >= Self::period_end(&record) {
 			Self::close(contract, &mut record, last_boundary(m.start, period), false);
@@ -62,6 +73,10 @@ impl<T: Config> SupplyContracts<T::AccountId> for Pallet<T> {
 		Contracts::<T>::get(contract).map(|c| c.supplier)
 	}
 
+	fn supplied_meters(supplier: &T::AccountId) -> u32 {
+		SuppliedMeters::<T>::get(supplier)
+	}
+
 	#[cfg(feature = "runtime-benchmarks")]
 	fn benchmark_supply(meter: MeterId, supplier: T::AccountId) {
 		let contract = NextContractId::<T>::get();
@@ -71,16 +86,19 @@ impl<T: Config> SupplyContracts<T::AccountId> for Pallet<T> {
 			contract,
 			Contract {
 				meter,
-				supplier,
+				supplier: supplier.clone(),
 				consumer,
 				tariff: 0,
 				next_tariff: None,
+				offered_tariff: None,
 				payment: PaymentMode::Postpaid,
 				utc_offset: 0,
 				status: ContractStatus::Active,
+				start: 1,
 				period: OpenPeriod::new(1, 0, 0),
 			},
 		);
 		ActiveContract::<T>::insert(meter, contract);
+		SuppliedMeters::<T>::mutate(&supplier, |n| *n += 1);
 	}
 }

@@ -93,8 +93,10 @@ impl<T: Config> Pallet<T> {
 		for (consumer, owed) in &outstanding {
 			ensure!(Outstanding::<T>::get(consumer) == *owed, "an outstanding total is missing");
 		}
+		let mut supplied = alloc::collections::btree_map::BTreeMap::new();
 		for (meter, contract) in ActiveContract::<T>::iter() {
 			let record = Contracts::<T>::get(contract).ok_or("an active contract is gone")?;
+			*supplied.entry(record.supplier.clone()).or_insert(0u32) += 1;
 			ensure!(
 				record.meter == meter && record.status == ContractStatus::Active,
 				"ActiveContract points at a contract that is not the meter's active one"
@@ -104,6 +106,37 @@ impl<T: Config> Pallet<T> {
 			{
 				ensure!(first > billed, "an open period holds a billed measurement");
 			}
+		}
+		for (supplier, count) in SuppliedMeters::<T>::iter() {
+			ensure!(
+				supplied.get(&supplier) == Some(&count),
+				"a supplier's supplied meters differ from its active contracts"
+			);
+		}
+		ensure!(
+			supplied.len() == SuppliedMeters::<T>::iter().count(),
+			"a supplier with active contracts has no count"
+		);
+		// What a consumer has on hold for disputes is the deposits of its disputes that
+		// still wait for a notified body.
+		let mut waiting: BTreeMap<T::AccountId, u128> = BTreeMap::new();
+		for (id, dispute) in Disputes::<T>::iter() {
+			let invoice = Invoices::<T>::get(id).ok_or("a dispute of no invoice")?;
+			ensure!(
+				dispute.resolution.is_none() == (invoice.status == InvoiceStatus::Disputed)
+					|| dispute.lapsed,
+				"a dispute and its invoice disagree on whether it waits"
+			);
+			if dispute.resolution.is_none() && !dispute.lapsed {
+				*waiting.entry(invoice.consumer).or_insert(0) += dispute.deposit;
+			}
+		}
+		for (consumer, held) in &waiting {
+			use frame_support::traits::fungible::InspectHold;
+			ensure!(
+				T::Currency::balance_on_hold(&HoldReason::DisputeDeposit.into(), consumer) == *held,
+				"a consumer's dispute deposits differ from its waiting disputes"
+			);
 		}
 		Ok(())
 	}

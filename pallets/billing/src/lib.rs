@@ -4,10 +4,16 @@
 //!
 //! A **supplier** prices consumption with **tariffs**: a price per register unit in each
 //! **time-of-use band** of the local day, and a **standing charge** per billing period.
-//! It offers a **supply contract** for a meter to a **consumer** — prepaid or postpaid,
-//! with the supply point's UTC offset — which the consumer accepts. From then on every
-//! measurement of the meter is added to the contract's **open period**, in the band of the
-//! local time at which its interval starts. Exposed in the runtime as `Billing`.
+//! A supplier the regulator **licensed** ([`LicensedSuppliers`]) offers a **supply
+//! contract** for a meter to a **consumer** — prepaid or postpaid, with the supply point's
+//! UTC offset — which the consumer accepts. From then on every measurement of the meter
+//! whose interval starts at or after the contract's start is added to the contract's
+//! **open period**, in the band of the local time at which its interval starts; one of
+//! time before it is not this consumer's and is never billed under it
+//! ([`Event::MeasurementBeforeContract`]). A contract's tariff changes only when the
+//! consumer accepts the supplier's offer. A party ends its contract; the regulator or a
+//! notified body can end any ([`Pallet::terminate_contract`]). Exposed in the runtime as
+//! `Billing`.
 //!
 //! ## Billing periods
 //!
@@ -44,19 +50,26 @@
 //! ## Disputes
 //!
 //! Within [`Config::DisputeWindow`] of issue, the consumer disputes an invoice with a
-//! reason; a notified body resolves it: **upheld**, or **corrected** with a credit note
-//! (what was paid beyond the corrected amount is refunded by the supplier). Both steps
-//! are events and entries in the meter's audit trail, as are contract starts, ends and
+//! reason and a deposit ([`Config::DisputeDeposit`]); a notified body resolves it:
+//! **upheld** (the deposit goes to the supplier), or **corrected** with a credit note
+//! (the deposit goes back; what was paid beyond the corrected amount is refunded by the
+//! supplier). A dispute no body resolves within [`Config::DisputeDeadline`] lapses on
+//! anyone's request: the invoice is payable again, the deposit returned. Every step is
+//! an event and an entry in the meter's audit trail, as are contract starts, ends and
 //! tariff changes.
 //!
 //! ## Interface
 //!
-//! - signed (a supplier): [`Pallet::create_tariff`], [`Pallet::propose_contract`],
-//!   [`Pallet::change_tariff`], [`Pallet::end_contract`];
-//! - signed (a consumer): [`Pallet::accept_contract`], [`Pallet::end_contract`],
-//!   [`Pallet::top_up_prepaid`], [`Pallet::withdraw_prepaid`], [`Pallet::dispute_invoice`];
-//! - signed (anyone): [`Pallet::pay_invoice`], [`Pallet::close_period`];
-//! - notified body: [`Pallet::resolve_dispute`].
+//! - signed (a supplier): [`Pallet::create_tariff`], [`Pallet::propose_contract`]
+//!   (licensed suppliers), [`Pallet::change_tariff`] (an offer), [`Pallet::end_contract`];
+//! - signed (a consumer): [`Pallet::accept_contract`], [`Pallet::accept_tariff`],
+//!   [`Pallet::end_contract`], [`Pallet::top_up_prepaid`], [`Pallet::withdraw_prepaid`],
+//!   [`Pallet::dispute_invoice`];
+//! - signed (anyone): [`Pallet::pay_invoice`], [`Pallet::close_period`],
+//!   [`Pallet::lapse_dispute`] (past its deadline);
+//! - notified body: [`Pallet::resolve_dispute`], [`Pallet::terminate_contract`];
+//! - regulator: [`Pallet::license_supplier`], [`Pallet::withdraw_supplier_licence`],
+//!   [`Pallet::terminate_contract`].
 //!
 //! ## Invariants (`try_state`)
 //!
@@ -102,8 +115,8 @@ pub mod pallet {
 	use frame_system::pallet_prelude::*;
 	use mensura_primitives::{
 		billing::{BandError, PaymentMode, TariffBand},
-		metering::{AuditTrail, MeterId, MeterRegistry},
-		readings::{MeasurementLog, UnixMillis},
+		metering::{Actor, AuditTrail, MeterId, MeterRegistry},
+		readings::{MeasurementIndex, MeasurementLog, UnixMillis},
 	};
 
 	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
@@ -115,10 +128,14 @@ pub mod pallet {
 	/// Default values for the configuration a test runtime rarely changes.
 	pub mod config_preludes {
 		use super::*;
-		use frame_support::{derive_impl, traits::ConstU64};
+		use frame_support::{
+			derive_impl,
+			traits::{ConstU128, ConstU64},
+		};
 
-		/// For mock runtimes: 8 bands, a 1-day payment term and dispute window, 16
-		/// contract visits per block, weights of `()`.
+		/// For mock runtimes: 8 bands, a 1-day payment term and dispute window, a
+		/// dispute deposit of 100 and deadline of 7 days, 16 contract visits per block,
+		/// weights of `()`.
 		pub struct TestDefaultConfig;
 
 		#[derive_impl(frame_system::config_preludes::TestDefaultConfig, no_aggregated_types)]
@@ -131,6 +148,8 @@ pub mod pallet {
 			type MaxReasonLen = ConstU32<256>;
 			type PaymentTerm = ConstU64<86_400_000>;
 			type DisputeWindow = ConstU64<86_400_000>;
+			type DisputeDeposit = ConstU128<100>;
+			type DisputeDeadline = ConstU64<{ 7 * 86_400_000 }>;
 			type MaxContractVisits = ConstU32<16>;
 			type WeightInfo = ();
 		}
@@ -167,6 +186,16 @@ pub mod pallet {
 		#[pallet::no_default]
 		type DisputeResolverOrigin: EnsureOrigin<Self::RuntimeOrigin, Success = Self::AccountId>;
 
+		/// Which notified body verified each meter: only it resolves disputes of the
+		/// meter's invoices.
+		#[pallet::no_default]
+		type Bodies: mensura_primitives::metering::NotifiedBodies<Self::AccountId>;
+
+		/// The regulator: licenses suppliers, withdraws licences, and ends any contract
+		/// (root in Mensura).
+		#[pallet::no_default]
+		type RegulatorOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
 		/// The most time-of-use bands a tariff has.
 		#[pallet::constant]
 		type MaxBands: Get<u32>;
@@ -186,6 +215,18 @@ pub mod pallet {
 		/// How long after issue an invoice may be disputed, in milliseconds.
 		#[pallet::constant]
 		type DisputeWindow: Get<u64>;
+
+		/// Held from a consumer who disputes an invoice: returned when the invoice is
+		/// corrected or the dispute lapses, paid to the supplier when it is upheld. A
+		/// dispute that only delays payment costs something.
+		#[pallet::constant]
+		type DisputeDeposit: Get<u128>;
+
+		/// How long after it is raised a dispute may wait for a notified body, in
+		/// milliseconds; then anyone may let it lapse (`lapse_dispute`): the invoice is
+		/// payable again. Payment is never stalled for good.
+		#[pallet::constant]
+		type DisputeDeadline: Get<u64>;
 
 		/// The most contracts `on_idle` looks at in one block.
 		#[pallet::constant]
@@ -213,6 +254,8 @@ pub mod pallet {
 	pub enum HoldReason {
 		/// A consumer's prepaid balance, from which prepaid invoices are settled.
 		PrepaidBalance,
+		/// A consumer's deposit for a dispute in progress.
+		DisputeDeposit,
 	}
 
 	/// The length of a billing period, in milliseconds (periods are aligned to the Unix
@@ -304,6 +347,18 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type VisitCursor<T: Config> = StorageValue<_, ContractId, ValueQuery>;
 
+	/// How many meters each supplier supplies under active contracts (for the rewards
+	/// pallet's deposit floor).
+	#[pallet::storage]
+	pub type SuppliedMeters<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
+
+	/// The suppliers the regulator licensed: only they propose supply contracts, so no
+	/// one can lock a meter's billing with a contract between two accounts of their own.
+	#[pallet::storage]
+	pub type LicensedSuppliers<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, (), OptionQuery>;
+
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
@@ -312,7 +367,7 @@ pub mod pallet {
 		/// Tariffs, given ids from 0 in order.
 		pub tariffs: Vec<GenesisTariff<T::AccountId>>,
 		/// Contracts, active from the chain's first block; the meters must be active
-		/// (`Meters` builds first).
+		/// (`Meters` builds first). Their suppliers are licensed.
 		pub contracts: Vec<GenesisContract<T::AccountId>>,
 		/// Consumers' prepaid balances, held from their balances.
 		pub prepaid: Vec<(T::AccountId, u128)>,
@@ -334,6 +389,7 @@ pub mod pallet {
 				.expect("genesis: a valid tariff");
 			}
 			for (meter, supplier, consumer, tariff, payment, offset) in &self.contracts {
+				LicensedSuppliers::<T>::insert(supplier, ());
 				let id = Pallet::<T>::do_propose(
 					supplier.clone(),
 					*meter,
@@ -368,11 +424,27 @@ pub mod pallet {
 		/// The consumer accepted: the meter's consumption is billed under the contract
 		/// from `start` on.
 		ContractStarted { contract: ContractId, meter: MeterId, start: UnixMillis },
+		/// A measurement of time before the meter's active contract began arrived: it is
+		/// not billed under that contract (the consumption was another consumer's, or no
+		/// one's); the supplier settles it outside the chain's invoices.
+		MeasurementBeforeContract { contract: ContractId, meter: MeterId, index: MeasurementIndex },
 		/// A party ended the contract (a proposal withdrawn or refused, or an active
 		/// contract ended with its final invoice).
 		ContractEnded { contract: ContractId, by: T::AccountId },
-		/// The supplier moved the contract to `tariff` from `from` (its next period).
+		/// The regulator or a notified body ended the contract (with a final invoice if it
+		/// was active): e.g. one no supply point authorised.
+		ContractTerminated { contract: ContractId, by: Actor<T::AccountId> },
+		/// The regulator licensed a supplier: it may propose supply contracts.
+		SupplierLicensed { supplier: T::AccountId },
+		/// The regulator withdrew a supplier's licence: no new contracts; its contracts
+		/// run on until ended.
+		SupplierLicenceWithdrawn { supplier: T::AccountId },
+		/// The consumer accepted the supplier's offer: `tariff` prices the contract from
+		/// `from` (its next period).
 		TariffChanged { contract: ContractId, tariff: TariffId, from: UnixMillis },
+		/// The supplier offered the contract's consumer another of its tariffs; it applies
+		/// only once the consumer accepts it (`accept_tariff`).
+		TariffOffered { contract: ContractId, tariff: TariffId },
 		/// A period closed into an invoice.
 		InvoiceIssued {
 			invoice: InvoiceId,
@@ -398,10 +470,24 @@ pub mod pallet {
 		/// A notified body resolved a dispute; `credit` is 0 when the invoice was upheld;
 		/// `refund` is what the supplier paid back.
 		DisputeResolved { invoice: InvoiceId, body: T::AccountId, credit: u128, refund: u128 },
+		/// No notified body resolved the dispute before its deadline: the invoice is
+		/// payable again, and the consumer's deposit is returned.
+		DisputeLapsed { invoice: InvoiceId },
 	}
 
 	#[pallet::error]
 	pub enum Error<T> {
+		/// Only a supplier the regulator licensed may propose a supply contract.
+		NotLicensedSupplier,
+		/// The supplier offered no tariff to accept.
+		NoTariffOffered,
+		/// The dispute's deadline has not passed: it still waits for a notified body.
+		DisputeDeadlineNotPassed,
+		/// Only the notified body that verified the meter resolves disputes of its
+		/// invoices.
+		NotVerifyingBody,
+		/// The supplier is licensed already.
+		AlreadyLicensed,
 		/// A tariff needs at least one band.
 		NoBands,
 		/// A band ends at or before its start, or after the end of the day.
@@ -546,8 +632,8 @@ pub mod pallet {
 		/// `utc_offset` is the supply point's offset from UTC in minutes (time-of-use
 		/// bands are local time). It starts when the consumer accepts.
 		///
-		/// Origin: signed (the supplier). Emits `ContractProposed`. Errors:
-		/// `UnknownTariff`, `NotTariffOwner`, `UnknownMeter`, `MeterNotActive`,
+		/// Origin: signed (a licensed supplier). Emits `ContractProposed`. Errors:
+		/// `NotLicensedSupplier`, `UnknownTariff`, `NotTariffOwner`, `UnknownMeter`, `MeterNotActive`,
 		/// `MeterUnderContract`, `BadUtcOffset`, `SupplierIsConsumer`.
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::propose_contract())]
@@ -592,10 +678,12 @@ pub mod pallet {
 			Self::do_end_contract(who, contract)
 		}
 
-		/// Moves a contract to another of the supplier's tariffs from its next billing
-		/// period on. Written to the meter's audit trail.
+		/// Offers the contract's consumer another of the supplier's tariffs (replacing an
+		/// earlier offer). Nothing changes until the consumer accepts it with
+		/// `accept_tariff`: a supplier cannot reprice a contract, nor empty a prepaid
+		/// balance at a price of its choosing, without its consumer.
 		///
-		/// Origin: signed (the supplier). Emits `TariffChanged`. Errors:
+		/// Origin: signed (the supplier). Emits `TariffOffered`. Errors:
 		/// `UnknownContract`, `NotSupplier`, `ContractNotActive`, `UnknownTariff`,
 		/// `NotTariffOwner`.
 		#[pallet::call_index(4)]
@@ -607,6 +695,21 @@ pub mod pallet {
 		) -> DispatchResult {
 			let supplier = ensure_signed(origin)?;
 			Self::do_change_tariff(supplier, contract, tariff)
+		}
+
+		/// Accepts the tariff the supplier offered: it prices the contract from its next
+		/// billing period on. Written to the meter's audit trail.
+		///
+		/// Origin: signed (the consumer). Emits `TariffChanged`. Errors:
+		/// `UnknownContract`, `NotConsumer`, `ContractNotActive`, `NoTariffOffered`,
+		/// `UnknownTariff`.
+		#[pallet::call_index(14)]
+		// The same reads and writes as `change_tariff` before it only offered: the
+		// contract, the tariff, the audit trail.
+		#[pallet::weight(T::WeightInfo::change_tariff())]
+		pub fn accept_tariff(origin: OriginFor<T>, contract: ContractId) -> DispatchResult {
+			let consumer = ensure_signed(origin)?;
+			Self::do_accept_tariff(consumer, contract)
 		}
 
 		/// Closes a contract's billing period that is over, into an invoice (for when
@@ -663,9 +766,12 @@ pub mod pallet {
 		/// payment waits for a notified body's resolution. Written to the meter's audit
 		/// trail.
 		///
+		/// [`Config::DisputeDeposit`] is held from the consumer until the dispute is
+		/// resolved or lapses.
+		///
 		/// Origin: signed (the invoice's consumer). Emits `InvoiceDisputed`. Errors:
 		/// `UnknownInvoice`, `NotConsumer`, `DisputeWindowClosed`, `AlreadyDisputed`,
-		/// `ReasonTooLong`.
+		/// `ReasonTooLong`, or the currency's error if the deposit cannot be held.
 		#[pallet::call_index(9)]
 		#[pallet::weight(T::WeightInfo::dispute_invoice())]
 		pub fn dispute_invoice(
@@ -677,12 +783,14 @@ pub mod pallet {
 			Self::do_dispute_invoice(consumer, invoice, reason)
 		}
 
-		/// Resolves a dispute: the invoice is upheld, or corrected by a credit note of
-		/// `credit`; what was paid beyond the corrected amount is refunded by the supplier
-		/// to the consumer. Written to the meter's audit trail.
+		/// Resolves a dispute: the invoice is upheld (the consumer's dispute deposit goes
+		/// to the supplier), or corrected by a credit note of `credit` (the deposit goes
+		/// back); what was paid beyond the corrected amount is refunded by the supplier to
+		/// the consumer. Written to the meter's audit trail.
 		///
-		/// Origin: a notified body. Emits `DisputeResolved`. Errors: `UnknownInvoice`,
-		/// `NotDisputed`, `BadCredit`, `RefundFailed`.
+		/// Origin: the notified body that verified the invoice's meter. Emits
+		/// `DisputeResolved`. Errors: `UnknownInvoice`, `NotVerifyingBody`, `NotDisputed`,
+		/// `BadCredit`, `RefundFailed`.
 		#[pallet::call_index(10)]
 		#[pallet::weight(T::WeightInfo::resolve_dispute())]
 		pub fn resolve_dispute(
@@ -692,6 +800,72 @@ pub mod pallet {
 		) -> DispatchResult {
 			let body = T::DisputeResolverOrigin::ensure_origin(origin)?;
 			Self::do_resolve_dispute(body, invoice, resolution)
+		}
+
+		/// Lets a dispute no notified body resolved within [`Config::DisputeDeadline`]
+		/// lapse: the invoice is payable again (and settled from a prepaid balance at the
+		/// next close), the consumer's deposit is returned. Written to the meter's audit
+		/// trail.
+		///
+		/// Origin: signed (anyone). Emits `DisputeLapsed`. Errors: `UnknownInvoice`,
+		/// `NotDisputed`, `DisputeDeadlineNotPassed`.
+		#[pallet::call_index(15)]
+		// At most the reads and writes of a resolution, without a refund.
+		#[pallet::weight(T::WeightInfo::resolve_dispute())]
+		pub fn lapse_dispute(origin: OriginFor<T>, invoice: InvoiceId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_lapse_dispute(who, invoice)
+		}
+
+		/// Licenses `supplier`: it may propose supply contracts from now on.
+		///
+		/// Origin: the regulator. Emits `SupplierLicensed`. Errors: `AlreadyLicensed`.
+		#[pallet::call_index(11)]
+		#[pallet::weight(T::DbWeight::get().reads_writes(1, 1))]
+		pub fn license_supplier(origin: OriginFor<T>, supplier: T::AccountId) -> DispatchResult {
+			T::RegulatorOrigin::ensure_origin(origin)?;
+			ensure!(!LicensedSuppliers::<T>::contains_key(&supplier), Error::<T>::AlreadyLicensed);
+			LicensedSuppliers::<T>::insert(&supplier, ());
+			Self::deposit_event(Event::SupplierLicensed { supplier });
+			Ok(())
+		}
+
+		/// Withdraws `supplier`'s licence: it proposes no new contract; its contracts run
+		/// on until a party, the regulator or a notified body ends them.
+		///
+		/// Origin: the regulator. Emits `SupplierLicenceWithdrawn`. Errors:
+		/// `NotLicensedSupplier`.
+		#[pallet::call_index(12)]
+		#[pallet::weight(T::DbWeight::get().reads_writes(1, 1))]
+		pub fn withdraw_supplier_licence(
+			origin: OriginFor<T>,
+			supplier: T::AccountId,
+		) -> DispatchResult {
+			T::RegulatorOrigin::ensure_origin(origin)?;
+			ensure!(
+				LicensedSuppliers::<T>::take(&supplier).is_some(),
+				Error::<T>::NotLicensedSupplier
+			);
+			Self::deposit_event(Event::SupplierLicenceWithdrawn { supplier });
+			Ok(())
+		}
+
+		/// Ends a contract as an authority: a proposal is dropped; an active contract
+		/// ends now, with its final invoice, exactly as a party's `end_contract`. For a
+		/// contract no supply point authorised, or one a party cannot or will not end.
+		/// Written to the meter's audit trail.
+		///
+		/// Origin: the regulator or a notified body. Emits `ContractTerminated`, and
+		/// `InvoiceIssued` for an active contract. Errors: `UnknownContract`,
+		/// `ContractNotActive`.
+		#[pallet::call_index(13)]
+		#[pallet::weight(T::WeightInfo::end_contract(T::MaxBands::get()))]
+		pub fn terminate_contract(origin: OriginFor<T>, contract: ContractId) -> DispatchResult {
+			let by = match T::RegulatorOrigin::try_origin(origin) {
+				Ok(_) => Actor::Regulator,
+				Err(origin) => Actor::Account(T::DisputeResolverOrigin::ensure_origin(origin)?),
+			};
+			Self::do_terminate_contract(by, contract)
 		}
 	}
 }

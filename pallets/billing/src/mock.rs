@@ -16,7 +16,7 @@ use sp_runtime::BuildStorage;
 use std::collections::BTreeMap;
 
 pub use mensura_test_doubles::{
-	set_status, trail as audit, EnsureNotifiedBody, TestAudit, TestMeters, BODY,
+	set_status, trail as audit, EnsureNotifiedBody, TestAudit, TestBodies, TestMeters, BODY,
 };
 
 type Block = frame_system::mocking::MockBlock<Test>;
@@ -95,6 +95,8 @@ impl pallet_billing::Config for Test {
 	type Readings = TestLog;
 	type Audit = TestAudit;
 	type DisputeResolverOrigin = EnsureNotifiedBody;
+	type Bodies = TestBodies;
+	type RegulatorOrigin = frame_system::EnsureRoot<u64>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = TestTime;
 }
@@ -161,7 +163,8 @@ pub fn measure(meter: MeterId, start: UnixMillis, length: u64, quantity: u128) -
 }
 
 /// Meters 0, 1 and 2 are active, 3 is suspended; SUPPLIER owns tariff 0 (time of use)
-/// and OTHER_SUPPLIER tariff 1 (flat, 20 per unit, no standing charge). The chain's time
+/// and OTHER_SUPPLIER tariff 1 (flat, 20 per unit, no standing charge); both are
+/// licensed. The chain's time
 /// is MIDNIGHT.
 pub fn new_test_ext() -> sp_io::TestExternalities {
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
@@ -203,6 +206,9 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 			set_status(meter, MeterStatus::Active);
 		}
 		set_status(3, MeterStatus::Suspended);
+		for supplier in [SUPPLIER, OTHER_SUPPLIER] {
+			crate::LicensedSuppliers::<Test>::insert(supplier, ());
+		}
 		System::set_block_number(1);
 		at(MIDNIGHT);
 	});

@@ -178,6 +178,134 @@ fn a_measurement_after_the_boundary_closes_the_period_before_it_is_added() {
 }
 
 #[test]
+fn a_meter_cannot_be_squatted_with_a_contract_between_two_accounts_of_ones_own() {
+	run(|| {
+		// A stranger makes a tariff and offers meter 0 to an account of its own, which
+		// would accept at once and lock the meter's billing for good.
+		assert_ok!(Billing::create_tariff(
+			RuntimeOrigin::signed(STRANGER),
+			b"Squat".to_vec(),
+			vec![band(0, 1440, 1)],
+			0
+		));
+		assert_noop!(
+			Billing::propose_contract(
+				RuntimeOrigin::signed(STRANGER),
+				0,
+				OTHER_CONSUMER,
+				2,
+				PaymentMode::Postpaid,
+				0
+			),
+			Error::<Test>::NotLicensedSupplier
+		);
+		assert!(crate::ActiveContract::<Test>::get(0).is_none());
+		// Only the regulator licenses suppliers, once.
+		assert_noop!(
+			Billing::license_supplier(RuntimeOrigin::signed(BODY), STRANGER),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			Billing::license_supplier(RuntimeOrigin::root(), SUPPLIER),
+			Error::<Test>::AlreadyLicensed
+		);
+		assert_ok!(Billing::license_supplier(RuntimeOrigin::root(), STRANGER));
+		System::assert_last_event(Event::SupplierLicensed { supplier: STRANGER }.into());
+		assert_ok!(Billing::withdraw_supplier_licence(RuntimeOrigin::root(), STRANGER));
+		System::assert_last_event(Event::SupplierLicenceWithdrawn { supplier: STRANGER }.into());
+		assert_noop!(
+			Billing::withdraw_supplier_licence(RuntimeOrigin::root(), STRANGER),
+			Error::<Test>::NotLicensedSupplier
+		);
+		assert_noop!(
+			Billing::propose_contract(
+				RuntimeOrigin::signed(STRANGER),
+				0,
+				OTHER_CONSUMER,
+				2,
+				PaymentMode::Postpaid,
+				0
+			),
+			Error::<Test>::NotLicensedSupplier
+		);
+	});
+}
+
+#[test]
+fn the_regulator_or_a_notified_body_ends_a_contract_no_party_will() {
+	run(|| {
+		let contract = active_contract(PaymentMode::Postpaid, 0);
+		measure(0, MIDNIGHT + 1_000, 1_000, 1_000);
+		at(MIDNIGHT + 30_000);
+		// Neither a stranger nor the other supplier can end it.
+		for who in [STRANGER, OTHER_SUPPLIER] {
+			assert_noop!(
+				Billing::terminate_contract(RuntimeOrigin::signed(who), contract),
+				DispatchError::BadOrigin
+			);
+			assert_noop!(
+				Billing::end_contract(RuntimeOrigin::signed(who), contract),
+				Error::<Test>::NotParty
+			);
+		}
+		// A notified body ends it: final invoice, meter free, the trail names the body.
+		assert_ok!(Billing::terminate_contract(RuntimeOrigin::signed(BODY), contract));
+		System::assert_last_event(
+			Event::ContractTerminated { contract, by: Actor::Account(BODY) }.into(),
+		);
+		assert_eq!(Contracts::<Test>::get(contract).unwrap().status, ContractStatus::Ended);
+		assert!(crate::ActiveContract::<Test>::get(0).is_none());
+		let (_, invoice) = last_invoice();
+		assert_eq!((invoice.contract, invoice.consumption()), (contract, 1_000));
+		assert_noop!(
+			Billing::terminate_contract(RuntimeOrigin::root(), contract),
+			Error::<Test>::ContractNotActive
+		);
+		// The regulator ends a proposal.
+		assert_ok!(Billing::propose_contract(
+			RuntimeOrigin::signed(SUPPLIER),
+			0,
+			CONSUMER,
+			0,
+			PaymentMode::Postpaid,
+			0
+		));
+		assert_ok!(Billing::terminate_contract(RuntimeOrigin::root(), contract + 1));
+		System::assert_last_event(
+			Event::ContractTerminated { contract: contract + 1, by: Actor::Regulator }.into(),
+		);
+	});
+}
+
+#[test]
+fn consumption_before_a_contract_began_is_not_billed_to_its_consumer() {
+	run(|| {
+		// The contract begins at MIDNIGHT + 20 s; a frame of the minute before it (the
+		// previous occupant's consumption) arrives late.
+		at(MIDNIGHT + 20_000);
+		let contract = active_contract(PaymentMode::Postpaid, 0);
+		assert_eq!(Contracts::<Test>::get(contract).unwrap().start, MIDNIGHT + 20_000);
+		let before = measure(0, MIDNIGHT, 10_000, 700);
+		System::assert_last_event(
+			Event::MeasurementBeforeContract { contract, meter: 0, index: before }.into(),
+		);
+		let straddling = measure(0, MIDNIGHT + 15_000, 10_000, 50);
+		System::assert_last_event(
+			Event::MeasurementBeforeContract { contract, meter: 0, index: straddling }.into(),
+		);
+		let open = Contracts::<Test>::get(contract).unwrap().period;
+		assert_eq!((open.first, open.measurements, open.consumption()), (None, 0, 0));
+		// From its start on, the consumption is the consumer's.
+		measure(0, MIDNIGHT + 20_000, 10_000, 100);
+		at(MIDNIGHT + PERIOD + 30_000);
+		measure(0, MIDNIGHT + PERIOD + 20_000, 10_000, 1);
+		let (_, invoice) = last_invoice();
+		assert_eq!((invoice.consumer, invoice.consumption()), (CONSUMER, 100));
+		assert_eq!((invoice.first, invoice.last), (Some(2), Some(2)));
+	});
+}
+
+#[test]
 fn periods_closed_late_cover_every_missed_boundary_in_one_invoice() {
 	run(|| {
 		active_contract(PaymentMode::Postpaid, 0);
@@ -294,10 +422,17 @@ fn a_tariff_change_applies_from_the_next_period_and_is_audited() {
 			Error::<Test>::NotTariffOwner
 		);
 		assert_ok!(Billing::change_tariff(RuntimeOrigin::signed(SUPPLIER), contract, 2));
+		System::assert_last_event(Event::TariffOffered { contract, tariff: 2 }.into());
+		assert_noop!(
+			Billing::accept_tariff(RuntimeOrigin::signed(SUPPLIER), contract),
+			Error::<Test>::NotConsumer
+		);
+		assert_ok!(Billing::accept_tariff(RuntimeOrigin::signed(CONSUMER), contract));
 		assert_eq!(
 			audit().last().unwrap().2,
 			AuditChange::TariffChanged { contract, tariff: 2, from: MIDNIGHT + PERIOD }
 		);
+		assert_eq!(audit().last().unwrap().1, Actor::Account(CONSUMER));
 		measure(0, MIDNIGHT + 1_000, 1_000, 4_000);
 		at(MIDNIGHT + PERIOD + 1_000);
 		measure(0, MIDNIGHT + PERIOD, 1_000, 4_000);
@@ -307,6 +442,115 @@ fn a_tariff_change_applies_from_the_next_period_and_is_audited() {
 		idle();
 		let (_, second) = last_invoice();
 		assert_eq!((second.tariff, second.energy, second.standing), (2, charge(4_000, 50), 0));
+	});
+}
+
+/// What is held from `who` for disputes.
+fn dispute_deposits(who: u64) -> u128 {
+	use frame_support::traits::fungible::InspectHold;
+	Balances::balance_on_hold(&crate::HoldReason::DisputeDeposit.into(), &who)
+}
+
+#[test]
+fn a_consumer_cannot_stall_payment_for_free_or_for_ever_by_disputing() {
+	run(|| {
+		active_contract(PaymentMode::Postpaid, 0);
+		measure(0, MIDNIGHT, 1_000, 10_000);
+		at(MIDNIGHT + PERIOD);
+		idle();
+		let (first, _) = last_invoice();
+		// A dispute costs a deposit; an upheld invoice pays it to the supplier.
+		let supplier_before = Balances::balance(&SUPPLIER);
+		assert_ok!(Billing::dispute_invoice(
+			RuntimeOrigin::signed(CONSUMER),
+			first,
+			b"no".to_vec()
+		));
+		assert_eq!(dispute_deposits(CONSUMER), 100);
+		assert_ok!(Billing::resolve_dispute(
+			RuntimeOrigin::signed(BODY),
+			first,
+			Resolution::Upheld
+		));
+		assert_eq!(dispute_deposits(CONSUMER), 0);
+		assert_eq!(Balances::balance(&SUPPLIER), supplier_before + 100);
+
+		// A dispute no notified body resolves stalls payment only until its deadline.
+		measure(0, MIDNIGHT + PERIOD, 1_000, 10_000);
+		at(MIDNIGHT + 2 * PERIOD);
+		idle();
+		let (second, _) = last_invoice();
+		let consumer_before = Balances::balance(&CONSUMER);
+		assert_ok!(Billing::dispute_invoice(
+			RuntimeOrigin::signed(CONSUMER),
+			second,
+			b"no".to_vec()
+		));
+		let raised = MIDNIGHT + 2 * PERIOD;
+		at(raised + 7 * 86_400_000);
+		assert_noop!(
+			Billing::lapse_dispute(RuntimeOrigin::signed(SUPPLIER), second),
+			Error::<Test>::DisputeDeadlineNotPassed
+		);
+		assert_noop!(
+			Billing::pay_invoice(RuntimeOrigin::signed(CONSUMER), second),
+			Error::<Test>::UnderDispute
+		);
+		at(raised + 7 * 86_400_000 + 1);
+		assert_ok!(Billing::lapse_dispute(RuntimeOrigin::signed(SUPPLIER), second));
+		System::assert_last_event(Event::DisputeLapsed { invoice: second }.into());
+		assert_eq!(Invoices::<Test>::get(second).unwrap().status, InvoiceStatus::Open);
+		assert_eq!(dispute_deposits(CONSUMER), 0);
+		assert_eq!(Balances::balance(&CONSUMER), consumer_before);
+		assert!(audit().iter().any(|(_, actor, change)| *actor == Actor::Account(SUPPLIER)
+			&& *change == AuditChange::DisputeLapsed { invoice: second }));
+		assert_noop!(
+			Billing::lapse_dispute(RuntimeOrigin::signed(SUPPLIER), second),
+			Error::<Test>::NotDisputed
+		);
+		assert_ok!(Billing::pay_invoice(RuntimeOrigin::signed(CONSUMER), second));
+	});
+}
+
+#[test]
+fn a_supplier_cannot_reprice_a_prepaid_contract_without_its_consumer() {
+	run(|| {
+		// A prepaid consumer; the supplier makes a tariff a thousand times dearer and
+		// moves the contract to it, to take the whole prepaid balance at the next close.
+		let contract = active_contract(PaymentMode::Prepaid, 0);
+		assert_ok!(Billing::create_tariff(
+			RuntimeOrigin::signed(SUPPLIER),
+			b"Gouge".to_vec(),
+			vec![band(0, 1440, 10_000)],
+			0
+		));
+		assert_ok!(Billing::change_tariff(RuntimeOrigin::signed(SUPPLIER), contract, 2));
+		// Not accepted: the next periods are priced as agreed.
+		measure(0, MIDNIGHT + 1_000, 1_000, 4_000);
+		at(MIDNIGHT + PERIOD + 1_000);
+		measure(0, MIDNIGHT + PERIOD, 1_000, 4_000);
+		at(MIDNIGHT + 2 * PERIOD);
+		idle();
+		let (_, second) = last_invoice();
+		assert_eq!((second.tariff, second.energy), (0, charge(4_000, 10)));
+		let record = Contracts::<Test>::get(contract).unwrap();
+		assert_eq!((record.tariff, record.next_tariff, record.offered_tariff), (0, None, Some(2)));
+		assert!(!audit().iter().any(|(_, _, c)| matches!(c, AuditChange::TariffChanged { .. })));
+		// Nothing to accept on a contract without an offer.
+		let other = crate::NextContractId::<Test>::get();
+		assert_ok!(Billing::propose_contract(
+			RuntimeOrigin::signed(OTHER_SUPPLIER),
+			1,
+			CONSUMER,
+			1,
+			PaymentMode::Postpaid,
+			0
+		));
+		assert_ok!(Billing::accept_contract(RuntimeOrigin::signed(CONSUMER), other));
+		assert_noop!(
+			Billing::accept_tariff(RuntimeOrigin::signed(CONSUMER), other),
+			Error::<Test>::NoTariffOffered
+		);
 	});
 }
 
@@ -438,6 +682,15 @@ fn a_dispute_is_raised_in_its_window_and_resolved_by_a_notified_body() {
 			),
 			Error::<Test>::BadCredit
 		);
+		// Another notified body cannot credit an invoice of a meter it did not verify.
+		assert_noop!(
+			Billing::resolve_dispute(
+				RuntimeOrigin::signed(BODY + 1),
+				id,
+				Resolution::Corrected { credit: 1 }
+			),
+			Error::<Test>::NotVerifyingBody
+		);
 		assert_ok!(Billing::resolve_dispute(RuntimeOrigin::signed(BODY), id, Resolution::Upheld));
 		System::assert_last_event(
 			Event::DisputeResolved { invoice: id, body: BODY, credit: 0, refund: 0 }.into(),
@@ -493,7 +746,9 @@ fn a_correction_credits_the_invoice_and_refunds_what_was_paid_beyond_it() {
 			(invoice.credited, invoice.paid, invoice.status),
 			(250, 450, InvoiceStatus::Paid)
 		);
-		assert_eq!(Balances::balance(&CONSUMER), consumer_before + 250);
+		// The refund, and the dispute deposit back (the invoice was wrong).
+		assert_eq!(Balances::balance(&CONSUMER), consumer_before + 250 + 100);
+		assert_eq!(dispute_deposits(CONSUMER), 0);
 	});
 }
 

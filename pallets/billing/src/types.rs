@@ -108,12 +108,20 @@ pub struct Contract<AccountId, MaxBands: Get<u32>> {
 	pub consumer: AccountId,
 	/// The tariff that prices the open period.
 	pub tariff: crate::TariffId,
-	/// The tariff that prices the periods after it, if the supplier changed it.
+	/// The tariff that prices the periods after it, once the consumer accepted the
+	/// supplier's offer.
 	pub next_tariff: Option<TariffId>,
+	/// A tariff the supplier offered and the consumer has not accepted yet: a contract's
+	/// prices change only with its consumer's consent.
+	pub offered_tariff: Option<TariffId>,
 	pub payment: PaymentMode,
 	/// The supply point's offset from UTC, in minutes: time-of-use bands are local time.
 	pub utc_offset: i16,
 	pub status: ContractStatus,
+	/// When it began (its consumer accepted it); zero while proposed, and for a contract
+	/// of the genesis block until its first measurement or visit. Consumption before it
+	/// is not its consumer's and is never billed under it.
+	pub start: UnixMillis,
 	/// The billing period in progress (meaningful while `Active`).
 	pub period: OpenPeriod<MaxBands>,
 }
@@ -240,6 +248,10 @@ pub struct Dispute<AccountId, MaxReason: Get<u32>> {
 	pub raised: UnixMillis,
 	/// The notified body's resolution and who gave it, once resolved.
 	pub resolution: Option<(Resolution, AccountId)>,
+	/// The deposit held from the consumer while it waits.
+	pub deposit: u128,
+	/// No notified body resolved it before its deadline.
+	pub lapsed: bool,
 }
 
 /// A tariff as stored.

@@ -60,6 +60,8 @@ impl<T: Config> Pallet<T> {
 			ensure!(record.status != ProgramStatus::Deprecated, Error::<T>::ProgramDeprecated);
 			ensure!(!record.approvals.contains(&body), Error::<T>::AlreadyApproved);
 			record.approvals.try_push(body.clone()).map_err(|_| Error::<T>::TooManyApprovals)?;
+			ApprovedBy::<T>::try_mutate(&body, |programs| programs.try_push(program))
+				.map_err(|_| Error::<T>::TooManyProgramsApproved)?;
 			let approvals = record.approvals.len() as u32;
 			let decisive = record.status == ProgramStatus::Proposed
 				&& approvals >= RequiredApprovals::<T>::get();
@@ -93,6 +95,85 @@ impl<T: Config> Pallet<T> {
 		T::Binding::bind_lr_program(meter, program, Actor::Account(body.clone()))?;
 		Self::deposit_event(Event::MeterBound { meter, program, by: body });
 		Ok(())
+	}
+
+	/// Deprecates the approved `program` for `by`: its deposit is released, its frames
+	/// refused from now on.
+	pub(crate) fn deprecate(
+		program: ProgramHash,
+		mut record: ProgramRecordOf<T>,
+		by: Actor<T::AccountId>,
+	) -> DispatchResult {
+		ensure!(record.status == ProgramStatus::Approved, Error::<T>::ProgramNotApproved);
+		Self::release(&record)?;
+		record.status = ProgramStatus::Deprecated;
+		record.deposit = Zero::zero();
+		Programs::<T>::insert(program, record);
+		DeprecationVotes::<T>::remove(program);
+		T::Audit::record(
+			AuditSubject::Program(program),
+			by.clone(),
+			AuditChange::ProgramDeprecated,
+		);
+		Self::deposit_event(Event::ProgramDeprecated { program, by });
+		Ok(())
+	}
+
+	/// `body` votes to deprecate `program`; it is deprecated once as many current
+	/// notified bodies as [`RequiredApprovals`] voted.
+	pub(crate) fn vote_deprecation(program: ProgramHash, body: T::AccountId) -> DispatchResult {
+		use mensura_primitives::metering::NotifiedBodies;
+		let record = Programs::<T>::get(program).ok_or(Error::<T>::UnknownProgram)?;
+		ensure!(record.status == ProgramStatus::Approved, Error::<T>::ProgramNotApproved);
+		let mut votes = DeprecationVotes::<T>::get(program);
+		// A removed body's vote no longer counts.
+		votes.retain(|b| T::Bodies::is_notified_body(b));
+		ensure!(!votes.contains(&body), Error::<T>::AlreadyVoted);
+		votes.try_push(body.clone()).map_err(|_| Error::<T>::AlreadyVoted)?;
+		let count = votes.len() as u32;
+		Self::deposit_event(Event::ProgramDeprecationVoted {
+			program,
+			by: body.clone(),
+			votes: count,
+		});
+		if count >= RequiredApprovals::<T>::get() {
+			Self::deprecate(program, record, Actor::Account(body))
+		} else {
+			DeprecationVotes::<T>::insert(program, votes);
+			Ok(())
+		}
+	}
+
+	/// Drops the approvals of `body`, which the regulator removed: each program it
+	/// approved loses its approval, and an approved one left with fewer than
+	/// [`RequiredApprovals`] is proposed again (frames of its meters are refused until
+	/// enough bodies approve it).
+	pub(crate) fn drop_approvals_of(body: &T::AccountId) {
+		let required = RequiredApprovals::<T>::get();
+		for program in ApprovedBy::<T>::take(body) {
+			let lost = Programs::<T>::mutate(program, |entry| {
+				// A deprecated program keeps the approvals it had, as history.
+				let Some(record) = entry.as_mut().filter(|r| r.status != ProgramStatus::Deprecated)
+				else {
+					return false;
+				};
+				record.approvals.retain(|b| b != body);
+				let lost = record.status == ProgramStatus::Approved
+					&& (record.approvals.len() as u32) < required;
+				if lost {
+					record.status = ProgramStatus::Proposed;
+				}
+				lost
+			});
+			if lost {
+				T::Audit::record(
+					AuditSubject::Program(program),
+					Actor::Regulator,
+					AuditChange::ProgramApprovalLost,
+				);
+				Self::deposit_event(Event::ProgramApprovalLost { program });
+			}
+		}
 	}
 
 	pub(crate) fn release(record: &ProgramRecordOf<T>) -> DispatchResult {
@@ -140,6 +221,23 @@ impl<T: Config> Pallet<T> {
 			);
 			let total = held.entry(record.measurer.clone()).or_insert(Zero::zero());
 			*total = total.saturating_add(record.deposit);
+			// Each approval of a program still in force is indexed under its body.
+			if record.status != ProgramStatus::Deprecated {
+				for body in &record.approvals {
+					ensure!(
+						ApprovedBy::<T>::get(body).contains(&hash),
+						"an approval is missing from its body's index"
+					);
+				}
+			}
+		}
+		for (body, programs) in ApprovedBy::<T>::iter() {
+			for program in programs {
+				ensure!(
+					Programs::<T>::get(program).is_none_or(|r| r.approvals.contains(&body)),
+					"a body's index lists a program it did not approve"
+				);
+			}
 		}
 		for (measurer, total) in held {
 			ensure!(

@@ -9,6 +9,19 @@ use mensura_primitives::{metering::ProgramHash, readings::lr};
 #[cfg(feature = "runtime-benchmarks")]
 use sp_runtime::traits::Zero;
 
+impl<T: Config> mensura_primitives::metering::OnNotifiedBodyRemoved<T::AccountId> for Pallet<T> {
+	fn body_removed(body: &T::AccountId) {
+		Self::drop_approvals_of(body)
+	}
+
+	/// Every program the body approved: read and written, with an audit entry each.
+	fn weight() -> frame_support::weights::Weight {
+		use frame_support::traits::Get;
+		let programs = u64::from(T::MaxProgramsPerBody::get());
+		T::DbWeight::get().reads_writes(1 + 3 * programs, 1 + 3 * programs)
+	}
+}
+
 impl<T: Config> mensura_primitives::readings::LrProgramProvider for Pallet<T> {
 	fn usable_program(
 		hash: &ProgramHash,

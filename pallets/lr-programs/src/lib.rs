@@ -60,10 +60,9 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 	use mensura_primitives::{
-		metering::{Actor, AuditChange, AuditSubject, AuditTrail, MeterId, ProgramHash},
+		metering::{Actor, AuditTrail, MeterId, ProgramHash},
 		readings::LrProgramBinding,
 	};
-	use sp_runtime::traits::Zero;
 
 	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
@@ -86,6 +85,7 @@ pub mod pallet {
 		impl DefaultConfig for TestDefaultConfig {
 			type MaxProgramLen = ConstU32<1024>;
 			type MaxApprovals = ConstU32<4>;
+			type MaxProgramsPerBody = ConstU32<16>;
 			type WeightInfo = ();
 		}
 	}
@@ -113,6 +113,11 @@ pub mod pallet {
 		#[pallet::no_default]
 		type Binding: LrProgramBinding<Self::AccountId>;
 
+		/// Who is a notified body now (the meter registry): only current bodies'
+		/// approvals and deprecation votes count.
+		#[pallet::no_default]
+		type Bodies: mensura_primitives::metering::NotifiedBodies<Self::AccountId>;
+
 		/// The audit trails.
 		#[pallet::no_default]
 		type Audit: AuditTrail<Self::AccountId>;
@@ -135,6 +140,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxApprovals: Get<u32>;
 
+		/// The most programs one notified body's approvals may stand for (bounds what
+		/// removing a body costs).
+		#[pallet::constant]
+		type MaxProgramsPerBody: Get<u32>;
+
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
 	}
@@ -149,6 +159,23 @@ pub mod pallet {
 	/// How many distinct notified bodies must approve a program's hash before it computes.
 	#[pallet::storage]
 	pub type RequiredApprovals<T: Config> = StorageValue<_, u32, ValueQuery, ConstU32<1>>;
+
+	/// The programs each notified body approved (dropped with the body's approvals when
+	/// the regulator removes it).
+	#[pallet::storage]
+	pub type ApprovedBy<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		BoundedVec<ProgramHash, T::MaxProgramsPerBody>,
+		ValueQuery,
+	>;
+
+	/// Notified bodies' votes to deprecate an approved program: it is deprecated once as
+	/// many current bodies as [`RequiredApprovals`] voted.
+	#[pallet::storage]
+	pub type DeprecationVotes<T: Config> =
+		StorageMap<_, Identity, ProgramHash, BoundedVec<T::AccountId, T::MaxApprovals>, ValueQuery>;
 
 	/// Published programs, by the hash of their code.
 	#[pallet::storage]
@@ -209,8 +236,15 @@ pub mod pallet {
 		ProgramApproved { program: ProgramHash },
 		/// The measurer withdrew a program that was never approved.
 		ProgramWithdrawn { program: ProgramHash },
-		/// The program was deprecated.
-		ProgramDeprecated { program: ProgramHash, by: T::AccountId },
+		/// The program was deprecated: by its measurer, the regulator, or the notified
+		/// body whose vote completed the deprecation.
+		ProgramDeprecated { program: ProgramHash, by: Actor<T::AccountId> },
+		/// A notified body voted to deprecate the program; `votes` current bodies have.
+		ProgramDeprecationVoted { program: ProgramHash, by: T::AccountId, votes: u32 },
+		/// The regulator removed a notified body that approved the program, which now has
+		/// fewer approvals than it needs: it is proposed again, and frames of meters bound
+		/// to it are refused until enough bodies approve it.
+		ProgramApprovalLost { program: ProgramHash },
 		/// A notified body bound a meter to an approved program.
 		MeterBound { meter: MeterId, program: ProgramHash, by: T::AccountId },
 		/// The regulator changed how many approvals a program needs.
@@ -231,6 +265,10 @@ pub mod pallet {
 		UnknownProgram,
 		/// This notified body already approved the program.
 		AlreadyApproved,
+		/// This notified body already voted to deprecate the program.
+		AlreadyVoted,
+		/// The notified body's approvals stand for as many programs as they may.
+		TooManyProgramsApproved,
 		/// The program is deprecated.
 		ProgramDeprecated,
 		/// The program is not approved (yet).
@@ -294,7 +332,13 @@ pub mod pallet {
 		/// Origin: the program's measurer. Emits `ProgramWithdrawn`.
 		/// Errors: `UnknownProgram`, `NotProgramMeasurer`, `ProgramNotProposed`.
 		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::withdraw_program())]
+		#[pallet::weight(T::WeightInfo::withdraw_program().saturating_add(
+			// The index of each body that approved it (fewer than required).
+			T::DbWeight::get().reads_writes(
+				u64::from(T::MaxApprovals::get()),
+				u64::from(T::MaxApprovals::get()),
+			)
+		))]
 		pub fn withdraw_program(origin: OriginFor<T>, program: ProgramHash) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let record = Programs::<T>::get(program).ok_or(Error::<T>::UnknownProgram)?;
@@ -302,36 +346,41 @@ pub mod pallet {
 			ensure!(record.status == ProgramStatus::Proposed, Error::<T>::ProgramNotProposed);
 			Self::release(&record)?;
 			Programs::<T>::remove(program);
+			for body in &record.approvals {
+				ApprovedBy::<T>::mutate(body, |programs| programs.retain(|p| *p != program));
+			}
 			Self::deposit_event(Event::ProgramWithdrawn { program });
 			Ok(())
 		}
 
 		/// Deprecates an approved program: frames of meters bound to it are refused from
-		/// now on. The record stays; the deposit is released.
+		/// now on. The record stays; the deposit is released. Its measurer or the
+		/// regulator deprecates it at once; a notified body votes, and the program is
+		/// deprecated once as many current bodies as [`RequiredApprovals`] voted (one body
+		/// cannot stop every meter bound to a program).
 		///
-		/// Origin: the program's measurer or a notified body. Emits `ProgramDeprecated`.
-		/// Errors: `UnknownProgram`, `NotProgramMeasurer`, `ProgramNotApproved`.
+		/// Origin: the program's measurer, the regulator or a notified body. Emits
+		/// `ProgramDeprecationVoted` (a body's vote) and `ProgramDeprecated`.
+		/// Errors: `UnknownProgram`, `NotProgramMeasurer`, `ProgramNotApproved`,
+		/// `AlreadyVoted`.
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::deprecate_program())]
+		#[pallet::weight(T::WeightInfo::deprecate_program().saturating_add(
+			// The votes, and whether each voter is still a notified body.
+			T::DbWeight::get().reads_writes(1 + u64::from(T::MaxApprovals::get()), 1)
+		))]
 		pub fn deprecate_program(origin: OriginFor<T>, program: ProgramHash) -> DispatchResult {
-			let (who, is_body) = match T::NotifiedBodyOrigin::try_origin(origin) {
-				Ok(body) => (body, true),
-				Err(origin) => (ensure_signed(origin)?, false),
+			let by = match T::RegulatorOrigin::try_origin(origin) {
+				Ok(_) => Actor::Regulator,
+				Err(origin) => match T::NotifiedBodyOrigin::try_origin(origin) {
+					Ok(body) => return Self::vote_deprecation(program, body),
+					Err(origin) => Actor::Account(ensure_signed(origin)?),
+				},
 			};
-			let mut record = Programs::<T>::get(program).ok_or(Error::<T>::UnknownProgram)?;
-			ensure!(is_body || record.measurer == who, Error::<T>::NotProgramMeasurer);
-			ensure!(record.status == ProgramStatus::Approved, Error::<T>::ProgramNotApproved);
-			Self::release(&record)?;
-			record.status = ProgramStatus::Deprecated;
-			record.deposit = Zero::zero();
-			Programs::<T>::insert(program, record);
-			T::Audit::record(
-				AuditSubject::Program(program),
-				Actor::Account(who.clone()),
-				AuditChange::ProgramDeprecated,
-			);
-			Self::deposit_event(Event::ProgramDeprecated { program, by: who });
-			Ok(())
+			let record = Programs::<T>::get(program).ok_or(Error::<T>::UnknownProgram)?;
+			if let Actor::Account(who) = &by {
+				ensure!(record.measurer == *who, Error::<T>::NotProgramMeasurer);
+			}
+			Self::deprecate(program, record, by)
 		}
 
 		/// Binds `meter` to the approved program `program`; its frames are computed by it

@@ -63,6 +63,7 @@ impl pallet_meters::Config for Test {
 	type NotifiedBodyOrigin = pallet_meters::EnsureNotifiedBody<Test>;
 	type ManufacturerOrigin = pallet_meters::EnsureManufacturer<Test>;
 	type MeterDeposit = MeterDeposit;
+	type OnNotifiedBodyRemoved = LrPrograms;
 }
 
 #[derive_impl(pallet_lr_programs::config_preludes::TestDefaultConfig)]
@@ -72,6 +73,7 @@ impl pallet_lr_programs::Config for Test {
 	type RegulatorOrigin = EnsureRoot<u64>;
 	type NotifiedBodyOrigin = pallet_meters::EnsureNotifiedBody<Test>;
 	type Binding = Meters;
+	type Bodies = Meters;
 	type Audit = Meters;
 	type ProgramDeposit = ProgramDeposit;
 	type ProgramByteDeposit = ProgramByteDeposit;
@@ -107,6 +109,8 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 		unit: MeasurementUnit::WattHour,
 		resolution_milli: 1,
 		max_permissible_error: Permill::from_percent(1),
+		min_interval_ms: 1_000,
+		max_interval_ms: 3_600_000,
 	};
 	pallet_meters::GenesisConfig::<Test> {
 		notified_bodies: vec![(BODY, b"NB 1".to_vec()), (OTHER_BODY, b"NB 2".to_vec())],

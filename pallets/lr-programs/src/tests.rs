@@ -1,7 +1,7 @@
 use crate::{mock::*, Error, Event, ProgramStatus, Programs, RequiredApprovals};
 use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold};
 use mensura_primitives::{
-	metering::{AuditChange, AuditSubject, MeterRegistry, ProgramHash},
+	metering::{Actor, AuditChange, AuditSubject, MeterRegistry, ProgramHash},
 	readings::{lr, LrProgramProvider, ProgramUnusable},
 };
 use sp_runtime::DispatchError;
@@ -223,8 +223,12 @@ fn deprecation_stops_the_program_keeps_its_record_and_releases_the_deposit() {
 			Error::<Test>::NotProgramMeasurer
 		);
 		assert_ok!(LrPrograms::bind_meter(signed(BODY), 0, proposed));
-		// A notified body may deprecate a measurer's program.
+		// Notified bodies may deprecate a measurer's program: as many as approve one
+		// (here one).
 		assert_ok!(LrPrograms::deprecate_program(signed(OTHER_BODY), proposed));
+		System::assert_last_event(
+			Event::ProgramDeprecated { program: proposed, by: Actor::Account(OTHER_BODY) }.into(),
+		);
 		let record = Programs::<Test>::get(proposed).unwrap();
 		assert_eq!(record.status, ProgramStatus::Deprecated);
 		assert_eq!(record.deposit, 0);
@@ -243,6 +247,75 @@ fn deprecation_stops_the_program_keeps_its_record_and_releases_the_deposit() {
 			LrPrograms::deprecate_program(signed(MEASURER), proposed),
 			Error::<Test>::ProgramNotApproved
 		);
+	});
+}
+
+#[test]
+fn one_notified_body_cannot_deprecate_a_program_alone() {
+	run(|| {
+		assert_ok!(LrPrograms::set_required_approvals(RuntimeOrigin::root(), 2));
+		let program = published();
+		assert_ok!(LrPrograms::approve_program(signed(BODY), program));
+		assert_ok!(LrPrograms::approve_program(signed(OTHER_BODY), program));
+		assert_ok!(LrPrograms::bind_meter(signed(BODY), 0, program));
+		// One body votes: the program, and every meter bound to it, computes on.
+		assert_ok!(LrPrograms::deprecate_program(signed(BODY), program));
+		System::assert_last_event(
+			Event::ProgramDeprecationVoted { program, by: BODY, votes: 1 }.into(),
+		);
+		assert_noop!(
+			LrPrograms::deprecate_program(signed(BODY), program),
+			Error::<Test>::AlreadyVoted
+		);
+		assert!(LrPrograms::usable_program(&program).is_ok());
+		// A second body's vote deprecates it.
+		assert_ok!(LrPrograms::deprecate_program(signed(OTHER_BODY), program));
+		assert_eq!(Programs::<Test>::get(program).unwrap().status, ProgramStatus::Deprecated);
+		assert!(crate::DeprecationVotes::<Test>::get(program).is_empty());
+		// The regulator deprecates alone.
+		let other = {
+			let code = lr::examples::pulse_volume(10).encode().unwrap();
+			assert_ok!(LrPrograms::publish_program(signed(MEASURER), code.clone(), b"w".to_vec()));
+			hash_of(&code)
+		};
+		assert_ok!(LrPrograms::approve_program(signed(BODY), other));
+		assert_ok!(LrPrograms::approve_program(signed(OTHER_BODY), other));
+		assert_ok!(LrPrograms::deprecate_program(RuntimeOrigin::root(), other));
+		System::assert_last_event(
+			Event::ProgramDeprecated { program: other, by: Actor::Regulator }.into(),
+		);
+	});
+}
+
+#[test]
+fn a_removed_bodys_approvals_no_longer_count() {
+	run(|| {
+		let program = approved();
+		assert_ok!(LrPrograms::bind_meter(signed(BODY), 0, program));
+		assert!(LrPrograms::usable_program(&program).is_ok());
+		// The regulator removes BODY, the program's only approver: the program is
+		// proposed again and computes nothing until another body approves it.
+		assert_ok!(Meters::remove_notified_body(RuntimeOrigin::root(), BODY));
+		System::assert_has_event(Event::ProgramApprovalLost { program }.into());
+		let record = Programs::<Test>::get(program).unwrap();
+		assert_eq!((record.status, record.approvals.len()), (ProgramStatus::Proposed, 0));
+		assert_eq!(LrPrograms::usable_program(&program), Err(ProgramUnusable::NotApproved));
+		assert_eq!(audit(program).last(), Some(&AuditChange::ProgramApprovalLost));
+		assert_ok!(LrPrograms::approve_program(signed(OTHER_BODY), program));
+		assert!(LrPrograms::usable_program(&program).is_ok());
+	});
+}
+
+#[test]
+fn only_the_body_that_verified_a_meter_binds_its_program() {
+	run(|| {
+		let program = approved();
+		// Meter 0 was verified by BODY: another body cannot switch its program.
+		assert_noop!(
+			LrPrograms::bind_meter(signed(OTHER_BODY), 0, program),
+			pallet_meters::Error::<Test>::NotVerifyingBody
+		);
+		assert_ok!(LrPrograms::bind_meter(signed(BODY), 0, program));
 	});
 }
 
@@ -280,6 +353,8 @@ fn genesis_publishes_approves_and_binds() {
 					unit: mensura_primitives::metering::MeasurementUnit::WattHour,
 					resolution_milli: 1,
 					max_permissible_error: sp_runtime::Permill::from_percent(1),
+					min_interval_ms: 1_000,
+					max_interval_ms: 3_600_000,
 				},
 				BODY,
 			)],

@@ -24,6 +24,8 @@ fn spec() -> ModelSpec {
 		unit: MeasurementUnit::WattHour,
 		resolution_milli: 1_000,
 		max_permissible_error: Permill::from_percent(1),
+		min_interval_ms: 1_000,
+		max_interval_ms: 3_600_000,
 	}
 }
 

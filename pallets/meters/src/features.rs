@@ -32,6 +32,10 @@ impl<T: Config> Pallet<T> {
 		spec: ModelSpec,
 	) -> Result<ModelId, DispatchError> {
 		ensure!(spec.resolution_milli > 0, Error::<T>::ZeroResolution);
+		ensure!(
+			spec.min_interval_ms > 0 && spec.min_interval_ms <= spec.max_interval_ms,
+			Error::<T>::InvalidIntervalBounds
+		);
 		let model = NextModelId::<T>::get();
 		let next = model.checked_add(1).ok_or(Error::<T>::IdsExhausted)?;
 		Models::<T>::insert(
@@ -118,6 +122,7 @@ impl<T: Config> Pallet<T> {
 				device_key: device_key.clone(),
 				status: MeterStatus::Provisioned,
 				supply_point: None,
+				verified_by: None,
 				lr_program: None,
 				deposit,
 			},
@@ -150,6 +155,7 @@ impl<T: Config> Pallet<T> {
 			ensure!(entry.status == MeterStatus::Provisioned, Error::<T>::IllegalStatusTransition);
 			entry.status = MeterStatus::Active;
 			entry.supply_point = Some(supply_point.clone());
+			entry.verified_by = Some(body.clone());
 			Ok::<_, DispatchError>(())
 		})?;
 		Self::append_audit(
@@ -158,6 +164,9 @@ impl<T: Config> Pallet<T> {
 			AuditChange::MeterVerified { supply_point: supply_point.clone() },
 		);
 		Self::deposit_event(Event::MeterVerified { meter, by: body, supply_point });
+		<T::OnMeterVerified as mensura_primitives::metering::OnMeterVerified>::meter_verified(
+			meter,
+		);
 		Ok(())
 	}
 
@@ -206,9 +215,46 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	pub(crate) fn do_rotate_device_key(
+	/// `body` approves giving `meter` the key `new`; the key is replaced once
+	/// [`Config::KeyRotationApprovals`] bodies that are still notified bodies approved it.
+	pub(crate) fn approve_rotation(
 		meter: MeterId,
 		body: T::AccountId,
+		new: DeviceKey,
+	) -> DispatchResult {
+		ensure!(!DeviceKeys::<T>::contains_key(&new), Error::<T>::DeviceKeyInUse);
+		let record = Meters::<T>::get(meter).ok_or(Error::<T>::UnknownMeter)?;
+		ensure!(record.status != MeterStatus::Revoked, Error::<T>::MeterRevoked);
+		let mut pending = match PendingKeyRotations::<T>::get(meter) {
+			Some(pending) if pending.key == new => pending,
+			_ => PendingRotation { key: new.clone(), approvals: Default::default() },
+		};
+		// A removed body's approval no longer counts.
+		pending.approvals.retain(|b| NotifiedBodies::<T>::contains_key(b));
+		ensure!(!pending.approvals.contains(&body), Error::<T>::AlreadyApprovedRotation);
+		pending
+			.approvals
+			.try_push(body.clone())
+			.map_err(|_| Error::<T>::AlreadyApprovedRotation)?;
+		let approvals = pending.approvals.len() as u32;
+		Self::deposit_event(Event::DeviceKeyRotationApproved {
+			meter,
+			by: body.clone(),
+			new: new.clone(),
+			approvals,
+		});
+		if approvals >= T::KeyRotationApprovals::get() {
+			PendingKeyRotations::<T>::remove(meter);
+			Self::do_rotate_device_key(meter, Actor::Account(body), new)
+		} else {
+			PendingKeyRotations::<T>::insert(meter, pending);
+			Ok(())
+		}
+	}
+
+	pub(crate) fn do_rotate_device_key(
+		meter: MeterId,
+		by: Actor<T::AccountId>,
 		new: DeviceKey,
 	) -> DispatchResult {
 		ensure!(!DeviceKeys::<T>::contains_key(&new), Error::<T>::DeviceKeyInUse);
@@ -219,12 +265,13 @@ impl<T: Config> Pallet<T> {
 		})?;
 		// The old key stays registered to this meter, so it can never be reused.
 		DeviceKeys::<T>::insert(&new, meter);
+		PendingKeyRotations::<T>::remove(meter);
 		Self::append_audit(
 			AuditSubject::Meter(meter),
-			Actor::Account(body.clone()),
+			by.clone(),
 			AuditChange::DeviceKeyRotated { old: old.clone(), new: new.clone() },
 		);
-		Self::deposit_event(Event::DeviceKeyRotated { meter, by: body, old, new });
+		Self::deposit_event(Event::DeviceKeyRotated { meter, by, old, new });
 		<T::OnDeviceKeyRotated as mensura_primitives::metering::OnDeviceKeyRotated>::device_key_rotated(meter);
 		Ok(())
 	}

@@ -47,6 +47,8 @@ impl<T: Config> MeterRegistry for Pallet<T> {
 						unit: MeasurementUnit::WattHour,
 						resolution_milli: 1,
 						max_permissible_error: sp_runtime::Permill::from_percent(1),
+						min_interval_ms: 1_000,
+						max_interval_ms: 3_600_000,
 					},
 					status: ModelStatus::Approved,
 				},
@@ -65,6 +67,7 @@ impl<T: Config> MeterRegistry for Pallet<T> {
 				device_key: key.clone(),
 				status: MeterStatus::Active,
 				supply_point: Some(Default::default()),
+				verified_by: None,
 				lr_program: Some(program),
 				deposit: Default::default(),
 			},
@@ -93,6 +96,16 @@ impl<T: Config> MeterSuspension<T::AccountId> for Pallet<T> {
 	}
 }
 
+impl<T: Config> mensura_primitives::metering::NotifiedBodies<T::AccountId> for Pallet<T> {
+	fn is_notified_body(who: &T::AccountId) -> bool {
+		crate::NotifiedBodies::<T>::contains_key(who)
+	}
+
+	fn verifier_of(meter: MeterId) -> Option<T::AccountId> {
+		Meters::<T>::get(meter)?.verified_by
+	}
+}
+
 impl<T: Config> LrProgramBinding<T::AccountId> for Pallet<T> {
 	fn bind_lr_program(
 		meter: MeterId,
@@ -102,6 +115,11 @@ impl<T: Config> LrProgramBinding<T::AccountId> for Pallet<T> {
 		Meters::<T>::try_mutate(meter, |entry| {
 			let entry = entry.as_mut().ok_or(Error::<T>::UnknownMeter)?;
 			ensure!(entry.status != MeterStatus::Revoked, Error::<T>::MeterRevoked);
+			// A verified meter's program is its verifying body's decision (or the
+			// regulator's); an unverified one's, any body's until one verifies it.
+			if let (Actor::Account(body), Some(verifier)) = (&actor, &entry.verified_by) {
+				ensure!(body == verifier, Error::<T>::NotVerifyingBody);
+			}
 			entry.lr_program = Some(program);
 			Ok::<_, DispatchError>(())
 		})?;

@@ -100,6 +100,10 @@ pub mod pallet {
 			type MaxNameLen = ConstU32<64>;
 			type MaxSerialLen = ConstU32<32>;
 			type OnDeviceKeyRotated = ();
+			type OnMeterVerified = ();
+			type OnNotifiedBodyRemoved = ();
+			type KeyRotationApprovals = ConstU32<2>;
+			type MaxRotationApprovals = ConstU32<16>;
 			type WeightInfo = ();
 		}
 	}
@@ -144,6 +148,27 @@ pub mod pallet {
 		/// afresh). Its weight is declared with the rotation.
 		type OnDeviceKeyRotated: mensura_primitives::metering::OnDeviceKeyRotated;
 
+		/// Told of every meter verification (ingestion: no frame may measure time before
+		/// it). Its weight is declared with the verification.
+		type OnMeterVerified: mensura_primitives::metering::OnMeterVerified;
+
+		/// Told when the regulator removes a notified body (program approvals: a removed
+		/// body's no longer count). Its weight is declared with the removal.
+		#[pallet::no_default_bounds]
+		type OnNotifiedBodyRemoved: mensura_primitives::metering::OnNotifiedBodyRemoved<
+			Self::AccountId,
+		>;
+
+		/// How many notified bodies must approve the same new device key before a meter's
+		/// key is replaced (the regulator replaces it alone): one body cannot take a meter
+		/// over by giving it a key of its own.
+		#[pallet::constant]
+		type KeyRotationApprovals: Get<u32>;
+
+		/// The most approvals a pending rotation keeps (at least `KeyRotationApprovals`).
+		#[pallet::constant]
+		type MaxRotationApprovals: Get<u32>;
+
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
 	}
@@ -159,6 +184,11 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type NotifiedBodies<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, NameOf<T>, OptionQuery>;
+
+	/// Device-key rotations waiting for [`Config::KeyRotationApprovals`] notified bodies.
+	#[pallet::storage]
+	pub type PendingKeyRotations<T: Config> =
+		StorageMap<_, Twox64Concat, MeterId, PendingRotationOf<T>, OptionQuery>;
 
 	/// Admitted manufacturers, with their names.
 	#[pallet::storage]
@@ -316,12 +346,25 @@ pub mod pallet {
 		},
 		/// A revoked meter's deposit went back to its manufacturer.
 		MeterDepositReleased { meter: MeterId, manufacturer: T::AccountId, amount: BalanceOf<T> },
-		/// A notified body replaced a meter's device key.
-		DeviceKeyRotated { meter: MeterId, by: T::AccountId, old: DeviceKey, new: DeviceKey },
+		/// A meter's device key was replaced: by the regulator, or by the notified body
+		/// whose approval completed the rotation.
+		DeviceKeyRotated { meter: MeterId, by: Actor<T::AccountId>, old: DeviceKey, new: DeviceKey },
+		/// A notified body approved giving `meter` the key `new`; `approvals` current
+		/// bodies have so far.
+		DeviceKeyRotationApproved {
+			meter: MeterId,
+			by: T::AccountId,
+			new: DeviceKey,
+			approvals: u32,
+		},
 	}
 
 	#[pallet::error]
 	pub enum Error<T> {
+		/// Only the notified body that verified the meter may do this.
+		NotVerifyingBody,
+		/// This notified body already approved this rotation.
+		AlreadyApprovedRotation,
 		/// The account is a notified body already.
 		AlreadyNotifiedBody,
 		/// The account is not a notified body.
@@ -338,6 +381,8 @@ pub mod pallet {
 		SupplyPointTooLong,
 		/// A model's register resolution is zero.
 		ZeroResolution,
+		/// A model's shortest frame interval is zero, or longer than its longest.
+		InvalidIntervalBounds,
 		/// No model has this id.
 		UnknownModel,
 		/// The model has been decided already (approved, rejected or withdrawn).
@@ -395,10 +440,17 @@ pub mod pallet {
 		///
 		/// Origin: the regulator. Emits `NotifiedBodyRemoved`. Errors: `NotANotifiedBody`.
 		#[pallet::call_index(1)]
-		#[pallet::weight(T::WeightInfo::remove_notified_body())]
+		#[pallet::weight(T::WeightInfo::remove_notified_body().saturating_add(
+			<T::OnNotifiedBodyRemoved as mensura_primitives::metering::OnNotifiedBodyRemoved<
+				T::AccountId,
+			>>::weight()
+		))]
 		pub fn remove_notified_body(origin: OriginFor<T>, body: T::AccountId) -> DispatchResult {
 			T::RegulatorOrigin::ensure_origin(origin)?;
 			ensure!(NotifiedBodies::<T>::take(&body).is_some(), Error::<T>::NotANotifiedBody);
+			<T::OnNotifiedBodyRemoved as mensura_primitives::metering::OnNotifiedBodyRemoved<
+				T::AccountId,
+			>>::body_removed(&body);
 			Self::deposit_event(Event::NotifiedBodyRemoved { body });
 			Ok(())
 		}
@@ -449,7 +501,7 @@ pub mod pallet {
 		/// approval. Appends `ModelSubmitted` to the model's audit trail.
 		///
 		/// Origin: a manufacturer. Emits `ModelSubmitted`.
-		/// Errors: `NameTooLong`, `ZeroResolution`, `IdsExhausted`.
+		/// Errors: `NameTooLong`, `ZeroResolution`, `InvalidIntervalBounds`, `IdsExhausted`.
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::submit_model())]
 		pub fn submit_model(
@@ -532,7 +584,9 @@ pub mod pallet {
 		/// Errors: `UnknownMeter`, `IllegalStatusTransition` (not `Provisioned`),
 		/// `SupplyPointTooLong`.
 		#[pallet::call_index(9)]
-		#[pallet::weight(T::WeightInfo::verify_meter())]
+		#[pallet::weight(T::WeightInfo::verify_meter().saturating_add(
+			<T::OnMeterVerified as mensura_primitives::metering::OnMeterVerified>::weight()
+		))]
 		pub fn verify_meter(
 			origin: OriginFor<T>,
 			meter: MeterId,
@@ -593,20 +647,36 @@ pub mod pallet {
 		/// Replaces the device key of `meter` (a compromised or replaced device) with
 		/// `new_key`, which must never have been used by any meter. Frames signed with
 		/// the new key number their sequence afresh ([`Config::OnDeviceKeyRotated`]).
+		/// The regulator replaces it at once; a notified body approves the replacement,
+		/// which happens once [`Config::KeyRotationApprovals`] current bodies approved the
+		/// same key (approving another key starts over).
 		///
-		/// Origin: a notified body. Emits `DeviceKeyRotated`.
-		/// Errors: `UnknownMeter`, `MeterRevoked`, `DeviceKeyInUse`.
+		/// Origin: the regulator or a notified body. Emits `DeviceKeyRotationApproved`
+		/// (a body's approval) and `DeviceKeyRotated`.
+		/// Errors: `UnknownMeter`, `MeterRevoked`, `DeviceKeyInUse`,
+		/// `AlreadyApprovedRotation`.
 		#[pallet::call_index(13)]
-		#[pallet::weight(T::WeightInfo::rotate_device_key().saturating_add(
-			<T::OnDeviceKeyRotated as mensura_primitives::metering::OnDeviceKeyRotated>::weight()
-		))]
+		#[pallet::weight(T::WeightInfo::rotate_device_key()
+			.saturating_add(
+				<T::OnDeviceKeyRotated as mensura_primitives::metering::OnDeviceKeyRotated>::weight()
+			)
+			// The pending rotation, and whether each approving body is still one.
+			.saturating_add(T::DbWeight::get().reads_writes(
+				1 + u64::from(T::MaxRotationApprovals::get()),
+				1,
+			)))]
 		pub fn rotate_device_key(
 			origin: OriginFor<T>,
 			meter: MeterId,
 			new_key: DeviceKey,
 		) -> DispatchResult {
-			let body = T::NotifiedBodyOrigin::ensure_origin(origin)?;
-			Self::do_rotate_device_key(meter, body, new_key)
+			match T::RegulatorOrigin::try_origin(origin) {
+				Ok(_) => Self::do_rotate_device_key(meter, Actor::Regulator, new_key),
+				Err(origin) => {
+					let body = T::NotifiedBodyOrigin::ensure_origin(origin)?;
+					Self::approve_rotation(meter, body, new_key)
+				}
+			}
 		}
 	}
 

@@ -30,6 +30,8 @@ fn spec() -> ModelSpec {
 		unit: MeasurementUnit::WattHour,
 		resolution_milli: 1_000,
 		max_permissible_error: Permill::from_percent(1),
+		min_interval_ms: 1_000,
+		max_interval_ms: 3_600_000,
 	}
 }
 
@@ -236,6 +238,14 @@ mod models {
 				Meters::submit_model(signed(MAKER), vec![], zero),
 				Error::<Test>::ZeroResolution
 			);
+			// A model whose frames could be a millisecond long, or whose bounds cross.
+			for (min, max) in [(0, 1_000), (2_000, 1_000)] {
+				let bounds = ModelSpec { min_interval_ms: min, max_interval_ms: max, ..spec() };
+				assert_noop!(
+					Meters::submit_model(signed(MAKER), vec![], bounds),
+					Error::<Test>::InvalidIntervalBounds
+				);
+			}
 			assert_noop!(
 				Meters::submit_model(signed(NOBODY), vec![], spec()),
 				DispatchError::BadOrigin
@@ -497,15 +507,31 @@ mod meters {
 		});
 	}
 
+	/// A second notified body, NOBODY.
+	fn with_second_body() {
+		assert_ok!(Meters::appoint_notified_body(root(), NOBODY, b"Body 2".to_vec()));
+	}
+
 	#[test]
 	fn key_rotation_replaces_the_key_and_retires_the_old_one() {
 		run(|| {
 			let meter = with_active_meter();
+			with_second_body();
+			// Two notified bodies approve the same new key; the second approval replaces it.
 			assert_ok!(Meters::rotate_device_key(signed(BODY), meter, key(2)));
+			assert_eq!(crate::Meters::<Test>::get(meter).unwrap().device_key, key(1));
+			assert_ok!(Meters::rotate_device_key(signed(NOBODY), meter, key(2)));
 			System::assert_last_event(
-				Event::DeviceKeyRotated { meter, by: BODY, old: key(1), new: key(2) }.into(),
+				Event::DeviceKeyRotated {
+					meter,
+					by: Actor::Account(NOBODY),
+					old: key(1),
+					new: key(2),
+				}
+				.into(),
 			);
 			assert_eq!(crate::Meters::<Test>::get(meter).unwrap().device_key, key(2));
+			assert!(crate::PendingKeyRotations::<Test>::get(meter).is_none());
 			// The retired key cannot come back, on this meter or another.
 			assert_noop!(
 				Meters::rotate_device_key(signed(BODY), meter, key(1)),
@@ -519,6 +545,40 @@ mod meters {
 				audit(AuditSubject::Meter(meter)).last(),
 				Some(&AuditChange::DeviceKeyRotated { old: key(1), new: key(2) })
 			);
+		});
+	}
+
+	#[test]
+	fn one_notified_body_cannot_take_a_meter_over_with_a_key_of_its_own() {
+		run(|| {
+			let meter = with_active_meter();
+			with_second_body();
+			// BODY gives the meter a key it holds: one approval of two, nothing changes.
+			assert_ok!(Meters::rotate_device_key(signed(BODY), meter, key(2)));
+			System::assert_last_event(
+				Event::DeviceKeyRotationApproved { meter, by: BODY, new: key(2), approvals: 1 }
+					.into(),
+			);
+			assert_noop!(
+				Meters::rotate_device_key(signed(BODY), meter, key(2)),
+				Error::<Test>::AlreadyApprovedRotation
+			);
+			assert_eq!(crate::Meters::<Test>::get(meter).unwrap().device_key, key(1));
+			// Removed, its approval no longer counts: the other body's is the first.
+			assert_ok!(Meters::remove_notified_body(root(), BODY));
+			assert_ok!(Meters::rotate_device_key(signed(NOBODY), meter, key(2)));
+			System::assert_last_event(
+				Event::DeviceKeyRotationApproved { meter, by: NOBODY, new: key(2), approvals: 1 }
+					.into(),
+			);
+			assert_eq!(crate::Meters::<Test>::get(meter).unwrap().device_key, key(1));
+			// Another key starts over; the regulator replaces a key alone.
+			assert_ok!(Meters::rotate_device_key(root(), meter, key(3)));
+			System::assert_last_event(
+				Event::DeviceKeyRotated { meter, by: Actor::Regulator, old: key(1), new: key(3) }
+					.into(),
+			);
+			assert!(crate::PendingKeyRotations::<Test>::get(meter).is_none());
 		});
 	}
 
@@ -643,6 +703,20 @@ mod registry {
 			assert_noop!(
 				<Meters as LrProgramBinding<u64>>::bind_lr_program(9, program, Actor::Regulator),
 				Error::<Test>::UnknownMeter
+			);
+			// Another notified body cannot bind a program to a meter BODY verified.
+			assert_ok!(Meters::appoint_notified_body(root(), NOBODY, b"Body 2".to_vec()));
+			assert_noop!(
+				<Meters as LrProgramBinding<u64>>::bind_lr_program(
+					meter,
+					ProgramHash::repeat_byte(8),
+					Actor::Account(NOBODY)
+				),
+				Error::<Test>::NotVerifyingBody
+			);
+			assert_eq!(
+				<Meters as mensura_primitives::metering::NotifiedBodies<u64>>::verifier_of(meter),
+				Some(BODY)
 			);
 			assert_ok!(Meters::revoke_meter(signed(BODY), meter, StatusReason::Malfunction));
 			assert_noop!(

@@ -29,6 +29,34 @@ pub type ModelOf<T> = MeterModel<<T as frame_system::Config>::AccountId, NameOf<
 /// A meter as stored.
 pub type MeterOf<T> = Meter<<T as frame_system::Config>::AccountId, BalanceOf<T>, SerialOf<T>>;
 
+/// A device-key rotation waiting for enough notified bodies.
+pub type PendingRotationOf<T> =
+	PendingRotation<<T as frame_system::Config>::AccountId, <T as Config>::MaxRotationApprovals>;
+
+/// A device-key rotation proposed by notified bodies, applied once
+/// [`Config::KeyRotationApprovals`] current bodies approve the same new key.
+#[derive(
+	frame_support::CloneNoBound,
+	frame_support::PartialEqNoBound,
+	frame_support::EqNoBound,
+	frame_support::DebugNoBound,
+	Encode,
+	Decode,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(Max))]
+#[codec(mel_bound(AccountId: MaxEncodedLen))]
+pub struct PendingRotation<
+	AccountId: Clone + PartialEq + Eq + core::fmt::Debug,
+	Max: frame_support::traits::Get<u32>,
+> {
+	/// The key the meter would get.
+	pub key: DeviceKey,
+	/// The bodies that approved it, in order.
+	pub approvals: BoundedVec<AccountId, Max>,
+}
+
 /// A meter model and where it stands in type approval.
 #[derive(Clone, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
 pub struct MeterModel<AccountId, Name> {
@@ -57,6 +85,9 @@ pub struct Meter<AccountId, Balance, Serial> {
 	pub status: MeterStatus,
 	/// The supply point it was verified at; `None` until verified.
 	pub supply_point: Option<SupplyPoint>,
+	/// The notified body that verified it; `None` until verified. Only it binds the
+	/// meter's program and resolves disputes of its invoices.
+	pub verified_by: Option<AccountId>,
 	/// The LR program bound to it; `None` until one is bound.
 	pub lr_program: Option<ProgramHash>,
 	/// The deposit held for it; zero once revoked and released.

@@ -3,51 +3,50 @@
 //! declare; the reads behind the runtime API; and the pallet's invariants.
 
 use crate::*;
-use alloc::{collections::btree_map::BTreeMap, vec::Vec};
+use alloc::vec::Vec;
 use codec::Encode;
 use frame_support::{pallet_prelude::*, traits::UnixTime};
 use frame_system::pallet_prelude::*;
 use mensura_primitives::{
-	metering::{MeterId, MeterRegistry, MeterStatus, ProgramHash},
+	metering::{MeterId, MeterRegistry, MeterStatus},
 	readings::{
 		lr, Consumption, ConsumptionError, FrameRejection, LrProgramProvider, MeasurementIndex,
-		OnMeasured, ReadingState, StoredMeasurement, UnixMillis,
+		OnMeasured, StoredMeasurement, UnixMillis,
 	},
 };
 use sp_core::H256;
-use sp_runtime::traits::Zero;
+use sp_runtime::traits::{UniqueSaturatedInto, Zero};
 
 impl<T: Config> Pallet<T> {
-	/// Checks a frame against the chain's state, as the pool and block import do, and
-	/// returns the quantity it measures. `overlay` holds the reading states that
-	/// earlier frames of the same batch leave; it is updated on success.
-	/// `verify_signature` is false only in dispatch, after `authorize` verified it.
+	/// Checks a frame on its own against the chain's state, as the pool and block import
+	/// do, and returns the quantity it measures. `verify_signature` is false only in
+	/// dispatch, after `authorize` verified it.
 	pub fn check(
 		signed: &SignedFrameOf<T>,
-		overlay: &mut BTreeMap<MeterId, ReadingState>,
 		verify_signature: bool,
 	) -> Result<CheckedFrame, FrameRejection> {
-		let mut programs = BTreeMap::new();
-		let prechecked = Self::precheck(signed, overlay, &mut programs)?;
-		Self::complete(signed, prechecked, overlay, &programs, verify_signature)
+		let mut overlay = Overlay::default();
+		let prechecked = Self::precheck(signed, &mut overlay)?;
+		Self::complete(signed, prechecked, &mut overlay, verify_signature)
 	}
 
 	/// The cheap checks of a frame, which read a few storage items and compare numbers:
-	/// its format, its meter, its sequence number, its interval, its program's
-	/// standing and inputs. They come before any hash, signature or program run, so that
-	/// a frame refused for them costs next to nothing. Advances the meter's sequence and
-	/// interval in `overlay`; `programs` caches the programs decoded so far.
+	/// its format, its meter, its sequence number, its interval (against its model's
+	/// bounds, the meter's verification and its last interval), its meter's share of
+	/// the block, its program's standing and inputs. They come before any hash,
+	/// signature or program run, so that a frame refused for them costs next to
+	/// nothing. Advances the meter's sequence, interval and frame count in `overlay`.
 	pub(crate) fn precheck(
 		signed: &SignedFrameOf<T>,
-		overlay: &mut BTreeMap<MeterId, ReadingState>,
-		programs: &mut BTreeMap<ProgramHash, lr::Program>,
+		overlay: &mut Overlay,
 	) -> Result<Prechecked, FrameRejection> {
 		let frame = lr::Frame::decode(&signed.frame).map_err(|_| FrameRejection::Malformed)?;
 		let meter = T::Meters::meter(frame.meter).ok_or(FrameRejection::UnknownMeter)?;
 		if meter.status != MeterStatus::Active {
 			return Err(FrameRejection::MeterNotActive);
 		}
-		let state = overlay.entry(frame.meter).or_insert_with(|| Readings::<T>::get(frame.meter));
+		let state =
+			overlay.states.entry(frame.meter).or_insert_with(|| Readings::<T>::get(frame.meter));
 		if state.last_sequence.is_some_and(|last| frame.sequence <= last) {
 			return Err(FrameRejection::Replayed);
 		}
@@ -57,6 +56,16 @@ impl<T: Config> Pallet<T> {
 		if frame.end <= frame.start {
 			return Err(FrameRejection::EmptyInterval);
 		}
+		let length = frame.end - frame.start;
+		if length < meter.spec.min_interval_ms {
+			return Err(FrameRejection::IntervalTooShort);
+		}
+		if length > meter.spec.max_interval_ms {
+			return Err(FrameRejection::IntervalTooLong);
+		}
+		if frame.start < state.measuring_since {
+			return Err(FrameRejection::BeforeVerification);
+		}
 		if frame.start < state.last_end {
 			return Err(FrameRejection::OverlappingInterval);
 		}
@@ -64,13 +73,27 @@ impl<T: Config> Pallet<T> {
 		if frame.end > now.saturating_add(T::MaxClockDrift::get()) {
 			return Err(FrameRejection::FutureInterval);
 		}
+		let in_transaction = overlay.frames.entry(frame.meter).or_default();
+		*in_transaction = in_transaction.saturating_add(1);
+		let quota = T::MaxFramesPerMeterPerBlock::get();
+		if *in_transaction > quota {
+			return Err(FrameRejection::TooManyFramesOfOneMeter);
+		}
+		let block = Self::block_number();
+		if state.last_block != block {
+			state.last_block = block;
+			state.frames_in_last_block = 0;
+		}
+		if state.frames_in_last_block >= quota {
+			return Err(FrameRejection::MeterBlockQuotaFull);
+		}
 		let program_hash = meter.lr_program.ok_or(FrameRejection::NoProgramBound)?;
-		let inputs = match programs.get(&program_hash) {
+		let inputs = match overlay.programs.get(&program_hash) {
 			Some(program) => program.inputs,
 			None => {
 				let program = T::Programs::usable_program(&program_hash)?;
 				let inputs = program.inputs;
-				programs.insert(program_hash, program);
+				overlay.programs.insert(program_hash, program);
 				inputs
 			}
 		};
@@ -79,7 +102,14 @@ impl<T: Config> Pallet<T> {
 		}
 		state.last_sequence = Some(frame.sequence);
 		state.last_end = frame.end;
+		state.frames_in_last_block = state.frames_in_last_block.saturating_add(1);
 		Ok(Prechecked { frame, device_key: meter.device_key, program: program_hash })
+	}
+
+	/// The number of the block being built or validated for, as the reading state keeps
+	/// it (in the pool: the block after the best one).
+	pub(crate) fn block_number() -> u32 {
+		frame_system::Pallet::<T>::block_number().unique_saturated_into()
 	}
 
 	/// The costly checks of a prechecked frame: its hash, its signature (unless
@@ -88,8 +118,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn complete(
 		signed: &SignedFrameOf<T>,
 		prechecked: Prechecked,
-		overlay: &mut BTreeMap<MeterId, ReadingState>,
-		programs: &BTreeMap<ProgramHash, lr::Program>,
+		overlay: &mut Overlay,
 		verify_signature: bool,
 	) -> Result<CheckedFrame, FrameRejection> {
 		let Prechecked { frame, device_key, program: program_hash } = prechecked;
@@ -102,7 +131,8 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		// `precheck` put every program it passed in the cache.
-		let program = programs.get(&program_hash).ok_or(FrameRejection::ProgramNotApproved)?;
+		let program =
+			overlay.programs.get(&program_hash).ok_or(FrameRejection::ProgramNotApproved)?;
 		let quantity = program.execute(&frame).map_err(|error| match error {
 			lr::ExecError::ChannelCountMismatch { .. } => FrameRejection::ChannelMismatch,
 			lr::ExecError::Overflow { .. } => FrameRejection::ComputationOverflow,
@@ -111,7 +141,7 @@ impl<T: Config> Pallet<T> {
 			lr::ExecError::InvalidProgram(_) => FrameRejection::ProgramNotApproved,
 		})?;
 		// `precheck` put the meter's state in the overlay.
-		let state = overlay.entry(frame.meter).or_default();
+		let state = overlay.states.entry(frame.meter).or_default();
 		state.register =
 			state.register.checked_add(quantity).ok_or(FrameRejection::RegisterOverflow)?;
 		Ok(CheckedFrame {
@@ -138,17 +168,16 @@ impl<T: Config> Pallet<T> {
 		if frames.is_empty() {
 			return Err(FrameRejection::EmptyBatch);
 		}
-		let mut overlay = BTreeMap::new();
-		let mut programs = BTreeMap::new();
+		let mut overlay = Overlay::default();
 		let prechecked = frames
 			.iter()
-			.map(|f| Self::precheck(f, &mut overlay, &mut programs))
+			.map(|f| Self::precheck(f, &mut overlay))
 			.collect::<Result<Vec<_>, _>>()?;
 		frames
 			.iter()
 			.zip(prechecked)
 			.map(|(f, p)| {
-				let checked = Self::complete(f, p, &mut overlay, &programs, verify_signature)?;
+				let checked = Self::complete(f, p, &mut overlay, verify_signature)?;
 				Ok((f.frame.len(), checked))
 			})
 			.collect()
@@ -205,6 +234,12 @@ impl<T: Config> Pallet<T> {
 		state.last_sequence = Some(frame.sequence);
 		state.last_end = frame.end;
 		state.measurements = index.saturating_add(1);
+		let block = Self::block_number();
+		if state.last_block != block {
+			state.last_block = block;
+			state.frames_in_last_block = 0;
+		}
+		state.frames_in_last_block = state.frames_in_last_block.saturating_add(1);
 		Measurements::<T>::insert(meter, index, &measurement);
 		if let Some(expired) = index.checked_sub(T::RetainedMeasurements::get().into()) {
 			Measurements::<T>::remove(meter, expired);
@@ -264,23 +299,21 @@ impl<T: Config> Pallet<T> {
 		call_len: usize,
 	) -> Result<(), TransactionValidityError> {
 		let weights = <T as frame_system::Config>::BlockWeights::get();
-		let normal = weights.get(DispatchClass::Normal);
-		let max_len = *<T as frame_system::Config>::BlockLength::get()
-			.max
-			.get(DispatchClass::Normal) as usize;
+		let class = weights.get(FRAME_CLASS);
+		let max_len =
+			*<T as frame_system::Config>::BlockLength::get().max.get(FRAME_CLASS) as usize;
 		let (used_weight, used_len) = if source == TransactionSource::InBlock {
 			(
-				*frame_system::Pallet::<T>::block_weight().get(DispatchClass::Normal),
+				*frame_system::Pallet::<T>::block_weight().get(FRAME_CLASS),
 				frame_system::Pallet::<T>::block_size() as usize,
 			)
 		} else {
 			(Weight::zero(), 0)
 		};
-		let fits = normal
-			.max_total
-			.map_or(true, |limit| used_weight.saturating_add(weight).all_lte(limit))
-			&& normal.max_extrinsic.map_or(true, |max| weight.all_lte(max))
-			&& used_len.saturating_add(call_len) <= max_len;
+		let fits =
+			class.max_total.map_or(true, |limit| used_weight.saturating_add(weight).all_lte(limit))
+				&& class.max_extrinsic.map_or(true, |max| weight.all_lte(max))
+				&& used_len.saturating_add(call_len) <= max_len;
 		if fits {
 			Ok(())
 		} else {
@@ -288,8 +321,14 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// How the pool hears of a refused frame: `Custom(code)`, except a meter's full
+	/// share of the block being built, which only means "not in this block" and is
+	/// answered as a full block is (`ExhaustsResources`), so the frame waits in the pool.
 	pub(crate) fn rejected(rejection: FrameRejection) -> TransactionValidityError {
-		InvalidTransaction::Custom(rejection.code()).into()
+		match rejection {
+			FrameRejection::MeterBlockQuotaFull => InvalidTransaction::ExhaustsResources.into(),
+			rejection => InvalidTransaction::Custom(rejection.code()).into(),
+		}
 	}
 
 	/// The checks `authorize` handed over for exactly these frames, taken; `None` if
@@ -309,7 +348,7 @@ impl<T: Config> Pallet<T> {
 	/// `authorize` never saw, e.g. by a test, gets here): it checked them again, and
 	/// registers that work.
 	pub(crate) fn charge_recheck(weight: Weight) {
-		frame_system::Pallet::<T>::register_extra_weight_unchecked(weight, DispatchClass::Normal);
+		frame_system::Pallet::<T>::register_extra_weight_unchecked(weight, FRAME_CLASS);
 	}
 
 	/// `authorize` of [`Pallet::submit_frame`].
@@ -327,7 +366,7 @@ impl<T: Config> Pallet<T> {
 			)),
 			frame.encoded_size(),
 		)?;
-		let checked = Self::check(frame, &mut BTreeMap::new(), true).map_err(Self::rejected)?;
+		let checked = Self::check(frame, true).map_err(Self::rejected)?;
 		let used = Self::frame_weight(frame.frame.len(), checked.ops, true);
 		let validity = Self::validity(core::iter::once(&checked))?;
 		JustAuthorized::<T>::put(alloc::vec![checked]);
@@ -394,7 +433,7 @@ impl<T: Config> Pallet<T> {
 	/// Checks a frame as the pool would, without storing it: the quantity it would
 	/// measure, or why it would be refused.
 	pub fn dry_run(signed: &SignedFrameOf<T>) -> Result<u128, FrameRejection> {
-		Self::check(signed, &mut BTreeMap::new(), true).map(|c| c.quantity)
+		Self::check(signed, true).map(|c| c.quantity)
 	}
 
 	/// Up to `limit` retained measurements of `meter`, from index `from` on.

@@ -1,13 +1,30 @@
-//! What ingestion offers other pallets: it is told of device-key rotations
-//! ([`OnDeviceKeyRotated`](mensura_primitives::metering::OnDeviceKeyRotated)) and serves
+//! What ingestion offers other pallets: it is told of meter verifications
+//! ([`OnMeterVerified`](mensura_primitives::metering::OnMeterVerified)) and device-key
+//! rotations ([`OnDeviceKeyRotated`](mensura_primitives::metering::OnDeviceKeyRotated)) and
+//! serves
 //! registers and retained measurements ([`MeasurementLog`]).
 
 use crate::*;
-use frame_support::pallet_prelude::*;
+use frame_support::{pallet_prelude::*, traits::UnixTime};
 use mensura_primitives::{
 	metering::MeterId,
 	readings::{MeasurementIndex, MeasurementLog, UnixMillis},
 };
+
+impl<T: Config> mensura_primitives::metering::OnMeterVerified for Pallet<T> {
+	/// The meter measures from now on: its frames may not cover time before the chain's
+	/// present (a meter's key cannot sign frames for years before it was installed).
+	fn meter_verified(meter: MeterId) {
+		let now = T::Time::now().as_millis().min(u64::MAX.into()) as u64;
+		Readings::<T>::mutate(meter, |state| {
+			state.measuring_since = state.measuring_since.max(now);
+		});
+	}
+
+	fn weight() -> Weight {
+		T::DbWeight::get().reads_writes(2, 1)
+	}
+}
 
 impl<T: Config> mensura_primitives::metering::OnDeviceKeyRotated for Pallet<T> {
 	/// The new key's frames number afresh: the meter's last sequence is forgotten

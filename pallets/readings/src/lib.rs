@@ -95,6 +95,14 @@ pub fn frame_priority(start: u64) -> frame_support::pallet_prelude::TransactionP
 /// Where [`frame_priority`] counts down from: 2^42 ms after the Unix epoch.
 pub const FRAME_PRIORITY_HORIZON: u64 = 1 << 42;
 
+/// The dispatch class of frame transactions: `Operational`, FRAME's class with block space
+/// reserved for it. Ordinary transactions (`Normal`) may use only the runtime's normal
+/// share of a block's weight and length; frames may use the whole block, so the rest is
+/// theirs whatever ordinary transactions pay or tip. (Frames pay no fee, so the class's
+/// fee multiplier never applies to them; their pool priority is [`frame_priority`].)
+pub const FRAME_CLASS: frame_support::dispatch::DispatchClass =
+	frame_support::dispatch::DispatchClass::Operational;
+
 /// The samples a frame of `len` bytes carries (whatever its channel split).
 pub fn samples_in(len: usize) -> u32 {
 	(len.saturating_sub(mensura_primitives::readings::lr::FRAME_HEADER_LEN) / 4) as u32
@@ -103,7 +111,7 @@ pub fn samples_in(len: usize) -> u32 {
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
-	use alloc::{collections::btree_map::BTreeMap, vec::Vec};
+	use alloc::vec::Vec;
 	use codec::Encode;
 	use frame_support::{dispatch::PostDispatchInfo, pallet_prelude::*, traits::UnixTime};
 	use frame_system::pallet_prelude::*;
@@ -141,6 +149,7 @@ pub mod pallet {
 			type RetainedMeasurements = ConstU32<8>;
 			type FrameLongevity = frame_support::traits::ConstU64<64>;
 			type MaxSequenceGap = frame_support::traits::ConstU64<1_000_000>;
+			type MaxFramesPerMeterPerBlock = ConstU32<16>;
 			type OnMeasured = ();
 			type WeightInfo = ();
 		}
@@ -186,6 +195,13 @@ pub mod pallet {
 		/// sequence space a meter has left (a frame numbered `u64::MAX` would end it).
 		#[pallet::constant]
 		type MaxSequenceGap: Get<u64>;
+
+		/// The most frames of one meter a block may hold (a backlog drains over several
+		/// blocks): one meter's key cannot fill blocks, however many valid frames it
+		/// signs. A transaction with more is refused; a frame beyond its meter's share
+		/// of the block being built waits for the next.
+		#[pallet::constant]
+		type MaxFramesPerMeterPerBlock: Get<u32>;
 
 		/// Told of every stored measurement (measurer rewards, billing). Its weight is
 		/// charged with every frame; it cannot refuse or undo a measurement.
@@ -290,6 +306,16 @@ pub mod pallet {
 		EmptyBatch,
 		/// The sequence number jumps too far above the meter's last.
 		SequenceTooFar,
+		/// The interval is shorter than the meter's model allows.
+		IntervalTooShort,
+		/// The interval is longer than the meter's model allows.
+		IntervalTooLong,
+		/// The interval starts before the meter was verified.
+		BeforeVerification,
+		/// The transaction carries more of one meter's frames than a block may hold.
+		TooManyFramesOfOneMeter,
+		/// The block already holds as many of the meter's frames as one block may.
+		MeterBlockQuotaFull,
 	}
 
 	impl<T> From<FrameRejection> for Error<T> {
@@ -339,7 +365,7 @@ pub mod pallet {
 		#[pallet::call_index(0)]
 		#[pallet::weight((
 			Pallet::<T>::frame_weight(frame.frame.len(), lr::MAX_OPS.into(), false),
-			DispatchClass::Normal,
+			FRAME_CLASS,
 			Pays::No
 		))]
 		#[pallet::authorize(Pallet::<T>::authorize_frame)]
@@ -354,8 +380,7 @@ pub mod pallet {
 			let checked = match Self::take_authorized(core::slice::from_ref(&frame)) {
 				Some(mut checked) if checked.len() == 1 => checked.remove(0),
 				_ => {
-					let checked = Self::check(&frame, &mut BTreeMap::new(), false)
-						.map_err(Error::<T>::from)?;
+					let checked = Self::check(&frame, false).map_err(Error::<T>::from)?;
 					Self::charge_recheck(Self::frame_weight(frame.frame.len(), checked.ops, true));
 					checked
 				}
@@ -374,7 +399,7 @@ pub mod pallet {
 		#[pallet::call_index(1)]
 		#[pallet::weight((
 			Pallet::<T>::batch_weight(frames.iter().map(|f| (f.frame.len(), lr::MAX_OPS.into())), false),
-			DispatchClass::Normal,
+			FRAME_CLASS,
 			Pays::No
 		))]
 		#[pallet::authorize(Pallet::<T>::authorize_frames)]

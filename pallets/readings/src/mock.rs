@@ -68,6 +68,7 @@ impl pallet_meters::Config for Test {
 	type ManufacturerOrigin = pallet_meters::EnsureManufacturer<Test>;
 	type MeterDeposit = MeterDeposit;
 	type OnDeviceKeyRotated = Readings;
+	type OnMeterVerified = Readings;
 }
 
 #[derive_impl(pallet_lr_programs::config_preludes::TestDefaultConfig)]
@@ -77,6 +78,7 @@ impl pallet_lr_programs::Config for Test {
 	type RegulatorOrigin = EnsureRoot<u64>;
 	type NotifiedBodyOrigin = pallet_meters::EnsureNotifiedBody<Test>;
 	type Binding = Meters;
+	type Bodies = Meters;
 	type Audit = Meters;
 	type ProgramDeposit = ProgramDeposit;
 	type ProgramByteDeposit = ProgramByteDeposit;
@@ -89,15 +91,25 @@ impl pallet_timestamp::Config for Test {
 	type WeightInfo = ();
 }
 
+parameter_types! {
+	/// The runtime's 16; a test of one meter's long batch lifts it.
+	pub static FramesPerMeterPerBlock: u32 = 16;
+}
+
 #[derive_impl(pallet_readings::config_preludes::TestDefaultConfig)]
 impl pallet_readings::Config for Test {
 	type Meters = Meters;
 	type Programs = LrPrograms;
 	type Time = Timestamp;
+	type MaxFramesPerMeterPerBlock = FramesPerMeterPerBlock;
 }
 
 /// The chain's time in the tests: 2026-11-24, in milliseconds.
 pub const NOW: u64 = 1_795_996_800_000;
+
+/// The shortest and the longest interval of the test model's frames: 1 s and 1 hour.
+pub const MIN_INTERVAL: u64 = 1_000;
+pub const MAX_INTERVAL: u64 = 3_600_000;
 
 /// Accounts of the tests.
 pub const BODY: u64 = 1;
@@ -130,6 +142,8 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 		unit: MeasurementUnit::WattHour,
 		resolution_milli: 1,
 		max_permissible_error: Permill::from_percent(1),
+		min_interval_ms: MIN_INTERVAL,
+		max_interval_ms: MAX_INTERVAL,
 	};
 	pallet_meters::GenesisConfig::<Test> {
 		notified_bodies: vec![(BODY, b"NB 1".to_vec()), (OTHER_BODY, b"NB 2".to_vec())],

@@ -131,6 +131,9 @@ mod accepted {
 					measurements: 1,
 					missed_frames: 0,
 					chain_head: Readings::chain(H256::zero(), 0, 0, &measurement),
+					measuring_since: 0,
+					last_block: 1,
+					frames_in_last_block: 1,
 				}
 			);
 			System::assert_last_event(
@@ -495,6 +498,7 @@ mod batches {
 mod abuse {
 	use super::*;
 	use frame_support::dispatch::DispatchClass;
+	use mensura_primitives::metering::DeviceKey;
 
 	fn validity_of(
 		frames: Vec<SignedFrameOf<Test>>,
@@ -535,7 +539,9 @@ mod abuse {
 		new_test_ext().execute_with(|| {
 			// 200 frames forged (signed by the wrong key) and a last one that overlaps its
 			// predecessor: the cheap check of the last frame refuses the batch before the
-			// first forged signature is looked at, so the reason is the overlap.
+			// first forged signature is looked at, so the reason is the overlap. (One
+			// meter's long batch: its quota of frames per block is lifted.)
+			FramesPerMeterPerBlock::set(256);
 			let mut frames: Vec<_> = (0..200)
 				.map(|i| signed_by(1, &frame(0, i + 1, NOW - (201 - i) * MINUTE)))
 				.collect();
@@ -562,11 +568,13 @@ mod abuse {
 	fn a_batch_no_block_can_hold_is_refused_before_any_frame_is_verified() {
 		new_test_ext().execute_with(|| {
 			// A largest frame may run a 32-operator program over 4,080 samples: about
-			// 20 ms of declared weight. Find how many fit in one ordinary transaction.
+			// 20 ms of declared weight. Find how many fit in one frame transaction.
+			// (One meter's long batch: its quota of frames per block is lifted.)
+			FramesPerMeterPerBlock::set(256);
 			use frame_support::traits::Get;
 			let weights: frame_system::limits::BlockWeights =
 				<Test as frame_system::Config>::BlockWeights::get();
-			let limit = weights.get(DispatchClass::Normal).max_extrinsic.unwrap();
+			let limit = weights.get(crate::FRAME_CLASS).max_extrinsic.unwrap();
 			let len = largest(0, 1, NOW).encode().unwrap().len();
 			let declared = |n: usize| {
 				let frames = || core::iter::repeat_n((len, u32::from(lr::MAX_OPS)), n);
@@ -599,14 +607,14 @@ mod abuse {
 	fn a_full_block_refuses_frames_without_verifying_them() {
 		new_test_ext().execute_with(|| {
 			let call = crate::Call::<Test>::submit_frame { frame: signed_by(1, &frame(0, 1, NOW)) };
-			// Fill the block being built up to its limit for ordinary transactions.
+			// Fill the block being built up to its limit for frames.
 			use frame_support::traits::Get;
 			let weights: frame_system::limits::BlockWeights =
 				<Test as frame_system::Config>::BlockWeights::get();
-			let limit = weights.get(DispatchClass::Normal).max_total.unwrap();
+			let limit = weights.get(crate::FRAME_CLASS).max_total.unwrap();
 			frame_system::Pallet::<Test>::register_extra_weight_unchecked(
 				limit,
-				DispatchClass::Normal,
+				crate::FRAME_CLASS,
 			);
 			// In the block, the forged frame is refused as not fitting, unverified.
 			assert_eq!(
@@ -627,16 +635,153 @@ mod abuse {
 			assert!(honest.authorize(TransactionSource::External).unwrap().is_ok());
 		});
 	}
+
+	#[test]
+	fn ordinary_transactions_filling_their_share_of_a_block_leave_frames_their_room() {
+		new_test_ext().execute_with(|| {
+			// A spammer's remarks (or any ordinary transactions) use all the weight and
+			// length ordinary transactions may have in the block being built.
+			use frame_support::traits::Get;
+			let weights: frame_system::limits::BlockWeights =
+				<Test as frame_system::Config>::BlockWeights::get();
+			let normal = weights.get(DispatchClass::Normal).max_total.unwrap();
+			frame_system::Pallet::<Test>::register_extra_weight_unchecked(
+				normal,
+				DispatchClass::Normal,
+			);
+			let length: frame_system::limits::BlockLength =
+				<Test as frame_system::Config>::BlockLength::get();
+			let normal_len = *length.max.get(DispatchClass::Normal);
+			frame_system::BlockSize::<Test>::put(normal_len);
+			assert!(*length.max.get(crate::FRAME_CLASS) > normal_len);
+			assert!(weights.get(crate::FRAME_CLASS).max_total.unwrap().all_gt(normal));
+			// A frame still fits in the same block, and is stored.
+			let call = crate::Call::<Test>::submit_frame { frame: signed(&frame(0, 1, NOW)) };
+			assert!(call.authorize(TransactionSource::InBlock).unwrap().is_ok());
+			assert_ok!(Readings::submit_frame(
+				RawOrigin::Authorized.into(),
+				signed(&frame(0, 1, NOW))
+			));
+			assert_eq!(ReadingStates::<Test>::get(0).measurements, 1);
+		});
+	}
+
+	#[test]
+	fn a_key_signing_millisecond_intervals_is_refused() {
+		new_test_ext().execute_with(|| {
+			// One key, frames of 1 ms each: without a bound, 60,000 valid frames a minute.
+			let mut short = frame(0, 1, NOW);
+			short.start = NOW - 1;
+			assert_eq!(submit(signed(&short)), Err(FrameRejection::IntervalTooShort));
+			short.start = NOW - MIN_INTERVAL + 1;
+			assert_eq!(submit(signed(&short)), Err(FrameRejection::IntervalTooShort));
+			// An interval of exactly the model's shortest is accepted.
+			short.start = NOW - MIN_INTERVAL;
+			assert_eq!(submit(signed(&short)), Ok(()));
+			assert_eq!(ReadingStates::<Test>::get(0).measurements, 1);
+		});
+	}
+
+	#[test]
+	fn one_frame_claiming_decades_of_consumption_is_refused() {
+		new_test_ext().execute_with(|| {
+			// From 1970 to now in one frame: the program would integrate the samples over
+			// 56 years.
+			let mut long = frame(0, 1, NOW);
+			long.start = 0;
+			assert_eq!(submit(signed(&long)), Err(FrameRejection::IntervalTooLong));
+			long.start = NOW - MAX_INTERVAL - 1;
+			assert_eq!(submit(signed(&long)), Err(FrameRejection::IntervalTooLong));
+			long.start = NOW - MAX_INTERVAL;
+			assert_eq!(submit(signed(&long)), Ok(()));
+		});
+	}
+
+	#[test]
+	fn frames_measuring_time_before_the_meter_was_verified_are_refused() {
+		new_test_ext().execute_with(|| {
+			let key = DeviceKey::Sr25519(sp_core::Pair::public(&meter_key(3)));
+			assert_ok!(Meters::provision_meter(
+				RuntimeOrigin::signed(MAKER),
+				0,
+				key,
+				b"S3".to_vec()
+			));
+			assert_ok!(Meters::verify_meter(RuntimeOrigin::signed(BODY), 3, b"P3".to_vec()));
+			assert_ok!(LrPrograms::bind_meter(RuntimeOrigin::signed(BODY), 3, program()));
+			assert_eq!(ReadingStates::<Test>::get(3).measuring_since, NOW);
+			// Its key signs a frame of the minute before its verification, and one of 1970.
+			assert_eq!(submit(signed(&frame(3, 1, NOW))), Err(FrameRejection::BeforeVerification));
+			let mut ancient = frame(3, 1, 2 * MINUTE);
+			ancient.start = MINUTE;
+			assert_eq!(submit(signed(&ancient)), Err(FrameRejection::BeforeVerification));
+			assert_eq!(ReadingStates::<Test>::get(3).measurements, 0);
+			// From its verification on, it measures.
+			assert_eq!(submit(signed(&frame(3, 1, NOW + MINUTE))), Ok(()));
+			assert_eq!(ReadingStates::<Test>::get(3).measurements, 1);
+		});
+	}
+
+	#[test]
+	fn one_meters_key_cannot_fill_a_block() {
+		new_test_ext().execute_with(|| {
+			let quota: u64 = FramesPerMeterPerBlock::get().into();
+			assert_eq!(quota, 16);
+			let count = quota + 4;
+			let frames: Vec<_> = (1..=count)
+				.map(|sequence| signed(&frame(0, sequence, NOW - (count - sequence) * MINUTE)))
+				.collect();
+			// One transaction with more of its frames than a block may hold: refused, for
+			// every block.
+			let call = crate::Call::<Test>::submit_frames {
+				frames: BoundedVec::try_from(frames[..=quota as usize].to_vec()).unwrap(),
+			};
+			assert_eq!(
+				call.authorize(TransactionSource::External).unwrap().map_err(reason).err(),
+				Some(FrameRejection::TooManyFramesOfOneMeter)
+			);
+			// One by one: the block takes its quota of the meter's frames ...
+			for signed in &frames[..quota as usize] {
+				assert_eq!(submit(signed.clone()), Ok(()));
+			}
+			// ... and the next waits, unverified: as for a full block, the pool keeps it.
+			let next = crate::Call::<Test>::submit_frame { frame: frames[quota as usize].clone() };
+			let forged = crate::Call::<Test>::submit_frame {
+				frame: signed_by(1, &frame(0, quota + 1, NOW - 3 * MINUTE)),
+			};
+			for call in [&next, &forged] {
+				assert_eq!(
+					call.authorize(TransactionSource::InBlock).unwrap().map(|_| ()),
+					Err(InvalidTransaction::ExhaustsResources.into())
+				);
+			}
+			assert_eq!(ReadingStates::<Test>::get(0).measurements, quota);
+			// Another meter's frame still gets in.
+			assert_eq!(submit(signed(&frame(1, 1, NOW))), Ok(()));
+			// The next block takes the rest.
+			System::set_block_number(2);
+			assert_eq!(submit(frames[quota as usize].clone()), Ok(()));
+			assert_eq!(
+				submit_batch(frames[quota as usize + 1..].to_vec()),
+				Ok(()),
+				"a batch within the quota, in a block already holding one of the meter's frames"
+			);
+			assert_eq!(ReadingStates::<Test>::get(0).measurements, count);
+			assert_eq!(ReadingStates::<Test>::get(0).frames_in_last_block, 4);
+		});
+	}
 }
 
 mod key_rotation {
 	use super::*;
 	use mensura_primitives::metering::DeviceKey;
 
-	/// Replaces meter 0's key with test meter 9's, as a notified body does for a new device.
+	/// Replaces meter 0's key with test meter 9's, as two notified bodies do for a new
+	/// device.
 	fn replace_device_of_meter_0() {
 		let new = DeviceKey::Sr25519(sp_core::Pair::public(&meter_key(9)));
-		assert_ok!(Meters::rotate_device_key(RuntimeOrigin::signed(BODY), 0, new));
+		assert_ok!(Meters::rotate_device_key(RuntimeOrigin::signed(BODY), 0, new.clone()));
+		assert_ok!(Meters::rotate_device_key(RuntimeOrigin::signed(OTHER_BODY), 0, new));
 	}
 
 	#[test]
@@ -697,7 +842,7 @@ mod key_rotation {
 				}
 				let next = devices.get(turn + 1).copied().unwrap_or(14);
 				let key = DeviceKey::Sr25519(sp_core::Pair::public(&meter_key(next)));
-				assert_ok!(Meters::rotate_device_key(RuntimeOrigin::signed(BODY), 0, key));
+				assert_ok!(Meters::rotate_device_key(RuntimeOrigin::root(), 0, key));
 				Readings::do_try_state().unwrap();
 			}
 			// Restarts at 3, 6, 9, 12 and 15; measurements 7..15 are retained, so the
@@ -706,7 +851,7 @@ mod key_rotation {
 			assert_eq!(ReadingStates::<Test>::get(0).last_sequence, None);
 			// Rotating again before the new device's first frame changes nothing more.
 			let key = DeviceKey::Sr25519(sp_core::Pair::public(&meter_key(15)));
-			assert_ok!(Meters::rotate_device_key(RuntimeOrigin::signed(BODY), 0, key));
+			assert_ok!(Meters::rotate_device_key(RuntimeOrigin::root(), 0, key));
 			assert_eq!(crate::SequenceRestarts::<Test>::get(0).to_vec(), vec![9, 12, 15]);
 			assert_eq!(submit(signed_by(15, &frame(0, 1, end + MINUTE))), Ok(()));
 		});

@@ -1,12 +1,13 @@
 //! What ingestion keeps between its checks and its storage.
 
 use crate::Config;
+use alloc::collections::btree_map::BTreeMap;
 use codec::Encode;
 use frame_support::pallet_prelude::*;
 use mensura_primitives::readings::{lr, Measurement, SignedFrame};
 use mensura_primitives::{
 	metering::{MeterId, ProgramHash},
-	readings::Sequence,
+	readings::{ReadingState, Sequence},
 };
 use sp_core::H256;
 
@@ -22,6 +23,17 @@ pub struct CheckedFrame {
 	pub frame_hash: H256,
 	/// The operators of the program that computed it.
 	pub ops: u32,
+}
+
+/// What the frames of one transaction, checked in order, leave for the next one's checks.
+#[derive(Default)]
+pub(crate) struct Overlay {
+	/// Each meter's reading state after the frames checked so far.
+	pub(crate) states: BTreeMap<MeterId, ReadingState>,
+	/// How many of the transaction's frames each meter has so far.
+	pub(crate) frames: BTreeMap<MeterId, u32>,
+	/// The programs decoded so far, each once.
+	pub(crate) programs: BTreeMap<ProgramHash, lr::Program>,
 }
 
 /// A frame that passed the cheap checks, with what the costly ones need.

@@ -10,7 +10,7 @@ use frame_support::{
 		tokens::{Fortitude, Precision, Restriction},
 	},
 };
-use mensura_primitives::billing::BlockAuthor;
+use mensura_primitives::billing::{BlockAuthor, SupplyContracts};
 use sp_runtime::traits::{AccountIdConversion, Saturating, Zero};
 
 impl<T: Config> Pallet<T> {
@@ -22,6 +22,14 @@ impl<T: Config> Pallet<T> {
 	/// A supplier's measurement deposit (held).
 	pub fn deposit_of(supplier: &T::AccountId) -> BalanceOf<T> {
 		T::Currency::balance_on_hold(&HoldReason::MeasurementDeposit.into(), supplier)
+	}
+
+	/// What `supplier` must keep held while it supplies meters: the measuring fee ×
+	/// [`Config::DepositFloorFees`] × its supplied meters.
+	pub fn deposit_floor(supplier: &T::AccountId) -> BalanceOf<T> {
+		let fees =
+			T::DepositFloorFees::get().saturating_mul(T::Suppliers::supplied_meters(supplier));
+		MeasuringFee::<T>::get().saturating_mul(fees.into())
 	}
 
 	/// Moves `fee` from `supplier`'s deposit to the pot, if the deposit covers it.

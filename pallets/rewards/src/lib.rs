@@ -87,7 +87,8 @@ pub mod pallet {
 		use frame_support::derive_impl;
 
 		/// For mock runtimes: the pot `msr/rwds`, 4 debts settled per call, 2 payers
-		/// pending per block, weights of `()`.
+		/// pending per block, a deposit floor of one fee per supplied meter, weights of
+		/// `()`.
 		pub struct TestDefaultConfig;
 
 		#[derive_impl(frame_system::config_preludes::TestDefaultConfig, no_aggregated_types)]
@@ -102,6 +103,7 @@ pub mod pallet {
 			type PotId = TestPotId;
 			type MaxDebtSettlements = ConstU32<4>;
 			type MaxPendingPayers = ConstU32<2>;
+			type DepositFloorFees = ConstU32<1>;
 			type WeightInfo = ();
 		}
 	}
@@ -145,6 +147,12 @@ pub mod pallet {
 		/// them at its end; measurements of further combinations are settled at once.
 		#[pallet::constant]
 		type MaxPendingPayers: Get<u32>;
+
+		/// How many measuring fees per supplied meter a supplier's deposit must keep
+		/// covering while it supplies meters: it cannot withdraw below that and leave
+		/// fees as debts.
+		#[pallet::constant]
+		type DepositFloorFees: Get<u32>;
 
 		/// Weights of this pallet's calls and of the per-measurement charge.
 		type WeightInfo: WeightInfo;
@@ -263,6 +271,9 @@ pub mod pallet {
 
 	#[pallet::error]
 	pub enum Error<T> {
+		/// The deposit would fall below what the supplier's supplied meters need
+		/// ([`Config::DepositFloorFees`] fees each).
+		BelowDepositFloor,
 		/// The account has no accrued rewards.
 		NothingToClaim,
 		/// The supplier has no debt to settle.
@@ -342,14 +353,18 @@ pub mod pallet {
 		/// Releases `amount` of the caller's measurement deposit.
 		///
 		/// Origin: signed (a supplier). Emits `DepositWithdrawn`. Errors: `ZeroAmount`,
-		/// `DebtOutstanding` while it owes fees, `InsufficientDeposit`.
+		/// `DebtOutstanding` while it owes fees, `InsufficientDeposit`, `BelowDepositFloor`
+		/// (while it supplies meters, the deposit keeps [`Config::DepositFloorFees`]
+		/// measuring fees for each).
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::withdraw())]
 		pub fn withdraw(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
 			let supplier = ensure_signed(origin)?;
 			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
 			ensure!(SupplierDebt::<T>::get(&supplier).is_zero(), Error::<T>::DebtOutstanding);
-			ensure!(Self::deposit_of(&supplier) >= amount, Error::<T>::InsufficientDeposit);
+			let held = Self::deposit_of(&supplier);
+			ensure!(held >= amount, Error::<T>::InsufficientDeposit);
+			ensure!(held - amount >= Self::deposit_floor(&supplier), Error::<T>::BelowDepositFloor);
 			T::Currency::release(
 				&HoldReason::MeasurementDeposit.into(),
 				&supplier,

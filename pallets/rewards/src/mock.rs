@@ -66,6 +66,10 @@ impl SupplyContracts<u64> for TestSuppliers {
 		SUPPLIERS.with(|s| s.borrow().get(&meter).copied())
 	}
 
+	fn supplied_meters(supplier: &u64) -> u32 {
+		SUPPLIERS.with(|s| s.borrow().values().filter(|s| *s == supplier).count() as u32)
+	}
+
 	#[cfg(feature = "runtime-benchmarks")]
 	fn benchmark_supply(meter: MeterId, supplier: u64) {
 		set_supplier(meter, Some(supplier));

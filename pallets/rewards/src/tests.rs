@@ -258,6 +258,26 @@ fn deposits_are_withdrawn_only_without_debt_and_within_what_is_held() {
 }
 
 #[test]
+fn a_supplier_cannot_withdraw_its_deposit_and_leave_fees_as_debts() {
+	run(|| {
+		// SUPPLIER supplies meters 0 and 1: its deposit keeps one fee for each.
+		assert_eq!(Rewards::deposit_floor(&SUPPLIER), 2 * FEE);
+		assert_noop!(
+			Rewards::withdraw(RuntimeOrigin::signed(SUPPLIER), 2 * FEE + 1),
+			Error::<Test>::BelowDepositFloor
+		);
+		assert_ok!(Rewards::withdraw(RuntimeOrigin::signed(SUPPLIER), 2 * FEE));
+		assert_eq!(deposit(SUPPLIER), 2 * FEE);
+		// Its contracts end: nothing more to cover, and the rest may go.
+		set_supplier(0, None);
+		set_supplier(1, None);
+		assert_eq!(Rewards::deposit_floor(&SUPPLIER), 0);
+		assert_ok!(Rewards::withdraw(RuntimeOrigin::signed(SUPPLIER), 2 * FEE));
+		assert_eq!(deposit(SUPPLIER), 0);
+	});
+}
+
+#[test]
 fn bad_top_ups_and_fee_changes_are_refused_without_a_trace() {
 	run(|| {
 		assert_noop!(

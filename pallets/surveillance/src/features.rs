@@ -93,10 +93,15 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// The most one window may differ: both MPEs of the check meter's quantity, and two
-	/// register steps of each meter.
-	pub fn allowed_difference(pair: &CheckPairOf<T>, counter: u128) -> u128 {
-		pair.allowed_error.mul_ceil(counter).saturating_add(pair.step_allowance)
+	/// The most one window may differ: both MPEs of the check meter's quantity, two
+	/// register steps of each meter, and the whole quantity of every measurement that
+	/// crosses the window's edges (`straddling`: its place within its interval is
+	/// unknown).
+	pub fn allowed_difference(pair: &CheckPairOf<T>, counter: u128, straddling: u128) -> u128 {
+		pair.allowed_error
+			.mul_ceil(counter)
+			.saturating_add(pair.step_allowance)
+			.saturating_add(straddling)
 	}
 
 	/// Adds the part of `m` from `pair.since` on to the windows it overlaps, on the
@@ -139,11 +144,15 @@ impl<T: Config> Pallet<T> {
 			let at = match windows.binary_search_by_key(&start, |w| w.start) {
 				Ok(at) => at,
 				Err(at) => {
-					windows.insert(at, WindowTotals { start, measured: 0, counter: 0 });
+					windows
+						.insert(at, WindowTotals { start, measured: 0, counter: 0, straddling: 0 });
 					at
 				}
 			};
 			let totals = &mut windows[at];
+			if m.start < start || m.end > start + window {
+				totals.straddling = totals.straddling.saturating_add(m.quantity);
+			}
 			if counter {
 				totals.counter = totals.counter.saturating_add(part);
 			} else {
@@ -179,7 +188,7 @@ impl<T: Config> Pallet<T> {
 			return;
 		}
 		pair.compared = pair.compared.saturating_add(1);
-		let allowed = Self::allowed_difference(pair, totals.counter);
+		let allowed = Self::allowed_difference(pair, totals.counter, totals.straddling);
 		if totals.measured.abs_diff(totals.counter) <= allowed {
 			Self::deposit_event(Event::WindowCompared {
 				meter,

@@ -11,10 +11,14 @@
 //! [`Config::MinComparisonWindow`] and [`Config::MaxComparisonWindow`] (an hour, a
 //! day). From the next window boundary on (windows are aligned to the Unix epoch), every measurement either meter stores is
 //! added to the pair's open windows, pro rata of the time its interval overlaps each.
+//! Where a measurement crosses a window's edge, the load may have run in either part:
+//! its whole quantity widens that window's tolerance (`straddling`), so two meters whose
+//! frames are not aligned never differ by misattribution; a pair whose frames cross
+//! window edges is checked more tightly the longer its windows are.
 //! A window is compared once **both** meters have measured past its end: if the checked
 //! meter's quantity `measured` and the check meter's `counter` differ by more than
 //!
-//! `allowed = ⌈(MPE of the meter + MPE of the check meter) × counter⌉ + 2 × (both register steps)`
+//! `allowed = ⌈(MPE of the meter + MPE of the check meter) × counter⌉ + 2 × (both register steps) + straddling`
 //!
 //! (each meter may be off by its maximum permissible error, and each register reading at
 //! either end of the window by one step), the chain emits `DiscrepancyFound`, appends a

@@ -33,6 +33,13 @@ pub struct WindowTotals {
 	pub measured: u128,
 	/// The check meter's quantity over the window.
 	pub counter: u128,
+	/// The whole quantities of the measurements (of either meter) that cross the
+	/// window's start or end. Only a share of each, in proportion to time, is counted
+	/// in the window, but the load may have run in either part (a kettle in the first
+	/// five minutes of a frame): the comparison allows for all of it, so meters whose
+	/// frames are not aligned with each other or with the window never differ by
+	/// misattribution.
+	pub straddling: u128,
 }
 
 /// A meter under counter-proof, and where the comparison stands.

@@ -48,6 +48,8 @@ pub fn electricity() -> ModelSpec {
 		unit: MeasurementUnit::WattHour,
 		resolution_milli: 1,
 		max_permissible_error: Permill::from_percent(1),
+		min_interval_ms: 1_000,
+		max_interval_ms: 3_600_000,
 	}
 }
 
@@ -152,6 +154,20 @@ impl MeterSuspension<u64> for TestSuspension {
 		}
 		set_status(meter, MeterStatus::Suspended);
 		Ok(())
+	}
+}
+
+/// The notified bodies are [`NOTIFIED_BODIES`]; every meter of [`TestMeters`] was
+/// verified by [`BODY`].
+pub struct TestBodies;
+
+impl mensura_primitives::metering::NotifiedBodies<u64> for TestBodies {
+	fn is_notified_body(who: &u64) -> bool {
+		NOTIFIED_BODIES.contains(who)
+	}
+
+	fn verifier_of(meter: MeterId) -> Option<u64> {
+		METERS.with(|m| m.borrow().contains_key(&meter)).then_some(BODY)
 	}
 }
 

@@ -3,7 +3,7 @@
 use crate::{AccountId, Runtime, RuntimeHoldReason};
 use frame_support::{
 	parameter_types,
-	traits::{ConstU32, ConstU64, FindAuthor},
+	traits::{ConstU128, ConstU32, ConstU64, FindAuthor},
 	PalletId,
 };
 use frame_system::EnsureRoot;
@@ -40,6 +40,9 @@ impl pallet_rewards::Config for Runtime {
 	/// A block sums the fees of up to 64 (supplier, measurer) payers and settles each once at
 	/// its end; a 65th payer in one block is settled at once.
 	type MaxPendingPayers = ConstU32<64>;
+	/// While it supplies meters, a supplier keeps a day of 15-minute measuring fees (96)
+	/// for each in its deposit.
+	type DepositFloorFees = ConstU32<96>;
 	type WeightInfo = pallet_rewards::weights::SubstrateWeight<Runtime>;
 }
 
@@ -51,6 +54,10 @@ impl pallet_billing::Config for Runtime {
 	type Readings = crate::Readings;
 	type Audit = crate::Meters;
 	type DisputeResolverOrigin = pallet_meters::EnsureNotifiedBody<Runtime>;
+	/// Only the body that verified a meter resolves disputes of its invoices.
+	type Bodies = crate::Meters;
+	/// The regulator licenses suppliers and may end any contract; so may a notified body.
+	type RegulatorOrigin = EnsureRoot<AccountId>;
 	/// Eight time-of-use bands are more than any tariff in use needs.
 	type MaxBands = ConstU32<8>;
 	type MaxNameLen = ConstU32<64>;
@@ -59,6 +66,11 @@ impl pallet_billing::Config for Runtime {
 	type PaymentTerm = ConstU64<{ 14 * 86_400_000 }>;
 	/// Invoices may be disputed for 30 days after issue.
 	type DisputeWindow = ConstU64<{ 30 * 86_400_000 }>;
+	/// A dispute holds one MSR from the consumer: paid to the supplier if the invoice is
+	/// upheld, returned if it is corrected or the dispute lapses.
+	type DisputeDeposit = ConstU128<{ crate::UNIT }>;
+	/// A notified body has 30 days to resolve a dispute; then it lapses on request.
+	type DisputeDeadline = ConstU64<{ 30 * 86_400_000 }>;
 	/// `on_idle` looks at up to 64 contracts a block, within the block's leftover weight.
 	type MaxContractVisits = ConstU32<64>;
 	type WeightInfo = pallet_billing::weights::SubstrateWeight<Runtime>;

@@ -26,6 +26,13 @@ impl pallet_meters::Config for Runtime {
 	type MaxSerialLen = ConstU32<32>;
 	/// A replacement device numbers its frames afresh.
 	type OnDeviceKeyRotated = crate::Readings;
+	/// A verified meter's frames may not measure time before its verification.
+	type OnMeterVerified = crate::Readings;
+	/// A removed notified body's program approvals are dropped.
+	type OnNotifiedBodyRemoved = crate::LrPrograms;
+	/// Two notified bodies replace a meter's device key (or the regulator alone).
+	type KeyRotationApprovals = ConstU32<2>;
+	type MaxRotationApprovals = ConstU32<16>;
 	type WeightInfo = pallet_meters::weights::SubstrateWeight<Runtime>;
 }
 
@@ -48,6 +55,10 @@ impl pallet_lr_programs::Config for Runtime {
 	/// A program of the most operators (32) of the widest encoding takes 547 bytes.
 	type MaxProgramLen = ConstU32<1024>;
 	type MaxApprovals = ConstU32<16>;
+	/// A notified body's approvals stand for at most 256 programs in force.
+	type MaxProgramsPerBody = ConstU32<256>;
+	/// Only current notified bodies' approvals and deprecation votes count.
+	type Bodies = crate::Meters;
 	type WeightInfo = pallet_lr_programs::weights::SubstrateWeight<Runtime>;
 }
 
@@ -71,6 +82,9 @@ impl pallet_readings::Config for Runtime {
 	/// A million frames may be lost in a row (ten years of 15-minute frames, eleven days
 	/// of one-second ones); sequence numbers then last 2^44 frames.
 	type MaxSequenceGap = ConstU64<1_000_000>;
+	/// A meter's backlog drains at 16 frames a block (a day of 15-minute frames in six
+	/// blocks); one meter's key cannot take more of a block.
+	type MaxFramesPerMeterPerBlock = ConstU32<16>;
 	/// Every measurement goes to its contract's open billing period, pays its measurer
 	/// the fixed fee, and is compared with its check meter's if it has one.
 	type OnMeasured = (crate::Billing, (crate::Rewards, crate::Surveillance));
@@ -108,17 +122,19 @@ mod capacity {
 	//! prints the figures `docs/benchmarks.md` records.
 
 	use super::*;
-	use frame_support::{dispatch::DispatchClass, weights::Weight};
-	use pallet_readings::{Pallet as Readings, REFERENCE_OPS, REFERENCE_SAMPLES};
+	use frame_support::weights::Weight;
+	use pallet_readings::{Pallet as Readings, FRAME_CLASS, REFERENCE_OPS, REFERENCE_SAMPLES};
 
 	const REFERENCE_LEN: usize = 36 + 4 * REFERENCE_SAMPLES as usize;
 
-	fn normal_budget() -> (Weight, Weight, u32) {
+	/// What frames may use of a block: its weight, the base weight of a transaction, its
+	/// length.
+	fn frame_budget() -> (Weight, Weight, u32) {
 		let weights = crate::configs::RuntimeBlockWeights::get();
-		let normal = weights.get(DispatchClass::Normal);
-		let max = normal.max_total.unwrap_or(weights.max_block);
-		let length = *crate::configs::RuntimeBlockLength::get().max.get(DispatchClass::Normal);
-		(max, normal.base_extrinsic, length)
+		let frames = weights.get(FRAME_CLASS);
+		let max = frames.max_total.unwrap_or(weights.max_block);
+		let length = *crate::configs::RuntimeBlockLength::get().max.get(FRAME_CLASS);
+		(max, frames.base_extrinsic, length)
 	}
 
 	fn frames_fitting(per_frame: Weight, budget: Weight) -> u64 {
@@ -127,7 +143,7 @@ mod capacity {
 
 	#[test]
 	fn thousands_of_reference_frames_fit_a_block() {
-		let (budget, base, length) = normal_budget();
+		let (budget, base, length) = frame_budget();
 		let check = Readings::<Runtime>::frame_weight(REFERENCE_LEN, REFERENCE_OPS, true);
 		let store = Readings::<Runtime>::frame_weight(REFERENCE_LEN, REFERENCE_OPS, false);
 		let single = base + check + store;
@@ -154,7 +170,7 @@ mod capacity {
 		let alone = frames_fitting(single, budget);
 		let batched = frames_fitting(per_batched_frame, budget);
 		println!(
-			"per block (normal class, {} ms): {alone} frames one per transaction, {batched} \
+			"per block (frames' class, {} ms): {alone} frames one per transaction, {batched} \
 			 in batches; the length limit allows about {by_length}",
 			budget.ref_time() / 1_000_000_000,
 		);
@@ -201,7 +217,7 @@ mod capacity {
 	/// Applies `frames_per_meter` frames of each development meter as one general
 	/// transaction (the way meters and gateways submit; `submit_frame` for one frame) to
 	/// a block of the development chain once their intervals have passed. Returns what
-	/// it added to the block's normal-class weight, what it declared, and what its
+	/// it added to the block's weight for frames' class, what it declared, and what its
 	/// transaction extensions other than `AuthorizeCall` (the frames' check, counted
 	/// with the call) declared.
 	fn applied(frames_per_meter: u64, alone: bool) -> (Weight, Weight, Weight) {
@@ -232,13 +248,12 @@ mod capacity {
 			let xt =
 				crate::UncheckedExtrinsic::new_transaction(call, crate::transaction_extensions(0));
 			let declared = xt.get_dispatch_info().total_weight();
-			let normal =
-				|| *frame_system::Pallet::<Runtime>::block_weight().get(DispatchClass::Normal);
-			let before = normal();
+			let used = || *frame_system::Pallet::<Runtime>::block_weight().get(FRAME_CLASS);
+			let before = used();
 			crate::Executive::apply_extrinsic(xt)
 				.expect("a valid transaction")
 				.expect("the frames are stored");
-			(normal() - before, declared, extensions)
+			(used() - before, declared, extensions)
 		})
 	}
 
@@ -246,11 +261,11 @@ mod capacity {
 	/// transaction extensions included, after every refund: the figure blocks fill by.
 	#[test]
 	fn applied_frames_use_what_blocks_fill_by() {
-		let (budget, base, _) = normal_budget();
+		let (budget, base, _) = frame_budget();
 		// `CheckNonce` and `ChargeTransactionPayment` refund theirs to a transaction
 		// without a signer; the others keep it.
 		let (alone, alone_declared, extensions) = applied(1, true);
-		let per_meter = 20;
+		let per_meter = 16; // a block holds at most 16 frames of one meter
 		let count = 3 * per_meter;
 		let (batched, batched_declared, _) = applied(per_meter, false);
 

@@ -28,9 +28,12 @@ use frame_system::limits::{BlockLength, BlockWeights};
 use sp_runtime::Perbill;
 use sp_version::RuntimeVersion;
 
-/// The share of a block that ordinary (`Normal`) transactions may fill; the rest is kept
-/// for `Operational` ones (such as a regulator's urgent action) and inherents.
-const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
+/// The share of a block's weight and length that ordinary (`Normal`) transactions may
+/// fill. The rest is reserved for `Operational` ones — measurement frames
+/// (`pallet_readings::FRAME_CLASS`) and a regulator's urgent action — which may also use
+/// what ordinary ones leave: however much a spammer pays or tips, three quarters of
+/// every block stay open to frames.
+pub const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(25);
 
 /// Compute time a block may use: 2 s of the 6 s block time, which leaves the rest for
 /// gossip and for other nodes to import the block.

@@ -67,7 +67,10 @@ test('the registry flow through signed extrinsics: manufacturer, model, meter, v
   let events = await send(api.tx.meters.admitManufacturer(eve.address, 'Eve Instruments'), bob);
   assert.ok(events.some((e) => api.events.meters.ManufacturerAdmitted.is(e)));
 
-  const spec = { kind: 'Electricity', unit: 'WattHour', resolutionMilli: 1, maxPermissibleError: 10_000 };
+  const spec = {
+    kind: 'Electricity', unit: 'WattHour', resolutionMilli: 1, maxPermissibleError: 10_000,
+    minIntervalMs: 1_000, maxIntervalMs: 3_600_000,
+  };
   events = await send(api.tx.meters.submitModel('EI-E1 electricity meter', spec), eve);
   const submitted = events.find((e) => api.events.meters.ModelSubmitted.is(e));
   assert.ok(submitted, 'ModelSubmitted');
@@ -109,8 +112,12 @@ test('frames alone and in batches: every block and event of the run decodes', { 
   const genesis = await api.rpc.chain.getBlockHash(0);
   const first = (await api.rpc.chain.getHeader()).number.toNumber();
   const now = Date.now() - 2_000;
+  // No frame may measure time before its meter's verification.
+  const since = (await api.query.readings.readings(deviceMeter)).measuringSince.toNumber();
+  assert.ok(since > 0, 'the new meter measures from its verification on');
+  const base = Math.max(now - 60_000, since);
   const frame = (meter, sequence, amps, seconds = 1) => frameBytes({
-    meter, sequence, start: now - 60_000 + sequence * 1000, end: now - 60_000 + sequence * 1000 + seconds * 1000,
+    meter, sequence, start: base + sequence * 1000, end: base + sequence * 1000 + seconds * 1000,
     channels: household(60, amps),
   });
 

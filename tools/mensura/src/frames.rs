@@ -156,6 +156,20 @@ pub fn signed_transaction(
 	nonce: u32,
 	chain: &ChainContext,
 ) -> Vec<u8> {
+	signed_transaction_with_tip(call, signer, nonce, 0, chain)
+}
+
+/// A signed, immortal transaction of `call` by the sr25519 account `signer`, tipping
+/// `tip` (a tip raises its priority in the transaction pool).
+pub fn signed_transaction_with_tip(
+	call: RuntimeCall,
+	signer: &sp_core::sr25519::Pair,
+	nonce: u32,
+	tip: u128,
+	chain: &ChainContext,
+) -> Vec<u8> {
+	let mut explicit = extensions(nonce);
+	explicit.8 = pallet_transaction_payment::ChargeTransactionPayment::from(tip);
 	let genesis = sp_core::H256(chain.genesis);
 	let implicit = (
 		(),
@@ -172,7 +186,7 @@ pub fn signed_transaction(
 	);
 	let payload = SignedPayload::<RuntimeCall, TxExtension>::from_raw(
 		call.clone(),
-		extensions(nonce),
+		explicit.clone(),
 		implicit,
 	);
 	let signature = payload.using_encoded(|bytes| signer.sign(bytes));
@@ -181,7 +195,7 @@ pub fn signed_transaction(
 		call,
 		MultiAddress::Id(account),
 		MultiSignature::Sr25519(signature),
-		extensions(nonce),
+		explicit,
 	)
 	.encode()
 }

@@ -18,6 +18,7 @@ impl<T: Config> Pallet<T> {
 		payment: PaymentMode,
 		utc_offset: i16,
 	) -> Result<ContractId, DispatchError> {
+		ensure!(LicensedSuppliers::<T>::contains_key(&supplier), Error::<T>::NotLicensedSupplier);
 		ensure!(supplier != consumer, Error::<T>::SupplierIsConsumer);
 		let record = Tariffs::<T>::get(tariff).ok_or(Error::<T>::UnknownTariff)?;
 		ensure!(record.supplier == supplier, Error::<T>::NotTariffOwner);
@@ -35,9 +36,11 @@ impl<T: Config> Pallet<T> {
 				consumer: consumer.clone(),
 				tariff,
 				next_tariff: None,
+				offered_tariff: None,
 				payment,
 				utc_offset,
 				status: ContractStatus::Proposed,
+				start: 0,
 				period: OpenPeriod::new(0, 0, record.bands.len()),
 			},
 		);
@@ -63,6 +66,8 @@ impl<T: Config> Pallet<T> {
 		ensure!(!ActiveContract::<T>::contains_key(record.meter), Error::<T>::MeterUnderContract);
 		let bands = Tariffs::<T>::get(record.tariff).map_or(0, |t| t.bands.len());
 		record.status = ContractStatus::Active;
+		record.start = start;
+		SuppliedMeters::<T>::mutate(&record.supplier, |n| *n = n.saturating_add(1));
 		record.period = OpenPeriod::new(start, T::Readings::register(record.meter), bands);
 		ActiveContract::<T>::insert(record.meter, contract);
 		T::Audit::record(
@@ -81,8 +86,31 @@ impl<T: Config> Pallet<T> {
 
 	/// Ends `contract` as `who`, a party to it ([`Pallet::end_contract`]).
 	pub(crate) fn do_end_contract(who: T::AccountId, contract: ContractId) -> DispatchResult {
-		let mut record = Contracts::<T>::get(contract).ok_or(Error::<T>::UnknownContract)?;
+		let record = Contracts::<T>::get(contract).ok_or(Error::<T>::UnknownContract)?;
 		ensure!(who == record.supplier || who == record.consumer, Error::<T>::NotParty);
+		Self::finish(record, contract, Actor::Account(who.clone()))?;
+		Self::deposit_event(Event::ContractEnded { contract, by: who });
+		Ok(())
+	}
+
+	/// Ends `contract` as an authority ([`Pallet::terminate_contract`]).
+	pub(crate) fn do_terminate_contract(
+		by: Actor<T::AccountId>,
+		contract: ContractId,
+	) -> DispatchResult {
+		let record = Contracts::<T>::get(contract).ok_or(Error::<T>::UnknownContract)?;
+		Self::finish(record, contract, by.clone())?;
+		Self::deposit_event(Event::ContractTerminated { contract, by });
+		Ok(())
+	}
+
+	/// Ends a proposed or active contract for `by`: an active one's open period is
+	/// closed with its final invoice, the meter is free, and its trail says who ended it.
+	fn finish(
+		mut record: ContractOf<T>,
+		contract: ContractId,
+		by: Actor<T::AccountId>,
+	) -> DispatchResult {
 		match record.status {
 			ContractStatus::Ended => return Err(Error::<T>::ContractNotActive.into()),
 			ContractStatus::Proposed => {}
@@ -93,16 +121,18 @@ impl<T: Config> Pallet<T> {
 				let to = now.max(record.period.start);
 				Self::close(contract, &mut record, to, true);
 				ActiveContract::<T>::remove(record.meter);
+				SuppliedMeters::<T>::mutate_exists(&record.supplier, |n| {
+					*n = n.map(|n| n.saturating_sub(1)).filter(|&n| n > 0)
+				});
 				T::Audit::record(
 					AuditSubject::Meter(record.meter),
-					Actor::Account(who.clone()),
+					by,
 					AuditChange::SupplyContractEnded { contract, at: now },
 				);
 			}
 		}
 		record.status = ContractStatus::Ended;
 		Contracts::<T>::insert(contract, record);
-		Self::deposit_event(Event::ContractEnded { contract, by: who });
 		Ok(())
 	}
 
@@ -110,6 +140,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn activate_genesis_contract(record: &mut ContractOf<T>, now: UnixMillis) {
 		if record.status == ContractStatus::Active && record.period.start == 0 && now > 0 {
 			record.period.start = now;
+			record.start = now;
 		}
 	}
 }

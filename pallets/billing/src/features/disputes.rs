@@ -5,7 +5,10 @@ use crate::*;
 use alloc::vec::Vec;
 use frame_support::{
 	pallet_prelude::*,
-	traits::{fungible::Mutate, tokens::Preservation},
+	traits::{
+		fungible::{Mutate, MutateHold},
+		tokens::{Fortitude, Precision, Preservation, Restriction},
+	},
 };
 use mensura_primitives::metering::{Actor, AuditChange, AuditSubject, AuditTrail};
 
@@ -26,8 +29,13 @@ impl<T: Config> Pallet<T> {
 		ensure!(!Disputes::<T>::contains_key(invoice), Error::<T>::AlreadyDisputed);
 		let reason: BoundedVec<u8, T::MaxReasonLen> =
 			reason.try_into().map_err(|_| Error::<T>::ReasonTooLong)?;
+		let deposit = T::DisputeDeposit::get();
+		T::Currency::hold(&HoldReason::DisputeDeposit.into(), &consumer, deposit)?;
 		record.status = InvoiceStatus::Disputed;
-		Disputes::<T>::insert(invoice, Dispute { reason, raised: now, resolution: None });
+		Disputes::<T>::insert(
+			invoice,
+			Dispute { reason, raised: now, resolution: None, deposit, lapsed: false },
+		);
 		T::Audit::record(
 			AuditSubject::Meter(record.meter),
 			Actor::Account(consumer.clone()),
@@ -44,12 +52,40 @@ impl<T: Config> Pallet<T> {
 		invoice: InvoiceId,
 		resolution: Resolution,
 	) -> DispatchResult {
+		use mensura_primitives::metering::NotifiedBodies;
 		let mut record = Invoices::<T>::get(invoice).ok_or(Error::<T>::UnknownInvoice)?;
+		if let Some(verifier) = T::Bodies::verifier_of(record.meter) {
+			ensure!(verifier == body, Error::<T>::NotVerifyingBody);
+		}
 		let mut dispute = Disputes::<T>::get(invoice).ok_or(Error::<T>::NotDisputed)?;
 		ensure!(
 			record.status == InvoiceStatus::Disputed && dispute.resolution.is_none(),
 			Error::<T>::NotDisputed
 		);
+		// An upheld invoice was right: the deposit pays the supplier for the delay. A
+		// corrected one was wrong: the deposit goes back.
+		let reason = HoldReason::DisputeDeposit.into();
+		match resolution {
+			Resolution::Upheld => {
+				T::Currency::transfer_on_hold(
+					&reason,
+					&record.consumer,
+					&record.supplier,
+					dispute.deposit,
+					Precision::BestEffort,
+					Restriction::Free,
+					Fortitude::Polite,
+				)?;
+			}
+			Resolution::Corrected { .. } => {
+				T::Currency::release(
+					&reason,
+					&record.consumer,
+					dispute.deposit,
+					Precision::BestEffort,
+				)?;
+			}
+		}
 		let outstanding_before = record.outstanding();
 		let (credit, refund) = match resolution {
 			Resolution::Upheld => (0, 0),
@@ -86,6 +122,38 @@ impl<T: Config> Pallet<T> {
 		Invoices::<T>::insert(invoice, record);
 		Disputes::<T>::insert(invoice, dispute);
 		Self::deposit_event(Event::DisputeResolved { invoice, body, credit, refund });
+		Ok(())
+	}
+
+	/// Lets the dispute of `invoice` lapse after its deadline ([`Pallet::lapse_dispute`]).
+	pub(crate) fn do_lapse_dispute(who: T::AccountId, invoice: InvoiceId) -> DispatchResult {
+		let mut record = Invoices::<T>::get(invoice).ok_or(Error::<T>::UnknownInvoice)?;
+		let mut dispute = Disputes::<T>::get(invoice).ok_or(Error::<T>::NotDisputed)?;
+		ensure!(
+			record.status == InvoiceStatus::Disputed && dispute.resolution.is_none(),
+			Error::<T>::NotDisputed
+		);
+		ensure!(
+			Self::now() > dispute.raised.saturating_add(T::DisputeDeadline::get()),
+			Error::<T>::DisputeDeadlineNotPassed
+		);
+		T::Currency::release(
+			&HoldReason::DisputeDeposit.into(),
+			&record.consumer,
+			dispute.deposit,
+			Precision::BestEffort,
+		)?;
+		record.status =
+			if record.outstanding() == 0 { InvoiceStatus::Paid } else { InvoiceStatus::Open };
+		dispute.lapsed = true;
+		T::Audit::record(
+			AuditSubject::Meter(record.meter),
+			Actor::Account(who),
+			AuditChange::DisputeLapsed { invoice },
+		);
+		Invoices::<T>::insert(invoice, record);
+		Disputes::<T>::insert(invoice, dispute);
+		Self::deposit_event(Event::DisputeLapsed { invoice });
 		Ok(())
 	}
 }

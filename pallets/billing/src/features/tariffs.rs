@@ -43,6 +43,20 @@ impl<T: Config> Pallet<T> {
 		ensure!(record.status == ContractStatus::Active, Error::<T>::ContractNotActive);
 		let owner = Tariffs::<T>::get(tariff).ok_or(Error::<T>::UnknownTariff)?.supplier;
 		ensure!(owner == supplier, Error::<T>::NotTariffOwner);
+		record.offered_tariff = Some(tariff);
+		Contracts::<T>::insert(contract, &record);
+		Self::deposit_event(Event::TariffOffered { contract, tariff });
+		Ok(())
+	}
+
+	/// The consumer accepts the tariff its supplier offered: it prices the contract
+	/// from the next billing period on ([`Pallet::accept_tariff`]).
+	pub(crate) fn do_accept_tariff(consumer: T::AccountId, contract: ContractId) -> DispatchResult {
+		let mut record = Contracts::<T>::get(contract).ok_or(Error::<T>::UnknownContract)?;
+		ensure!(record.consumer == consumer, Error::<T>::NotConsumer);
+		ensure!(record.status == ContractStatus::Active, Error::<T>::ContractNotActive);
+		let tariff = record.offered_tariff.take().ok_or(Error::<T>::NoTariffOffered)?;
+		ensure!(Tariffs::<T>::contains_key(tariff), Error::<T>::UnknownTariff);
 		let now = Self::now();
 		Self::activate_genesis_contract(&mut record, now);
 		let from = next_boundary(record.period.start, BillingPeriod::<T>::get());
@@ -50,7 +64,7 @@ impl<T: Config> Pallet<T> {
 		Contracts::<T>::insert(contract, &record);
 		T::Audit::record(
 			AuditSubject::Meter(record.meter),
-			Actor::Account(supplier),
+			Actor::Account(consumer),
 			AuditChange::TariffChanged { contract, tariff, from },
 		);
 		Self::deposit_event(Event::TariffChanged { contract, tariff, from });

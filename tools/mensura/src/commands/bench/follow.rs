@@ -29,8 +29,8 @@ pub(super) struct BlockSeen {
 	pub(super) frames: u64,
 	pub(super) extrinsics: usize,
 	pub(super) bytes: usize,
-	/// The block's normal-class weight (ref time) in µs: what frames fill.
-	pub(super) normal_weight_us: f64,
+	/// The block's weight (ref time) in µs in the frames' dispatch class: what frames fill.
+	pub(super) frame_weight_us: f64,
 }
 
 #[derive(Default)]
@@ -67,9 +67,10 @@ pub(super) fn block_hashes(client: &mut Client, hash: &str) -> Result<(Vec<[u8; 
 	Ok((hashes, bytes))
 }
 
-/// The normal-class weight (ref time, µs) that the block `hash` counted, from its
-/// `System::BlockWeight` (kept in the block's state until the next block starts).
-pub(super) fn normal_weight_us(client: &mut Client, hash: &str) -> Result<f64> {
+/// The weight (ref time, µs) that the block `hash` counted in the frames' dispatch class
+/// (`pallet_readings::FRAME_CLASS`), from its `System::BlockWeight` (kept in the block's
+/// state until the next block starts).
+pub(super) fn frame_weight_us(client: &mut Client, hash: &str) -> Result<f64> {
 	use codec::Decode;
 	let raw = client
 		.storage_at(&value_key("System", "BlockWeight"), hash)?
@@ -77,7 +78,7 @@ pub(super) fn normal_weight_us(client: &mut Client, hash: &str) -> Result<f64> {
 	let consumed = frame_system::ConsumedWeight::decode(&mut &raw[..]).map_err(|e| {
 		Error::node(format!("block {hash}: System::BlockWeight does not decode: {e}"))
 	})?;
-	Ok(consumed.get(frame_support::dispatch::DispatchClass::Normal).ref_time() as f64 / 1e6)
+	Ok(consumed.get(pallet_readings::FRAME_CLASS).ref_time() as f64 / 1e6)
 }
 
 pub(super) fn follow(
@@ -127,7 +128,7 @@ pub(super) fn follow(
 			let hash = client.block_hash(number)?;
 			let (hashes, bytes) = block_hashes(&mut client, &hash)?;
 			let now = Instant::now();
-			let normal_weight_us = normal_weight_us(&mut client, &hash)?;
+			let frame_weight_us = frame_weight_us(&mut client, &hash)?;
 			let mut state = state.lock().expect("follower state");
 			let mut frames = 0u64;
 			let mut released = Vec::new();
@@ -149,7 +150,7 @@ pub(super) fn follow(
 				frames,
 				extrinsics: hashes.len(),
 				bytes,
-				normal_weight_us,
+				frame_weight_us,
 			});
 			drop(state);
 			bodies.insert(hash, hashes);

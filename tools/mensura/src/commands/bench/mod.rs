@@ -17,10 +17,14 @@
 //! 5. Counts: every valid frame must be finalized and every bad one refused, and the
 //!    chain's per-meter measurement counts must equal what was finalized.
 //!
+//! With `--attack`, one of the meters turns hostile and a spammer joins (see `attack`):
+//! the honest meters' figures are then those under attack.
+//!
 //! A meter has at most one frame in flight: its next frame is sent once the previous is
 //! in a block, as a meter that reports every 15 minutes always has. Each frame covers a
 //! 15-minute interval in the past, so the chain's clock never refuses one.
 
+mod attack;
 mod figures;
 mod follow;
 mod keys;
@@ -114,6 +118,12 @@ pub struct BenchArgs {
 	/// A short smoke run: 2,000 meters, 200 frames/s for 12 s, batches of 8.
 	#[arg(long)]
 	quick: bool,
+	/// Attack while the honest meters send: the last meter floods the pool with its own
+	/// frames (2,000 valid ones, 200 of 1 ms) and four funded accounts send 64 KiB
+	/// remarks tipping 1 MSR each, 20 a second. Checks that the supplier pays exactly
+	/// one fee per measurement.
+	#[arg(long)]
+	attack: bool,
 	/// Where to write `bench.json` (every figure and the per-block series) and
 	/// `frames-per-second.svg`.
 	#[arg(long)]
@@ -139,6 +149,7 @@ struct Settings {
 	scheme: Scheme,
 	bad_fraction: f64,
 	senders: usize,
+	attack: bool,
 }
 
 impl BenchArgs {
@@ -177,6 +188,7 @@ impl BenchArgs {
 			scheme: self.scheme,
 			bad_fraction: self.bad_percent / 100.0,
 			senders: self.senders as usize,
+			attack: self.attack,
 		})
 	}
 }

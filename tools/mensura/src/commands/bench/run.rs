@@ -64,6 +64,21 @@ pub fn run(args: BenchArgs) -> Result<()> {
 			fleet[0].frames[0].encoded_size()
 		),
 	);
+	// Under attack, the last meter is the hostile one: it sends its own frames, not the
+	// fleet's, and is counted apart.
+	let hostile = if settings.attack {
+		let meter = fleet.pop().ok_or_else(|| Error::usage("--attack needs at least 2 meters"))?;
+		let start = lr::Frame::decode(&meter.frames[0].frame)
+			.map_err(|e| Error::failure(format!("a pre-signed frame does not decode: {e:?}")))?
+			.start;
+		let key = keys.last().expect("a key per meter");
+		say(quiet, &format!("signing the hostile meter {}'s frames …", meter.id));
+		Some(attack::hostile(key, meter.id, start, genesis)?)
+	} else {
+		None
+	};
+	let before = attack::best_hash(&mut probe_client)?;
+	let fees_before = attack::supplier_fees(&mut probe_client, &before)?;
 	let start_block = probe_client.best_number()?;
 	let metrics_before: Vec<_> = network.nodes.iter().map(Node::metrics).collect();
 	let cpu_before: Vec<Option<f64>> = network.nodes.iter().map(Node::cpu_seconds).collect();
@@ -92,6 +107,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		})
 		.collect();
 	drop(back_tx);
+	let attack_stop = Arc::new(AtomicBool::new(false));
+	let hostile_id = hostile.as_ref().map(|h| h.id);
+	let attacker = hostile.map(|hostile| {
+		let (url, stop) = (urls[0].clone(), attack_stop.clone());
+		std::thread::spawn(move || attack::attacker(url, hostile, stop))
+	});
 
 	let mut progress = Progress::new(quiet);
 	let mut ready: VecDeque<usize> = (0..fleet.len()).collect();
@@ -216,6 +237,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		std::thread::sleep(Duration::from_millis(2));
 	}
 	let window = origin.elapsed();
+	attack_stop.store(true, Ordering::Relaxed);
+	let attack_stats = match attacker {
+		Some(attacker) => Some(attacker.join().expect("the attacker panicked")?),
+		None => None,
+	};
 	drop(job_tx);
 	drop(track_tx);
 	for sender in senders {
@@ -302,6 +328,22 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		}
 	}
 	let stats = stats.lock().expect("stats");
+	// Every measurement of the run, the hostile meter's too, paid its supplier's fee once.
+	// (Read at one block: the hostile meter's backlog may still be reaching blocks.)
+	let end_block = probe_client.best_number()?;
+	let at = probe_client.block_hash(end_block)?;
+	let hostile_measured = match hostile_id {
+		Some(id) => attack::measurements_at(&mut probe_client, id, &at)?,
+		None => 0,
+	};
+	let fees_after = attack::supplier_fees(&mut probe_client, &at)?;
+	let (charged, owed, fee) = (
+		fees_after.0.saturating_sub(fees_before.0),
+		fees_after.1.saturating_sub(fees_before.1),
+		fees_after.2,
+	);
+	let measured_in_run = u128::from(chain_total + hostile_measured);
+	let fees_exact = charged + owed == fee * measured_in_run;
 
 	// The run's blocks: from the first with a bench frame to the last.
 	let blocks: Vec<BlockSeen> = {
@@ -321,9 +363,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		.unwrap_or(0.0);
 	let peak_block = blocks.iter().map(|b| b.frames).max().unwrap_or(0);
 	// What the blocks counted for a frame, its transaction's base weight and extensions
-	// included (bench frames are the only normal-class transactions in the run's blocks).
+	// included (bench frames are the only transactions of their class in the run's blocks).
 	let weight_per_frame_us = if block_frames > 0 {
-		blocks.iter().map(|b| b.normal_weight_us).sum::<f64>() / block_frames as f64
+		blocks.iter().map(|b| b.frame_weight_us).sum::<f64>() / block_frames as f64
 	} else {
 		0.0
 	};
@@ -452,9 +494,28 @@ pub fn run(args: BenchArgs) -> Result<()> {
 			"meterStarvedRounds": starved,
 			"framesExhausted": exhausted,
 		},
+		"supplierFees": {
+			"fee": fee.to_string(),
+			"measurements": measured_in_run as u64,
+			"charged": charged.to_string(),
+			"owed": owed.to_string(),
+			"exactlyOncePerMeasurement": fees_exact,
+		},
+		"attack": attack_stats.as_ref().map(|a| json!({
+			"hostileMeter": hostile_id,
+			"hostileValidSent": a.hostile_valid_sent,
+			"hostileValidAccepted": a.hostile_valid_accepted,
+			"hostileMeasured": hostile_measured,
+			"hostileShortSent": a.hostile_short_accepted + a.hostile_short_refused,
+			"hostileShortAccepted": a.hostile_short_accepted,
+			"remarksSent": a.remarks_sent,
+			"remarksAccepted": a.remarks_accepted,
+			"remarksRefused": a.remarks_refused,
+			"blocks": end_block.saturating_sub(start_block),
+		})),
 		"blocks": blocks.iter().map(|b| json!({
 			"number": b.number, "seenSeconds": b.seen, "frames": b.frames,
-			"extrinsics": b.extrinsics, "bytes": b.bytes, "normalWeightUs": b.normal_weight_us,
+			"extrinsics": b.extrinsics, "bytes": b.bytes, "frameWeightUs": b.frame_weight_us,
 		})).collect::<Vec<_>>(),
 	});
 
@@ -543,6 +604,25 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		"  pool-full retries {}, rounds without a free meter {starved}",
 		stats.pool_full_retries
 	);
+	println!(
+		"  supplier fees: {charged} charged + {owed} owed for {measured_in_run} measurements at {fee} each: {}",
+		if fees_exact { "exactly one fee per measurement" } else { "MISMATCH" }
+	);
+	if let Some(a) = &attack_stats {
+		println!(
+			"  attack: hostile meter {} sent {} valid frames ({} accepted by the pool), {} measured in {} blocks (at most 16 a block); {} frames of 1 ms, {} accepted; {} tipped remarks sent, {} accepted, refused {:?}",
+			hostile_id.unwrap_or_default(),
+			a.hostile_valid_sent,
+			a.hostile_valid_accepted,
+			hostile_measured,
+			end_block.saturating_sub(start_block),
+			a.hostile_short_accepted + a.hostile_short_refused,
+			a.hostile_short_accepted,
+			a.remarks_sent,
+			a.remarks_accepted,
+			a.remarks_refused
+		);
+	}
 	if let Some(out) = &args.out {
 		println!(
 			"  wrote {} and {}",
@@ -571,6 +651,22 @@ pub fn run(args: BenchArgs) -> Result<()> {
 			"{bad_accepted} bad frames accepted by the pool, {} in blocks",
 			state.bad_included
 		));
+	}
+	if !fees_exact {
+		problems.push(format!(
+			"the supplier paid {charged} + owes {owed} for {measured_in_run} measurements at {fee}"
+		));
+	}
+	if let Some(a) = &attack_stats {
+		if a.hostile_short_accepted > 0 {
+			problems.push(format!("{} frames of 1 ms were accepted", a.hostile_short_accepted));
+		}
+		let blocks = end_block.saturating_sub(start_block) + 1;
+		if hostile_measured > 16 * blocks {
+			problems.push(format!(
+				"the hostile meter has {hostile_measured} measurements in {blocks} blocks"
+			));
+		}
 	}
 	if rpc_probe_failures > 0 {
 		problems.push(format!("{rpc_probe_failures} RPC probes failed under load"));

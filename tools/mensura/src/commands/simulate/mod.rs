@@ -140,6 +140,8 @@ struct SimMeter {
 	last_end: u64,
 	/// The model's register unit (`Wh`, …), for the summary.
 	unit: String,
+	/// The shortest interval its model allows a frame, in milliseconds.
+	min_interval_ms: u64,
 	initial_register: u128,
 	initial_measurements: u64,
 	sent: u64,
@@ -179,8 +181,10 @@ impl SimMeter {
 			program,
 			profile,
 			next_sequence: info.last_sequence.map_or(1, |s| s + 1),
-			last_end: info.last_end,
+			// No frame may start before the meter's verification.
+			last_end: info.last_end.max(info.measuring_since),
 			unit: info.unit.clone().unwrap_or_default(),
+			min_interval_ms: info.min_interval_ms.unwrap_or(0),
 			initial_register: register,
 			initial_measurements: info.measurements,
 			sent: 0,

@@ -21,6 +21,16 @@ pub fn run(url: &str, args: SimulateArgs) -> Result<()> {
 	if args.scenario.is_some() {
 		prepare_scenario(&mut client, &args, &chain, &mut fleet)?;
 	}
+	if let Some(meter) = fleet.iter().find(|m| m.min_interval_ms > interval) {
+		return Err(Error::usage(format!(
+			"--rate {}: each frame would cover {interval} ms, but meter {}'s model allows frames \
+			 of at least {} ms (at most {:.2} frame(s)/s)",
+			args.rate,
+			meter.id,
+			meter.min_interval_ms,
+			1000.0 / meter.min_interval_ms as f64
+		)));
+	}
 	let ticks = duration.as_millis() as u64 / interval;
 	let mut drops = Random(args.seed ^ 0xD409);
 	say(
@@ -36,7 +46,9 @@ pub fn run(url: &str, args: SimulateArgs) -> Result<()> {
 
 	let mut progress = Progress::new(args.quiet);
 	let started = Instant::now();
-	let origin = now_ms();
+	// Intervals aligned to the clock, as meters align theirs (a 15-minute meter reports
+	// :00–:15, …): a check meter's comparison windows then fall on frame boundaries.
+	let origin = now_ms() / interval * interval;
 	let mut last_refresh = Instant::now();
 	let mut block = client.best_number()?;
 	let mut tick: u64 = 1;
