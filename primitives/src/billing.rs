@@ -32,6 +32,9 @@ pub trait SupplyContracts<AccountId> {
 	/// The supplier of `meter`'s active supply contract, if it has one.
 	fn supplier_of(meter: MeterId) -> Option<AccountId>;
 
+	/// The consumer of `meter`'s active supply contract, if it has one.
+	fn consumer_of(meter: MeterId) -> Option<AccountId>;
+
 	/// How many meters `supplier` supplies under active contracts.
 	fn supplied_meters(supplier: &AccountId) -> u32;
 

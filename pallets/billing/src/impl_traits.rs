@@ -73,6 +73,11 @@ impl<T: Config> SupplyContracts<T::AccountId> for Pallet<T> {
 		Contracts::<T>::get(contract).map(|c| c.supplier)
 	}
 
+	fn consumer_of(meter: MeterId) -> Option<T::AccountId> {
+		let contract = ActiveContract::<T>::get(meter)?;
+		Contracts::<T>::get(contract).map(|c| c.consumer)
+	}
+
 	fn supplied_meters(supplier: &T::AccountId) -> u32 {
 		SuppliedMeters::<T>::get(supplier)
 	}

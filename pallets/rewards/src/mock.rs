@@ -70,6 +70,11 @@ impl SupplyContracts<u64> for TestSuppliers {
 		SUPPLIERS.with(|s| s.borrow().values().filter(|s| *s == supplier).count() as u32)
 	}
 
+	/// Rewards never asks for consumers: these tests know suppliers only.
+	fn consumer_of(_: MeterId) -> Option<u64> {
+		None
+	}
+
 	#[cfg(feature = "runtime-benchmarks")]
 	fn benchmark_supply(meter: MeterId, supplier: u64) {
 		set_supplier(meter, Some(supplier));

@@ -13,6 +13,7 @@ use frame_support::{
 };
 use frame_system::RawOrigin;
 use mensura_primitives::{
+	billing::SupplyContracts,
 	metering::{DeviceKey, MeterRegistry, MeterStatus, ProgramHash, StatusReason},
 	readings::{OnMeasured, StoredMeasurement},
 };
@@ -32,6 +33,7 @@ fn pair<T: Config>() -> (T::AccountId, MeterId, MeterId) {
 	let owner: T::AccountId = account("owner", 0, 0);
 	T::Currency::set_balance(&owner, BalanceOf::<T>::max_value() / 4u32.into());
 	let (meter, check) = (meter::<T>(1), meter::<T>(2));
+	T::Contracts::benchmark_supply(meter, owner.clone());
 	Pallet::<T>::register(owner.clone(), meter, check, T::MinComparisonWindow::get())
 		.expect("a valid pair");
 	(owner, meter, check)
@@ -66,6 +68,8 @@ mod benchmarks {
 		let owner: T::AccountId = account("owner", 0, 0);
 		T::Currency::set_balance(&owner, BalanceOf::<T>::max_value() / 4u32.into());
 		let (meter, check) = (meter::<T>(1), meter::<T>(2));
+		// The supplier: its stake is found after the consumer's is looked for.
+		T::Contracts::benchmark_supply(meter, owner.clone());
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner), meter, check, T::MinComparisonWindow::get());
 		assert!(Surveilled::<T>::contains_key(check));

@@ -8,8 +8,10 @@ use frame_support::{
 	traits::{fungible::MutateHold, UnixTime},
 };
 use mensura_primitives::{
-	billing::next_boundary,
-	metering::{Actor, AuditChange, AuditSubject, AuditTrail, MeterRegistry, MeterStatus},
+	billing::{next_boundary, SupplyContracts},
+	metering::{
+		Actor, AuditChange, AuditSubject, AuditTrail, MeterRegistry, MeterStatus, NotifiedBodies,
+	},
 	readings::StoredMeasurement,
 };
 use sp_runtime::{
@@ -17,6 +19,16 @@ use sp_runtime::{
 };
 
 impl<T: Config> Pallet<T> {
+	/// Whether `who` has a stake in `meter`'s measurements: it is the consumer or the
+	/// supplier of the meter's active supply contract, or the notified body (still one)
+	/// that verified it.
+	pub fn has_stake(who: &T::AccountId, meter: MeterId) -> bool {
+		T::Contracts::consumer_of(meter).as_ref() == Some(who)
+			|| T::Contracts::supplier_of(meter).as_ref() == Some(who)
+			|| (T::Bodies::verifier_of(meter).as_ref() == Some(who)
+				&& T::Bodies::is_notified_body(who))
+	}
+
 	/// Checks and registers a pair, holding the deposit from `owner`.
 	pub(crate) fn register(
 		owner: T::AccountId,
@@ -30,6 +42,7 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::WindowOutOfRange
 		);
 		let checked = T::Meters::meter(meter).ok_or(Error::<T>::UnknownMeter)?;
+		ensure!(Self::has_stake(&owner, meter), Error::<T>::NoStakeInMeter);
 		let checking = T::Meters::meter(check).ok_or(Error::<T>::UnknownMeter)?;
 		ensure!(
 			checked.status == MeterStatus::Active && checking.status == MeterStatus::Active,

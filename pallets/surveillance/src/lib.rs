@@ -74,8 +74,12 @@ pub mod pallet {
 		},
 	};
 	use frame_system::pallet_prelude::*;
-	use mensura_primitives::metering::{
-		Actor, AuditChange, AuditSubject, AuditTrail, MeterRegistry, MeterSuspension, StatusReason,
+	use mensura_primitives::{
+		billing::SupplyContracts,
+		metering::{
+			Actor, AuditChange, AuditSubject, AuditTrail, MeterRegistry, MeterSuspension,
+			NotifiedBodies, StatusReason,
+		},
 	};
 
 	/// A pair as stored.
@@ -117,6 +121,14 @@ pub mod pallet {
 
 		/// Who inspects a meter under inspection: a notified body.
 		type InspectorOrigin: EnsureOrigin<Self::RuntimeOrigin, Success = Self::AccountId>;
+
+		/// The notified bodies and which of them verified each meter: the verifying body
+		/// may pair a check meter with the meter it verified.
+		type Bodies: NotifiedBodies<Self::AccountId>;
+
+		/// The supply contracts: the consumer and the supplier of a meter's active
+		/// contract may pair a check meter with it.
+		type Contracts: SupplyContracts<Self::AccountId>;
 
 		/// The deposit held for each check meter registered.
 		#[pallet::constant]
@@ -250,6 +262,9 @@ pub mod pallet {
 		NotUnderInspection,
 		/// The comparison window is shorter or longer than the chain allows.
 		WindowOutOfRange,
+		/// Only the consumer or the supplier of the meter's active supply contract, or
+		/// the notified body that verified the meter, may give it a check meter.
+		NoStakeInMeter,
 	}
 
 	#[pallet::hooks]
@@ -274,13 +289,20 @@ pub mod pallet {
 		/// [`Config::CheckDeposit`] is held from the caller until the pair is removed.
 		/// Windows are compared from the next window boundary on.
 		///
-		/// Origin: any account. Emits `CheckMeterRegistered`.
-		/// Errors: `UnknownMeter`, `SameMeter`, `MeterNotActive`, `DifferentSupplyPoint`,
+		/// A pairing can put `meter` under inspection, so only a party with a stake in it
+		/// may ask for one: the consumer or the supplier of its active supply contract,
+		/// or the notified body that verified it.
+		///
+		/// Origin: that party. Emits `CheckMeterRegistered`.
+		/// Errors: `NoStakeInMeter`, `UnknownMeter`, `SameMeter`, `MeterNotActive`, `DifferentSupplyPoint`,
 		/// `IncompatibleModels`, `AlreadyChecked`, `MeterIsACheckMeter`,
 		/// `CheckMeterInUse`, `WindowOutOfRange`, or the currency's error if the deposit
 		/// cannot be held.
 		#[pallet::call_index(0)]
-		#[pallet::weight(T::WeightInfo::register_check_meter())]
+		// The stake check's reads (two contracts lookups, the verifying body's standing)
+		// are added until `scripts/benchmark-pallets` measures them with the call.
+		#[pallet::weight(T::WeightInfo::register_check_meter()
+			.saturating_add(T::DbWeight::get().reads(5)))]
 		pub fn register_check_meter(
 			origin: OriginFor<T>,
 			meter: MeterId,

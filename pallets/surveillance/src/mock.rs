@@ -54,8 +54,8 @@ impl pallet_balances::Config for Test {
 }
 
 pub use mensura_test_doubles::{
-	add_meter, electricity, set_now, set_status, status, trail, EnsureNotifiedBody, TestAudit,
-	TestMeters, TestSuspension, TestTime, BODY,
+	add_meter, electricity, set_contract, set_now, set_status, status, trail, EnsureNotifiedBody,
+	TestAudit, TestBodies, TestContracts, TestMeters, TestSuspension, TestTime, BODY,
 };
 
 /// An account that is not a notified body.
@@ -80,6 +80,8 @@ impl pallet_surveillance::Config for Test {
 	type Audit = TestAudit;
 	type Suspension = TestSuspension;
 	type InspectorOrigin = EnsureNotifiedBody;
+	type Bodies = TestBodies;
+	type Contracts = TestContracts;
 	type CheckDeposit = CheckDeposit;
 	type MinComparisonWindow = ConstU64<60_000>;
 	type MaxComparisonWindow = ConstU64<86_400_000>;

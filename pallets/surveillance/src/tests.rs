@@ -1,10 +1,14 @@
 use crate::{mock::*, Error, Event, Inspections, Role, Surveilled};
 use frame_support::{
 	assert_noop, assert_ok,
-	traits::{fungible::InspectHold, Hooks},
+	traits::{
+		fungible::{InspectHold, Mutate},
+		Hooks,
+	},
 };
 use mensura_primitives::metering::{
-	Actor, AuditChange, AuditSubject, MeasurementUnit, MeterKind, MeterStatus, StatusReason,
+	Actor, AuditChange, AuditSubject, MeasurementUnit, MeterKind, MeterStatus, ModelSpec,
+	StatusReason,
 };
 use sp_runtime::{DispatchError, Permill};
 
@@ -13,6 +17,12 @@ const T0: u64 = 10 * HOUR;
 const METER: u64 = 0;
 const CHECK: u64 = 1;
 
+/// A meter as [`add_meter`] adds it, supplied by Bob to Alice under an active contract.
+fn supplied_meter(id: u64, supply_point: &str, spec: ModelSpec) {
+	add_meter(id, supply_point, spec);
+	set_contract(id, Some((BOB, ALICE)));
+}
+
 fn hold(who: u64) -> u64 {
 	Balances::balance_on_hold(&crate::HoldReason::CheckMeterDeposit.into(), &who)
 }
@@ -20,9 +30,9 @@ fn hold(who: u64) -> u64 {
 /// Meter 0 checked by meter 1 at the same supply point, registered by Alice just before
 /// `T0`; meter 2 at another supply point.
 fn paired() {
-	add_meter(METER, "SP-1", electricity());
-	add_meter(CHECK, "SP-1", electricity());
-	add_meter(2, "SP-2", electricity());
+	supplied_meter(METER, "SP-1", electricity());
+	supplied_meter(CHECK, "SP-1", electricity());
+	supplied_meter(2, "SP-2", electricity());
 	set_now(T0 - 1);
 	assert_ok!(Surveillance::register_check_meter(
 		RuntimeOrigin::signed(ALICE),
@@ -93,11 +103,11 @@ fn registering_holds_the_deposit_and_starts_at_the_next_window() {
 fn a_pair_must_be_two_active_compatible_meters_at_one_supply_point_in_no_other_pair() {
 	new_test_ext().execute_with(|| {
 		paired();
-		add_meter(3, "SP-1", electricity());
-		add_meter(4, "SP-1", electricity());
-		add_meter(5, "SP-1", electricity());
-		add_meter(6, "SP-1", electricity());
-		add_meter(7, "SP-2", electricity());
+		supplied_meter(3, "SP-1", electricity());
+		supplied_meter(4, "SP-1", electricity());
+		supplied_meter(5, "SP-1", electricity());
+		supplied_meter(6, "SP-1", electricity());
+		supplied_meter(7, "SP-2", electricity());
 		let register = |meter, check| {
 			Surveillance::register_check_meter(RuntimeOrigin::signed(BOB), meter, check, HOUR)
 		};
@@ -121,15 +131,16 @@ fn a_pair_must_be_two_active_compatible_meters_at_one_supply_point_in_no_other_p
 		let mut gas = electricity();
 		gas.kind = MeterKind::Gas;
 		gas.unit = MeasurementUnit::CubicMetre;
-		add_meter(8, "SP-1", gas);
+		supplied_meter(8, "SP-1", gas);
 		assert_noop!(register(3, 8), Error::<Test>::IncompatibleModels);
-		// A caller who cannot afford the deposit.
+		// A caller who cannot afford the deposit: account 42, consumer at meter 3.
+		set_contract(3, Some((BOB, 42)));
 		assert!(register(5, 6).is_ok());
 		assert_noop!(
 			Surveillance::register_check_meter(RuntimeOrigin::signed(42), 3, 6, HOUR),
 			Error::<Test>::CheckMeterInUse
 		);
-		add_meter(9, "SP-1", electricity());
+		supplied_meter(9, "SP-1", electricity());
 		assert!(Surveillance::register_check_meter(RuntimeOrigin::signed(42), 3, 9, HOUR).is_err());
 		assert!(!Surveilled::<Test>::contains_key(3));
 		check_state();
@@ -364,8 +375,8 @@ fn misaligned_frames_and_a_kettle_at_the_window_edge_put_no_honest_meter_under_i
 #[test]
 fn a_meter_reading_high_is_still_caught_against_a_misaligned_check_meter_over_a_long_window() {
 	new_test_ext().execute_with(|| {
-		add_meter(METER, "SP-1", electricity());
-		add_meter(CHECK, "SP-1", electricity());
+		supplied_meter(METER, "SP-1", electricity());
+		supplied_meter(CHECK, "SP-1", electricity());
 		set_now(T0 - 1);
 		assert_ok!(Surveillance::register_check_meter(
 			RuntimeOrigin::signed(ALICE),
@@ -592,5 +603,39 @@ fn a_notified_body_suspends_a_meter_under_inspection() {
 fn integrity() {
 	new_test_ext().execute_with(|| {
 		<Surveillance as Hooks<u64>>::integrity_test();
+	});
+}
+
+#[test]
+fn a_stranger_cannot_pair_a_check_meter_with_someone_elses_meter() {
+	new_test_ext().execute_with(|| {
+		supplied_meter(METER, "SP-1", electricity());
+		supplied_meter(CHECK, "SP-1", electricity());
+		set_now(T0 - 1);
+		const STRANGER: u64 = 7;
+		Balances::set_balance(&STRANGER, 1_000);
+		// Neither a stranger, nor a notified body that did not verify the meter, nor
+		// anyone once the meter has no supply contract (except its verifying body).
+		let register = |who| {
+			Surveillance::register_check_meter(RuntimeOrigin::signed(who), METER, CHECK, HOUR)
+		};
+		assert_noop!(register(STRANGER), Error::<Test>::NoStakeInMeter);
+		assert_noop!(register(BODY + 1), Error::<Test>::NoStakeInMeter);
+		set_contract(METER, None);
+		assert_noop!(register(ALICE), Error::<Test>::NoStakeInMeter);
+		assert_noop!(register(BOB), Error::<Test>::NoStakeInMeter);
+		assert_eq!(hold(STRANGER) + hold(ALICE) + hold(BOB), 0);
+		assert!(trail().is_empty() && events().is_empty());
+		// The body that verified it may, contract or not; so may its consumer and its
+		// supplier.
+		assert_ok!(register(BODY));
+		assert_ok!(Surveillance::remove_check_meter(RuntimeOrigin::signed(BODY), METER));
+		set_contract(METER, Some((BOB, ALICE)));
+		for who in [ALICE, BOB] {
+			assert_ok!(register(who));
+			assert_eq!(hold(who), DEPOSIT);
+			assert_ok!(Surveillance::remove_check_meter(RuntimeOrigin::signed(who), METER));
+		}
+		check_state();
 	});
 }

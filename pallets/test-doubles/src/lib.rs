@@ -1,7 +1,7 @@
 //! Test doubles of what Mensura's pallets ask of each other, for their mock runtimes: a
 //! meter registry ([`TestMeters`]), an audit trail ([`TestAudit`]), the chain's time
-//! ([`TestTime`]), meter suspension ([`TestSuspension`]) and notified bodies
-//! ([`EnsureNotifiedBody`]). Each keeps its state in thread-local tables that the tests
+//! ([`TestTime`]), meter suspension ([`TestSuspension`]), notified bodies
+//! ([`EnsureNotifiedBody`], [`TestBodies`]) and supply contracts ([`TestContracts`]). Each keeps its state in thread-local tables that the tests
 //! set and read; [`reset`] empties them for the next test. Accounts are `u64`, as in
 //! every mock runtime here.
 //!
@@ -32,12 +32,14 @@ thread_local! {
 	static METERS: RefCell<BTreeMap<MeterId, MeterSummary>> = const { RefCell::new(BTreeMap::new()) };
 	static TRAIL: RefCell<Vec<TrailEntry>> = const { RefCell::new(Vec::new()) };
 	static NOW: RefCell<u64> = const { RefCell::new(0) };
+	static CONTRACTS: RefCell<BTreeMap<MeterId, (u64, u64)>> = const { RefCell::new(BTreeMap::new()) };
 }
 
 /// Forgets every meter and audit entry, and sets the time back to 0.
 pub fn reset() {
 	METERS.with(|m| m.borrow_mut().clear());
 	TRAIL.with(|t| t.borrow_mut().clear());
+	CONTRACTS.with(|c| c.borrow_mut().clear());
 	set_now(0);
 }
 
@@ -190,5 +192,40 @@ where
 	#[cfg(feature = "runtime-benchmarks")]
 	fn try_successful_origin() -> Result<O, ()> {
 		Ok(RawOrigin::Signed(BODY).into())
+	}
+}
+
+/// Makes `supplier` supply `consumer` through `meter` under an active contract, or ends
+/// `meter`'s contract (`None`).
+pub fn set_contract(meter: MeterId, parties: Option<(u64, u64)>) {
+	CONTRACTS.with(|c| match parties {
+		Some(p) => {
+			c.borrow_mut().insert(meter, p);
+		}
+		None => {
+			c.borrow_mut().remove(&meter);
+		}
+	});
+}
+
+/// Supply contracts as [`set_contract`] made them: meter → (supplier, consumer).
+pub struct TestContracts;
+
+impl mensura_primitives::billing::SupplyContracts<u64> for TestContracts {
+	fn supplier_of(meter: MeterId) -> Option<u64> {
+		CONTRACTS.with(|c| c.borrow().get(&meter).map(|p| p.0))
+	}
+
+	fn consumer_of(meter: MeterId) -> Option<u64> {
+		CONTRACTS.with(|c| c.borrow().get(&meter).map(|p| p.1))
+	}
+
+	fn supplied_meters(supplier: &u64) -> u32 {
+		CONTRACTS.with(|c| c.borrow().values().filter(|p| p.0 == *supplier).count() as u32)
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_supply(meter: MeterId, supplier: u64) {
+		set_contract(meter, Some((supplier, supplier)));
 	}
 }

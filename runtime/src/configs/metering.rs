@@ -104,6 +104,8 @@ impl pallet_surveillance::Config for Runtime {
 	type Audit = crate::Meters;
 	type Suspension = crate::Meters;
 	type InspectorOrigin = pallet_meters::EnsureNotifiedBody<Runtime>;
+	type Bodies = crate::Meters;
+	type Contracts = crate::Billing;
 	type CheckDeposit = CheckDeposit;
 	/// One minute (a development chain's demonstration) …
 	type MinComparisonWindow = ConstU64<60_000>;
