@@ -192,6 +192,10 @@ frame_rejections! {
 	/// The block already holds as many of the meter's frames as one block may: the frame
 	/// waits for the next block (reported as `ExhaustsResources`, never as a code).
 	MeterBlockQuotaFull,
+	/// The frame skips sequence numbers while its meter measured in the last few blocks:
+	/// the frames it skips may still be on their way, so it waits in the pool for them
+	/// (reported as `ExhaustsResources` in a block being built, never as a code).
+	AwaitingEarlierFrames,
 }
 
 impl FrameRejection {
@@ -362,14 +366,15 @@ mod tests {
 			assert_eq!(FrameRejection::from_code(rejection.code()), Some(*rejection));
 			assert_eq!(format!("{rejection:?}"), rejection.name());
 		}
-		assert_eq!(FrameRejection::ALL.len(), 22);
+		assert_eq!(FrameRejection::ALL.len(), 23);
 		assert_eq!(FrameRejection::from_code(0), None);
-		assert_eq!(FrameRejection::from_code(23), None);
+		assert_eq!(FrameRejection::from_code(24), None);
 		// The codes gateways already handle never move.
 		assert_eq!(FrameRejection::Replayed.code(), 5);
 		assert_eq!(FrameRejection::EmptyBatch.code(), 16);
 		assert_eq!(FrameRejection::SequenceTooFar.code(), 17);
 		assert_eq!(FrameRejection::MeterBlockQuotaFull.code(), 22);
+		assert_eq!(FrameRejection::AwaitingEarlierFrames.code(), 23);
 	}
 
 	#[test]

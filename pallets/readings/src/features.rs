@@ -18,14 +18,15 @@ use sp_core::H256;
 use sp_runtime::traits::{UniqueSaturatedInto, Zero};
 
 impl<T: Config> Pallet<T> {
-	/// Checks a frame on its own against the chain's state, as the pool and block import
-	/// do, and returns the quantity it measures. `verify_signature` is false only in
-	/// dispatch, after `authorize` verified it.
+	/// Checks a frame on its own against the chain's state, as the pool (`in_block`
+	/// false) and blocks (`in_block` true) do, and returns the quantity it measures.
+	/// `verify_signature` is false only in dispatch, after `authorize` verified it.
 	pub fn check(
 		signed: &SignedFrameOf<T>,
 		verify_signature: bool,
+		in_block: bool,
 	) -> Result<CheckedFrame, FrameRejection> {
-		let mut overlay = Overlay::default();
+		let mut overlay = Overlay { in_block, ..Default::default() };
 		let prechecked = Self::precheck(signed, &mut overlay)?;
 		Self::complete(signed, prechecked, &mut overlay, verify_signature)
 	}
@@ -73,13 +74,17 @@ impl<T: Config> Pallet<T> {
 		if frame.end > now.saturating_add(T::MaxClockDrift::get()) {
 			return Err(FrameRejection::FutureInterval);
 		}
+		let skips = state.last_sequence.is_some_and(|last| frame.sequence > last + 1);
+		if overlay.in_block && skips && now < frame.end.saturating_add(T::MissingFrameWait::get()) {
+			return Err(FrameRejection::AwaitingEarlierFrames);
+		}
+		let block = Self::block_number();
 		let in_transaction = overlay.frames.entry(frame.meter).or_default();
 		*in_transaction = in_transaction.saturating_add(1);
 		let quota = T::MaxFramesPerMeterPerBlock::get();
 		if *in_transaction > quota {
 			return Err(FrameRejection::TooManyFramesOfOneMeter);
 		}
-		let block = Self::block_number();
 		if state.last_block != block {
 			state.last_block = block;
 			state.frames_in_last_block = 0;
@@ -164,11 +169,12 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn check_batch(
 		frames: &BatchOf<T>,
 		verify_signature: bool,
+		in_block: bool,
 	) -> Result<Vec<(usize, CheckedFrame)>, FrameRejection> {
 		if frames.is_empty() {
 			return Err(FrameRejection::EmptyBatch);
 		}
-		let mut overlay = Overlay::default();
+		let mut overlay = Overlay { in_block, ..Default::default() };
 		let prechecked = frames
 			.iter()
 			.map(|f| Self::precheck(f, &mut overlay))
@@ -326,7 +332,9 @@ impl<T: Config> Pallet<T> {
 	/// answered as a full block is (`ExhaustsResources`), so the frame waits in the pool.
 	pub(crate) fn rejected(rejection: FrameRejection) -> TransactionValidityError {
 		match rejection {
-			FrameRejection::MeterBlockQuotaFull => InvalidTransaction::ExhaustsResources.into(),
+			FrameRejection::MeterBlockQuotaFull | FrameRejection::AwaitingEarlierFrames => {
+				InvalidTransaction::ExhaustsResources.into()
+			}
 			rejection => InvalidTransaction::Custom(rejection.code()).into(),
 		}
 	}
@@ -366,7 +374,8 @@ impl<T: Config> Pallet<T> {
 			)),
 			frame.encoded_size(),
 		)?;
-		let checked = Self::check(frame, true).map_err(Self::rejected)?;
+		let in_block = source == TransactionSource::InBlock;
+		let checked = Self::check(frame, true, in_block).map_err(Self::rejected)?;
 		let used = Self::frame_weight(frame.frame.len(), checked.ops, true);
 		let validity = Self::validity(core::iter::once(&checked))?;
 		JustAuthorized::<T>::put(alloc::vec![checked]);
@@ -383,7 +392,8 @@ impl<T: Config> Pallet<T> {
 		let dispatch =
 			Self::batch_weight(frames.iter().map(|f| (f.frame.len(), lr::MAX_OPS.into())), false);
 		Self::ensure_fits(source, declared.saturating_add(dispatch), frames.encoded_size())?;
-		let checked = Self::check_batch(frames, true).map_err(Self::rejected)?;
+		let in_block = source == TransactionSource::InBlock;
+		let checked = Self::check_batch(frames, true, in_block).map_err(Self::rejected)?;
 		let used = Self::batch_weight(checked.iter().map(|(len, c)| (*len, c.ops)), true);
 		let validity = Self::validity(checked.iter().map(|(_, c)| c))?;
 		JustAuthorized::<T>::put(checked.into_iter().map(|(_, c)| c).collect::<Vec<_>>());
@@ -433,7 +443,7 @@ impl<T: Config> Pallet<T> {
 	/// Checks a frame as the pool would, without storing it: the quantity it would
 	/// measure, or why it would be refused.
 	pub fn dry_run(signed: &SignedFrameOf<T>) -> Result<u128, FrameRejection> {
-		Self::check(signed, true).map(|c| c.quantity)
+		Self::check(signed, true, false).map(|c| c.quantity)
 	}
 
 	/// Up to `limit` retained measurements of `meter`, from index `from` on.

@@ -24,7 +24,10 @@
 //! before any of them. The pool tags each frame `(meter, sequence)`, so a replay or a
 //! duplicate cannot even wait in the pool next to the original, and ranks transactions
 //! by their earliest interval ([`frame_priority`]), so a meter's frames reach blocks in
-//! order.
+//! order. A block being built leaves a frame that skips sequence numbers in the pool
+//! until the frame is [`Config::MissingFrameWait`] old (its interval's end against the
+//! block's time): the frames it skips, which its meter sent before it, may have missed
+//! the builder's view of the pool and still arrive.
 //!
 //! An accepted frame becomes a **measurement**: its interval, the quantity in thousandths
 //! of the model's unit, the program hash and the frame hash. The meter's cumulative
@@ -150,6 +153,7 @@ pub mod pallet {
 			type FrameLongevity = frame_support::traits::ConstU64<64>;
 			type MaxSequenceGap = frame_support::traits::ConstU64<1_000_000>;
 			type MaxFramesPerMeterPerBlock = ConstU32<16>;
+			type MissingFrameWait = frame_support::traits::ConstU64<12_000>;
 			type OnMeasured = ();
 			type WeightInfo = ();
 		}
@@ -202,6 +206,19 @@ pub mod pallet {
 		/// of the block being built waits for the next.
 		#[pallet::constant]
 		type MaxFramesPerMeterPerBlock: Get<u32>;
+
+		/// How old (in milliseconds, from its interval's end to the block's time) a
+		/// frame that skips sequence numbers must be before a block takes it. The pool
+		/// holds a meter's frames side by side, and a block builder may see a frame
+		/// before the one it follows (a frame submitted while the pool moves to a new
+		/// block can miss that block's view): included first, it would make its
+		/// predecessor a replay and lose its consumption. The predecessor ended earlier
+		/// and was sent earlier, so by then it has been in the pool at least this long.
+		/// A frame truly lost delays only the frames after it, by at most this long; a
+		/// meter that loses many frames keeps its pace. A gateway uploading a backlog
+		/// sends it in batches, whose frames are checked in order within the batch.
+		#[pallet::constant]
+		type MissingFrameWait: Get<u64>;
 
 		/// Told of every stored measurement (measurer rewards, billing). Its weight is
 		/// charged with every frame; it cannot refuse or undo a measurement.
@@ -316,6 +333,8 @@ pub mod pallet {
 		TooManyFramesOfOneMeter,
 		/// The block already holds as many of the meter's frames as one block may.
 		MeterBlockQuotaFull,
+		/// The frames the frame skips may still arrive.
+		AwaitingEarlierFrames,
 	}
 
 	impl<T> From<FrameRejection> for Error<T> {
@@ -380,7 +399,7 @@ pub mod pallet {
 			let checked = match Self::take_authorized(core::slice::from_ref(&frame)) {
 				Some(mut checked) if checked.len() == 1 => checked.remove(0),
 				_ => {
-					let checked = Self::check(&frame, false).map_err(Error::<T>::from)?;
+					let checked = Self::check(&frame, false, true).map_err(Error::<T>::from)?;
 					Self::charge_recheck(Self::frame_weight(frame.frame.len(), checked.ops, true));
 					checked
 				}
@@ -414,7 +433,8 @@ pub mod pallet {
 			let checked = match Self::take_authorized(&frames) {
 				Some(checked) => frames.iter().map(|f| f.frame.len()).zip(checked).collect(),
 				None => {
-					let checked = Self::check_batch(&frames, false).map_err(Error::<T>::from)?;
+					let checked =
+						Self::check_batch(&frames, false, true).map_err(Error::<T>::from)?;
 					Self::charge_recheck(Self::batch_weight(
 						checked.iter().map(|(len, c)| (*len, c.ops)),
 						true,

@@ -770,6 +770,88 @@ mod abuse {
 			assert_eq!(ReadingStates::<Test>::get(0).frames_in_last_block, 4);
 		});
 	}
+
+	/// Authorises `frame` as a block being built does, then stores it.
+	fn include(frame: SignedFrameOf<Test>) -> Result<(), TransactionValidityError> {
+		let call = crate::Call::<Test>::submit_frame { frame: frame.clone() };
+		let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
+		if let Err(error) = call.authorize(TransactionSource::InBlock).unwrap() {
+			assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root);
+			return Err(error);
+		}
+		assert_ok!(Readings::submit_frame(RawOrigin::Authorized.into(), frame));
+		Readings::do_try_state().unwrap();
+		Ok(())
+	}
+
+	/// Moves to block `number`, built at `time`.
+	fn block_at(number: u64, time: u64) {
+		System::set_block_number(number);
+		pallet_timestamp::Now::<Test>::put(time);
+	}
+
+	#[test]
+	fn a_frame_missing_from_the_block_builders_view_is_not_lost_to_its_successor() {
+		new_test_ext().execute_with(|| {
+			let [first, second, third] =
+				[1, 2, 3].map(|s| signed(&frame(0, s, NOW - (3 - s) * MINUTE)));
+			assert_eq!(include(first), Ok(()));
+			// Frames 2 and 3 both wait in the pool; the builder of block 2, 6 s later, sees
+			// only 3 (2 was submitted while the pool moved to block 1's view). Taken now, 3
+			// would make 2 a replay and lose its consumption: it is 6 s old, younger than
+			// `MissingFrameWait` (12 s), and waits, unverified and uncharged, as for a full
+			// block.
+			block_at(2, NOW + 6_000);
+			let later = crate::Call::<Test>::submit_frame { frame: third.clone() };
+			assert!(later.authorize(TransactionSource::External).unwrap().is_ok());
+			assert_eq!(include(third.clone()), Err(InvalidTransaction::ExhaustsResources.into()));
+			// The next block's builder sees both: 2, then 3.
+			block_at(3, NOW + 12_000);
+			assert_eq!(include(second), Ok(()));
+			assert_eq!(include(third), Ok(()));
+			let state = ReadingStates::<Test>::get(0);
+			assert_eq!(
+				(state.measurements, state.last_sequence, state.missed_frames),
+				(3, Some(3), 0)
+			);
+			assert_eq!(
+				measured_events().iter().map(|(_, i, _)| *i).collect::<Vec<_>>(),
+				vec![0, 1, 2]
+			);
+		});
+	}
+
+	#[test]
+	fn a_frame_after_one_truly_lost_is_measured_once_the_wait_is_over() {
+		new_test_ext().execute_with(|| {
+			assert_eq!(include(signed(&frame(0, 1, NOW - MINUTE))), Ok(()));
+			// Frame 2 never arrives. Frame 3, ending now, waits until it is
+			// `MissingFrameWait` (12 s) old by the block's time ...
+			let after_gap = signed(&frame(0, 3, NOW));
+			for (block, time) in [(1, NOW), (2, NOW + 6_000), (3, NOW + 11_999)] {
+				block_at(block, time);
+				assert_eq!(
+					include(after_gap.clone()),
+					Err(InvalidTransaction::ExhaustsResources.into()),
+					"block {block}"
+				);
+			}
+			// ... and is then measured, the gap recorded.
+			block_at(4, NOW + 12_000);
+			assert_eq!(include(after_gap), Ok(()));
+			System::assert_has_event(
+				Event::FramesMissed { meter: 0, after: 1, next: 3, missed: 1 }.into(),
+			);
+			// A frame that follows its predecessor never waits.
+			assert_eq!(include(signed(&frame(0, 4, NOW + MINUTE))), Ok(()));
+			// The wait is the frame's own age, not a time since its meter's last
+			// measurement: a meter that loses frames often keeps its pace. Frame 6 (5
+			// lost) is old enough in the very next block after frame 4's.
+			block_at(5, NOW + 3 * MINUTE + 12_000);
+			assert_eq!(include(signed(&frame(0, 6, NOW + 3 * MINUTE))), Ok(()));
+			assert_eq!(ReadingStates::<Test>::get(0).missed_frames, 2);
+		});
+	}
 }
 
 mod key_rotation {

@@ -34,6 +34,9 @@ pub(crate) struct Overlay {
 	pub(crate) frames: BTreeMap<MeterId, u32>,
 	/// The programs decoded so far, each once.
 	pub(crate) programs: BTreeMap<ProgramHash, lr::Program>,
+	/// Whether the frames are checked for the block being built or imported (they may
+	/// then have to wait for earlier frames), not for the pool.
+	pub(crate) in_block: bool,
 }
 
 /// A frame that passed the cheap checks, with what the costly ones need.

@@ -85,6 +85,10 @@ impl pallet_readings::Config for Runtime {
 	/// A meter's backlog drains at 16 frames a block (a day of 15-minute frames in six
 	/// blocks); one meter's key cannot take more of a block.
 	type MaxFramesPerMeterPerBlock = ConstU32<16>;
+	/// A frame after a gap in its meter's sequence waits until it is two block times
+	/// old, time for a predecessor that missed the block builder's view of the pool to
+	/// reach a later one.
+	type MissingFrameWait = ConstU64<{ 2 * crate::MILLISECS_PER_BLOCK }>;
 	/// Every measurement goes to its contract's open billing period, pays its measurer
 	/// the fixed fee, and is compared with its check meter's if it has one.
 	type OnMeasured = (crate::Billing, (crate::Rewards, crate::Surveillance));

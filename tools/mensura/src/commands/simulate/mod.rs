@@ -100,7 +100,9 @@ pub struct SimulateArgs {
 	/// Needs at least 10 meters.
 	#[arg(long, value_parser = ["tampering"])]
 	scenario: Option<String>,
-	/// The account (secret URI) that registers the check meter in the scenario.
+	/// The account (secret URI) that registers the check meter in the scenario: the
+	/// consumer or the supplier of the first meter's supply contract, or its verifying
+	/// body (on the development chain, Ferdie is meter 0's consumer).
 	#[arg(long, default_value = "//Ferdie")]
 	surveillant: String,
 	/// The measurer account (secret URI) that publishes the scenario's low-reading program.

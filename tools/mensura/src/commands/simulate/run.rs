@@ -67,7 +67,9 @@ pub fn run(url: &str, args: SimulateArgs) -> Result<()> {
 		let mut truth: BTreeMap<usize, Vec<Vec<i32>>> = BTreeMap::new();
 		for i in 0..fleet.len() {
 			let start = fleet[i].last_end.max(end - interval);
-			if start >= end {
+			// A meter verified mid-interval measures from its verification on: its
+			// first frame waits for the tick that gives it its model's shortest interval.
+			if end.saturating_sub(start) < fleet[i].min_interval_ms.max(1) {
 				continue;
 			}
 			let mut channels = match fleet[i].tamper {
