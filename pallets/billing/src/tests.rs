@@ -773,6 +773,26 @@ fn genesis_contracts_begin_with_the_first_measurement_or_visit() {
 }
 
 #[test]
+fn a_genesis_contract_bills_what_was_measured_before_its_first_visit() {
+	run(|| {
+		assert_ok!(Billing::do_propose(SUPPLIER, 1, OTHER_CONSUMER, 0, PaymentMode::Postpaid, 0));
+		assert_ok!(Billing::do_accept(OTHER_CONSUMER, 0, 0));
+		// The chain's first blocks visit the contract before any frame arrives ...
+		at(MIDNIGHT + 30_000);
+		idle();
+		assert_eq!(Contracts::<Test>::get(0).unwrap().period.start, MIDNIGHT + 30_000);
+		// ... then a gateway sends the half minute before: its consumer's, billed.
+		measure(1, MIDNIGHT + 5_000, 1_000, 42);
+		let record = Contracts::<Test>::get(0).unwrap();
+		assert_eq!((record.start, record.period.consumption()), (0, 42));
+		assert!(!System::events().iter().any(|r| matches!(
+			r.event,
+			RuntimeEvent::Billing(crate::Event::MeasurementBeforeContract { .. })
+		)));
+	});
+}
+
+#[test]
 fn the_invariants_catch_a_tampered_invoice() {
 	new_test_ext().execute_with(|| {
 		active_contract(PaymentMode::Postpaid, 0);

@@ -119,8 +119,8 @@ pub struct Contract<AccountId, MaxBands: Get<u32>> {
 	pub utc_offset: i16,
 	pub status: ContractStatus,
 	/// When it began (its consumer accepted it); zero while proposed, and for a contract
-	/// of the genesis block until its first measurement or visit. Consumption before it
-	/// is not its consumer's and is never billed under it.
+	/// of the genesis block, in force before the chain began. Consumption before it is
+	/// not its consumer's and is never billed under it.
 	pub start: UnixMillis,
 	/// The billing period in progress (meaningful while `Active`).
 	pub period: OpenPeriod<MaxBands>,

@@ -136,11 +136,13 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// A contract of the genesis block begins with the first time it is touched.
+	/// A contract of the genesis block opens its first period the first time it is
+	/// touched. It keeps no start: it was in force before the chain began, so every
+	/// measurement of its meter, even of time before that first touch (a gateway's
+	/// frames of the minutes before the chain's first block), is its consumer's.
 	pub(crate) fn activate_genesis_contract(record: &mut ContractOf<T>, now: UnixMillis) {
 		if record.status == ContractStatus::Active && record.period.start == 0 && now > 0 {
 			record.period.start = now;
-			record.start = now;
 		}
 	}
 }
