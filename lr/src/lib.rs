@@ -8,7 +8,8 @@
 //! - [`program`]: the byte format of an **LR program**, a bounded, typed pipeline of
 //!   deterministic operators, and the checks a program must pass to be publishable;
 //! - [`Program::execute`]: the interpreter, which turns a frame into a **quantity** using
-//!   integer arithmetic only.
+//!   integer arithmetic only; [`CheckedProgram`] runs one program on many frames, checked
+//!   once and on buffers it keeps.
 //!
 //! Nothing in this crate panics, whatever bytes it is given: decoding and execution
 //! return errors instead. The crate denies indexing, unchecked arithmetic, `unwrap` and
@@ -42,6 +43,7 @@ mod exec;
 pub mod frame;
 pub mod program;
 
+pub use exec::CheckedProgram;
 pub use frame::{Frame, FrameError, FRAME_HEADER_LEN, FRAME_VERSION, SIGNING_TAG};
 pub use program::{Op, Program, ProgramError, PROGRAM_VERSION};
 

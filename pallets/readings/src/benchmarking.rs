@@ -15,6 +15,7 @@
 //! reads and writes its own reading state; each stored measurement prunes an old one.
 
 use super::*;
+use crate::reference::{samples, worst_program, MAX_SAMPLES};
 use alloc::{vec, vec::Vec};
 use frame_benchmarking::v2::*;
 use frame_support::traits::{Authorize, Get};
@@ -29,19 +30,8 @@ use sp_runtime::{transaction_validity::TransactionSource, MultiSignature};
 /// The keystore slot of the benchmark meters' keys.
 const KEY_TYPE: KeyTypeId = KeyTypeId(*b"mfrm");
 
-/// The most samples benchmarked: a 16 KiB frame (the runtime's `MaxFrameBytes`).
-const MAX_SAMPLES: u32 = (16_384 - lr::FRAME_HEADER_LEN as u32) / 4;
-
 /// The largest batch benchmarked (the runtime's `MaxBatchFrames`).
 const MAX_BATCH: u32 = 256;
-
-/// `ops` operators: `ops - 1` median filters of the widest window, then a sum.
-fn worst_program(ops: u32) -> lr::Program {
-	let mut program: Vec<lr::Op> =
-		(1..ops).map(|_| lr::Op::Median { channel: 0, window: lr::MAX_MEDIAN_WINDOW }).collect();
-	program.push(lr::Op::Sum { channel: 0 });
-	lr::Program { inputs: 1, ops: program }
-}
 
 /// A new active meter with a fresh sr25519 key in the keystore, bound to `program`.
 fn meter_with<T: Config>(program: &lr::Program) -> (MeterId, sp_core::sr25519::Public) {
@@ -69,20 +59,6 @@ fn signed_frame<T: Config>(
 		frame: bytes.try_into().expect("benchmark frames fit MaxFrameBytes"),
 		signature: MultiSignature::Sr25519(signature),
 	}
-}
-
-/// `count` samples of noise between 1 and 1,000 (xorshift32): no order a sort could
-/// exploit, so median filters do their full work.
-fn samples(count: u32) -> Vec<i32> {
-	let mut state = 0x9e37_79b9u32;
-	(0..count)
-		.map(|_| {
-			state ^= state << 13;
-			state ^= state >> 17;
-			state ^= state << 5;
-			(state % 1_000) as i32 + 1
-		})
-		.collect()
 }
 
 /// A reference frame (two channels of 60 samples) of a new meter bound to the reference
@@ -128,7 +104,10 @@ mod benchmarks {
 		// One median filter of the widest window over `n` samples of noise: the costliest
 		// sample-operation. Later operators of a longer program work on filtered data and
 		// cost less, so charging every sample-operation this much is an upper bound.
-		let program = worst_program(2);
+		// Checked once, as a transaction's first frame of the program runs it: its
+		// buffers are allocated in the measured block.
+		let mut program =
+			lr::CheckedProgram::new(worst_program(2)).map_err(|_| "the benchmark program")?;
 		let frame =
 			lr::Frame { meter: 0, sequence: 1, start: 0, end: 1_000, channels: vec![samples(n)] };
 		#[block]

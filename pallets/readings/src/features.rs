@@ -94,10 +94,13 @@ impl<T: Config> Pallet<T> {
 		}
 		let program_hash = meter.lr_program.ok_or(FrameRejection::NoProgramBound)?;
 		let inputs = match overlay.programs.get(&program_hash) {
-			Some(program) => program.inputs,
+			Some(program) => program.program().inputs,
 			None => {
 				let program = T::Programs::usable_program(&program_hash)?;
-				let inputs = program.inputs;
+				// Approved programs passed this check when they were published.
+				let program = lr::CheckedProgram::new(program)
+					.map_err(|_| FrameRejection::ProgramNotApproved)?;
+				let inputs = program.program().inputs;
 				overlay.programs.insert(program_hash, program);
 				inputs
 			}
@@ -137,7 +140,7 @@ impl<T: Config> Pallet<T> {
 		}
 		// `precheck` put every program it passed in the cache.
 		let program =
-			overlay.programs.get(&program_hash).ok_or(FrameRejection::ProgramNotApproved)?;
+			overlay.programs.get_mut(&program_hash).ok_or(FrameRejection::ProgramNotApproved)?;
 		let quantity = program.execute(&frame).map_err(|error| match error {
 			lr::ExecError::ChannelCountMismatch { .. } => FrameRejection::ChannelMismatch,
 			lr::ExecError::Overflow { .. } => FrameRejection::ComputationOverflow,
@@ -157,7 +160,7 @@ impl<T: Config> Pallet<T> {
 			quantity,
 			program: program_hash,
 			frame_hash,
-			ops: program.ops.len() as u32,
+			ops: program.program().ops.len() as u32,
 		})
 	}
 

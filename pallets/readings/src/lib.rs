@@ -62,6 +62,8 @@ mod features;
 mod impl_traits;
 #[cfg(test)]
 mod mock;
+#[cfg(any(test, feature = "runtime-benchmarks"))]
+mod reference;
 #[cfg(test)]
 mod tests;
 mod types;

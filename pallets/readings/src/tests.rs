@@ -1006,3 +1006,69 @@ mod consumption {
 		});
 	}
 }
+
+mod interpreter_cost {
+	use super::*;
+	use crate::{
+		reference::{samples, worst_program, MAX_SAMPLES},
+		weights::{SubstrateWeight, WeightInfo as _},
+	};
+	use std::time::Instant;
+
+	/// Microseconds of `run` per [`MAX_SAMPLES`] (the benchmark frame's samples); `run`
+	/// must compute `expected` every time.
+	fn per_sample(expected: u128, mut run: impl FnMut() -> u128) -> f64 {
+		const RUNS: u32 = 300;
+		assert_eq!(run(), expected);
+		let start = Instant::now();
+		for _ in 0..RUNS {
+			assert_eq!(run(), expected);
+		}
+		start.elapsed().as_secs_f64() * 1e6 / f64::from(RUNS * MAX_SAMPLES)
+	}
+
+	/// The figures of `docs/benchmarks.md`: `cargo test --release -p pallet-readings
+	/// interpreter_cost -- --nocapture`.
+	#[test]
+	fn the_native_cost_per_sample_operation_prints_beside_the_benchmarked_weight() {
+		// The benchmark's load: the widest median filter over a 16 KiB frame of noise.
+		let frame = lr::Frame {
+			meter: 0,
+			sequence: 1,
+			start: 0,
+			end: 1_000,
+			channels: vec![samples(MAX_SAMPLES)],
+		};
+		let program = worst_program(2);
+		let expected = program.execute(&frame).unwrap();
+		let mut checked = lr::CheckedProgram::new(program.clone()).unwrap();
+		let alone = per_sample(expected, || program.execute(&frame).unwrap());
+		let reused = per_sample(expected, || checked.execute(&frame).unwrap());
+		// The fitted weight's slope, in picoseconds of reference time per sample.
+		let weight = |n: u32| SubstrateWeight::<Test>::execute_program(n).ref_time() as f64;
+		let benchmarked = (weight(MAX_SAMPLES) - weight(1)) / f64::from(MAX_SAMPLES - 1) / 1e6;
+		println!("LR interpreter, µs per sample-operation (15-wide median on noise, {MAX_SAMPLES} samples):");
+		println!("  benchmarked weight (wasm, execute_program): {benchmarked:.4}");
+		println!("  native, checked once, buffers kept (the runtime's path): {reused:.4}");
+		println!("  native, checked and allocated per frame (Program::execute): {alone:.4}");
+
+		// The reference frame (two channels of 60 samples) and the development chain's
+		// 7-operator electricity program: per frame, what checking and allocating cost.
+		let frame = lr::Frame {
+			meter: 0,
+			sequence: 1,
+			start: 0,
+			end: 15 * MINUTE,
+			channels: vec![samples(60).iter().map(|s| 230_000 + s).collect(), samples(60)],
+		};
+		let program = lr::examples::electricity_active_energy();
+		let expected = program.execute(&frame).unwrap();
+		let mut checked = lr::CheckedProgram::new(program.clone()).unwrap();
+		let per_frame = f64::from(MAX_SAMPLES);
+		let alone = per_sample(expected, || program.execute(&frame).unwrap()) * per_frame;
+		let reused = per_sample(expected, || checked.execute(&frame).unwrap()) * per_frame;
+		println!("LR interpreter, µs per reference frame (2 × 60 samples, 7 operators):");
+		println!("  native, checked once, buffers kept: {reused:.2}");
+		println!("  native, checked and allocated per frame: {alone:.2}");
+	}
+}

@@ -32,8 +32,9 @@ pub(crate) struct Overlay {
 	pub(crate) states: BTreeMap<MeterId, ReadingState>,
 	/// How many of the transaction's frames each meter has so far.
 	pub(crate) frames: BTreeMap<MeterId, u32>,
-	/// The programs decoded so far, each once.
-	pub(crate) programs: BTreeMap<ProgramHash, lr::Program>,
+	/// The programs decoded so far, each decoded and checked once, with the
+	/// interpreter's buffers that the transaction's frames share.
+	pub(crate) programs: BTreeMap<ProgramHash, lr::CheckedProgram>,
 	/// Whether the frames are checked for the block being built or imported (they may
 	/// then have to wait for earlier frames), not for the pool.
 	pub(crate) in_block: bool,
