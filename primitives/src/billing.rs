@@ -3,8 +3,10 @@
 //! pricing arithmetic every side (runtime, auditors, clients) must agree on.
 //!
 //! - Ingestion tells the others of each stored measurement through [`OnMeasured`].
-//! - Rewards finds who pays for a meter's measurements through [`SupplyContracts`] and
-//!   whom to pay through [`ProgramMeasurer`] (and, for the author's share, [`BlockAuthor`]).
+//! - Billing, which reads a measured meter's supply contract anyway, tells the measuring
+//!   fee's side who supplies it through [`OnSupplied`]; Rewards finds whom to pay through
+//!   [`ProgramMeasurer`] (and, for the author's share, [`BlockAuthor`]), and how many
+//!   meters a supplier supplies through [`SupplyContracts`].
 //! - Billing reads registers and measurements through [`MeasurementLog`].
 //!
 //! Pricing: a tariff divides the day (local time of the supply point) into bands, each
@@ -17,7 +19,7 @@ pub use crate::ids::{ContractId, InvoiceId, TariffId};
 use crate::ids::{MeterId, ProgramHash, UnixMillis};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
-use sp_runtime::{helpers_128bit::multiply_by_rational_with_rounding, Rounding};
+use sp_runtime::{helpers_128bit::multiply_by_rational_with_rounding, Rounding, Weight};
 
 /// Minutes in a day: tariff bands divide `[0, 1440)`.
 pub const MINUTES_PER_DAY: u16 = 1440;
@@ -41,6 +43,27 @@ pub trait SupplyContracts<AccountId> {
 	/// Benchmarks: makes `supplier` the supplier of `meter`.
 	#[cfg(feature = "runtime-benchmarks")]
 	fn benchmark_supply(meter: MeterId, supplier: AccountId);
+}
+
+/// Told, for every stored measurement, who supplies its meter (the party that pays for
+/// it). Billing tells it from the supply contract it reads for the measurement anyway, so
+/// the measuring fee costs no second read of that contract. Like
+/// [`crate::readings::OnMeasured`], it never fails and never undoes the measurement.
+pub trait OnSupplied<AccountId> {
+	/// Measurement `m` of a meter supplied by `supplier` (`None`: under no active
+	/// contract) was stored; returns the weight it took (at most [`OnSupplied::weight`]).
+	fn on_supplied(m: &crate::readings::StoredMeasurement, supplier: Option<&AccountId>) -> Weight;
+	/// The most [`OnSupplied::on_supplied`] can weigh.
+	fn weight() -> Weight;
+}
+
+impl<AccountId> OnSupplied<AccountId> for () {
+	fn on_supplied(_: &crate::readings::StoredMeasurement, _: Option<&AccountId>) -> Weight {
+		Weight::zero()
+	}
+	fn weight() -> Weight {
+		Weight::zero()
+	}
 }
 
 /// The measurer behind an LR program: the party paid for what it computes.

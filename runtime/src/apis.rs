@@ -312,7 +312,7 @@ impl_runtime_apis! {
 			meter: MeterId,
 			index: MeasurementIndex,
 		) -> Option<(ProgramHash, pallet_lr_programs::ProgramRecordOf<Runtime>)> {
-			let hash = pallet_readings::Measurements::<Runtime>::get(meter, index)?.program;
+			let hash = crate::Readings::retained_measurement(meter, index)?.program;
 			crate::LrPrograms::program(hash).map(|program| (hash, program))
 		}
 	}

@@ -13,7 +13,7 @@ use frame_system::RawOrigin;
 use mensura_primitives::{
 	billing::{PaymentMode, TariffBand},
 	metering::{DeviceKey, MeterId, MeterRegistry, ProgramHash},
-	readings::{OnMeasured, StoredMeasurement},
+	readings::StoredMeasurement,
 };
 
 /// 2026-11-24 00:00 UTC.
@@ -75,7 +75,7 @@ fn contract_to_close<T: Config>(b: u32, payment: PaymentMode) -> (ContractId, T:
 	Pallet::<T>::do_accept(consumer.clone(), contract, MIDNIGHT).expect("acceptable");
 	let width = 86_400_000 / u64::from(b.max(1));
 	for i in 0..u64::from(b) {
-		let _ = <Pallet<T> as OnMeasured>::on_measured(&StoredMeasurement {
+		let _ = Pallet::<T>::bill(&StoredMeasurement {
 			meter,
 			index: i,
 			start: MIDNIGHT + i * width + 60_000,
@@ -180,6 +180,53 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn accept_tariff() {
+		let (contract, consumer) = contract_to_close::<T>(1, PaymentMode::Postpaid);
+		let supplier: T::AccountId = account("supplier", 0, 0);
+		let tariff = Pallet::<T>::do_create_tariff(supplier.clone(), b"t".to_vec(), bands(1), 0)
+			.expect("valid");
+		Pallet::<T>::do_change_tariff(supplier, contract, tariff).expect("offerable");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(consumer), contract);
+		assert_eq!(Contracts::<T>::get(contract).and_then(|c| c.next_tariff), Some(tariff));
+	}
+
+	#[benchmark]
+	fn terminate_contract(b: Linear<1, { T::MaxBands::get() }>) -> Result<(), BenchmarkError> {
+		// By a notified body: the regulator's origin is tried, and refused, first.
+		let (contract, _) = contract_to_close::<T>(b, PaymentMode::Prepaid);
+		now::<T>(MIDNIGHT + 43_200_000);
+		let origin = T::DisputeResolverOrigin::try_successful_origin()
+			.map_err(|_| BenchmarkError::Weightless)?;
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, contract);
+		assert_eq!(Contracts::<T>::get(contract).map(|c| c.status), Some(ContractStatus::Ended));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn license_supplier() -> Result<(), BenchmarkError> {
+		let origin =
+			T::RegulatorOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let supplier: T::AccountId = account("supplier", 0, 0);
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, supplier.clone());
+		assert!(LicensedSuppliers::<T>::contains_key(&supplier));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn withdraw_supplier_licence() -> Result<(), BenchmarkError> {
+		let origin =
+			T::RegulatorOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let supplier = licensed_supplier::<T>();
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, supplier.clone());
+		assert!(!LicensedSuppliers::<T>::contains_key(&supplier));
+		Ok(())
+	}
+
+	#[benchmark]
 	fn close_period(b: Linear<1, { T::MaxBands::get() }>) {
 		let (contract, _) = contract_to_close::<T>(b, PaymentMode::Prepaid);
 		now::<T>(MIDNIGHT + 86_400_000);
@@ -242,6 +289,23 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn lapse_dispute() -> Result<(), BenchmarkError> {
+		// Paid in full, disputed, and left unresolved past the deadline.
+		let (invoice, consumer) = invoice::<T>();
+		Pallet::<T>::pay_invoice(RawOrigin::Signed(consumer.clone()).into(), invoice)
+			.map_err(|_| BenchmarkError::Stop("payable"))?;
+		Pallet::<T>::dispute_invoice(RawOrigin::Signed(consumer).into(), invoice, b"r".to_vec())
+			.map_err(|_| BenchmarkError::Stop("disputable"))?;
+		let raised = Disputes::<T>::get(invoice).map(|d| d.raised).unwrap_or_default();
+		now::<T>(raised + T::DisputeDeadline::get() + 1);
+		let caller = funded::<T>("caller", 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), invoice);
+		assert!(Disputes::<T>::get(invoice).is_some_and(|d| d.lapsed));
+		Ok(())
+	}
+
+	#[benchmark]
 	fn visit_contract() {
 		// A contract whose period is not over: read and left alone.
 		let (contract, _) = contract_to_close::<T>(1, PaymentMode::Postpaid);
@@ -267,7 +331,7 @@ mod benchmarks {
 		let invoices = NextInvoiceId::<T>::get();
 		#[block]
 		{
-			let _ = <Pallet<T> as OnMeasured>::on_measured(&m);
+			let _ = Pallet::<T>::bill(&m);
 		}
 		assert_eq!(NextInvoiceId::<T>::get(), invoices, "nothing closed");
 	}
@@ -289,7 +353,7 @@ mod benchmarks {
 		let invoice = NextInvoiceId::<T>::get();
 		#[block]
 		{
-			let _ = <Pallet<T> as OnMeasured>::on_measured(&m);
+			let _ = Pallet::<T>::bill(&m);
 		}
 		assert!(Invoices::<T>::contains_key(invoice), "the period closed");
 	}

@@ -1,27 +1,46 @@
 //! What billing offers the other pallets: it acts on every measurement
-//! ([`OnMeasured`]) and names who supplies a meter ([`SupplyContracts`]).
+//! ([`OnMeasured`]), telling [`Config::Fees`] who pays for it, and names who supplies a
+//! meter ([`SupplyContracts`]).
 
 use crate::*;
 use frame_support::{dispatch::DispatchClass, pallet_prelude::*};
 #[cfg(feature = "runtime-benchmarks")]
 use mensura_primitives::billing::PaymentMode;
 use mensura_primitives::{
-	billing::{band_of, last_boundary, SupplyContracts},
+	billing::{band_of, last_boundary, OnSupplied, SupplyContracts},
 	metering::MeterId,
 	readings::{OnMeasured, StoredMeasurement},
 };
 
 impl<T: Config> OnMeasured for Pallet<T> {
+	/// Bills `m` ([`Pallet::bill`]), then tells [`Config::Fees`] its meter's supplier,
+	/// read from the contract billing just read.
+	fn on_measured(m: &StoredMeasurement) -> Weight {
+		let (supplier, billed) = Self::bill(m);
+		billed.saturating_add(T::Fees::on_supplied(m, supplier.as_ref()))
+	}
+
+	/// Billing a measurement and its fee. Closing a period on the way is accounted to
+	/// the block when it happens (see [`Pallet::bill`]).
+	fn weight() -> Weight {
+		T::WeightInfo::add_measurement().saturating_add(T::Fees::weight())
+	}
+}
+
+impl<T: Config> Pallet<T> {
 	/// Adds `m` to its meter's contract's open period, in the band of its start's
 	/// local time; closes the period first if `m` starts at or after its end. A
-	/// measurement of time before the contract began is not added.
-	fn on_measured(m: &StoredMeasurement) -> Weight {
+	/// measurement of time before the contract began is not added. Returns the supplier
+	/// of the meter's active contract (who pays for the measurement, added or not) and
+	/// the weight billing took.
+	pub fn bill(m: &StoredMeasurement) -> (Option<T::AccountId>, Weight) {
 		let Some(contract) = ActiveContract::<T>::get(m.meter) else {
-			return T::WeightInfo::add_measurement();
+			return (None, T::WeightInfo::add_measurement());
 		};
 		let Some(mut record) = Contracts::<T>::get(contract) else {
-			return T::WeightInfo::add_measurement();
+			return (None, T::WeightInfo::add_measurement());
 		};
+		let supplier = record.supplier.clone();
 		Self::activate_genesis_contract(&mut record, m.start.max(1));
 		if m.start < record.start {
 			// Consumption from before this contract began was another consumer's (or no
@@ -31,7 +50,7 @@ impl<T: Config> OnMeasured for Pallet<T> {
 				meter: m.meter,
 				index: m.index,
 			});
-			return T::WeightInfo::add_measurement();
+			return (Some(supplier), T::WeightInfo::add_measurement());
 		}
 		let period = BillingPeriod::<T>::get();
 		if m.start >= Self::period_end(&record) {
@@ -57,13 +76,7 @@ impl<T: Config> OnMeasured for Pallet<T> {
 		open.first.get_or_insert(m.index);
 		open.last = Some(m.index);
 		Contracts::<T>::insert(contract, record);
-		T::WeightInfo::add_measurement()
-	}
-
-	/// Adding a measurement to its period. Closing a period on the way is accounted
-	/// to the block when it happens (see [`Pallet::on_measured`]).
-	fn weight() -> Weight {
-		T::WeightInfo::add_measurement()
+		(Some(supplier), T::WeightInfo::add_measurement())
 	}
 }
 

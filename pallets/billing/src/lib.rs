@@ -178,6 +178,10 @@ pub mod pallet {
 		#[pallet::no_default]
 		type Readings: MeasurementLog;
 
+		/// Told of every measurement billed, with its meter's supplier: the measuring fee.
+		#[pallet::no_default]
+		type Fees: mensura_primitives::billing::OnSupplied<Self::AccountId>;
+
 		/// The meters' audit trails.
 		#[pallet::no_default]
 		type Audit: AuditTrail<Self::AccountId>;
@@ -704,9 +708,7 @@ pub mod pallet {
 		/// `UnknownContract`, `NotConsumer`, `ContractNotActive`, `NoTariffOffered`,
 		/// `UnknownTariff`.
 		#[pallet::call_index(14)]
-		// The same reads and writes as `change_tariff` before it only offered: the
-		// contract, the tariff, the audit trail.
-		#[pallet::weight(T::WeightInfo::change_tariff())]
+		#[pallet::weight(T::WeightInfo::accept_tariff())]
 		pub fn accept_tariff(origin: OriginFor<T>, contract: ContractId) -> DispatchResult {
 			let consumer = ensure_signed(origin)?;
 			Self::do_accept_tariff(consumer, contract)
@@ -810,8 +812,7 @@ pub mod pallet {
 		/// Origin: signed (anyone). Emits `DisputeLapsed`. Errors: `UnknownInvoice`,
 		/// `NotDisputed`, `DisputeDeadlineNotPassed`.
 		#[pallet::call_index(15)]
-		// At most the reads and writes of a resolution, without a refund.
-		#[pallet::weight(T::WeightInfo::resolve_dispute())]
+		#[pallet::weight(T::WeightInfo::lapse_dispute())]
 		pub fn lapse_dispute(origin: OriginFor<T>, invoice: InvoiceId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_lapse_dispute(who, invoice)
@@ -821,7 +822,7 @@ pub mod pallet {
 		///
 		/// Origin: the regulator. Emits `SupplierLicensed`. Errors: `AlreadyLicensed`.
 		#[pallet::call_index(11)]
-		#[pallet::weight(T::DbWeight::get().reads_writes(1, 1))]
+		#[pallet::weight(T::WeightInfo::license_supplier())]
 		pub fn license_supplier(origin: OriginFor<T>, supplier: T::AccountId) -> DispatchResult {
 			T::RegulatorOrigin::ensure_origin(origin)?;
 			ensure!(!LicensedSuppliers::<T>::contains_key(&supplier), Error::<T>::AlreadyLicensed);
@@ -836,7 +837,7 @@ pub mod pallet {
 		/// Origin: the regulator. Emits `SupplierLicenceWithdrawn`. Errors:
 		/// `NotLicensedSupplier`.
 		#[pallet::call_index(12)]
-		#[pallet::weight(T::DbWeight::get().reads_writes(1, 1))]
+		#[pallet::weight(T::WeightInfo::withdraw_supplier_licence())]
 		pub fn withdraw_supplier_licence(
 			origin: OriginFor<T>,
 			supplier: T::AccountId,
@@ -859,7 +860,7 @@ pub mod pallet {
 		/// `InvoiceIssued` for an active contract. Errors: `UnknownContract`,
 		/// `ContractNotActive`.
 		#[pallet::call_index(13)]
-		#[pallet::weight(T::WeightInfo::end_contract(T::MaxBands::get()))]
+		#[pallet::weight(T::WeightInfo::terminate_contract(T::MaxBands::get()))]
 		pub fn terminate_contract(origin: OriginFor<T>, contract: ContractId) -> DispatchResult {
 			let by = match T::RegulatorOrigin::try_origin(origin) {
 				Ok(_) => Actor::Regulator,

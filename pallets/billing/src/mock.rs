@@ -7,7 +7,7 @@ use crate as pallet_billing;
 use core::cell::RefCell;
 use frame_support::{derive_impl, traits::VariantCountOf};
 use mensura_primitives::{
-	billing::{PaymentMode, TariffBand},
+	billing::{OnSupplied, PaymentMode, TariffBand},
 	metering::{MeterId, MeterStatus},
 	readings::{MeasurementIndex, MeasurementLog, OnMeasured, StoredMeasurement, UnixMillis},
 };
@@ -70,6 +70,31 @@ thread_local! {
 	static PRUNED: RefCell<bool> = const { RefCell::new(false) };
 }
 
+thread_local! {
+	static FEES: RefCell<Vec<(MeterId, MeasurementIndex, Option<u64>)>> =
+		const { RefCell::new(Vec::new()) };
+}
+
+/// The measuring fee's side: notes each measurement with the supplier billing named.
+pub struct TestFees;
+impl OnSupplied<u64> for TestFees {
+	fn on_supplied(
+		m: &StoredMeasurement,
+		supplier: Option<&u64>,
+	) -> frame_support::weights::Weight {
+		FEES.with(|f| f.borrow_mut().push((m.meter, m.index, supplier.copied())));
+		frame_support::weights::Weight::zero()
+	}
+	fn weight() -> frame_support::weights::Weight {
+		frame_support::weights::Weight::zero()
+	}
+}
+
+/// Each measurement billing told the fee's side of, in order: `(meter, index, supplier)`.
+pub fn fees_told() -> Vec<(MeterId, MeasurementIndex, Option<u64>)> {
+	FEES.with(|f| f.borrow().clone())
+}
+
 pub struct TestLog;
 impl MeasurementLog for TestLog {
 	fn register(meter: MeterId) -> u128 {
@@ -93,6 +118,7 @@ impl pallet_billing::Config for Test {
 	type Time = Timestamp;
 	type Meters = TestMeters;
 	type Readings = TestLog;
+	type Fees = TestFees;
 	type Audit = TestAudit;
 	type DisputeResolverOrigin = EnsureNotifiedBody;
 	type Bodies = TestBodies;

@@ -278,6 +278,25 @@ fn the_regulator_or_a_notified_body_ends_a_contract_no_party_will() {
 }
 
 #[test]
+fn every_measurement_is_told_to_the_fee_side_with_the_supplier_of_its_contract() {
+	run(|| {
+		// No contract: no one pays.
+		let unfunded = measure(0, MIDNIGHT, 10_000, 5);
+		at(MIDNIGHT + 20_000);
+		let contract = active_contract(PaymentMode::Postpaid, 0);
+		// Before the contract began: not billed to its consumer, but its supplier pays for
+		// the measurement all the same.
+		let before = measure(0, MIDNIGHT + 10_000, 10_000, 7);
+		let billed = measure(0, MIDNIGHT + 20_000, 10_000, 100);
+		assert_eq!(
+			fees_told(),
+			vec![(0, unfunded, None), (0, before, Some(SUPPLIER)), (0, billed, Some(SUPPLIER))]
+		);
+		assert_eq!(Contracts::<Test>::get(contract).unwrap().period.consumption(), 100);
+	});
+}
+
+#[test]
 fn consumption_before_a_contract_began_is_not_billed_to_its_consumer() {
 	run(|| {
 		// The contract begins at MIDNIGHT + 20 s; a frame of the minute before it (the

@@ -12,7 +12,8 @@
 //!
 //! Worst cases: the operator benchmarked per sample-operation is the widest median filter
 //! (15 values sorted per sample); every frame is of a different meter, so each batch frame
-//! reads and writes its own reading state; each stored measurement prunes an old one.
+//! reads and writes its own reading state; each stored measurement expires an old one
+//! (and takes its slot).
 
 use super::*;
 use crate::reference::{samples, worst_program, MAX_SAMPLES};
@@ -77,7 +78,8 @@ fn reference_batch<T: Config>(n: u32) -> (Vec<MeterId>, BatchOf<T>) {
 	(meters, frames.try_into().expect("benchmark batches fit MaxBatchFrames"))
 }
 
-/// Fills the meter's retention window, so that storing the next measurement prunes one.
+/// Fills the meter's ring of retained measurements, so that storing the next one expires
+/// one.
 fn fill_retention<T: Config>(meter: MeterId) {
 	let retained: u64 = T::RetainedMeasurements::get().into();
 	let template = Measurement {

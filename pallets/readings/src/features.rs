@@ -11,7 +11,7 @@ use mensura_primitives::{
 	metering::{MeterId, MeterRegistry, MeterStatus},
 	readings::{
 		lr, Consumption, ConsumptionError, FrameRejection, LrProgramProvider, MeasurementIndex,
-		OnMeasured, StoredMeasurement, UnixMillis,
+		OnMeasured, ReadingState, StoredMeasurement, UnixMillis,
 	},
 };
 use sp_core::H256;
@@ -46,8 +46,14 @@ impl<T: Config> Pallet<T> {
 		if meter.status != MeterStatus::Active {
 			return Err(FrameRejection::MeterNotActive);
 		}
-		let state =
-			overlay.states.entry(frame.meter).or_insert_with(|| Readings::<T>::get(frame.meter));
+		// The transaction's first frame of a meter reads its state, and carries it to
+		// storing, which then does not read it again.
+		let mut stored = None;
+		let state = overlay.states.entry(frame.meter).or_insert_with(|| {
+			let state = Readings::<T>::get(frame.meter);
+			stored = Some(state.clone());
+			state
+		});
 		if state.last_sequence.is_some_and(|last| frame.sequence <= last) {
 			return Err(FrameRejection::Replayed);
 		}
@@ -111,7 +117,7 @@ impl<T: Config> Pallet<T> {
 		state.last_sequence = Some(frame.sequence);
 		state.last_end = frame.end;
 		state.frames_in_last_block = state.frames_in_last_block.saturating_add(1);
-		Ok(Prechecked { frame, device_key: meter.device_key, program: program_hash })
+		Ok(Prechecked { frame, device_key: meter.device_key, program: program_hash, stored })
 	}
 
 	/// The number of the block being built or validated for, as the reading state keeps
@@ -129,7 +135,7 @@ impl<T: Config> Pallet<T> {
 		overlay: &mut Overlay,
 		verify_signature: bool,
 	) -> Result<CheckedFrame, FrameRejection> {
-		let Prechecked { frame, device_key, program: program_hash } = prechecked;
+		let Prechecked { frame, device_key, program: program_hash, stored } = prechecked;
 		let frame_hash = H256::from(sp_io::hashing::blake2_256(&signed.frame));
 		if verify_signature {
 			let message =
@@ -161,6 +167,7 @@ impl<T: Config> Pallet<T> {
 			program: program_hash,
 			frame_hash,
 			ops: program.program().ops.len() as u32,
+			stored,
 		})
 	}
 
@@ -203,11 +210,16 @@ impl<T: Config> Pallet<T> {
 		lr::frame::signing_message(&Self::genesis_hash(), &sp_io::hashing::blake2_256(bytes))
 	}
 
-	/// Stores a checked frame as its meter's next measurement; returns the weight
-	/// [`Config::OnMeasured`] took.
+	/// Stores a checked frame as its meter's next measurement, in the slot of the one it
+	/// expires; returns the weight [`Config::OnMeasured`] took. Reads the meter's state
+	/// only if the check did not carry it (a later frame of the same meter in the
+	/// transaction reads what the earlier one wrote).
 	pub(crate) fn store(frame: CheckedFrame) -> Weight {
 		let meter = frame.meter;
-		let mut state = Readings::<T>::get(meter);
+		let mut state = match frame.stored {
+			Some(state) => state,
+			None => Readings::<T>::get(meter),
+		};
 		if let Some(last) = state.last_sequence {
 			let missed = frame.sequence.saturating_sub(last).saturating_sub(1);
 			if missed > 0 {
@@ -249,10 +261,7 @@ impl<T: Config> Pallet<T> {
 			state.frames_in_last_block = 0;
 		}
 		state.frames_in_last_block = state.frames_in_last_block.saturating_add(1);
-		Measurements::<T>::insert(meter, index, &measurement);
-		if let Some(expired) = index.checked_sub(T::RetainedMeasurements::get().into()) {
-			Measurements::<T>::remove(meter, expired);
-		}
+		Measurements::<T>::insert(meter, Self::slot(index), &measurement);
 		let register = state.register;
 		Readings::<T>::insert(meter, state);
 		let stored = StoredMeasurement {
@@ -449,18 +458,45 @@ impl<T: Config> Pallet<T> {
 		Self::check(signed, true, false).map(|c| c.quantity)
 	}
 
+	/// The slot of [`Measurements`] that holds measurement `index` of a meter while it is
+	/// retained.
+	pub fn slot(index: MeasurementIndex) -> MeasurementIndex {
+		index % MeasurementIndex::from(T::RetainedMeasurements::get().max(1))
+	}
+
+	/// Measurement `index` of `meter`, if it exists and is still retained.
+	pub fn retained_measurement(
+		meter: MeterId,
+		index: MeasurementIndex,
+	) -> Option<MeasurementOf<T>> {
+		Self::retained_of(&Readings::<T>::get(meter), meter, index)
+	}
+
+	/// Measurement `index` of `meter`, whose reading state is `state`, if it is retained.
+	fn retained_of(
+		state: &ReadingState,
+		meter: MeterId,
+		index: MeasurementIndex,
+	) -> Option<MeasurementOf<T>> {
+		let oldest = state.measurements.saturating_sub(T::RetainedMeasurements::get().into());
+		if index < oldest || index >= state.measurements {
+			return None;
+		}
+		Measurements::<T>::get(meter, Self::slot(index))
+	}
+
 	/// Up to `limit` retained measurements of `meter`, from index `from` on.
 	pub fn measurements(
 		meter: MeterId,
 		from: MeasurementIndex,
 		limit: u32,
 	) -> Vec<(MeasurementIndex, MeasurementOf<T>)> {
-		let count = Readings::<T>::get(meter).measurements;
-		let oldest = count.saturating_sub(T::RetainedMeasurements::get().into());
+		let state = Readings::<T>::get(meter);
+		let oldest = state.measurements.saturating_sub(T::RetainedMeasurements::get().into());
 		let start = from.max(oldest);
-		let end = count.min(start.saturating_add(limit.into()));
+		let end = state.measurements.min(start.saturating_add(limit.into()));
 		(start..end)
-			.filter_map(|index| Measurements::<T>::get(meter, index).map(|m| (index, m)))
+			.filter_map(|index| Self::retained_of(&state, meter, index).map(|m| (index, m)))
 			.collect()
 	}
 
@@ -518,7 +554,7 @@ impl<T: Config> Pallet<T> {
 				"a sequence restart after the meter's last measurement"
 			);
 			for index in oldest..state.measurements {
-				let m = Measurements::<T>::get(meter, index)
+				let m = Measurements::<T>::get(meter, Self::slot(index))
 					.ok_or("a retained measurement is missing")?;
 				if let Some(p) = &previous {
 					ensure!(
@@ -542,8 +578,9 @@ impl<T: Config> Pallet<T> {
 				"measurements beyond retention are stored"
 			);
 		}
-		for (meter, _, _) in Measurements::<T>::iter() {
+		for (meter, slot, _) in Measurements::<T>::iter() {
 			ensure!(Readings::<T>::contains_key(meter), "measurements of a meter never read");
+			ensure!(slot == Self::slot(slot), "a measurement outside the ring of slots");
 		}
 		Ok(())
 	}

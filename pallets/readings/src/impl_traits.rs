@@ -61,6 +61,6 @@ impl<T: Config> MeasurementLog for Pallet<T> {
 		meter: MeterId,
 		index: MeasurementIndex,
 	) -> Option<(UnixMillis, UnixMillis, u128)> {
-		Measurements::<T>::get(meter, index).map(|m| (m.start, m.end, m.quantity))
+		Self::retained_measurement(meter, index).map(|m| (m.start, m.end, m.quantity))
 	}
 }

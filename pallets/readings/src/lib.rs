@@ -46,8 +46,10 @@
 //!
 //! ## Retention
 //!
-//! Each meter keeps its last [`Config::RetainedMeasurements`] measurements in state;
-//! older ones are pruned as new ones arrive, so state is bounded by meters × retention.
+//! Each meter keeps its last [`Config::RetainedMeasurements`] measurements in state, in
+//! a ring of that many slots (measurement `index` in slot `index % RetainedMeasurements`):
+//! a new measurement overwrites the one it expires, one write, and state is bounded by
+//! meters × retention.
 //! Every measurement stays provable: the meter's `chain_head` is the hash chain
 //! `H(previous ‖ meter ‖ index ‖ measurement)` over all of them, each is in a
 //! `Measured` event of the block that stored it, and its frame is in that block's body.
@@ -60,6 +62,7 @@ extern crate alloc;
 mod benchmarking;
 mod features;
 mod impl_traits;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 #[cfg(any(test, feature = "runtime-benchmarks"))]
@@ -128,7 +131,8 @@ pub mod pallet {
 		},
 	};
 
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	/// 2: measurements in a ring of slots ([`crate::migrations::v2`]).
+	pub(crate) const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -234,7 +238,12 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Readings<T: Config> = StorageMap<_, Twox64Concat, MeterId, ReadingState, ValueQuery>;
 
-	/// The latest measurements of each meter, by index (older ones are pruned).
+	/// The latest measurements of each meter, in a ring of [`Config::RetainedMeasurements`]
+	/// slots: measurement `index` is in slot `index % RetainedMeasurements` until the
+	/// measurement `RetainedMeasurements` later overwrites it. Which measurement a slot
+	/// holds follows from the meter's measurement count; read them by index with
+	/// [`Pallet::retained_measurement`]. (Changing `RetainedMeasurements` moves every slot:
+	/// it needs a migration.)
 	#[pallet::storage]
 	pub type Measurements<T: Config> = StorageDoubleMap<
 		_,

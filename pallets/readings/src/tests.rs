@@ -105,6 +105,14 @@ fn measured_events() -> Vec<(u64, u64, crate::MeasurementOf<Test>)> {
 		.collect()
 }
 
+/// Meter 0's frames of the twelve minutes up to NOW, one a minute, each accepted.
+fn twelve_minutes_of_meter_zero() {
+	for sequence in 1..=12 {
+		let end = NOW - (12 - sequence) * MINUTE;
+		assert_eq!(submit(signed(&frame(0, sequence, end))), Ok(()));
+	}
+}
+
 mod accepted {
 	use super::*;
 
@@ -114,7 +122,7 @@ mod accepted {
 			let f = frame(0, 1, NOW);
 			let bytes = f.encode().unwrap();
 			assert_eq!(submit(signed(&f)), Ok(()));
-			let measurement = Measurements::<Test>::get(0, 0).unwrap();
+			let measurement = Readings::retained_measurement(0, 0).unwrap();
 			assert_eq!(measurement.sequence, 1);
 			assert_eq!((measurement.start, measurement.end), (NOW - MINUTE, NOW));
 			assert_eq!(measurement.quantity, QUANTITY);
@@ -217,12 +225,13 @@ mod accepted {
 	#[test]
 	fn old_measurements_are_pruned_but_the_hash_chain_proves_them_all() {
 		new_test_ext().execute_with(|| {
-			for sequence in 1..=12 {
-				let end = NOW - (12 - sequence) * MINUTE;
-				assert_eq!(submit(signed(&frame(0, sequence, end))), Ok(()));
-			}
-			// Retention is 8 in the mock: indices 4..12 remain.
-			assert!(Measurements::<Test>::get(0, 3).is_none());
+			twelve_minutes_of_meter_zero();
+			// Retention is 8 in the mock: indices 4..12 remain, in a ring of 8 slots, each
+			// new one written over the one it expired.
+			assert!(Readings::retained_measurement(0, 3).is_none());
+			assert!(Readings::retained_measurement(0, 12).is_none());
+			assert_eq!(Measurements::<Test>::iter_prefix(0).count(), 8);
+			assert_eq!(Measurements::<Test>::get(0, 3).map(|m| m.sequence), Some(12));
 			let kept = Readings::measurements(0, 0, 100);
 			assert_eq!(
 				kept.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
@@ -1003,6 +1012,39 @@ mod consumption {
 				Readings::consumption(0, oldest_retained_start, NOW + MINUTE).map(|c| c.quantity),
 				Ok(8 * QUANTITY)
 			);
+		});
+	}
+}
+
+mod migration {
+	use super::*;
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+
+	#[test]
+	fn version_one_measurements_move_to_their_slots_and_read_the_same() {
+		new_test_ext().execute_with(|| {
+			twelve_minutes_of_meter_zero();
+			assert_eq!(submit(signed(&frame(1, 1, NOW))), Ok(()));
+			let before = (Readings::measurements(0, 0, 100), Readings::measurements(1, 0, 100));
+			// Version 1 kept each measurement under its index: 4..12 and 0.
+			for index in 8..12 {
+				let m = Measurements::<Test>::take(0, index % 8).unwrap();
+				Measurements::<Test>::insert(0, index, m);
+			}
+			StorageVersion::new(1).put::<Readings>();
+
+			crate::migrations::v2::MigrateToV2::<Test>::on_runtime_upgrade();
+
+			assert_eq!(Readings::on_chain_storage_version(), StorageVersion::new(2));
+			assert_eq!(
+				(Readings::measurements(0, 0, 100), Readings::measurements(1, 0, 100)),
+				before
+			);
+			assert_eq!(Measurements::<Test>::iter_prefix(0).count(), 8);
+			Readings::do_try_state().unwrap();
+			// Run again, it changes nothing.
+			crate::migrations::v2::MigrateToV2::<Test>::on_runtime_upgrade();
+			assert_eq!(Readings::measurements(0, 0, 100), before.0);
 		});
 	}
 }

@@ -23,6 +23,10 @@ pub struct CheckedFrame {
 	pub frame_hash: H256,
 	/// The operators of the program that computed it.
 	pub ops: u32,
+	/// The meter's reading state as storage held it, carried by the transaction's first
+	/// frame of each meter (`None` for its later ones), so that storing does not read it
+	/// again: nothing else writes it between a transaction's checks and its dispatch.
+	pub stored: Option<ReadingState>,
 }
 
 /// What the frames of one transaction, checked in order, leave for the next one's checks.
@@ -45,6 +49,8 @@ pub(crate) struct Prechecked {
 	pub(crate) frame: lr::Frame,
 	pub(crate) device_key: mensura_primitives::metering::DeviceKey,
 	pub(crate) program: ProgramHash,
+	/// See [`CheckedFrame::stored`].
+	pub(crate) stored: Option<ReadingState>,
 }
 
 /// A frame's bytes, bounded by [`Config::MaxFrameBytes`].

@@ -15,8 +15,8 @@ use frame_support::{
 };
 use frame_system::RawOrigin;
 use mensura_primitives::{
-	billing::{ProgramMeasurer, SupplyContracts},
-	readings::{OnMeasured, StoredMeasurement},
+	billing::{OnSupplied, ProgramMeasurer, SupplyContracts},
+	readings::StoredMeasurement,
 };
 use sp_runtime::{
 	traits::{Bounded, Zero},
@@ -63,7 +63,11 @@ fn deposit<T: Config>(supplier: &T::AccountId, fees: u32) {
 /// A measurement computed by `measurer`'s program, settled as at the end of a block.
 fn measured<T: Config>(measurer: T::AccountId) {
 	let program = T::Measurers::benchmark_program(measurer);
-	let _ = <Pallet<T> as OnMeasured>::on_measured(&measurement(program));
+	let supplier = T::Suppliers::supplier_of(0);
+	let _ = <Pallet<T> as OnSupplied<T::AccountId>>::on_supplied(
+		&measurement(program),
+		supplier.as_ref(),
+	);
 	Pallet::<T>::settle_block();
 }
 
@@ -101,12 +105,14 @@ mod benchmarks {
 
 	#[benchmark]
 	fn withdraw() {
+		// The supplier supplies a meter: it withdraws down to its deposit floor, which the
+		// withdrawal checks.
 		let supplier = funded::<T>("supplier", 0);
 		set_up::<T>(&supplier);
-		deposit::<T>(&supplier, 2);
+		deposit::<T>(&supplier, T::DepositFloorFees::get() + 1);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(supplier.clone()), fee::<T>());
-		assert_eq!(Pallet::<T>::deposit_of(&supplier), fee::<T>());
+		assert_eq!(Pallet::<T>::deposit_of(&supplier), Pallet::<T>::deposit_floor(&supplier));
 	}
 
 	#[benchmark]
@@ -158,7 +164,7 @@ mod benchmarks {
 		let m = measurement(T::Measurers::benchmark_program(measurer.clone()));
 		#[block]
 		{
-			let _ = <Pallet<T> as OnMeasured>::on_measured(&m);
+			let _ = <Pallet<T> as OnSupplied<T::AccountId>>::on_supplied(&m, Some(&supplier));
 		}
 		assert_eq!(BlockFees::<T>::get().len() as u32, others + 1);
 	}
@@ -171,7 +177,7 @@ mod benchmarks {
 		let measurer: T::AccountId = account("measurer", 0, 0);
 		let m = measurement(T::Measurers::benchmark_program(measurer.clone()));
 		for _ in 0..100 {
-			let _ = <Pallet<T> as OnMeasured>::on_measured(&m);
+			let _ = <Pallet<T> as OnSupplied<T::AccountId>>::on_supplied(&m, Some(&supplier));
 		}
 		#[block]
 		{
@@ -190,7 +196,7 @@ mod benchmarks {
 		let measurer: T::AccountId = account("measurer", 0, 0);
 		let m = measurement(T::Measurers::benchmark_program(measurer.clone()));
 		for _ in 0..100 {
-			let _ = <Pallet<T> as OnMeasured>::on_measured(&m);
+			let _ = <Pallet<T> as OnSupplied<T::AccountId>>::on_supplied(&m, Some(&supplier));
 		}
 		#[block]
 		{

@@ -1,18 +1,18 @@
-//! What rewards offers other pallets: it charges the fixed fee of every measurement
-//! ([`OnMeasured`]).
+//! What rewards offers other pallets: it charges the fixed fee of every measurement to
+//! the supplier billing names ([`OnSupplied`]).
 
 use crate::*;
 use frame_support::pallet_prelude::*;
 use mensura_primitives::{
-	billing::{ProgramMeasurer, SupplyContracts},
-	readings::{OnMeasured, StoredMeasurement},
+	billing::{OnSupplied, ProgramMeasurer},
+	readings::StoredMeasurement,
 };
 
-impl<T: Config> OnMeasured for Pallet<T> {
-	/// Counts the fixed fee for `m` towards this block's fees of its supplier and
+impl<T: Config> OnSupplied<T::AccountId> for Pallet<T> {
+	/// Counts the fixed fee for `m` towards this block's fees of `supplier` and its
 	/// measurer; `on_finalize` settles them. The quantity plays no part.
-	fn on_measured(m: &StoredMeasurement) -> Weight {
-		let Some(supplier) = T::Suppliers::supplier_of(m.meter) else {
+	fn on_supplied(m: &StoredMeasurement, supplier: Option<&T::AccountId>) -> Weight {
+		let Some(supplier) = supplier else {
 			if BlockUnfunded::<T>::mutate(|n| core::mem::replace(n, n.saturating_add(1))) == 0 {
 				Self::register_settlement(T::DbWeight::get().reads_writes(1, 1));
 			}
@@ -27,7 +27,7 @@ impl<T: Config> OnMeasured for Pallet<T> {
 		let mut pending = BlockFees::<T>::get();
 		if let Some(fees) = pending
 			.iter_mut()
-			.find(|p| p.supplier == supplier && p.measurer == measurer && p.fee == fee)
+			.find(|p| &p.supplier == supplier && p.measurer == measurer && p.fee == fee)
 		{
 			fees.measurements = fees.measurements.saturating_add(1);
 		} else if pending
@@ -42,7 +42,7 @@ impl<T: Config> OnMeasured for Pallet<T> {
 			Self::register_settlement(Self::settlement_weight());
 		} else {
 			// More payers in this block than it sums: settle this one now.
-			Self::settle(&supplier, &measurer, fee, 1);
+			Self::settle(supplier, &measurer, fee, 1);
 			Self::register_settlement(Self::settlement_weight());
 			return T::WeightInfo::record_measurement();
 		}

@@ -10,8 +10,8 @@
 //!
 //! ## Terminology
 //!
-//! - **Supplier**: the supplier of the meter's active supply contract
-//!   ([`Config::Suppliers`]); it pays for the meter's measurements. A meter without a
+//! - **Supplier**: the supplier of the meter's active supply contract, named by billing
+//!   with each measurement; it pays for the meter's measurements. A meter without a
 //!   supply contract measures all the same and pays no fee (counted in [`Ledger`]).
 //! - **Measurer**: the account that published the LR program ([`Config::Measurers`]).
 //! - **Accrued**: rewards credited to an account and not yet claimed; they sit in the
@@ -28,8 +28,9 @@
 //! - signed (anyone): [`Pallet::settle_debts`], for debts a top-up did not reach;
 //! - regulator: [`Pallet::set_measuring_fee`].
 //!
-//! Ingestion calls [`mensura_primitives::readings::OnMeasured`], implemented by
-//! [`Pallet`], for every stored measurement.
+//! For every stored measurement, billing (which reads the meter's supply contract for it
+//! anyway) calls [`mensura_primitives::billing::OnSupplied`], implemented by [`Pallet`],
+//! with the supplier.
 //!
 //! ## Invariants (`try_state`)
 //!
@@ -123,7 +124,7 @@ pub mod pallet {
 		#[pallet::no_default]
 		type RegulatorOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 
-		/// Who pays for a meter's measurements (its supply contract's supplier).
+		/// How many meters each supplier supplies (its deposit keeps a floor for them).
 		#[pallet::no_default]
 		type Suppliers: SupplyContracts<Self::AccountId>;
 

@@ -6,9 +6,9 @@ use core::cell::RefCell;
 use frame_support::{derive_impl, traits::VariantCountOf};
 use frame_system::EnsureRoot;
 use mensura_primitives::{
-	billing::{BlockAuthor, ProgramMeasurer, SupplyContracts},
+	billing::{BlockAuthor, OnSupplied, ProgramMeasurer, SupplyContracts},
 	metering::{MeterId, ProgramHash},
-	readings::{OnMeasured, StoredMeasurement},
+	readings::StoredMeasurement,
 };
 use sp_core::H256;
 use sp_runtime::{BuildStorage, Perbill};
@@ -157,7 +157,7 @@ pub fn end_block() {
 
 /// Tells Rewards of a measurement within the current block, without ending it.
 pub fn measure_in_block(meter: MeterId, measurer: u64, quantity: u128) {
-	let _ = <crate::Pallet<Test> as OnMeasured>::on_measured(&StoredMeasurement {
+	let m = StoredMeasurement {
 		meter,
 		index: 0,
 		start: 0,
@@ -165,7 +165,12 @@ pub fn measure_in_block(meter: MeterId, measurer: u64, quantity: u128) {
 		quantity,
 		program: program(measurer),
 		register: quantity,
-	});
+	};
+	// As billing tells it: the supplier of the meter's contract.
+	let _ = <crate::Pallet<Test> as OnSupplied<u64>>::on_supplied(
+		&m,
+		TestSuppliers::supplier_of(meter).as_ref(),
+	);
 }
 
 /// Meters 0 and 1 are supplied by SUPPLIER, who holds a deposit of 20 (four fees);

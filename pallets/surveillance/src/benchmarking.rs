@@ -130,7 +130,7 @@ mod benchmarks {
 		let window = T::MinComparisonWindow::get();
 		let max = T::MaxOpenWindows::get() as u64;
 		// The meter measured 2 × max windows; the check meter only started: the first
-		// max windows are open.
+		// max windows are open, each far beyond any allowance.
 		Surveilled::<T>::mutate(meter, |role| {
 			let Some(Role::Checked(pair)) = role else { panic!("paired") };
 			let since = pair.since;
@@ -138,18 +138,26 @@ mod benchmarks {
 			pair.counter_from = Some(since);
 			pair.measured_until = since + 2 * max * window;
 			let windows: Vec<WindowTotals> = (0..max)
-				.map(|i| WindowTotals { start: since + i * window, measured: 1_000, counter: 0 })
+				.map(|i| WindowTotals {
+					start: since + i * window,
+					measured: 1_000_000_000_000,
+					counter: 0,
+					straddling: 0,
+				})
 				.collect();
 			pair.windows = BoundedVec::truncate_from(windows);
 		});
 		let Some(Role::Checked(pair)) = Surveilled::<T>::get(meter) else { panic!("paired") };
-		// The check meter reports the last max windows in one frame: each is opened, each
-		// pushes an old one out, and the first is compared: 0 against plenty.
+		// The check meter reports max - 1 windows in one frame: each is opened and pushes
+		// an old one out, and the last old window, which the frame does not straddle, is
+		// compared: 0 against plenty. (A window the frame straddles allows for its whole
+		// quantity, so a frame over max windows, pushing out all the old ones, could
+		// never find a discrepancy.)
 		let m = StoredMeasurement {
 			meter: check,
 			index: 0,
 			start: pair.since + max * window,
-			end: pair.since + 2 * max * window,
+			end: pair.since + (2 * max - 1) * window,
 			quantity: 1_000_000_000,
 			program: ProgramHash::repeat_byte(7),
 			register: 0,

@@ -299,10 +299,7 @@ pub mod pallet {
 		/// `CheckMeterInUse`, `WindowOutOfRange`, or the currency's error if the deposit
 		/// cannot be held.
 		#[pallet::call_index(0)]
-		// The stake check's reads (two contracts lookups, the verifying body's standing)
-		// are added until `scripts/benchmark-pallets` measures them with the call.
-		#[pallet::weight(T::WeightInfo::register_check_meter()
-			.saturating_add(T::DbWeight::get().reads(5)))]
+		#[pallet::weight(T::WeightInfo::register_check_meter())]
 		pub fn register_check_meter(
 			origin: OriginFor<T>,
 			meter: MeterId,

@@ -52,6 +52,8 @@ impl pallet_billing::Config for Runtime {
 	type Time = crate::Timestamp;
 	type Meters = crate::Meters;
 	type Readings = crate::Readings;
+	/// Billing names each measurement's supplier to the measuring fee.
+	type Fees = crate::Rewards;
 	type Audit = crate::Meters;
 	type DisputeResolverOrigin = pallet_meters::EnsureNotifiedBody<Runtime>;
 	/// Only the body that verified a meter resolves disputes of its invoices.

@@ -90,8 +90,9 @@ impl pallet_readings::Config for Runtime {
 	/// reach a later one.
 	type MissingFrameWait = ConstU64<{ 2 * crate::MILLISECS_PER_BLOCK }>;
 	/// Every measurement goes to its contract's open billing period, pays its measurer
-	/// the fixed fee, and is compared with its check meter's if it has one.
-	type OnMeasured = (crate::Billing, (crate::Rewards, crate::Surveillance));
+	/// the fixed fee (billing tells `Rewards` the supplier from the contract it read), and
+	/// is compared with its check meter's if it has one.
+	type OnMeasured = (crate::Billing, crate::Surveillance);
 	type WeightInfo = pallet_readings::weights::SubstrateWeight<Runtime>;
 }
 
