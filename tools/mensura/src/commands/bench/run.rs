@@ -393,16 +393,25 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		.sum();
 	let tool_cpu = cpu_seconds("self").zip(tool_cpu_before).map(|(a, b)| a - b);
 	let busy = last_finalized_at.map_or(window, |t| t.duration_since(origin)).as_secs_f64();
+	let metrics_after: Vec<_> = network.nodes.iter().map(Node::metrics).collect();
 	let import_ms: Vec<(String, Option<f64>)> = network
 		.nodes
 		.iter()
-		.zip(&metrics_before)
-		.map(|(node, before)| {
-			let after = node.metrics();
+		.zip(metrics_before.iter().zip(&metrics_after))
+		.map(|(node, (before, after))| {
 			(
 				node.name.to_string(),
-				histogram_mean_ms(before, &after, "substrate_block_verification_and_import_time"),
+				histogram_mean_ms(before, after, "substrate_block_verification_and_import_time"),
 			)
+		})
+		.collect();
+	// Each node's transaction-pool validations over the run, every kind counted.
+	let validations: Vec<(String, PoolValidations)> = network
+		.nodes
+		.iter()
+		.zip(metrics_before.iter().zip(&metrics_after))
+		.map(|(node, (before, after))| {
+			(node.name.to_string(), PoolValidations::between(before, after, stats.transactions))
 		})
 		.collect();
 	let peak_rss: Vec<(String, u64)> =
@@ -460,6 +469,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
 			"buildEndReasons": end_reasons,
 			"importMeanByNode": import_ms.iter().map(|(n, ms)| (n.clone(), json!(ms))).collect::<serde_json::Map<_, _>>(),
 		},
+		"poolValidations": validations.iter().map(|(n, v)| (n.clone(), json!({
+			"all": v.all,
+			"ofWhichViewRevalidations": v.view_revalidations,
+			"transactionsSubmitted": stats.transactions,
+			"perTransactionSubmitted": v.per_transaction,
+		}))).collect::<serde_json::Map<_, _>>(),
 		"cpu": {
 			"nodesCoreSeconds": node_cpu,
 			"nodesCores": node_cpu / busy,
@@ -583,6 +598,18 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		end_reasons
 	);
 	println!(
+		"  transaction-pool validations per transaction submitted ({} submitted; all kinds, and of them view revalidations): {}",
+		stats.transactions,
+		validations
+			.iter()
+			.map(|(n, v)| format!(
+				"{n} {:.2} ({:.0}, of them {:.0})",
+				v.per_transaction, v.all, v.view_revalidations
+			))
+			.collect::<Vec<_>>()
+			.join(", ")
+	);
+	println!(
 		"  RPC under load: system_health p50 {} ms, max {} ms, {} failures",
 		l["rpcProbeP50"], l["rpcProbeMax"], rpc_probe_failures
 	);
@@ -686,5 +713,38 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		Ok(())
 	} else {
 		Err(Error::failure(problems.join("; ")))
+	}
+}
+
+/// A node's transaction-pool validations between two scrapes of its metrics. In
+/// sc-transaction-pool 48 every validation of an external transaction — its submission,
+/// its submission to each new block's view, the mempool's periodic revalidation and a
+/// view's revalidation of its ready transactions — runs through the pool's asynchronous
+/// `validate_transaction`, counted by `substrate_sub_txpool_validations_finished`; only
+/// local submissions take the blocking path, which it does not count. Of them, the view
+/// revalidations are also counted apart (`…_view_revalidation_resubmitted_txs_total` +
+/// `…_invalid_txs_total`: the results a new view applied).
+struct PoolValidations {
+	all: f64,
+	view_revalidations: f64,
+	/// All of them, per transaction the senders submitted (each validates all its frames).
+	per_transaction: f64,
+}
+
+impl PoolValidations {
+	fn between(
+		before: &std::collections::HashMap<String, f64>,
+		after: &std::collections::HashMap<String, f64>,
+		submitted: u64,
+	) -> Self {
+		let delta = |name: &str| {
+			after.get(name).copied().unwrap_or(0.0) - before.get(name).copied().unwrap_or(0.0)
+		};
+		let all = delta("substrate_sub_txpool_validations_finished");
+		let view_revalidations =
+			delta("substrate_sub_txpool_view_revalidation_resubmitted_txs_total")
+				+ delta("substrate_sub_txpool_view_revalidation_invalid_txs_total");
+		let per_transaction = if submitted > 0 { all / submitted as f64 } else { 0.0 };
+		Self { all, view_revalidations, per_transaction }
 	}
 }
