@@ -244,13 +244,19 @@ pub fn new_full<
 	})?;
 
 	if role.is_authority() {
-		let proposer_factory = sc_basic_authorship::ProposerFactory::new(
+		let mut proposer_factory = sc_basic_authorship::ProposerFactory::new(
 			task_manager.spawn_handle(),
 			client.clone(),
 			transaction_pool.clone(),
 			prometheus_registry.as_ref(),
 			telemetry.as_ref().map(|x| x.handle()),
 		);
+		// Blocks as long as the runtime allows: the builder's default (4 MiB and 512
+		// bytes) ended full blocks of frames by size, about 7,100 frames, before their
+		// weight (measured with `mensura bench`; docs/benchmarks.md). 5 MiB stays far
+		// under the network's 16 MiB block-response limit.
+		proposer_factory
+			.set_default_block_size_limit(mensura_runtime::configs::MAXIMUM_BLOCK_LENGTH as usize);
 
 		let slot_duration = sc_consensus_aura::slot_duration::<AuraId, _, _>(&*client)?;
 		let aura = sc_consensus_aura::start_aura::<AuraPair, _, _, _, _, _, _, _, _, _, _>(

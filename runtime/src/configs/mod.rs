@@ -40,8 +40,9 @@ pub const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(25);
 const MAXIMUM_BLOCK_WEIGHT: Weight =
 	Weight::from_parts(WEIGHT_REF_TIME_PER_SECOND.saturating_mul(2), u64::MAX);
 
-/// The largest block, in bytes.
-const MAXIMUM_BLOCK_LENGTH: u32 = 5 * 1024 * 1024;
+/// The largest block, in bytes (the node's block builder uses it too: its own default,
+/// 4 MiB, would end blocks of frames before the runtime's limit).
+pub const MAXIMUM_BLOCK_LENGTH: u32 = 5 * 1024 * 1024;
 
 parameter_types! {
 	pub const Version: RuntimeVersion = VERSION;
