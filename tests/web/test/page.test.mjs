@@ -165,12 +165,17 @@ test('the meter view equals the chain at the indexed block, and a measurement tr
   assert.match(await page.locator('[data-table="measurements"] tbody tr td:nth-child(3)').first().innerText(), /UTC[+-]\d\d:\d\d\n.* UTC$/);
   await shot(page, 'meter');
 
-  // The latest measurement's frame link leads to its block, which holds that frame.
-  const frame = await page.locator('[data-table="measurements"] tbody tr').first().locator('td:nth-child(8) [title]').getAttribute('title');
-  const frameHash = frame.replace('frame hash ', '');
-  const blockNumber = Number((await page.locator('[data-table="measurements"] tbody tr').first().locator('td:nth-child(7)').innerText()).slice(1));
-  await page.locator('[data-table="measurements"] tbody tr').first().locator('td:nth-child(8) a').click();
-  await page.waitForSelector(`#view[data-view="#/blocks/${blockNumber}"]`);
+  // The latest measurement's frame link leads to its block, which holds that frame. The
+  // row is read at once: the view updates itself as frames land, and a new first row
+  // read between two cells would pair one measurement's frame with another's block.
+  const row = await page.locator('[data-table="measurements"] tbody tr').first().evaluate((tr) => ({
+    frameHash: tr.querySelector('td:nth-child(8) [title]').getAttribute('title').replace('frame hash ', ''),
+    blockNumber: Number(tr.querySelector('td:nth-child(7)').innerText.slice(1)),
+    link: tr.querySelector('td:nth-child(8) a').getAttribute('href'),
+  }));
+  const { frameHash, blockNumber } = row;
+  assert.equal(row.link, `#/blocks/${blockNumber}`, 'the frame links to the block of its measurement');
+  await open(page, row.link);
   assert.equal((await field(page, 'block-hash')).trim(), await stack.rpc('chain_getBlockHash', [blockNumber]));
   assert.ok((await page.locator('[data-table="measurements"]').innerText()).includes(frameHash), 'the block lists the frame');
   await shot(page, 'block');
