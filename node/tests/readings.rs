@@ -80,20 +80,29 @@ fn submit_raw(node: &Node, call: RuntimeCall) -> Result<(), String> {
 		.map(|_| ())
 }
 
-/// Submits; `Err` carries the pool's rejection, named.
+/// Submits; `Err` carries the pool's rejection, named: `{"code": 1010, "data": "Custom
+/// error: <code>"}` for an invalid frame, `{"code": 1011, "data": "Custom(<code>)"}` for
+/// one only not valid yet (`FutureInterval`, which the pool must not ban).
 fn submit(node: &Node, call: RuntimeCall) -> Result<(), FrameRejection> {
-	match submit_raw(node, call) {
-		Ok(()) => Ok(()),
-		Err(error) => {
-			let code = error
-				.split("Custom error: ")
-				.nth(1)
-				.and_then(|rest| rest.trim_start().split(|c: char| !c.is_ascii_digit()).next())
-				.and_then(|digits| digits.parse::<u8>().ok())
-				.unwrap_or_else(|| panic!("not a frame rejection: {error}"));
-			Err(FrameRejection::from_code(code).expect("a known rejection code"))
-		}
-	}
+	let Err(error) = submit_raw(node, call) else { return Ok(()) };
+	let json: serde_json::Value =
+		serde_json::from_str(&error).unwrap_or_else(|_| panic!("not JSON: {error}"));
+	let data = json["data"].as_str().unwrap_or_else(|| panic!("no data: {error}"));
+	let (code, unknown_validity) = match json["code"].as_i64() {
+		Some(1010) => (data.strip_prefix("Custom error: "), false),
+		Some(1011) => (data.strip_prefix("Custom(").and_then(|c| c.strip_suffix(')')), true),
+		_ => (None, false),
+	};
+	let rejection = code
+		.and_then(|digits| digits.parse::<u8>().ok())
+		.and_then(FrameRejection::from_code)
+		.unwrap_or_else(|| panic!("not a frame rejection: {error}"));
+	assert_eq!(
+		unknown_validity,
+		rejection == FrameRejection::FutureInterval,
+		"only a frame ahead of the chain's clock is of unknown validity: {error}"
+	);
+	Err(rejection)
 }
 
 fn call_api<T: Decode>(node: &Node, method: &str, args: impl Encode) -> T {

@@ -339,14 +339,21 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// How the pool hears of a refused frame: `Custom(code)`, except a meter's full
-	/// share of the block being built, which only means "not in this block" and is
-	/// answered as a full block is (`ExhaustsResources`), so the frame waits in the pool.
+	/// How the pool hears of a refused frame: `InvalidTransaction::Custom(code)`, except
+	/// - a meter's full share of the block being built, which only means "not in this
+	///   block" and is answered as a full block is (`ExhaustsResources`), so the frame
+	///   waits in the pool;
+	/// - an interval that ends after the chain's clock: the frame is not invalid, only
+	///   not valid *yet*, so it is `UnknownTransaction::Custom(code)`. The pool bans a
+	///   transaction it finds invalid for 30 minutes, whatever its bytes later become
+	///   worth; one of unknown validity it refuses without a ban, and the same bytes may
+	///   be sent again once blocks have moved the chain's clock on.
 	pub(crate) fn rejected(rejection: FrameRejection) -> TransactionValidityError {
 		match rejection {
 			FrameRejection::MeterBlockQuotaFull | FrameRejection::AwaitingEarlierFrames => {
 				InvalidTransaction::ExhaustsResources.into()
 			}
+			FrameRejection::FutureInterval => UnknownTransaction::Custom(rejection.code()).into(),
 			rejection => InvalidTransaction::Custom(rejection.code()).into(),
 		}
 	}

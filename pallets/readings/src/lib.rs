@@ -17,7 +17,10 @@
 //! an approved, non-deprecated LR program bound to the meter; and the program computing a
 //! quantity from the frame without overflow. A refused frame is reported by the pool as
 //! `InvalidTransaction::Custom(code)`, `code` naming a
-//! [`mensura_primitives::readings::FrameRejection`]; it never reaches a block.
+//! [`mensura_primitives::readings::FrameRejection`]; it never reaches a block. A frame
+//! whose interval ends after the chain's clock is not valid *yet*: it is
+//! `UnknownTransaction::Custom(code)`, which the pool does not ban, so the same bytes may
+//! be sent again once blocks have moved the clock on.
 //! The cheap checks (format, meter, sequence, interval, program) run before the costly
 //! ones (hash, signature, program run), for every frame of a batch, and a transaction that
 //! cannot fit (in any block, in the pool; in the block being built, there) is refused

@@ -2,7 +2,9 @@ use crate::{mock::*, Event, Measurements, Readings as ReadingStates, SignedFrame
 use codec::{Decode, Encode};
 use frame_support::{
 	assert_ok, assert_storage_noop,
-	pallet_prelude::{InvalidTransaction, TransactionSource, TransactionValidityError},
+	pallet_prelude::{
+		InvalidTransaction, TransactionSource, TransactionValidityError, UnknownTransaction,
+	},
 	traits::Authorize,
 	BoundedVec,
 };
@@ -45,10 +47,19 @@ fn signed(frame: &lr::Frame) -> SignedFrameOf<Test> {
 	signed_by(frame.meter, frame)
 }
 
+/// The rejection the pool is told: `InvalidTransaction::Custom(code)`, or for a frame
+/// only not valid yet (`FutureInterval`) `UnknownTransaction::Custom(code)`.
 fn reason(error: TransactionValidityError) -> FrameRejection {
 	match error {
 		TransactionValidityError::Invalid(InvalidTransaction::Custom(code)) => {
-			FrameRejection::from_code(code).unwrap()
+			let rejection = FrameRejection::from_code(code).unwrap();
+			assert_ne!(rejection, FrameRejection::FutureInterval, "reported as invalid");
+			rejection
+		}
+		TransactionValidityError::Unknown(UnknownTransaction::Custom(code)) => {
+			let rejection = FrameRejection::from_code(code).unwrap();
+			assert_eq!(rejection, FrameRejection::FutureInterval, "reported as unknown");
+			rejection
 		}
 		other => panic!("not a frame rejection: {other:?}"),
 	}

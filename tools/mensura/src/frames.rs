@@ -212,15 +212,23 @@ pub const POOL_TEMPORARILY_BANNED: i64 = 1012;
 /// (`POOL_ALREADY_IMPORTED`).
 pub const POOL_ALREADY_IMPORTED: i64 = 1013;
 
+/// The JSON-RPC error code of a transaction whose validity the pool cannot tell yet
+/// (`POOL_UNKNOWN_VALIDITY`).
+pub const POOL_UNKNOWN_VALIDITY: i64 = 1011;
+
 /// The frame rejection in a pool refusal, if it is one: the node answers
 /// `{"code": 1010, "message": "Invalid Transaction", "data": "Custom error: <code>"}` for
-/// `InvalidTransaction::Custom(code)` (docs/frame-format.md), and the code is a
-/// [`FrameRejection`]'s.
+/// `InvalidTransaction::Custom(code)`, and
+/// `{"code": 1011, "message": "Unknown Transaction Validity", "data": "Custom(<code>)"}`
+/// for `UnknownTransaction::Custom(code)`: a frame not valid yet, `FutureInterval`
+/// (docs/frame-format.md). The code is a [`FrameRejection`]'s.
 pub fn rejection(error: &RpcError) -> Option<FrameRejection> {
-	if error.code != POOL_INVALID_TX {
-		return None;
-	}
-	let code = error.data.as_ref()?.as_str()?.strip_prefix("Custom error: ")?;
+	let data = error.data.as_ref()?.as_str()?;
+	let code = match error.code {
+		POOL_INVALID_TX => data.strip_prefix("Custom error: ")?,
+		POOL_UNKNOWN_VALIDITY => data.strip_prefix("Custom(")?.strip_suffix(')')?,
+		_ => return None,
+	};
 	FrameRejection::from_code(code.parse().ok()?)
 }
 
@@ -264,6 +272,12 @@ mod tests {
 		assert_eq!(rejection(&refusal(1010, Some(json!("Transaction has a bad signature")))), None);
 		assert_eq!(rejection(&refusal(1010, None)), None);
 		assert_eq!(rejection(&refusal(1012, Some(json!("Custom error: 5")))), None);
+		assert_eq!(
+			rejection(&refusal(1011, Some(json!("Custom(8)")))),
+			Some(FrameRejection::FutureInterval)
+		);
+		assert_eq!(rejection(&refusal(1011, Some(json!("Custom error: 8")))), None);
+		assert_eq!(rejection(&refusal(1011, Some(json!("CannotLookup")))), None);
 		// A code no frame rejection has.
 		assert_eq!(rejection(&refusal(1010, Some(json!("Custom error: 250")))), None);
 		assert_eq!(rejection(&refusal(1010, Some(json!("Custom error: 5 and more")))), None);
