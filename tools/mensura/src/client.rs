@@ -13,7 +13,7 @@ use jsonrpsee::{
 	ws_client::{WsClient, WsClientBuilder},
 };
 use serde_json::{json, Value};
-use std::time::Duration;
+use std::{fmt::Write as _, time::Duration};
 
 /// The largest answer the client accepts: a whole block of the largest length, hex
 /// encoded, with room to spare.
@@ -365,7 +365,7 @@ pub fn hex(bytes: &[u8]) -> String {
 	let mut text = String::with_capacity(2 + 2 * bytes.len());
 	text.push_str("0x");
 	for byte in bytes {
-		text.push_str(&format!("{byte:02x}"));
+		write!(text, "{byte:02x}").expect("writing to a String cannot fail");
 	}
 	text
 }

@@ -222,6 +222,40 @@ fn meter_state(node: &Node) -> Value {
 }
 
 #[test]
+fn a_genesis_built_natively_is_the_one_the_node_builds() {
+	let build_spec = |raw: bool| -> Value {
+		let mut command = node_command();
+		command.args(["build-spec", "--chain", "dev"]);
+		if raw {
+			command.arg("--raw");
+		}
+		let output = command.stderr(Stdio::null()).output().unwrap();
+		assert!(output.status.success(), "build-spec failed");
+		serde_json::from_slice(&output.stdout).unwrap()
+	};
+	let (plain, raw) = (build_spec(false), build_spec(true));
+	let genesis = &plain["genesis"]["runtimeGenesis"];
+	let storage =
+		mensura_runtime::genesis_config_presets::build_genesis_storage(genesis["patch"].clone())
+			.unwrap();
+	assert!(storage.children_default.is_empty());
+	let mut native: serde_json::Map<String, Value> = storage
+		.top
+		.iter()
+		.map(|(k, v)| (format!("0x{}", hex(k)), Value::String(format!("0x{}", hex(v)))))
+		.collect();
+	native.insert(
+		format!("0x{}", hex(sp_core::storage::well_known_keys::CODE)),
+		genesis["code"].clone(),
+	);
+	let node = raw["genesis"]["raw"]["top"].as_object().unwrap();
+	assert!(native.len() > 100, "{} keys", native.len());
+	let differing: Vec<&String> =
+		native.keys().chain(node.keys()).filter(|k| native.get(*k) != node.get(*k)).collect();
+	assert!(differing.is_empty(), "keys that differ: {differing:?}");
+}
+
+#[test]
 fn forged_replayed_and_malformed_frames_are_refused_with_their_reason_and_leave_no_trace() {
 	let mut node = started_node();
 	let dir = std::env::temp_dir().join(format!("mensura-cli-{}", std::process::id()));

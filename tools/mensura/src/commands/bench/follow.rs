@@ -67,10 +67,14 @@ pub(super) fn block_hashes(client: &mut Client, hash: &str) -> Result<(Vec<[u8; 
 	Ok((hashes, bytes))
 }
 
-/// The weight (ref time, µs) that the block `hash` counted in the frames' dispatch class
-/// (`pallet_readings::FRAME_CLASS`), from its `System::BlockWeight` (kept in the block's
-/// state until the next block starts).
-pub(super) fn frame_weight_us(client: &mut Client, hash: &str) -> Result<f64> {
+/// The weight (ref time, µs) that the block `hash` counted in `class` (the frames'
+/// `pallet_readings::FRAME_CLASS`, or `Normal` for the baseline's remarks), from its
+/// `System::BlockWeight` (kept in the block's state until the next block starts).
+pub(super) fn frame_weight_us(
+	client: &mut Client,
+	hash: &str,
+	class: frame_support::dispatch::DispatchClass,
+) -> Result<f64> {
 	use codec::Decode;
 	let raw = client
 		.storage_at(&value_key("System", "BlockWeight"), hash)?
@@ -78,13 +82,14 @@ pub(super) fn frame_weight_us(client: &mut Client, hash: &str) -> Result<f64> {
 	let consumed = frame_system::ConsumedWeight::decode(&mut &raw[..]).map_err(|e| {
 		Error::node(format!("block {hash}: System::BlockWeight does not decode: {e}"))
 	})?;
-	Ok(consumed.get(pallet_readings::FRAME_CLASS).ref_time() as f64 / 1e6)
+	Ok(consumed.get(class).ref_time() as f64 / 1e6)
 }
 
 pub(super) fn follow(
 	url: String,
 	origin: Instant,
 	start_block: u64,
+	class: frame_support::dispatch::DispatchClass,
 	tracks: mpsc::Receiver<Track>,
 	back: mpsc::Sender<Back>,
 	state: Arc<Mutex<Followed>>,
@@ -128,7 +133,7 @@ pub(super) fn follow(
 			let hash = client.block_hash(number)?;
 			let (hashes, bytes) = block_hashes(&mut client, &hash)?;
 			let now = Instant::now();
-			let frame_weight_us = frame_weight_us(&mut client, &hash)?;
+			let frame_weight_us = frame_weight_us(&mut client, &hash, class)?;
 			let mut state = state.lock().expect("follower state");
 			let mut frames = 0u64;
 			let mut released = Vec::new();
@@ -140,7 +145,7 @@ pub(super) fn follow(
 					if tracked.included.is_none() {
 						tracked.included = Some(now);
 						frames += tracked.frames.len() as u64;
-						released.extend(tracked.frames.iter().map(|(m, _)| *m));
+						released.extend_from_slice(&tracked.frames);
 					}
 				}
 			}
@@ -155,7 +160,7 @@ pub(super) fn follow(
 			drop(state);
 			bodies.insert(hash, hashes);
 			if !released.is_empty() {
-				let _ = back.send(Back::Release(released));
+				let _ = back.send(Back::Included(released));
 			}
 		}
 		best_done = best_done.max(best);
@@ -172,13 +177,21 @@ pub(super) fn follow(
 			};
 			let now = Instant::now();
 			let mut state = state.lock().expect("follower state");
+			let mut finalized = Vec::new();
 			for h in &hashes {
 				if let Some(tracked) = state.tracked.get_mut(h) {
 					tracked.included.get_or_insert(now);
-					tracked.finalized.get_or_insert(now);
+					if tracked.finalized.is_none() {
+						tracked.finalized = Some(now);
+						finalized.extend_from_slice(&tracked.frames);
+					}
 				}
 			}
 			state.finalized_number = number;
+			drop(state);
+			if !finalized.is_empty() {
+				let _ = back.send(Back::Finalized(finalized));
+			}
 		}
 		finalized_done = finalized_done.max(finalized);
 		// Bodies of blocks that can no longer be finalized (forks) are dropped.

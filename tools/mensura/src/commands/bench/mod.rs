@@ -33,6 +33,7 @@ mod presign;
 mod run;
 mod send;
 mod spec;
+mod state;
 
 use crate::{
 	chain::value_key,
@@ -61,6 +62,7 @@ use send::*;
 use serde_json::{json, Value};
 use sp_core::{crypto::Ss58Codec, ed25519, sr25519, Pair as _};
 use spec::*;
+use state::*;
 use std::{
 	collections::{BTreeMap, HashMap, VecDeque},
 	io::{BufRead, Write},
@@ -109,7 +111,8 @@ pub struct BenchArgs {
 	#[arg(long, value_enum, default_value = "sr25519")]
 	scheme: Scheme,
 	/// Percentage of the offered frames that are forged (a wrong signature) or replayed
-	/// (a frame already in a block), each sent alone; none may be accepted.
+	/// (a frame every node has in a block: on several, a finalized one), each sent alone;
+	/// none may be accepted.
 	#[arg(long, default_value_t = 5.0)]
 	bad_percent: f64,
 	/// Threads sending transactions, each with its own RPC connection.
@@ -124,6 +127,14 @@ pub struct BenchArgs {
 	/// one fee per measurement.
 	#[arg(long)]
 	attack: bool,
+	/// The peer baseline: the same readings sent the way a generic chain carries them —
+	/// each signed frame, as it is, in an ordinary signed `System::remark` from an account
+	/// of its meter's own key, funded at genesis (one account per device, as Robonomics'
+	/// datalog does). The chain then checks only the transaction's signature, nonce and
+	/// fee: no frame is verified, metered, billed or paid for. Frames are sent alone
+	/// (`--batch` 1), no bad ones; meters must use sr25519.
+	#[arg(long, conflicts_with = "attack")]
+	baseline: bool,
 	/// Where to write `bench.json` (every figure and the per-block series) and
 	/// `frames-per-second.svg`.
 	#[arg(long)]
@@ -150,6 +161,7 @@ struct Settings {
 	bad_fraction: f64,
 	senders: usize,
 	attack: bool,
+	baseline: bool,
 }
 
 impl BenchArgs {
@@ -175,6 +187,11 @@ impl BenchArgs {
 				self.bad_percent
 			)));
 		}
+		if self.baseline && self.scheme != Scheme::Sr25519 {
+			return Err(Error::usage(
+				"--baseline: the meters' keys sign their remarks as accounts, which must be sr25519",
+			));
+		}
 		if duration < Duration::from_secs(1) {
 			return Err(Error::usage("--duration: at least one second"));
 		}
@@ -183,12 +200,13 @@ impl BenchArgs {
 			meters,
 			rate,
 			duration,
-			batch,
+			batch: if self.baseline { 1 } else { batch },
 			samples: self.samples as usize,
 			scheme: self.scheme,
-			bad_fraction: self.bad_percent / 100.0,
+			bad_fraction: if self.baseline { 0.0 } else { self.bad_percent / 100.0 },
 			senders: self.senders as usize,
 			attack: self.attack,
+			baseline: self.baseline,
 		})
 	}
 }

@@ -6,6 +6,9 @@ use super::*;
 pub(super) struct BenchMeter {
 	pub(super) id: u64,
 	pub(super) frames: Vec<SignedFrame<Vec<u8>>>,
+	/// For `--baseline`: each frame as a signed `System::remark` of the meter's account
+	/// (nonce = the frame's index), the transaction sent instead of the frame.
+	pub(super) remarks: Vec<Vec<u8>>,
 	/// The next frame to send.
 	pub(super) next: usize,
 	/// Valid frames of this meter finalized.
@@ -13,13 +16,14 @@ pub(super) struct BenchMeter {
 }
 
 /// Signs `per_meter` consecutive 15-minute frames for each meter, ending before now, on
-/// every core.
+/// every core; with `baseline`, each also as its meter account's remark.
 pub(super) fn presign(
 	keys: &[MeterKey],
 	first_id: u64,
 	per_meter: usize,
 	samples: usize,
 	genesis: [u8; 32],
+	baseline: Option<&frames::ChainContext>,
 ) -> Result<Vec<BenchMeter>> {
 	let now = crate::time::now_ms();
 	let origin = (now / FRAME_INTERVAL_MS).saturating_sub(per_meter as u64 + 1) * FRAME_INTERVAL_MS;
@@ -49,7 +53,30 @@ pub(super) fn presign(
 									frames::sign(&frame, key, &genesis)
 								})
 								.collect::<Result<Vec<_>>>()?;
-							Ok(BenchMeter { id, frames, next: 0, finalized: 0 })
+							let remarks = match (baseline, key) {
+								(Some(chain), MeterKey::Sr25519(account)) => frames
+									.iter()
+									.enumerate()
+									.map(|(nonce, signed)| {
+										let call = mensura_runtime::RuntimeCall::System(
+											frame_system::Call::remark { remark: signed.encode() },
+										);
+										frames::signed_transaction(
+											call,
+											account,
+											nonce as u32,
+											chain,
+										)
+									})
+									.collect(),
+								(Some(_), _) => {
+									return Err(Error::usage(
+										"--baseline: meter accounts must be sr25519",
+									))
+								}
+								(None, _) => Vec::new(),
+							};
+							Ok(BenchMeter { id, frames, remarks, next: 0, finalized: 0 })
 						})
 						.collect()
 				})

@@ -54,7 +54,14 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		),
 	);
 	let signing_started = Instant::now();
-	let mut fleet = presign(&keys, first_id, per_meter, settings.samples, genesis)?;
+	let baseline_chain = if settings.baseline {
+		let (spec_version, transaction_version) = probe_client.runtime_version()?;
+		Some(frames::ChainContext { genesis, spec_version, transaction_version })
+	} else {
+		None
+	};
+	let mut fleet =
+		presign(&keys, first_id, per_meter, settings.samples, genesis, baseline_chain.as_ref())?;
 	let frame_bytes = fleet[0].frames[0].frame.len();
 	say(
 		quiet,
@@ -93,10 +100,18 @@ pub fn run(args: BenchArgs) -> Result<()> {
 	let job_rx = Arc::new(Mutex::new(job_rx));
 	let (back_tx, back_rx) = mpsc::channel::<Back>();
 	let (track_tx, track_rx) = mpsc::channel::<Track>();
+	// The dispatch class whose block weight the run's transactions fill.
+	let class = if settings.baseline {
+		frame_support::dispatch::DispatchClass::Normal
+	} else {
+		pallet_readings::FRAME_CLASS
+	};
 	let follower = {
 		let (url, back, state, stop) =
 			(urls[0].clone(), back_tx.clone(), followed.clone(), stop.clone());
-		std::thread::spawn(move || follow(url, origin, start_block, track_rx, back, state, stop))
+		std::thread::spawn(move || {
+			follow(url, origin, start_block, class, track_rx, back, state, stop)
+		})
 	};
 	let senders: Vec<_> = (0..settings.senders)
 		.map(|i| {
@@ -125,19 +140,38 @@ pub fn run(args: BenchArgs) -> Result<()> {
 	let mut last_probe = Instant::now();
 	let mut memory_series: Vec<(f64, Vec<u64>)> = Vec::new();
 	let mut exhausted = false;
+	let validators = settings.validators;
+	let remember = |replayable: &mut VecDeque<(usize, usize)>, frames: Vec<(usize, usize)>| {
+		replayable.extend(frames);
+		while replayable.len() > 10_000 {
+			replayable.pop_front();
+		}
+	};
 	let release = |back: Back,
 	               ready: &mut VecDeque<usize>,
 	               in_flight: &mut HashMap<usize, usize>,
 	               replayable: &mut VecDeque<(usize, usize)>| match back {
 		Back::Release(meters) => {
 			for m in meters {
-				if let Some(frame) = in_flight.remove(&m) {
-					replayable.push_back((m, frame));
-					if replayable.len() > 10_000 {
-						replayable.pop_front();
-					}
-				}
+				in_flight.remove(&m);
 				ready.push_back(m);
+			}
+		}
+		// A replay is a frame every node the tool sends to already has in a block: on one
+		// node, once it is included; on several, once finalized (a node that has not
+		// imported the block holding it yet would rightly take it as new).
+		Back::Included(frames) => {
+			for &(m, _) in &frames {
+				in_flight.remove(&m);
+				ready.push_back(m);
+			}
+			if validators == 1 {
+				remember(replayable, frames);
+			}
+		}
+		Back::Finalized(frames) => {
+			if validators > 1 {
+				remember(replayable, frames);
 			}
 		}
 	};
@@ -197,8 +231,14 @@ pub fn run(args: BenchArgs) -> Result<()> {
 				starved += 1;
 				break;
 			}
-			let signed: Vec<_> = picked.iter().map(|&(m, f)| fleet[m].frames[f].clone()).collect();
-			let bytes = frames::general_transaction(frames::submission(&signed)?);
+			let bytes = if settings.baseline {
+				let &[(m, f)] = &picked[..] else { unreachable!("a baseline batch is one frame") };
+				fleet[m].remarks[f].clone()
+			} else {
+				let signed: Vec<_> =
+					picked.iter().map(|&(m, f)| fleet[m].frames[f].clone()).collect();
+				frames::general_transaction(frames::submission(&signed)?)
+			};
 			let hash = sp_io::hashing::blake2_256(&bytes);
 			for &(m, f) in &picked {
 				in_flight.insert(m, f);
@@ -301,32 +341,46 @@ pub fn run(args: BenchArgs) -> Result<()> {
 			_ => unfinalized_frames += n,
 		}
 	}
-	let mut chain_measurements: BTreeMap<u64, (u64, Option<u64>)> = BTreeMap::new();
-	let mut from = first_id;
-	let last_id = first_id + fleet.len() as u64 - 1;
-	while from <= last_id {
-		let page: mensura_rpc::MeterPage = probe_client
-			.call_as("mensura_meters", json!([from, (last_id - from + 1).min(1000)]))?;
-		for meter in page.meters {
-			chain_measurements.insert(meter.id, (meter.measurements, meter.last_sequence));
-		}
-		match page.next {
-			Some(next) if next <= last_id => from = next,
-			_ => break,
-		}
-	}
+	// What the chain counted for each meter: its measurements, or in the baseline its
+	// account's nonce (one per remark included).
+	let chain_counts = if settings.baseline {
+		let finalized = probe_client.finalized_number()?;
+		let at = probe_client.block_hash(finalized)?;
+		account_nonces(&mut probe_client, &keys, &at)?
+	} else {
+		measurement_counts(&mut probe_client, first_id, fleet.len())?
+	};
 	let mut count_mismatches = Vec::new();
 	let mut chain_total = 0u64;
-	for meter in &fleet {
-		let (on_chain, _) = chain_measurements.get(&meter.id).copied().unwrap_or((0, None));
+	for (meter, on_chain) in fleet.iter().zip(&chain_counts) {
 		chain_total += on_chain;
-		if on_chain != meter.finalized && count_mismatches.len() < 10 {
+		if *on_chain != meter.finalized && count_mismatches.len() < 10 {
 			count_mismatches.push(format!(
-				"meter {}: {} measurements on chain, {} frames finalized",
-				meter.id, on_chain, meter.finalized
+				"meter {}: {} {} on chain, {} frames finalized",
+				meter.id,
+				on_chain,
+				if settings.baseline { "remarks (account nonce)" } else { "measurements" },
+				meter.finalized
 			));
 		}
 	}
+	// State bytes per meter, read at the last finalized block from the meter with the
+	// most frames finalized in the run, and projected to its full retention window.
+	let sampled = fleet.iter().enumerate().max_by_key(|(_, m)| m.finalized).map_or(0, |(i, _)| i);
+	let finalized_number = probe_client.finalized_number()?;
+	let finalized_at = probe_client.block_hash(finalized_number)?;
+	let state_entries = if settings.baseline {
+		account_state(&mut probe_client, &keys[sampled], &finalized_at)?
+	} else {
+		meter_state(&mut probe_client, fleet[sampled].id, &finalized_at)?
+	};
+	let state_bytes: usize = state_entries.iter().map(|e| e.bytes).sum();
+	let retention =
+		<<mensura_runtime::Runtime as pallet_readings::Config>::RetainedMeasurements as frame_support::traits::Get<u32>>::get() as usize;
+	let state_bytes_full = match state_entries.iter().find(|e| e.item == "Readings.Measurements") {
+		Some(m) if m.count > 0 => state_bytes - m.bytes + retention * m.bytes / m.count,
+		_ => state_bytes,
+	};
 	let stats = stats.lock().expect("stats");
 	// Every measurement of the run, the hostile meter's too, paid its supplier's fee once.
 	// (Read at one block: the hostile meter's backlog may still be reaching blocks.)
@@ -342,7 +396,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		fees_after.1.saturating_sub(fees_before.1),
 		fees_after.2,
 	);
-	let measured_in_run = u128::from(chain_total + hostile_measured);
+	// (The baseline's remarks are no measurements: nothing is owed for them.)
+	let measured_in_run =
+		if settings.baseline { 0 } else { u128::from(chain_total + hostile_measured) };
 	let fees_exact = charged + owed == fee * measured_in_run;
 
 	// The run's blocks: from the first with a bench frame to the last.
@@ -362,6 +418,13 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		.map(|t| finalized_frames as f64 / t.duration_since(origin).as_secs_f64())
 		.unwrap_or(0.0);
 	let peak_block = blocks.iter().map(|b| b.frames).max().unwrap_or(0);
+	// Block bytes per frame: the run's blocks' extrinsics (timestamps included) over
+	// their frames.
+	let bytes_per_frame = if block_frames > 0 {
+		blocks.iter().map(|b| b.bytes).sum::<usize>() as f64 / block_frames as f64
+	} else {
+		0.0
+	};
 	// What the blocks counted for a frame, its transaction's base weight and extensions
 	// included (bench frames are the only transactions of their class in the run's blocks).
 	let weight_per_frame_us = if block_frames > 0 {
@@ -439,6 +502,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
 			"scheme": settings.scheme.name(),
 			"badPercent": settings.bad_fraction * 100.0,
 			"senders": settings.senders,
+			"baseline": settings.baseline,
 		},
 		"throughput": {
 			"chainFramesPerSecond": chain_rate,
@@ -447,6 +511,15 @@ pub fn run(args: BenchArgs) -> Result<()> {
 			"framesInBlocks": block_frames,
 			"peakFramesInABlock": peak_block,
 			"blockWeightPerFrameUs": weight_per_frame_us,
+			"blockBytesPerFrame": bytes_per_frame,
+		},
+		"stateBytesPerMeter": {
+			"meter": fleet[sampled].id,
+			"framesFinalized": fleet[sampled].finalized,
+			"bytes": state_bytes,
+			"bytesWithFullRetention": state_bytes_full,
+			"retainedMeasurementsAtMost": retention,
+			"entries": state_entries.iter().map(|e| (e.item.to_string(), json!({"count": e.count, "bytes": e.bytes}))).collect::<serde_json::Map<_, _>>(),
 		},
 		"signatureVerification": {
 			"perSecondOneCore": verify_rate,
@@ -534,10 +607,18 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		})).collect::<Vec<_>>(),
 	});
 
-	let title = format!(
-		"{} validator(s), {} meters, batches of {}: {:.0} frames/s on chain",
-		settings.validators, settings.meters, settings.batch, chain_rate
-	);
+	let title = if settings.baseline {
+		format!(
+			"remark baseline, {} validator(s), {} meter accounts, each frame a signed \
+			 System::remark: {:.0} frames/s on chain",
+			settings.validators, settings.meters, chain_rate
+		)
+	} else {
+		format!(
+			"{} validator(s), {} meters, batches of {}: {:.0} frames/s on chain",
+			settings.validators, settings.meters, settings.batch, chain_rate
+		)
+	};
 	if let Some(out) = &args.out {
 		std::fs::create_dir_all(out)
 			.map_err(|e| Error::failure(format!("cannot create {}: {e}", out.display())))?;
@@ -565,6 +646,17 @@ pub fn run(args: BenchArgs) -> Result<()> {
 	println!(
 		"  throughput: {chain_rate:.0} frames/s on chain ({block_frames} frames in {} blocks, at most {peak_block} in one, {weight_per_frame_us:.0} µs of block weight each); {end_to_end:.0} frames/s from first send to last finality",
 		blocks.len()
+	);
+	println!(
+		"  bytes: {bytes_per_frame:.0} block bytes per frame; state per meter {state_bytes} bytes (meter {}, {} frames in the run: {}), {state_bytes_full} with its {retention} retained measurements",
+		fleet[sampled].id,
+		fleet[sampled].finalized,
+		state_entries
+			.iter()
+			.filter(|e| e.count > 0)
+			.map(|e| format!("{} {}×{}", e.item, e.count, e.bytes / e.count))
+			.collect::<Vec<_>>()
+			.join(", ")
 	);
 	println!(
 		"  one core verifies {verify_rate:.0} {} signatures/s: the chain reaches {:.1}% of that",
@@ -620,8 +712,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		lifetime_peak.iter().map(|(n, k)| format!("{n} {:.0} MiB", *k as f64 / 1024.0)).collect::<Vec<_>>().join(", ")
 	);
 	println!(
-		"  valid frames: {valid_sent} sent, {finalized_frames} finalized, {} refused by the pool, {unfinalized_frames} not finalized; {chain_total} measurements on chain",
-		stats.valid_refused_frames
+		"  valid frames: {valid_sent} sent, {finalized_frames} finalized, {} refused by the pool, {unfinalized_frames} not finalized; {chain_total} {} on chain",
+		stats.valid_refused_frames,
+		if settings.baseline { "remarks (account nonces)" } else { "measurements" }
 	);
 	println!(
 		"  bad frames: {bad_sent} sent ({}), {bad_refused} refused ({}), {bad_accepted} accepted, {} in blocks",
@@ -670,7 +763,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
 	}
 	if chain_total != finalized_frames {
 		problems.push(format!(
-			"{chain_total} measurements on chain for {finalized_frames} finalized frames"
+			"{chain_total} {} on chain for {finalized_frames} finalized frames",
+			if settings.baseline { "remarks (account nonces)" } else { "measurements" }
 		));
 	}
 	if bad_accepted > 0 || state.bad_included > 0 {
@@ -714,6 +808,67 @@ pub fn run(args: BenchArgs) -> Result<()> {
 	} else {
 		Err(Error::failure(problems.join("; ")))
 	}
+}
+
+/// The measurements on chain of the meters `first_id..first_id + meters`, in order.
+fn measurement_counts(client: &mut Client, first_id: u64, meters: usize) -> Result<Vec<u64>> {
+	let mut counts: BTreeMap<u64, u64> = BTreeMap::new();
+	let mut from = first_id;
+	let last_id = first_id + meters as u64 - 1;
+	while from <= last_id {
+		let page: mensura_rpc::MeterPage =
+			client.call_as("mensura_meters", json!([from, (last_id - from + 1).min(1000)]))?;
+		for meter in page.meters {
+			counts.insert(meter.id, meter.measurements);
+		}
+		match page.next {
+			Some(next) if next <= last_id => from = next,
+			_ => break,
+		}
+	}
+	Ok((first_id..=last_id).map(|id| counts.get(&id).copied().unwrap_or(0)).collect())
+}
+
+/// The nonce of each meter's account at block `at` (`--baseline`), read 1,000 accounts a
+/// call with `state_queryStorageAt`.
+fn account_nonces(client: &mut Client, keys: &[MeterKey], at: &str) -> Result<Vec<u64>> {
+	let mut nonces = Vec::with_capacity(keys.len());
+	for chunk in keys.chunks(1000) {
+		let storage_keys: Vec<String> = chunk
+			.iter()
+			.map(|key| match key {
+				MeterKey::Sr25519(pair) => {
+					Ok(hex(&frame_system::Account::<mensura_runtime::Runtime>::hashed_key_for(
+						AccountId::from(pair.public()),
+					)))
+				}
+				_ => Err(Error::usage("--baseline: meter accounts must be sr25519")),
+			})
+			.collect::<Result<_>>()?;
+		let answer = client.call("state_queryStorageAt", json!([storage_keys, at]))?;
+		let changes: HashMap<String, Option<String>> = answer[0]["changes"]
+			.as_array()
+			.ok_or_else(|| Error::node(format!("state_queryStorageAt at {at}: no changes")))?
+			.iter()
+			.filter_map(|c| Some((c[0].as_str()?.to_string(), c[1].as_str().map(String::from))))
+			.collect();
+		for key in &storage_keys {
+			let nonce = match changes.get(key).cloned().flatten() {
+				Some(value) => {
+					let raw = unhex(&value).map_err(Error::node)?;
+					let info = <frame_system::AccountInfo<
+						mensura_runtime::Nonce,
+						<mensura_runtime::Runtime as frame_system::Config>::AccountData,
+					> as codec::Decode>::decode(&mut &raw[..])
+					.map_err(|e| Error::node(format!("an account does not decode: {e}")))?;
+					u64::from(info.nonce)
+				}
+				None => 0,
+			};
+			nonces.push(nonce);
+		}
+	}
+	Ok(nonces)
 }
 
 /// A node's transaction-pool validations between two scrapes of its metrics. In

@@ -47,8 +47,13 @@ pub(super) struct SendStats {
 }
 
 pub(super) enum Back {
-	/// These meters' frames are out of flight (in a block, or refused).
+	/// These meters' frames were refused: out of flight.
 	Release(Vec<usize>),
+	/// These frames (fleet index, frame index) are in a best block of the node followed:
+	/// out of flight.
+	Included(Vec<(usize, usize)>),
+	/// These frames are finalized: every validator has the block that holds them.
+	Finalized(Vec<(usize, usize)>),
 }
 
 pub(super) fn refusal_reason(error: &RpcError) -> String {

@@ -3,6 +3,10 @@
 
 use super::*;
 
+/// What each meter account holds at genesis in a `--baseline` run: far more than its
+/// remarks' fees.
+const BASELINE_ENDOWMENT: mensura_runtime::Balance = 1_000 * mensura_runtime::UNIT;
+
 pub(super) fn ss58(public: &[u8; 32]) -> String {
 	sp_core::crypto::AccountId32::from(*public)
 		.to_ss58check_with_version(mensura_primitives::SS58_PREFIX.into())
@@ -71,6 +75,16 @@ pub(super) fn chain_spec(
 	set_section(patch, "/meters/meters", &meters)?;
 	set_section(patch, "/lrPrograms/programs", &programs)?;
 	set_section(patch, "/billing/contracts", &contracts)?;
+	// The baseline: each meter's key is also a funded account, which pays for its remarks.
+	if settings.baseline {
+		let mut balances: Vec<(AccountId, mensura_runtime::Balance)> =
+			section(patch, "/balances/balances")?;
+		balances.extend(keys.iter().filter_map(|key| match key {
+			MeterKey::Sr25519(pair) => Some((AccountId::from(pair.public()), BASELINE_ENDOWMENT)),
+			_ => None,
+		}));
+		set_section(patch, "/balances/balances", &balances)?;
+	}
 	// A realistic billing period (the default 30 days) instead of the dev chain's minute.
 	set_section(patch, "/billing/billingPeriod", &0u64)?;
 	if settings.validators > 1 {
@@ -85,7 +99,35 @@ pub(super) fn chain_spec(
 		spec["id"] = json!("mensura_bench_dev");
 	}
 	spec["name"] = json!("Mensura ingestion benchmark");
-	Ok((spec, first))
+	Ok((raw(spec)?, first))
+}
+
+/// The spec with its genesis state built here, natively, by the runtime's own genesis
+/// builder (`build_genesis_storage`, the code the node runs in WASM), and given to the node
+/// as raw storage. The node cannot build a genesis of 50,000 meters or more itself: one
+/// allocation passes the WASM allocator's 32 MiB limit ("Requested allocation size is too
+/// large").
+fn raw(mut spec: Value) -> Result<Value> {
+	let genesis = spec
+		.pointer_mut("/genesis/runtimeGenesis")
+		.ok_or_else(|| Error::input("the node's dev chain spec has no runtime genesis"))?;
+	let code = genesis["code"]
+		.as_str()
+		.ok_or_else(|| Error::input("the node's dev chain spec has no runtime code"))?
+		.to_string();
+	let storage =
+		mensura_runtime::genesis_config_presets::build_genesis_storage(genesis["patch"].take())
+			.map_err(|e| Error::input(format!("the bench genesis does not build: {e}")))?;
+	if !storage.children_default.is_empty() {
+		return Err(Error::input(
+			"the bench genesis has child tries, which this tool does not write",
+		));
+	}
+	let mut top: serde_json::Map<String, Value> =
+		storage.top.iter().map(|(key, value)| (hex(key), Value::String(hex(value)))).collect();
+	top.insert(hex(sp_core::storage::well_known_keys::CODE), Value::String(code));
+	spec["genesis"] = json!({ "raw": { "top": top, "childrenDefault": {} } });
+	Ok(spec)
 }
 
 /// The section of a genesis patch at `pointer` (a JSON pointer), as the type its pallet's
