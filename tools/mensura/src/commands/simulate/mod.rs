@@ -5,6 +5,13 @@
 //! frame with its device key and sends it, alone or in gateway batches. Meters the chain
 //! does not know yet are provisioned, verified and bound to the LR program first.
 //!
+//! The chain judges a frame's end against its last block's time (plus the drift it
+//! allows): when blocks stall and that clock falls behind, the pool refuses new frames
+//! as `FutureInterval`. The simulator then holds them, as a gateway would, and sends
+//! them again, in order, once blocks move on; the summary counts these transactions per
+//! meter (`heldForChainClock`). Only frames still held when `--settle` runs out count as
+//! refused.
+//!
 //! While it runs, a progress line counts frames sent, accepted by the pool, refused and
 //! measured (stored in a block). At the end, a summary compares each meter's register
 //! with what the same LR program computes locally from the frames that were sent.
@@ -84,9 +91,15 @@ pub struct SimulateArgs {
 	/// The LR program (hash) to bind new meters to; default: meter 0's.
 	#[arg(long)]
 	program: Option<String>,
-	/// How long to wait, after the last frame, for accepted frames to become measurements.
+	/// How long to wait, after the last frame, for accepted frames to become measurements
+	/// (and for frames held for the chain's clock to be taken).
 	#[arg(long, default_value = "60s")]
 	settle: String,
+	/// How far the meters' clocks run ahead of this machine's (a duration, e.g. 15s): their
+	/// frames then end after the chain's clock, which allows 12 s of drift beyond its last
+	/// block, and are held until blocks catch up.
+	#[arg(long, default_value = "0s")]
+	clock_ahead: String,
 	/// Print the summary as JSON on standard output.
 	#[arg(long)]
 	json: bool,
@@ -149,6 +162,9 @@ struct SimMeter {
 	sent: u64,
 	accepted: u64,
 	refused: BTreeMap<&'static str, u64>,
+	/// Times a transaction with one of its frames was refused because the chain's clock
+	/// had not reached the frame's end, and held to be sent again.
+	held: u64,
 	/// The sum of what the LR program computes locally for the accepted frames.
 	expected: u128,
 	last_accepted_sequence: Option<u64>,
@@ -192,6 +208,7 @@ impl SimMeter {
 			sent: 0,
 			accepted: 0,
 			refused: BTreeMap::new(),
+			held: 0,
 			expected: 0,
 			last_accepted_sequence: None,
 			measured: 0,

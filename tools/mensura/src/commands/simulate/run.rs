@@ -6,6 +6,9 @@ use super::*;
 pub fn run(url: &str, args: SimulateArgs) -> Result<()> {
 	let duration = parse_duration(&args.duration, "duration")?;
 	let settle = parse_duration(&args.settle, "settle")?;
+	let ahead = parse_duration(&args.clock_ahead, "clock-ahead")?.as_millis() as u64;
+	// The meters' clock.
+	let meter_now = || now_ms() + ahead;
 	if !(args.rate.is_finite() && args.rate > 0.0 && args.rate <= 100.0) {
 		return Err(Error::usage(format!(
 			"--rate {}: expected frames per second per meter, above 0 and at most 100",
@@ -48,21 +51,24 @@ pub fn run(url: &str, args: SimulateArgs) -> Result<()> {
 	let started = Instant::now();
 	// Intervals aligned to the clock, as meters align theirs (a 15-minute meter reports
 	// :00–:15, …): a check meter's comparison windows then fall on frame boundaries.
-	let origin = now_ms() / interval * interval;
+	let origin = meter_now() / interval * interval;
 	let mut last_refresh = Instant::now();
 	let mut block = client.best_number()?;
 	let mut tick: u64 = 1;
+	// Frames the chain's clock has not reached yet, oldest first: sent again before any
+	// newer frame, as a gateway would.
+	let mut held: Vec<Outgoing> = Vec::new();
 	loop {
 		let end = origin + tick * interval;
 		if Duration::from_millis(tick * interval) > duration {
 			break;
 		}
 		// A frame is made once its interval is over.
-		let now = now_ms();
+		let now = meter_now();
 		if end > now {
 			std::thread::sleep(Duration::from_millis(end - now));
 		}
-		let mut outgoing: Vec<(usize, SignedFrame<Vec<u8>>, u128)> = Vec::new();
+		let mut outgoing: Vec<Outgoing> = std::mem::take(&mut held);
 		// The true load of each meter this tick, for its check meter.
 		let mut truth: BTreeMap<usize, Vec<Vec<i32>>> = BTreeMap::new();
 		for i in 0..fleet.len() {
@@ -146,32 +152,9 @@ pub fn run(url: &str, args: SimulateArgs) -> Result<()> {
 			meter.next_sequence += 1;
 			meter.last_end = end;
 			meter.sent += 1;
-			outgoing.push((i, signed, quantity as u128));
+			outgoing.push(Outgoing { meter: i, signed, quantity: quantity as u128, held: false });
 		}
-		for chunk in outgoing.chunks(args.batch as usize) {
-			let signed: Vec<_> = chunk.iter().map(|(_, s, _)| s.clone()).collect();
-			match frames::submit(&mut client, &signed)? {
-				Ok(_) => {
-					for (i, s, quantity) in chunk {
-						let meter = &mut fleet[*i];
-						meter.accepted += 1;
-						meter.expected += quantity;
-						meter.last_accepted_sequence =
-							lr::Frame::decode(&s.frame).ok().map(|f| f.sequence);
-					}
-				}
-				Err(error) => {
-					let reason =
-						frames::rejection(&error).map(FrameRejection::name).unwrap_or("other");
-					for (i, _, _) in chunk {
-						*fleet[*i].refused.entry(reason).or_default() += 1;
-					}
-					if reason == "other" {
-						say(&args, &format!("\nrefused: {}", frames::describe_refusal(&error)));
-					}
-				}
-			}
-		}
+		held = send(&mut client, &args, &mut fleet, outgoing)?;
 		if last_refresh.elapsed() >= Duration::from_secs(1) {
 			block = refresh(&mut client, &mut fleet)?;
 			last_refresh = Instant::now();
@@ -180,7 +163,18 @@ pub fn run(url: &str, args: SimulateArgs) -> Result<()> {
 		tick += 1;
 	}
 
-	// Let the accepted frames land.
+	// Send the held frames, then let the accepted frames land.
+	let held_since = Instant::now();
+	while !held.is_empty() {
+		if held_since.elapsed() > settle {
+			for Outgoing { meter: i, .. } in held.drain(..) {
+				*fleet[i].refused.entry(FrameRejection::FutureInterval.name()).or_default() += 1;
+			}
+			break;
+		}
+		std::thread::sleep(Duration::from_millis(500));
+		held = send(&mut client, &args, &mut fleet, std::mem::take(&mut held))?;
+	}
 	let settle_started = Instant::now();
 	loop {
 		block = refresh(&mut client, &mut fleet)?;
@@ -195,6 +189,75 @@ pub fn run(url: &str, args: SimulateArgs) -> Result<()> {
 		std::thread::sleep(Duration::from_millis(500));
 	}
 	summarise(&args, &fleet, started.elapsed())
+}
+
+/// A signed frame to send.
+struct Outgoing {
+	/// Its meter's index in the fleet.
+	meter: usize,
+	signed: SignedFrame<Vec<u8>>,
+	/// What the LR program computes for it locally.
+	quantity: u128,
+	/// Refused before as ahead of the chain's clock.
+	held: bool,
+}
+
+/// Sends `outgoing` in transactions of `--batch` frames, in order, and returns the frames
+/// held back: a transaction refused because a frame's interval ends after the chain's clock
+/// (the last block's time, plus the drift allowed) is not a fault of the meter, which keeps
+/// it and everything after it to send again, the same bytes, once blocks have moved the
+/// clock on. Sending later frames first would leave a gap in their meters' sequences.
+///
+/// The pool does not ban such a transaction (it is of unknown validity, not invalid), but a
+/// node may still answer "temporarily banned" for it until its next block: the view of
+/// the pool it builds for a new block tries the transaction again, finds it not valid yet,
+/// and bans it in that view alone. A held transaction refused so is held again.
+fn send(
+	client: &mut Client,
+	args: &SimulateArgs,
+	fleet: &mut [SimMeter],
+	mut outgoing: Vec<Outgoing>,
+) -> Result<Vec<Outgoing>> {
+	let batch = args.batch as usize;
+	let mut sent = 0;
+	while sent < outgoing.len() {
+		let end = (sent + batch).min(outgoing.len());
+		let chunk = &mut outgoing[sent..end];
+		let signed: Vec<_> = chunk.iter().map(|o| o.signed.clone()).collect();
+		match frames::submit(client, &signed)? {
+			Ok(_) => {
+				for o in chunk.iter() {
+					let meter = &mut fleet[o.meter];
+					meter.accepted += 1;
+					meter.expected += o.quantity;
+					meter.last_accepted_sequence =
+						lr::Frame::decode(&o.signed.frame).ok().map(|f| f.sequence);
+				}
+			}
+			Err(error)
+				if frames::rejection(&error) == Some(FrameRejection::FutureInterval)
+					|| (error.code == frames::POOL_TEMPORARILY_BANNED
+						&& chunk.iter().any(|o| o.held)) =>
+			{
+				for o in chunk.iter_mut() {
+					fleet[o.meter].held += 1;
+					o.held = true;
+				}
+				return Ok(outgoing.split_off(sent));
+			}
+			Err(error) => {
+				let reason = frames::rejection(&error).map(FrameRejection::name).unwrap_or("other");
+				for o in chunk.iter() {
+					*fleet[o.meter].refused.entry(reason).or_default() += 1;
+				}
+				if reason == "other" {
+					say(args, &format!("\nrefused: {}", frames::describe_refusal(&error)));
+				}
+			}
+		}
+		sent = end;
+	}
+	Ok(Vec::new())
 }
 
 pub(super) fn summarise(args: &SimulateArgs, fleet: &[SimMeter], elapsed: Duration) -> Result<()> {
@@ -222,7 +285,7 @@ pub(super) fn summarise(args: &SimulateArgs, fleet: &[SimMeter], elapsed: Durati
 		}
 		rows.push(json!({
 			"meter": m.id, "key": m.uri, "unit": m.unit, "sent": m.sent, "accepted": m.accepted,
-			"refused": m.refused, "measured": m.measured,
+			"refused": m.refused, "measured": m.measured, "heldForChainClock": m.held,
 			"registerBefore": m.initial_register.to_string(), "registerAfter": m.register.to_string(),
 			"registerIncrease": delta.to_string(), "expectedIncrease": m.expected.to_string(),
 			"lastSequence": m.last_accepted_sequence, "matches": matches,
