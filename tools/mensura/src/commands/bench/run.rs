@@ -43,7 +43,13 @@ pub fn run(args: BenchArgs) -> Result<()> {
 
 	let offered = (settings.rate * settings.duration.as_secs_f64()).ceil() as usize;
 	let valid_share = 1.0 - settings.bad_fraction;
-	let per_meter = ((offered as f64 * valid_share) / settings.meters as f64).ceil() as usize + 1;
+	// Frames per meter: its share of the offer, or, if more, one for every block of the
+	// window: a meter sends its next frame once the last is in a block, so one the pool
+	// takes first may have a frame in every block while others wait in its backlog.
+	let share = ((offered as f64 * valid_share) / settings.meters as f64).ceil() as usize;
+	let blocks_in_window =
+		(settings.duration.as_millis() / u128::from(mensura_runtime::SLOT_DURATION)) as usize;
+	let per_meter = share.max(blocks_in_window + 1) + 1;
 	say(
 		quiet,
 		&format!(
