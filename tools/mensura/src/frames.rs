@@ -216,6 +216,20 @@ pub const POOL_ALREADY_IMPORTED: i64 = 1013;
 /// (`POOL_UNKNOWN_VALIDITY`).
 pub const POOL_UNKNOWN_VALIDITY: i64 = 1011;
 
+/// The JSON-RPC error code of a transaction the full pool refuses for ranking below all
+/// it holds (`POOL_TOO_LOW_PRIORITY`).
+pub const POOL_TOO_LOW_PRIORITY: i64 = 1014;
+
+/// The JSON-RPC error code of a transaction the full pool has no room for
+/// (`POOL_IMMEDIATELY_DROPPED`).
+pub const POOL_IMMEDIATELY_DROPPED: i64 = 1016;
+
+/// Whether the pool refused a transaction only for being full: nothing is wrong with it,
+/// and the same bytes may be sent again once a block has taken from the pool.
+pub fn pool_full(error: &RpcError) -> bool {
+	error.code == POOL_TOO_LOW_PRIORITY || error.code == POOL_IMMEDIATELY_DROPPED
+}
+
 /// The frame rejection in a pool refusal, if it is one: the node answers
 /// `{"code": 1010, "message": "Invalid Transaction", "data": "Custom error: <code>"}` for
 /// `InvalidTransaction::Custom(code)`, and

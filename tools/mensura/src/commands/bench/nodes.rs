@@ -217,10 +217,12 @@ pub(super) fn start_network(
 			.args(["--prometheus-port", &prometheus.to_string()])
 			.args(["--no-telemetry", "--no-mdns"])
 			.arg("--node-key")
-			.arg(hex(&sp_io::hashing::blake2_256(name.as_bytes()))[2..].to_string())
-			// Sized for the load: a frame of every meter fits the pool (the defaults,
-			// 8,192 transactions and 20 MiB, hold fewer single frames than there are meters).
-			.args(["--pool-limit", "100000", "--pool-kbytes", "262144"]);
+			.arg(hex(&sp_io::hashing::blake2_256(name.as_bytes()))[2..].to_string());
+		// The pool keeps the node's own limits (8,192 transactions, 20 MiB: about four
+		// full blocks of frames, alone or batched), as an operator's node would: a load
+		// above what blocks take waits in the senders (which back off and send again when
+		// the pool is full, as a gateway does), not as a backlog every new block's view
+		// of the pool revalidates. `--node-arg=--pool-limit=N` changes them.
 		if settings.validators == 1 {
 			command.arg("--force-authoring");
 		}

@@ -501,6 +501,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
 			"meters": settings.meters,
 			"offeredRate": settings.rate,
 			"windowSeconds": window.as_secs_f64(),
+			// What the senders really handed the node: below `offeredRate` when the
+			// pool was full and they waited for room (`frames.poolFullRetries`).
+			"sentRate": (valid_sent + bad_sent) as f64 / window.as_secs_f64(),
 			"batch": settings.batch,
 			"samplesPerChannel": settings.samples,
 			"channels": 2,
@@ -641,11 +644,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
 	let f = &summary["frames"];
 	println!("Mensura ingestion benchmark — {title}");
 	println!(
-		"  frames: {} channels × {} samples, {frame_bytes} bytes, {} signatures; offered {:.0}/s for {:.0} s ({}% bad)",
+		"  frames: {} channels × {} samples, {frame_bytes} bytes, {} signatures; offered {:.0}/s, sent {:.0}/s for {:.0} s ({}% bad; below the offer when the pool was full and the senders waited)",
 		2,
 		settings.samples,
 		settings.scheme.name(),
 		settings.rate,
+		(valid_sent + bad_sent) as f64 / window.as_secs_f64(),
 		window.as_secs_f64(),
 		settings.bad_fraction * 100.0
 	);

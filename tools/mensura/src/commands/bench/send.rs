@@ -87,7 +87,7 @@ pub(super) fn sender(
 			let took = started.elapsed().as_secs_f64();
 			match &result {
 				// The pool is full: back off and send again, as a gateway would.
-				Err(e) if e.code == 1014 || e.code == 1016 => {
+				Err(e) if frames::pool_full(e) => {
 					retries += 1;
 					std::thread::sleep(Duration::from_millis(100));
 				}

@@ -208,6 +208,8 @@ struct Outgoing {
 /// it and everything after it to send again, the same bytes, once blocks have moved the
 /// clock on. Sending later frames first would leave a gap in their meters' sequences.
 ///
+/// A transaction the pool refuses for being full is sent again after a pause.
+///
 /// The pool does not ban such a transaction (it is of unknown validity, not invalid), but a
 /// node may still answer "temporarily banned" for it until its next block: the view of
 /// the pool it builds for a new block tries the transaction again, finds it not valid yet,
@@ -233,6 +235,12 @@ fn send(
 					meter.last_accepted_sequence =
 						lr::Frame::decode(&o.signed.frame).ok().map(|f| f.sequence);
 				}
+			}
+			// The pool is full: the gateway waits for a block to take from it and sends
+			// the same transaction again.
+			Err(error) if frames::pool_full(&error) => {
+				std::thread::sleep(Duration::from_millis(500));
+				continue;
 			}
 			Err(error)
 				if frames::rejection(&error) == Some(FrameRejection::FutureInterval)
