@@ -52,7 +52,12 @@ pub trait SupplyContracts<AccountId> {
 pub trait OnSupplied<AccountId> {
 	/// Measurement `m` of a meter supplied by `supplier` (`None`: under no active
 	/// contract) was stored; returns the weight it took (at most [`OnSupplied::weight`]).
+	/// Measurements of one transaction may be summed before they are recorded (see
+	/// [`crate::readings::OnMeasured`]): the weight includes the measurement's share of
+	/// [`OnSupplied::end_of_transaction`].
 	fn on_supplied(m: &crate::readings::StoredMeasurement, supplier: Option<&AccountId>) -> Weight;
+	/// The transaction's last measurement was told: what was summed for it is recorded.
+	fn end_of_transaction();
 	/// The most [`OnSupplied::on_supplied`] can weigh.
 	fn weight() -> Weight;
 }
@@ -61,6 +66,7 @@ impl<AccountId> OnSupplied<AccountId> for () {
 	fn on_supplied(_: &crate::readings::StoredMeasurement, _: Option<&AccountId>) -> Weight {
 		Weight::zero()
 	}
+	fn end_of_transaction() {}
 	fn weight() -> Weight {
 		Weight::zero()
 	}

@@ -318,19 +318,36 @@ pub struct StoredMeasurement {
 /// Told of every measurement the LR path stores, in the same dispatch. Implementations
 /// must never fail and never undo the measurement: money is settled around
 /// measurements, it does not gate them.
+///
+/// The measurements of one transaction (a gateway's batch) come one after the other,
+/// then [`OnMeasured::end_of_transaction`]: an implementation may keep what the first
+/// read (a tariff, a fee) for the next ones of the same transaction, and return the
+/// smaller weight those then take.
 pub trait OnMeasured {
 	/// The measurement `m` was stored; returns the weight it took (at most
-	/// [`OnMeasured::weight`]).
+	/// [`OnMeasured::weight`]), including its share of `end_of_transaction`'s work.
 	fn on_measured(m: &StoredMeasurement) -> Weight;
+	/// The transaction's last measurement was told: whatever was kept for the transaction
+	/// is written out or dropped. Its work is in the weights `on_measured` returned.
+	fn end_of_transaction();
 	/// The most [`OnMeasured::on_measured`] can weigh, declared with every frame.
 	fn weight() -> Weight;
+	/// What `on_measured` weighs for a measurement that concerns the implementation
+	/// least (a meter it knows nothing of): what a benchmark of storing measurements
+	/// measured of it, when the meters it stores are unknown to the implementation,
+	/// beside [`OnMeasured::weight`] declared on top.
+	fn idle_weight() -> Weight;
 }
 
 impl OnMeasured for () {
 	fn on_measured(_: &StoredMeasurement) -> Weight {
 		Weight::zero()
 	}
+	fn end_of_transaction() {}
 	fn weight() -> Weight {
+		Weight::zero()
+	}
+	fn idle_weight() -> Weight {
 		Weight::zero()
 	}
 }
@@ -339,8 +356,15 @@ impl<A: OnMeasured, B: OnMeasured> OnMeasured for (A, B) {
 	fn on_measured(m: &StoredMeasurement) -> Weight {
 		A::on_measured(m).saturating_add(B::on_measured(m))
 	}
+	fn end_of_transaction() {
+		A::end_of_transaction();
+		B::end_of_transaction();
+	}
 	fn weight() -> Weight {
 		A::weight().saturating_add(B::weight())
+	}
+	fn idle_weight() -> Weight {
+		A::idle_weight().saturating_add(B::idle_weight())
 	}
 }
 

@@ -13,7 +13,7 @@ use frame_system::RawOrigin;
 use mensura_primitives::{
 	billing::{PaymentMode, TariffBand},
 	metering::{DeviceKey, MeterId, MeterRegistry, ProgramHash},
-	readings::StoredMeasurement,
+	readings::{OnMeasured, StoredMeasurement},
 };
 
 /// 2026-11-24 00:00 UTC.
@@ -57,6 +57,19 @@ fn active_meter<T: Config>() -> MeterId {
 	T::Meters::benchmark_active_meter(key, ProgramHash::zero())
 }
 
+/// A measurement of `meter` over the minute from 01:00 on MIDNIGHT's day.
+fn measurement_at_one(meter: MeterId) -> StoredMeasurement {
+	StoredMeasurement {
+		meter,
+		index: 1_000,
+		start: MIDNIGHT + 3_600_000,
+		end: MIDNIGHT + 3_660_000,
+		quantity: 1_000,
+		program: ProgramHash::zero(),
+		register: 1_000,
+	}
+}
+
 /// An active contract of `b` bands with a measurement in every band, a changed tariff
 /// waiting, and a prepaid balance that covers the invoice.
 fn contract_to_close<T: Config>(b: u32, payment: PaymentMode) -> (ContractId, T::AccountId) {
@@ -85,6 +98,8 @@ fn contract_to_close<T: Config>(b: u32, payment: PaymentMode) -> (ContractId, T:
 			register: 1_000_000 * u128::from(i + 1),
 		});
 	}
+	// Those measurements were other transactions'.
+	TransactionTariff::<T>::kill();
 	Contracts::<T>::mutate(contract, |c| {
 		if let Some(c) = c {
 			c.next_tariff = Some(next);
@@ -319,21 +334,63 @@ mod benchmarks {
 	fn add_measurement() {
 		let (contract, _) = contract_to_close::<T>(T::MaxBands::get(), PaymentMode::Postpaid);
 		let meter = Contracts::<T>::get(contract).map(|c| c.meter).unwrap_or_default();
-		let m = StoredMeasurement {
-			meter,
-			index: 1_000,
-			start: MIDNIGHT + 3_600_000,
-			end: MIDNIGHT + 3_660_000,
-			quantity: 1_000,
-			program: ProgramHash::zero(),
-			register: 1_000,
-		};
+		let m = measurement_at_one(meter);
 		let invoices = NextInvoiceId::<T>::get();
 		#[block]
 		{
 			let _ = Pallet::<T>::bill(&m);
 		}
 		assert_eq!(NextInvoiceId::<T>::get(), invoices, "nothing closed");
+	}
+
+	/// A measurement of a transaction whose previous measurement was of another meter
+	/// under the same tariff: the billing period and the tariff as that one read them.
+	#[benchmark]
+	fn add_measurement_cached() {
+		let (contract, _) = contract_to_close::<T>(T::MaxBands::get(), PaymentMode::Postpaid);
+		let record = Contracts::<T>::get(contract).expect("just created");
+		let consumer = funded::<T>("consumer", 1);
+		let other = active_meter::<T>();
+		let second = Pallet::<T>::do_propose(
+			record.supplier.clone(),
+			other,
+			consumer.clone(),
+			record.tariff,
+			PaymentMode::Postpaid,
+			60,
+		)
+		.expect("proposable");
+		Pallet::<T>::do_accept(consumer, second, MIDNIGHT).expect("acceptable");
+		let _ = Pallet::<T>::bill(&measurement_at_one(other));
+		assert!(TransactionTariff::<T>::exists());
+		let invoices = NextInvoiceId::<T>::get();
+		#[block]
+		{
+			let _ = Pallet::<T>::bill(&measurement_at_one(record.meter));
+		}
+		assert_eq!(NextInvoiceId::<T>::get(), invoices, "nothing closed");
+	}
+
+	/// A measurement of a meter under no contract, as billing and the fees' side are
+	/// told of it: what storing a measurement costs of them at the least.
+	#[benchmark]
+	fn add_measurement_unsupplied() {
+		now::<T>(MIDNIGHT);
+		let meter = active_meter::<T>();
+		let m = StoredMeasurement {
+			meter,
+			index: 0,
+			start: MIDNIGHT,
+			end: MIDNIGHT + 60_000,
+			quantity: 1_000,
+			program: ProgramHash::zero(),
+			register: 1_000,
+		};
+		#[block]
+		{
+			let _ = <Pallet<T> as OnMeasured>::on_measured(&m);
+		}
+		assert!(!ActiveContract::<T>::contains_key(meter));
 	}
 
 	#[benchmark]

@@ -7,7 +7,7 @@ use frame_support::{dispatch::DispatchClass, pallet_prelude::*};
 #[cfg(feature = "runtime-benchmarks")]
 use mensura_primitives::billing::PaymentMode;
 use mensura_primitives::{
-	billing::{band_of, last_boundary, OnSupplied, SupplyContracts},
+	billing::{band_of, last_boundary, next_boundary, OnSupplied, SupplyContracts},
 	metering::MeterId,
 	readings::{OnMeasured, StoredMeasurement},
 };
@@ -20,10 +20,22 @@ impl<T: Config> OnMeasured for Pallet<T> {
 		billed.saturating_add(T::Fees::on_supplied(m, supplier.as_ref()))
 	}
 
+	/// Drops what billing kept for the transaction, and ends the fees' transaction.
+	fn end_of_transaction() {
+		TransactionTariff::<T>::kill();
+		T::Fees::end_of_transaction();
+	}
+
 	/// Billing a measurement and its fee. Closing a period on the way is accounted to
 	/// the block when it happens (see [`Pallet::bill`]).
 	fn weight() -> Weight {
 		T::WeightInfo::add_measurement().saturating_add(T::Fees::weight())
+	}
+
+	/// A measurement of a meter under no contract: its contract looked for, and the fee
+	/// told no one pays for it.
+	fn idle_weight() -> Weight {
+		T::WeightInfo::add_measurement_unsupplied()
 	}
 }
 
@@ -32,7 +44,9 @@ impl<T: Config> Pallet<T> {
 	/// local time; closes the period first if `m` starts at or after its end. A
 	/// measurement of time before the contract began is not added. Returns the supplier
 	/// of the meter's active contract (who pays for the measurement, added or not) and
-	/// the weight billing took.
+	/// the weight billing took. The billing period and the contract's tariff are read
+	/// once per transaction and tariff ([`TransactionTariff`]): a later measurement of
+	/// the transaction under the same tariff weighs `add_measurement_cached`.
 	pub fn bill(m: &StoredMeasurement) -> (Option<T::AccountId>, Weight) {
 		let Some(contract) = ActiveContract::<T>::get(m.meter) else {
 			return (None, T::WeightInfo::add_measurement());
@@ -52,8 +66,13 @@ impl<T: Config> Pallet<T> {
 			});
 			return (Some(supplier), T::WeightInfo::add_measurement());
 		}
-		let period = BillingPeriod::<T>::get();
-		if m.start >= Self::period_end(&record) {
+		// What this transaction read already: the billing period, and the bands of the
+		// tariff of its last measurement.
+		let extrinsic = frame_system::Pallet::<T>::extrinsic_index();
+		let kept = TransactionTariff::<T>::get().filter(|k| k.extrinsic == extrinsic);
+		let period = kept.as_ref().map_or_else(BillingPeriod::<T>::get, |k| k.period);
+		let mut closed = false;
+		if m.start >= next_boundary(record.period.start, period) {
 			Self::close(contract, &mut record, last_boundary(m.start, period), false);
 			// Rare (on_idle closes periods as their boundary passes): the work beyond
 			// adding the measurement is accounted to the block, not declared by every
@@ -64,9 +83,26 @@ impl<T: Config> Pallet<T> {
 				extra,
 				DispatchClass::Mandatory,
 			);
+			closed = true;
 		}
-		if let Some(tariff) = Tariffs::<T>::get(record.tariff) {
-			let band = band_of(&tariff.bands, m.start, record.utc_offset);
+		// The tariff after closing: a change of tariff takes effect with the new period.
+		let (bands, weight) = match kept {
+			Some(kept) if kept.tariff == record.tariff && !closed => {
+				(kept.bands, T::WeightInfo::add_measurement_cached())
+			}
+			_ => {
+				let bands = Tariffs::<T>::get(record.tariff).map(|t| t.bands);
+				TransactionTariff::<T>::put(TariffOfTransaction {
+					extrinsic,
+					period,
+					tariff: record.tariff,
+					bands: bands.clone(),
+				});
+				(bands, T::WeightInfo::add_measurement())
+			}
+		};
+		if let Some(bands) = &bands {
+			let band = band_of(bands, m.start, record.utc_offset);
 			if let Some(q) = record.period.quantities.get_mut(band) {
 				*q = q.saturating_add(m.quantity);
 			}
@@ -76,7 +112,7 @@ impl<T: Config> Pallet<T> {
 		open.first.get_or_insert(m.index);
 		open.last = Some(m.index);
 		Contracts::<T>::insert(contract, record);
-		(Some(supplier), T::WeightInfo::add_measurement())
+		(Some(supplier), weight)
 	}
 }
 

@@ -281,6 +281,15 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Tariffs<T: Config> = StorageMap<_, Twox64Concat, TariffId, TariffOf<T>, OptionQuery>;
 
+	/// What billing read for the transaction being dispatched (see
+	/// [`TariffOfTransaction`]); removed as the transaction ends, so it never reaches the
+	/// database (and is whitelisted in benchmarks: its cost is the measured time of an
+	/// in-memory read).
+	#[pallet::storage]
+	#[pallet::whitelist_storage]
+	pub type TransactionTariff<T: Config> =
+		StorageValue<_, TariffOfTransaction<T::MaxBands>, OptionQuery>;
+
 	/// The id the next contract gets.
 	#[pallet::storage]
 	pub type NextContractId<T: Config> = StorageValue<_, ContractId, ValueQuery>;

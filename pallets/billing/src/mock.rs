@@ -85,6 +85,7 @@ impl OnSupplied<u64> for TestFees {
 		FEES.with(|f| f.borrow_mut().push((m.meter, m.index, supplier.copied())));
 		frame_support::weights::Weight::zero()
 	}
+	fn end_of_transaction() {}
 	fn weight() -> frame_support::weights::Weight {
 		frame_support::weights::Weight::zero()
 	}
@@ -168,15 +169,29 @@ pub fn at(time: UnixMillis) {
 	pallet_timestamp::Now::<Test>::put(time);
 }
 
-/// Stores a measurement of `meter` over `[start, start + length)` and tells Billing.
+/// Stores a measurement of `meter` over `[start, start + length)` and tells Billing, in a
+/// transaction of its own.
 pub fn measure(meter: MeterId, start: UnixMillis, length: u64, quantity: u128) -> MeasurementIndex {
+	let (index, _) = measure_in_transaction(meter, start, length, quantity);
+	<Billing as OnMeasured>::end_of_transaction();
+	index
+}
+
+/// Stores a measurement of `meter` over `[start, start + length)` and tells Billing,
+/// within the current transaction; returns its index and the weight billing took.
+pub fn measure_in_transaction(
+	meter: MeterId,
+	start: UnixMillis,
+	length: u64,
+	quantity: u128,
+) -> (MeasurementIndex, frame_support::weights::Weight) {
 	let (index, register) = LOG.with(|l| {
 		let mut log = l.borrow_mut();
 		let ms = log.entry(meter).or_default();
 		ms.push((start, start + length, quantity));
 		(ms.len() as u64 - 1, ms.iter().map(|m| m.2).sum())
 	});
-	let _ = <Billing as OnMeasured>::on_measured(&StoredMeasurement {
+	let weight = <Billing as OnMeasured>::on_measured(&StoredMeasurement {
 		meter,
 		index,
 		start,
@@ -185,7 +200,7 @@ pub fn measure(meter: MeterId, start: UnixMillis, length: u64, quantity: u128) -
 		program: H256::zero(),
 		register,
 	});
-	index
+	(index, weight)
 }
 
 /// Meters 0, 1 and 2 are active, 3 is suspended; SUPPLIER owns tariff 0 (time of use)

@@ -13,8 +13,10 @@ use frame_support::{
 use mensura_primitives::{
 	billing::{PaymentMode, TariffBand},
 	metering::{Actor, AuditChange, AuditSubject},
+	readings::OnMeasured,
 };
 use sp_runtime::DispatchError;
+use std::collections::BTreeMap;
 
 fn band(from_minute: u16, to_minute: u16, price: u128) -> TariffBand<u128> {
 	TariffBand { from_minute, to_minute, price }
@@ -461,6 +463,97 @@ fn a_tariff_change_applies_from_the_next_period_and_is_audited() {
 		idle();
 		let (_, second) = last_invoice();
 		assert_eq!((second.tariff, second.energy, second.standing), (2, charge(4_000, 50), 0));
+	});
+}
+
+#[test]
+fn a_transactions_measurements_read_the_period_and_tariff_once_and_bill_as_apart() {
+	use crate::weights::WeightInfo;
+	// Meters 0 and 1 under tariff 0; contract 0 moves to tariff 2 (flat 50) with its
+	// next period.
+	let set_up = || {
+		let contract = active_contract(PaymentMode::Postpaid, 0);
+		assert_ok!(Billing::propose_contract(
+			RuntimeOrigin::signed(SUPPLIER),
+			1,
+			OTHER_CONSUMER,
+			0,
+			PaymentMode::Postpaid,
+			0
+		));
+		assert_ok!(Billing::accept_contract(RuntimeOrigin::signed(OTHER_CONSUMER), contract + 1));
+		assert_ok!(Billing::create_tariff(
+			RuntimeOrigin::signed(SUPPLIER),
+			b"Flat 50".to_vec(),
+			vec![band(0, 1440, 50)],
+			0
+		));
+		assert_ok!(Billing::change_tariff(RuntimeOrigin::signed(SUPPLIER), contract, 2));
+		assert_ok!(Billing::accept_tariff(RuntimeOrigin::signed(CONSUMER), contract));
+		at(MIDNIGHT + PERIOD + 5_000);
+		contract
+	};
+	// Meter 0's third measurement starts its next period: the close switches its tariff.
+	let batch = [
+		(0, MIDNIGHT + 1_000, 4_000),
+		(1, MIDNIGHT + 2_000, 5_000),
+		(0, MIDNIGHT + PERIOD + 1_000, 6_000),
+		(1, MIDNIGHT + 3_000, 7_000),
+	];
+	// Both contracts and every invoice, encoded (compared byte for byte).
+	let outcome = |contract| {
+		use codec::Encode;
+		(
+			crate::Contracts::<Test>::get(contract),
+			crate::Contracts::<Test>::get(contract + 1),
+			crate::Invoices::<Test>::iter().collect::<BTreeMap<_, _>>(),
+		)
+			.encode()
+	};
+	let apart = new_test_ext().execute_with(|| {
+		let contract = set_up();
+		for (meter, start, quantity) in batch {
+			measure(meter, start, 500, quantity);
+		}
+		outcome(contract)
+	});
+	run(|| {
+		let contract = set_up();
+		let weights: Vec<_> = batch
+			.into_iter()
+			.map(|(meter, start, quantity)| measure_in_transaction(meter, start, 500, quantity).1)
+			.collect();
+		let (full, cached) =
+			(<() as WeightInfo>::add_measurement(), <() as WeightInfo>::add_measurement_cached());
+		assert!(
+			cached.all_lte(full) && cached.ref_time() < full.ref_time(),
+			"a kept tariff is cheaper than one read"
+		);
+		// Read; kept; read again after the close changed the tariff; read again (another
+		// tariff than the one kept).
+		assert_eq!(weights, vec![full, cached, full, full]);
+		<Billing as OnMeasured>::end_of_transaction();
+		assert!(!crate::TransactionTariff::<Test>::exists());
+		assert_eq!(outcome(contract), apart);
+		let (_, invoice) = last_invoice();
+		assert_eq!((invoice.tariff, invoice.energy), (0, charge(4_000, 10)));
+		assert_eq!(crate::Contracts::<Test>::get(contract).map(|c| c.tariff), Some(2));
+	});
+}
+
+#[test]
+fn what_billing_kept_for_one_transaction_is_not_used_by_the_next() {
+	run(|| {
+		let contract = active_contract(PaymentMode::Postpaid, 0);
+		System::set_extrinsic_index(0);
+		let (_, first) = measure_in_transaction(0, MIDNIGHT + 1_000, 500, 1_000);
+		// A transaction that never ended (only a caller outside the runtime's dispatch
+		// can do that) leaves its tariff behind: the next extrinsic reads its own.
+		System::set_extrinsic_index(1);
+		let (_, second) = measure_in_transaction(0, MIDNIGHT + 2_000, 500, 1_000);
+		assert_eq!(first, second);
+		<Billing as OnMeasured>::end_of_transaction();
+		assert_eq!(crate::Contracts::<Test>::get(contract).map(|c| c.period.measurements), Some(2));
 	});
 }
 

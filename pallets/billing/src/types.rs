@@ -254,6 +254,21 @@ pub struct Dispute<AccountId, MaxReason: Get<u32>> {
 	pub lapsed: bool,
 }
 
+/// What billing read for the transaction being dispatched, for its next measurements
+/// ([`crate::TransactionTariff`]): the billing period, and the bands of the tariff of
+/// its last measurement (tariffs never change once created; the period is set at
+/// genesis).
+#[derive(Clone, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
+#[scale_info(skip_type_params(MaxBands))]
+pub struct TariffOfTransaction<MaxBands: Get<u32>> {
+	/// The extrinsic it was read for: what another left is not used.
+	pub extrinsic: Option<u32>,
+	pub period: u64,
+	pub tariff: TariffId,
+	/// `None`: no such tariff.
+	pub bands: Option<BoundedVec<TariffBand<u128>, MaxBands>>,
+}
+
 /// A tariff as stored.
 pub type TariffOf<T> = Tariff<
 	<T as frame_system::Config>::AccountId,

@@ -424,15 +424,25 @@ impl<T: Config> Pallet<T> {
 	/// frame's handling with a one-operator program, plus the interpreter for samples ×
 	/// operators (which counts that one operator twice, on the safe side). Storing:
 	/// what `authorize` handed over is stored, without running the program again, plus
-	/// the most [`Config::OnMeasured`] can weigh.
+	/// the most [`Config::OnMeasured`] can weigh ([`Pallet::hooks_weight`]).
 	pub fn frame_weight(len: usize, ops: u32, authorize: bool) -> Weight {
 		let samples = samples_in(len);
 		if authorize {
 			T::WeightInfo::authorize_frame(samples)
 				.saturating_add(T::WeightInfo::execute_program(samples.saturating_mul(ops)))
 		} else {
-			T::WeightInfo::submit_frame(samples).saturating_add(T::OnMeasured::weight())
+			Self::hooks_weight(T::WeightInfo::submit_frame(samples), 1)
 		}
+	}
+
+	/// A benchmarked weight of storing `count` frames, with [`Config::OnMeasured`] at
+	/// its most: the benchmarks ran its cheapest path (their meters are unknown to it),
+	/// measured on its own as [`OnMeasured::idle_weight`], which gives way to
+	/// [`OnMeasured::weight`], so that the hooks are counted once.
+	pub fn hooks_weight(benchmarked: Weight, count: u32) -> Weight {
+		benchmarked
+			.saturating_sub(T::OnMeasured::idle_weight().saturating_mul(count.into()))
+			.saturating_add(T::OnMeasured::weight().saturating_mul(count.into()))
 	}
 
 	/// The weight of a batch: the benchmarked batch of reference frames (see
@@ -453,8 +463,7 @@ impl<T: Config> Pallet<T> {
 		let batch = if authorize {
 			T::WeightInfo::authorize_frames(count)
 		} else {
-			T::WeightInfo::submit_frames(count)
-				.saturating_add(T::OnMeasured::weight().saturating_mul(count.into()))
+			Self::hooks_weight(T::WeightInfo::submit_frames(count), count)
 		};
 		batch.saturating_add(extra)
 	}

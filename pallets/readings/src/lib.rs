@@ -421,6 +421,7 @@ pub mod pallet {
 			let used = Self::frame_weight(frame.frame.len(), checked.ops, false)
 				.saturating_sub(T::OnMeasured::weight())
 				.saturating_add(Self::store(checked));
+			T::OnMeasured::end_of_transaction();
 			Ok(PostDispatchInfo { actual_weight: Some(used), pays_fee: Pays::No })
 		}
 
@@ -462,6 +463,7 @@ pub mod pallet {
 			for (_, c) in checked {
 				used = used.saturating_add(Self::store(c));
 			}
+			T::OnMeasured::end_of_transaction();
 			Ok(PostDispatchInfo { actual_weight: Some(used), pays_fee: Pays::No })
 		}
 	}

@@ -149,7 +149,8 @@ mod benchmarks {
 	fn record_measurement() {
 		let supplier = funded::<T>("supplier", 0);
 		set_up::<T>(&supplier);
-		// Every other pending place taken by other payers: the longest search, then a push.
+		// Every other pending place taken by other payers, and the transaction's sum so far
+		// of yet another: recording that sum is the longest search, then a push.
 		let others = T::MaxPendingPayers::get().saturating_sub(1);
 		let fees: Vec<_> = (0..others)
 			.map(|i| PendingFees {
@@ -160,6 +161,16 @@ mod benchmarks {
 			})
 			.collect();
 		BlockFees::<T>::put(BoundedVec::try_from(fees).expect("fewer than the bound"));
+		PendingTransactionFees::<T>::put(TransactionFees {
+			extrinsic: frame_system::Pallet::<T>::extrinsic_index(),
+			program: mensura_primitives::metering::ProgramHash::repeat_byte(0xee),
+			fees: PendingFees {
+				supplier: supplier.clone(),
+				measurer: account("last", 0, 0),
+				fee: fee::<T>(),
+				measurements: 3,
+			},
+		});
 		let measurer: T::AccountId = account("measurer", 0, 0);
 		let m = measurement(T::Measurers::benchmark_program(measurer.clone()));
 		#[block]
@@ -167,6 +178,22 @@ mod benchmarks {
 			let _ = <Pallet<T> as OnSupplied<T::AccountId>>::on_supplied(&m, Some(&supplier));
 		}
 		assert_eq!(BlockFees::<T>::get().len() as u32, others + 1);
+		assert_eq!(PendingTransactionFees::<T>::get().map(|p| p.fees.measurer), Some(measurer));
+	}
+
+	#[benchmark]
+	fn record_measurement_summed() {
+		let supplier = funded::<T>("supplier", 0);
+		set_up::<T>(&supplier);
+		let measurer: T::AccountId = account("measurer", 0, 0);
+		let m = measurement(T::Measurers::benchmark_program(measurer.clone()));
+		// The transaction's previous measurement was of the same supplier and program.
+		let _ = <Pallet<T> as OnSupplied<T::AccountId>>::on_supplied(&m, Some(&supplier));
+		#[block]
+		{
+			let _ = <Pallet<T> as OnSupplied<T::AccountId>>::on_supplied(&m, Some(&supplier));
+		}
+		assert_eq!(PendingTransactionFees::<T>::get().map(|p| p.fees.measurements), Some(2));
 	}
 
 	#[benchmark]

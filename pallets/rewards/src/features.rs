@@ -113,6 +113,11 @@ impl<T: Config> Pallet<T> {
 
 	/// Settles and clears this block's fees and unfunded count.
 	pub(crate) fn settle_block() {
+		// Every transaction records its sum as it ends; one that did not (a caller that
+		// never ended its transaction) is recorded here, not lost.
+		if let Some(pending) = PendingTransactionFees::<T>::take() {
+			Self::record_block_fees(pending.fees);
+		}
 		if BlockFees::<T>::exists() {
 			for p in BlockFees::<T>::take() {
 				Self::settle(&p.supplier, &p.measurer, p.fee, p.measurements);
@@ -213,7 +218,9 @@ impl<T: Config> Pallet<T> {
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		ensure!(
-			!BlockFees::<T>::exists() && !BlockUnfunded::<T>::exists(),
+			!BlockFees::<T>::exists()
+				&& !BlockUnfunded::<T>::exists()
+				&& !PendingTransactionFees::<T>::exists(),
 			"a block's fees were left unsettled"
 		);
 		let ledger = Ledger::<T>::get();

@@ -216,6 +216,16 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
+	/// The fees of the measurements of the transaction being dispatched, while they are
+	/// of one supplier and one program; recorded in [`BlockFees`] when one of another
+	/// payer comes, and at the end of the transaction. Never outlives the transaction
+	/// (whitelisted in benchmarks: its cost is the measured time of an in-memory
+	/// update).
+	#[pallet::storage]
+	#[pallet::whitelist_storage]
+	pub type PendingTransactionFees<T: Config> =
+		StorageValue<_, TransactionFees<T::AccountId, BalanceOf<T>>, OptionQuery>;
+
 	/// This block's measurements of meters without a supply contract; added to
 	/// [`Ledger`] and removed in `on_finalize`, like [`BlockFees`].
 	#[pallet::storage]

@@ -155,8 +155,20 @@ pub fn end_block() {
 	System::set_block_number(n + 1);
 }
 
-/// Tells Rewards of a measurement within the current block, without ending it.
+/// Tells Rewards of a measurement within the current block, in a transaction of its own,
+/// without ending the block.
 pub fn measure_in_block(meter: MeterId, measurer: u64, quantity: u128) {
+	let _ = measure_in_transaction(meter, measurer, quantity);
+	<crate::Pallet<Test> as OnSupplied<u64>>::end_of_transaction();
+}
+
+/// Tells Rewards of a measurement within the current transaction, without ending it;
+/// returns the weight it took.
+pub fn measure_in_transaction(
+	meter: MeterId,
+	measurer: u64,
+	quantity: u128,
+) -> frame_support::weights::Weight {
 	let m = StoredMeasurement {
 		meter,
 		index: 0,
@@ -167,10 +179,10 @@ pub fn measure_in_block(meter: MeterId, measurer: u64, quantity: u128) {
 		register: quantity,
 	};
 	// As billing tells it: the supplier of the meter's contract.
-	let _ = <crate::Pallet<Test> as OnSupplied<u64>>::on_supplied(
+	<crate::Pallet<Test> as OnSupplied<u64>>::on_supplied(
 		&m,
 		TestSuppliers::supplier_of(meter).as_ref(),
-	);
+	)
 }
 
 /// Meters 0 and 1 are supplied by SUPPLIER, who holds a deposit of 20 (four fees);

@@ -3,9 +3,10 @@
 
 use crate::{
 	mock::*, Accrued, BlockFees, BlockUnfunded, Debts, Error, Event, Ledger, MeasurerEarnings,
-	SupplierDebt,
+	PendingTransactionFees, SupplierDebt,
 };
 use frame_support::{assert_noop, assert_ok, traits::fungible::Inspect};
+use mensura_primitives::billing::OnSupplied;
 use sp_runtime::{DispatchError, Perbill};
 
 fn deposit(supplier: u64) -> u64 {
@@ -86,6 +87,74 @@ fn a_blocks_measurements_are_settled_once_at_its_end_with_the_same_result() {
 		assert_eq!(Debts::<Test>::get(OTHER_SUPPLIER, MEASURER), 9);
 		// The author's share is taken per fee: ⌊3 × 34 %⌋ = 1, six times.
 		assert_eq!(Accrued::<Test>::get(AUTHOR), 6);
+	});
+}
+
+#[test]
+fn a_transactions_measurements_of_one_payer_join_the_blocks_fees_once() {
+	use crate::weights::WeightInfo;
+	run(|| {
+		// A gateway's batch: two of SUPPLIER's meters, then OTHER_SUPPLIER's, then
+		// SUPPLIER's again, all computed by MEASURER's program.
+		let weights: Vec<_> = [0, 1, 2, 0]
+			.into_iter()
+			.map(|meter| measure_in_transaction(meter, MEASURER, 1))
+			.collect();
+		assert_eq!(
+			weights,
+			vec![
+				<() as WeightInfo>::record_measurement(),
+				<() as WeightInfo>::record_measurement_summed(),
+				<() as WeightInfo>::record_measurement(),
+				<() as WeightInfo>::record_measurement(),
+			],
+			"the fee and the measurer read once per payer in a row"
+		);
+		assert!(
+			<() as WeightInfo>::record_measurement_summed()
+				.all_lt(<() as WeightInfo>::record_measurement()),
+			"adding to the sum is cheaper than starting one"
+		);
+		// Two sums recorded (SUPPLIER's two, OTHER_SUPPLIER's one); the last still open.
+		let recorded: Vec<_> =
+			BlockFees::<Test>::get().iter().map(|p| (p.supplier, p.measurements)).collect();
+		assert_eq!(recorded, vec![(SUPPLIER, 2), (OTHER_SUPPLIER, 1)]);
+		assert_eq!(PendingTransactionFees::<Test>::get().map(|p| p.fees.measurements), Some(1));
+		<Rewards as OnSupplied<u64>>::end_of_transaction();
+		assert!(!PendingTransactionFees::<Test>::exists());
+		let recorded: Vec<_> =
+			BlockFees::<Test>::get().iter().map(|p| (p.supplier, p.measurements)).collect();
+		assert_eq!(recorded, vec![(SUPPLIER, 3), (OTHER_SUPPLIER, 1)]);
+		end_block();
+		assert_eq!(MeasurerEarnings::<Test>::get(MEASURER).measurements, 4);
+	});
+}
+
+#[test]
+fn a_sum_left_open_by_its_transaction_is_settled_with_the_block_not_lost() {
+	run(|| {
+		let _ = measure_in_transaction(0, MEASURER, 1);
+		let _ = measure_in_transaction(1, MEASURER, 1);
+		assert!(!BlockFees::<Test>::exists());
+		end_block();
+		assert!(!PendingTransactionFees::<Test>::exists());
+		assert_eq!(Ledger::<Test>::get().charged, 2 * FEE);
+		assert_eq!(Accrued::<Test>::get(MEASURER), 2 * FEE);
+	});
+}
+
+#[test]
+fn a_fee_change_between_transactions_applies_to_the_next_measurement() {
+	run(|| {
+		let _ = measure_in_transaction(0, MEASURER, 1);
+		<Rewards as OnSupplied<u64>>::end_of_transaction();
+		assert_ok!(Rewards::set_measuring_fee(RuntimeOrigin::root(), 2 * FEE, Perbill::zero()));
+		// The next transaction (another extrinsic) reads the new fee.
+		System::set_extrinsic_index(1);
+		let _ = measure_in_transaction(1, MEASURER, 1);
+		<Rewards as OnSupplied<u64>>::end_of_transaction();
+		end_block();
+		assert_eq!(Accrued::<Test>::get(MEASURER), FEE + 2 * FEE);
 	});
 }
 

@@ -73,3 +73,19 @@ pub struct PendingFees<AccountId, Balance> {
 	pub fee: Balance,
 	pub measurements: u32,
 }
+
+/// The measurements of the transaction being dispatched that owe one measurer from one
+/// supplier for one program, summed before they join [`crate::BlockFees`]: a gateway's
+/// batch is usually of one supplier's meters, so a batch joins `BlockFees` once, not
+/// once a frame.
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub struct TransactionFees<AccountId, Balance> {
+	/// The extrinsic the measurements are of: a sum left by another (which cannot
+	/// happen: every transaction ends by recording it) is recorded, not added to.
+	pub extrinsic: Option<u32>,
+	/// The program that computed them, which names the measurer.
+	pub program: mensura_primitives::ids::ProgramHash,
+	pub fees: PendingFees<AccountId, Balance>,
+}

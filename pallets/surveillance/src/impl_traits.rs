@@ -16,7 +16,13 @@ impl<T: Config> OnMeasured for Pallet<T> {
 		T::WeightInfo::measurement_compared()
 	}
 
+	fn end_of_transaction() {}
+
 	fn weight() -> Weight {
 		T::WeightInfo::measurement_compared()
+	}
+
+	fn idle_weight() -> Weight {
+		T::WeightInfo::measurement_unpaired()
 	}
 }
