@@ -41,8 +41,11 @@ const MAXIMUM_BLOCK_WEIGHT: Weight =
 	Weight::from_parts(WEIGHT_REF_TIME_PER_SECOND.saturating_mul(2), u64::MAX);
 
 /// The largest block, in bytes (the node's block builder uses it too: its own default,
-/// 4 MiB, would end blocks of frames before the runtime's limit).
-pub const MAXIMUM_BLOCK_LENGTH: u32 = 5 * 1024 * 1024;
+/// 4 MiB, would end blocks of frames before the runtime's limit). 6 MiB: a block full by
+/// weight holds about 10,500 batched frames of 583 bytes, 5.9 MiB; at 5 MiB the length
+/// ended every full block first, at 8,960 frames (`mensura bench`, 2026-12-05,
+/// docs/benchmarks.md). Far under the network's 16 MiB block-response limit.
+pub const MAXIMUM_BLOCK_LENGTH: u32 = 6 * 1024 * 1024;
 
 parameter_types! {
 	pub const Version: RuntimeVersion = VERSION;
