@@ -582,6 +582,19 @@ pub mod pallet {
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// Looking, at the end of the block, for a transaction's tariff left behind.
+		fn on_initialize(_n: BlockNumberFor<T>) -> Weight {
+			T::DbWeight::get().reads_writes(1, 1)
+		}
+
+		/// Drops what billing kept for a transaction that did not end it (only a caller
+		/// outside readings' dispatch can leave it): it must not reach the database.
+		fn on_finalize(_n: BlockNumberFor<T>) {
+			if TransactionTariff::<T>::exists() {
+				TransactionTariff::<T>::kill();
+			}
+		}
+
 		/// Closes the due periods of up to `MaxContractVisits` contracts, from a rotating
 		/// cursor, within the block's leftover weight.
 		fn on_idle(_n: BlockNumberFor<T>, remaining: Weight) -> Weight {

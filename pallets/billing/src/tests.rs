@@ -552,8 +552,11 @@ fn what_billing_kept_for_one_transaction_is_not_used_by_the_next() {
 		System::set_extrinsic_index(1);
 		let (_, second) = measure_in_transaction(0, MIDNIGHT + 2_000, 500, 1_000);
 		assert_eq!(first, second);
-		<Billing as OnMeasured>::end_of_transaction();
 		assert_eq!(crate::Contracts::<Test>::get(contract).map(|c| c.period.measurements), Some(2));
+		// Left behind again, it does not outlive the block.
+		assert!(crate::TransactionTariff::<Test>::exists());
+		Billing::on_finalize(1);
+		assert!(!crate::TransactionTariff::<Test>::exists());
 	});
 }
 
