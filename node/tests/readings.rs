@@ -1,7 +1,9 @@
 //! End to end: the dev chain's seeded meters sign frames with their dev keys; the frames
 //! go to the real node as general (authorised, unsigned) transactions through
-//! `author_submitExtrinsic`, as a gateway would send them, and come back as measurements
-//! through the runtime APIs. Bad frames are refused by the pool with their reason.
+//! `author_submitExtrinsic`, as a gateway would send them, and come back as measurements:
+//! the meters' reading states through the runtime API, each measurement in its block's
+//! `Measured` event (state keeps none). Bad frames are refused by the pool with their
+//! reason.
 
 mod common;
 
@@ -121,6 +123,36 @@ fn reading(node: &Node, meter: u64) -> ReadingState {
 	call_api(node, "ReadingsApi_reading", meter)
 }
 
+/// Every `Measured` event of `meter` in the best chain, oldest first: `(index,
+/// measurement)`, read from each block's `System::Events` as an indexer reads them.
+fn measured(node: &Node, meter: u64) -> Vec<(u64, Measurement<u32>)> {
+	use sp_io::hashing::twox_128;
+	let key = hex(&[twox_128(b"System"), twox_128(b"Events")].concat());
+	let best = node.block_number(false).expect("a best block");
+	let mut found = Vec::new();
+	for number in 1..=best {
+		let hash = node.rpc("chain_getBlockHash", serde_json::json!([number])).unwrap();
+		let raw = node.rpc("state_getStorage", serde_json::json!([key, hash])).unwrap();
+		let Some(raw) = raw.as_str() else { continue };
+		let records: Vec<frame_system::EventRecord<mensura_runtime::RuntimeEvent, sp_core::H256>> =
+			Decode::decode(&mut &unhex(raw)[..]).expect("System::Events decodes");
+		for record in records {
+			if let mensura_runtime::RuntimeEvent::Readings(pallet_readings::Event::Measured {
+				meter: m,
+				index,
+				measurement,
+				..
+			}) = record.event
+			{
+				if m == meter {
+					found.push((index, measurement));
+				}
+			}
+		}
+	}
+	found
+}
+
 #[test]
 fn seeded_meters_frames_become_measurements_and_bad_frames_never_reach_a_block() {
 	let mut node = Node::start_dev(&[]);
@@ -181,22 +213,23 @@ fn seeded_meters_frames_become_measurements_and_bad_frames_never_reach_a_block()
 	assert_eq!(record.status, pallet_lr_programs::ProgramStatus::Approved);
 	for meter in 0..3u64 {
 		let state = reading(&node, meter);
-		let measurements: Vec<(u64, Measurement<u32>)> =
-			call_api(&node, "ReadingsApi_measurements", (meter, 0u64, 100u32));
-		assert_eq!(measurements.len(), 10, "meter {meter}");
+		let measurements = measured(&node, meter);
+		assert_eq!(
+			measurements.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+			(0..10).collect::<Vec<_>>(),
+			"meter {meter}"
+		);
 		let sum: u128 = measurements.iter().map(|(_, m)| m.quantity).sum();
 		assert_eq!(state.register, sum, "meter {meter}: register = sum of measurements");
 		assert_eq!(state.register, expected[meter as usize], "meter {meter}");
 		assert_eq!(state.last_sequence, Some(10));
+		// Software identification of each measurement: its event names the program.
 		assert!(measurements.iter().all(|(_, m)| m.program == program));
-		// Software identification of a stored measurement.
-		let (hash, _) = call_api::<Option<(ProgramHash, Program)>>(
-			&node,
-			"LrProgramsApi_program_of_measurement",
-			(meter, 9u64),
-		)
-		.expect("measurement 9 names its program");
-		assert_eq!(hash, program);
+		// The events prove the meter's whole history: they rebuild its hash chain.
+		let head = measurements.iter().fold(sp_core::H256::zero(), |head, (index, m)| {
+			mensura_primitives::readings::chain_link(head, meter, *index, m)
+		});
+		assert_eq!(state.chain_head, head, "meter {meter}: the events rebuild the chain head");
 	}
 
 	// Bad frames: each refused by the pool with its reason.
@@ -292,8 +325,7 @@ fn a_meters_frames_sent_newest_first_all_reach_blocks_in_order() {
 	let state = reading(&node, 0);
 	assert_eq!((state.last_sequence, state.missed_frames), (Some(5), 0));
 	assert_eq!(state.register, expected);
-	let measurements: Vec<(u64, Measurement<u32>)> =
-		call_api(&node, "ReadingsApi_measurements", (0u64, 0u64, 10u32));
+	let measurements = measured(&node, 0);
 	assert_eq!(
 		measurements.iter().map(|(_, m)| m.sequence).collect::<Vec<_>>(),
 		vec![1, 2, 3, 4, 5]

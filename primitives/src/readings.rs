@@ -212,48 +212,6 @@ impl FrameRejection {
 	}
 }
 
-/// What a meter measured over a period: the measurements whose interval starts in
-/// `[from, to)`, summed. Intervals never overlap, so consecutive periods never count a
-/// measurement twice.
-#[derive(
-	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
-)]
-pub struct Consumption {
-	/// The sum of their quantities, in thousandths of the model's unit.
-	pub quantity: u128,
-	/// How many measurements it sums.
-	pub measurements: u32,
-	/// The index of the first of them; `None` if there are none.
-	pub first: Option<MeasurementIndex>,
-	/// The index of the last of them; `None` if there are none.
-	pub last: Option<MeasurementIndex>,
-}
-
-/// Why the consumption over a period cannot be given.
-#[derive(
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Debug,
-)]
-pub enum ConsumptionError {
-	/// The period ends at or before its start.
-	EmptyPeriod,
-	/// Measurements that may fall in the period have been pruned from state (each meter
-	/// keeps its last `RetainedMeasurements`): the answer would be incomplete. The
-	/// register at two blocks, or an archive node's history, gives it instead.
-	NotRetained {
-		/// The start of the oldest measurement still in state.
-		oldest_retained_start: UnixMillis,
-	},
-}
-
 /// Why an LR program cannot compute measurements.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum ProgramUnusable {
@@ -368,15 +326,10 @@ impl<A: OnMeasured, B: OnMeasured> OnMeasured for (A, B) {
 	}
 }
 
-/// Read access to stored measurements, for pallets that must not touch their storage.
+/// Read access to meters' registers, for pallets that must not touch readings' storage.
 pub trait MeasurementLog {
 	/// The meter's cumulative register now.
 	fn register(meter: MeterId) -> u128;
-	/// A retained measurement: `(start, end, quantity)`; `None` if never stored or pruned.
-	fn measurement(
-		meter: MeterId,
-		index: MeasurementIndex,
-	) -> Option<(UnixMillis, UnixMillis, u128)>;
 }
 
 #[cfg(test)]

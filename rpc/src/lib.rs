@@ -6,14 +6,19 @@
 //!
 //! - one call gives a meter with its model, program and reading state
 //!   ([`MensuraApiServer::meter`]);
-//! - pages of up to [`MAX_PAGE`] meters or measurements come with a `next` cursor, all
-//!   read at one block so that a page never mixes two states;
+//! - pages of up to [`MAX_PAGE`] meters come with a `next` cursor, all read at one block
+//!   so that a page never mixes two states;
 //! - quantities and balances are decimal strings (they exceed JavaScript's safe
 //!   integers), hashes are `0x` hex, accounts are SS58 addresses.
 //!
 //! Every method takes an optional block hash `at`; without it, the best block is read.
 //! Limits are enforced with JSON-RPC error `-32602` (invalid params) and a message that
 //! names the limit; the other errors are listed in [`error`].
+//!
+//! They answer from state, which keeps no measurement: a meter's measurements and its
+//! consumption over a period are `mensura-indexer`'s (`/api/meters/{id}/measurements`,
+//! `/api/meters/{id}/consumption`; docs/indexer.md). Runtimes up to 109 kept each meter's
+//! latest 96 and nodes served them as `mensura_measurements` and `mensura_consumption`.
 
 use std::{marker::PhantomData, sync::Arc};
 
@@ -24,7 +29,7 @@ use jsonrpsee::{
 };
 use mensura_primitives::{
 	metering::{DeviceKey, MeterId, ProgramHash},
-	readings::{ConsumptionError, MeasurementIndex, UnixMillis},
+	readings::{MeasurementIndex, UnixMillis},
 	SS58_PREFIX,
 };
 use mensura_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Runtime};
@@ -36,7 +41,7 @@ use sp_api::ProvideRuntimeApi;
 use sp_blockchain::HeaderBackend;
 use sp_core::{crypto::Ss58Codec, H256};
 
-/// The most meters or measurements one call returns.
+/// The most meters one call returns.
 pub const MAX_PAGE: u32 = 1000;
 
 /// The page size when the caller gives none.
@@ -46,14 +51,10 @@ pub const DEFAULT_PAGE: u32 = 100;
 pub mod error {
 	use super::*;
 
-	/// Invalid parameters (the JSON-RPC standard code): a limit above [`MAX_PAGE`], an
-	/// empty period.
+	/// Invalid parameters (the JSON-RPC standard code): a limit out of `1..=`[`MAX_PAGE`].
 	pub const INVALID_PARAMS: i32 = -32602;
 	/// A runtime API call failed (e.g. the block `at` is unknown or pruned).
 	pub const RUNTIME: i32 = 9001;
-	/// The period reaches back before the oldest measurement still in state; `data`
-	/// carries `oldestRetainedStart`.
-	pub const NOT_RETAINED: i32 = 9002;
 
 	pub(crate) fn invalid_params(message: impl Into<String>) -> ErrorObjectOwned {
 		ErrorObjectOwned::owned(INVALID_PARAMS, message.into(), None::<()>)
@@ -127,55 +128,6 @@ pub struct MeterPage {
 	pub next: Option<MeterId>,
 }
 
-/// One measurement.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MeasurementInfo {
-	pub index: MeasurementIndex,
-	pub sequence: u64,
-	pub start: UnixMillis,
-	pub end: UnixMillis,
-	/// In thousandths of the model's unit.
-	pub quantity: String,
-	pub program: ProgramHash,
-	/// BLAKE2b-256 of the frame as the meter signed it.
-	pub frame: H256,
-	pub block: BlockNumber,
-}
-
-/// A page of a meter's measurements.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MeasurementPage {
-	/// The block read.
-	pub at: H256,
-	pub meter: MeterId,
-	pub measurements: Vec<MeasurementInfo>,
-	/// The `from` of the next page; `null` after the last.
-	pub next: Option<MeasurementIndex>,
-	/// How many measurements the meter has in all.
-	pub total: MeasurementIndex,
-	/// The oldest index still in state; older ones were pruned (their hashes live on in
-	/// the chain head and in the `Measured` events of their blocks).
-	pub oldest_retained: MeasurementIndex,
-}
-
-/// A meter's consumption over a period.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ConsumptionInfo {
-	/// The block read.
-	pub at: H256,
-	pub meter: MeterId,
-	pub from: UnixMillis,
-	pub to: UnixMillis,
-	/// In thousandths of the model's unit.
-	pub quantity: String,
-	pub measurements: u32,
-	pub first: Option<MeasurementIndex>,
-	pub last: Option<MeasurementIndex>,
-}
-
 /// Mensura's JSON-RPC methods.
 #[rpc(server)]
 pub trait MensuraApi<BlockHash> {
@@ -192,28 +144,6 @@ pub trait MensuraApi<BlockHash> {
 		limit: Option<u32>,
 		at: Option<BlockHash>,
 	) -> RpcResult<MeterPage>;
-
-	/// Up to `limit` (default 100, at most 1000) of the meter's retained measurements from
-	/// index `from` on (default: the oldest retained).
-	#[method(name = "mensura_measurements")]
-	fn measurements(
-		&self,
-		meter: MeterId,
-		from: Option<MeasurementIndex>,
-		limit: Option<u32>,
-		at: Option<BlockHash>,
-	) -> RpcResult<MeasurementPage>;
-
-	/// The meter's consumption over `[from, to)` (Unix milliseconds): its measurements
-	/// whose interval starts in the period, summed.
-	#[method(name = "mensura_consumption")]
-	fn consumption(
-		&self,
-		meter: MeterId,
-		from: UnixMillis,
-		to: UnixMillis,
-		at: Option<BlockHash>,
-	) -> RpcResult<ConsumptionInfo>;
 }
 
 /// The implementation, over the node's client.
@@ -255,7 +185,7 @@ impl<C> Mensura<C>
 where
 	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
 	C::Api: MetersApi<Block, AccountId, Balance, BlockNumber, Name, Serial>
-		+ ReadingsApi<Block, BlockNumber>
+		+ ReadingsApi<Block>
 		+ LrProgramsApi<Block, Program>,
 {
 	fn at(&self, at: Option<Hash>) -> Hash {
@@ -323,7 +253,7 @@ impl<C> MensuraApiServer<Hash> for Mensura<C>
 where
 	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
 	C::Api: MetersApi<Block, AccountId, Balance, BlockNumber, Name, Serial>
-		+ ReadingsApi<Block, BlockNumber>
+		+ ReadingsApi<Block>
 		+ LrProgramsApi<Block, Program>,
 {
 	fn meter(&self, meter: MeterId, at: Option<Hash>) -> RpcResult<Option<MeterInfo>> {
@@ -364,99 +294,5 @@ where
 			}
 		}
 		Ok(MeterPage { at, meters, next: (!exhausted).then_some(cursor) })
-	}
-
-	fn measurements(
-		&self,
-		meter: MeterId,
-		from: Option<MeasurementIndex>,
-		limit: Option<u32>,
-		at: Option<Hash>,
-	) -> RpcResult<MeasurementPage> {
-		let limit = page_limit(limit)?;
-		let at = self.at(at);
-		let api = self.client.runtime_api();
-		let total = api
-			.reading(at, meter)
-			.map_err(|e| error::runtime("ReadingsApi_reading", e))?
-			.measurements;
-		let retained = api
-			.measurements(at, meter, 0, 1)
-			.map_err(|e| error::runtime("ReadingsApi_measurements", e))?;
-		let oldest_retained = retained.first().map(|(index, _)| *index).unwrap_or(total);
-		let mut cursor = from.unwrap_or(oldest_retained).max(oldest_retained);
-		let mut measurements = Vec::new();
-		while measurements.len() < limit as usize && cursor < total {
-			let want = (limit as usize - measurements.len())
-				.min(pallet_readings_runtime_api::MAX_MEASUREMENT_PAGE as usize) as u32;
-			let page = api
-				.measurements(at, meter, cursor, want)
-				.map_err(|e| error::runtime("ReadingsApi_measurements", e))?;
-			if page.is_empty() {
-				break;
-			}
-			for (index, m) in page {
-				cursor = index.saturating_add(1);
-				measurements.push(MeasurementInfo {
-					index,
-					sequence: m.sequence,
-					start: m.start,
-					end: m.end,
-					quantity: m.quantity.to_string(),
-					program: m.program,
-					frame: m.frame,
-					block: m.block,
-				});
-			}
-		}
-		Ok(MeasurementPage {
-			at,
-			meter,
-			measurements,
-			next: (cursor < total).then_some(cursor),
-			total,
-			oldest_retained,
-		})
-	}
-
-	fn consumption(
-		&self,
-		meter: MeterId,
-		from: UnixMillis,
-		to: UnixMillis,
-		at: Option<Hash>,
-	) -> RpcResult<ConsumptionInfo> {
-		let at = self.at(at);
-		let result = self
-			.client
-			.runtime_api()
-			.consumption(at, meter, from, to)
-			.map_err(|e| error::runtime("ReadingsApi_consumption", e))?;
-		match result {
-			Ok(c) => Ok(ConsumptionInfo {
-				at,
-				meter,
-				from,
-				to,
-				quantity: c.quantity.to_string(),
-				measurements: c.measurements,
-				first: c.first,
-				last: c.last,
-			}),
-			Err(ConsumptionError::EmptyPeriod) => {
-				Err(error::invalid_params(format!("the period [{from}, {to}) is empty")))
-			}
-			Err(ConsumptionError::NotRetained { oldest_retained_start }) => {
-				Err(ErrorObjectOwned::owned(
-					error::NOT_RETAINED,
-					format!(
-						"the period starts before the oldest measurement still in state \
-						 (which starts at {oldest_retained_start}); older measurements are \
-						 pruned: query from there on, or compare registers at two blocks"
-					),
-					Some(serde_json::json!({ "oldestRetainedStart": oldest_retained_start })),
-				))
-			}
-		}
 	}
 }

@@ -17,10 +17,7 @@ use mensura_primitives::{
 		AuditEntry, AuditIndex, AuditSubject, DeviceKey, MeterId, MeterRegistry, ModelId,
 		ProgramHash,
 	},
-	readings::{
-		Consumption, ConsumptionError, FrameRejection, Measurement, MeasurementIndex, ReadingState,
-		SignedFrame, UnixMillis,
-	},
+	readings::{FrameRejection, ReadingState, SignedFrame},
 };
 use pallet_grandpa::AuthorityId as GrandpaId;
 use sp_api::impl_runtime_apis;
@@ -258,26 +255,9 @@ impl_runtime_apis! {
 		}
 	}
 
-	impl pallet_readings_runtime_api::ReadingsApi<Block, crate::BlockNumber> for Runtime {
+	impl pallet_readings_runtime_api::ReadingsApi<Block> for Runtime {
 		fn reading(meter: MeterId) -> ReadingState {
 			pallet_readings::Readings::<Runtime>::get(meter)
-		}
-
-		fn measurements(
-			meter: MeterId,
-			from: MeasurementIndex,
-			limit: u32,
-		) -> Vec<(MeasurementIndex, Measurement<crate::BlockNumber>)> {
-			let limit = limit.min(pallet_readings_runtime_api::MAX_MEASUREMENT_PAGE);
-			crate::Readings::measurements(meter, from, limit)
-		}
-
-		fn consumption(
-			meter: MeterId,
-			from: UnixMillis,
-			to: UnixMillis,
-		) -> Result<Consumption, ConsumptionError> {
-			crate::Readings::consumption(meter, from, to)
 		}
 
 		fn check_frame(
@@ -305,14 +285,6 @@ impl_runtime_apis! {
 			meter: MeterId,
 		) -> Option<(ProgramHash, pallet_lr_programs::ProgramRecordOf<Runtime>)> {
 			let hash = <crate::Meters as MeterRegistry>::lr_program(meter)?;
-			crate::LrPrograms::program(hash).map(|program| (hash, program))
-		}
-
-		fn program_of_measurement(
-			meter: MeterId,
-			index: MeasurementIndex,
-		) -> Option<(ProgramHash, pallet_lr_programs::ProgramRecordOf<Runtime>)> {
-			let hash = crate::Readings::retained_measurement(meter, index)?.program;
 			crate::LrPrograms::program(hash).map(|program| (hash, program))
 		}
 	}

@@ -67,7 +67,6 @@ impl pallet_timestamp::Config for Test {}
 
 thread_local! {
 	static LOG: RefCell<BTreeMap<MeterId, Vec<(UnixMillis, UnixMillis, u128)>>> = RefCell::new(BTreeMap::new());
-	static PRUNED: RefCell<bool> = const { RefCell::new(false) };
 }
 
 thread_local! {
@@ -100,15 +99,6 @@ pub struct TestLog;
 impl MeasurementLog for TestLog {
 	fn register(meter: MeterId) -> u128 {
 		LOG.with(|l| l.borrow().get(&meter).map_or(0, |ms| ms.iter().map(|m| m.2).sum()))
-	}
-	fn measurement(
-		meter: MeterId,
-		index: MeasurementIndex,
-	) -> Option<(UnixMillis, UnixMillis, u128)> {
-		if PRUNED.with(|p| *p.borrow()) {
-			return None;
-		}
-		LOG.with(|l| l.borrow().get(&meter)?.get(index as usize).copied())
 	}
 }
 
@@ -158,10 +148,6 @@ pub fn tou_bands() -> Vec<TariffBand<u128>> {
 		TariffBand { from_minute: 420, to_minute: 1140, price: 25 },
 		TariffBand { from_minute: 1140, to_minute: 1440, price: 35 },
 	]
-}
-
-pub fn set_pruned(pruned: bool) {
-	PRUNED.with(|p| *p.borrow_mut() = pruned);
 }
 
 /// Sets the chain's time.
@@ -242,7 +228,6 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	ext.execute_with(|| {
 		mensura_test_doubles::reset();
 		LOG.with(|l| l.borrow_mut().clear());
-		set_pruned(false);
 		for meter in 0..3 {
 			set_status(meter, MeterStatus::Active);
 		}

@@ -10,8 +10,8 @@ use frame_system::pallet_prelude::*;
 use mensura_primitives::{
 	metering::{MeterId, MeterRegistry, MeterStatus},
 	readings::{
-		lr, Consumption, ConsumptionError, FrameRejection, LrProgramProvider, MeasurementIndex,
-		OnMeasured, ReadingState, StoredMeasurement, UnixMillis,
+		lr, FrameRejection, LrProgramProvider, MeasurementIndex, OnMeasured, StoredMeasurement,
+		UnixMillis,
 	},
 };
 use sp_core::H256;
@@ -261,7 +261,6 @@ impl<T: Config> Pallet<T> {
 			state.frames_in_last_block = 0;
 		}
 		state.frames_in_last_block = state.frames_in_last_block.saturating_add(1);
-		Measurements::<T>::insert(meter, Self::slot(index), &measurement);
 		let register = state.register;
 		Readings::<T>::insert(meter, state);
 		let stored = StoredMeasurement {
@@ -474,129 +473,28 @@ impl<T: Config> Pallet<T> {
 		Self::check(signed, true, false).map(|c| c.quantity)
 	}
 
-	/// The slot of [`Measurements`] that holds measurement `index` of a meter while it is
-	/// retained.
-	pub fn slot(index: MeasurementIndex) -> MeasurementIndex {
-		index % MeasurementIndex::from(T::RetainedMeasurements::get().max(1))
-	}
-
-	/// Measurement `index` of `meter`, if it exists and is still retained.
-	pub fn retained_measurement(
-		meter: MeterId,
-		index: MeasurementIndex,
-	) -> Option<MeasurementOf<T>> {
-		Self::retained_of(&Readings::<T>::get(meter), meter, index)
-	}
-
-	/// Measurement `index` of `meter`, whose reading state is `state`, if it is retained.
-	fn retained_of(
-		state: &ReadingState,
-		meter: MeterId,
-		index: MeasurementIndex,
-	) -> Option<MeasurementOf<T>> {
-		let oldest = state.measurements.saturating_sub(T::RetainedMeasurements::get().into());
-		if index < oldest || index >= state.measurements {
-			return None;
-		}
-		Measurements::<T>::get(meter, Self::slot(index))
-	}
-
-	/// Up to `limit` retained measurements of `meter`, from index `from` on.
-	pub fn measurements(
-		meter: MeterId,
-		from: MeasurementIndex,
-		limit: u32,
-	) -> Vec<(MeasurementIndex, MeasurementOf<T>)> {
-		let state = Readings::<T>::get(meter);
-		let oldest = state.measurements.saturating_sub(T::RetainedMeasurements::get().into());
-		let start = from.max(oldest);
-		let end = state.measurements.min(start.saturating_add(limit.into()));
-		(start..end)
-			.filter_map(|index| Self::retained_of(&state, meter, index).map(|m| (index, m)))
-			.collect()
-	}
-
-	/// The consumption of `meter` over `[from, to)`: its measurements whose interval
-	/// starts in the period, summed. Refused when the period reaches back before the
-	/// oldest retained measurement and older ones have been pruned, since the answer
-	/// would then be incomplete. Reads at most `RetainedMeasurements` measurements.
-	pub fn consumption(
-		meter: MeterId,
-		from: UnixMillis,
-		to: UnixMillis,
-	) -> Result<Consumption, ConsumptionError> {
-		if to <= from {
-			return Err(ConsumptionError::EmptyPeriod);
-		}
-		let retained = Self::measurements(meter, 0, T::RetainedMeasurements::get());
-		if let Some((oldest, measurement)) = retained.first() {
-			if *oldest > 0 && from < measurement.start {
-				return Err(ConsumptionError::NotRetained {
-					oldest_retained_start: measurement.start,
-				});
-			}
-		}
-		let mut consumption = Consumption { quantity: 0, measurements: 0, first: None, last: None };
-		for (index, measurement) in retained {
-			if measurement.start < from || measurement.start >= to {
-				continue;
-			}
-			// The register is the sum of every quantity and did not overflow, so
-			// neither does a part of it.
-			consumption.quantity = consumption.quantity.saturating_add(measurement.quantity);
-			consumption.measurements = consumption.measurements.saturating_add(1);
-			consumption.first.get_or_insert(index);
-			consumption.last = Some(index);
-		}
-		Ok(consumption)
-	}
-
-	/// Checks the pallet's invariants: each meter keeps exactly its last
-	/// `RetainedMeasurements` measurements (or all, if fewer), their sequence numbers
-	/// increase under each device key and their intervals never overlap, the last
-	/// matches the reading state, and the register is at least the sum of the retained
-	/// quantities.
+	/// Checks the pallet's invariants: no authorize hand-over outlives its transaction;
+	/// every reading state is a registered meter's; a meter with no measurement has an
+	/// empty history (zero register, no sequence, no missed frame, the chain's starting
+	/// head); no meter holds more of the last block's frames than its share.
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		ensure!(!JustAuthorized::<T>::exists(), "an authorize hand-over was left behind");
 		for (meter, state) in Readings::<T>::iter() {
-			let retained = state.measurements.min(T::RetainedMeasurements::get().into());
-			let oldest = state.measurements.saturating_sub(retained);
-			let mut sum: u128 = 0;
-			let mut previous: Option<MeasurementOf<T>> = None;
-			let restarts = SequenceRestarts::<T>::get(meter);
-			ensure!(
-				restarts.iter().all(|&i| i <= state.measurements),
-				"a sequence restart after the meter's last measurement"
-			);
-			for index in oldest..state.measurements {
-				let m = Measurements::<T>::get(meter, Self::slot(index))
-					.ok_or("a retained measurement is missing")?;
-				if let Some(p) = &previous {
-					ensure!(
-						m.sequence > p.sequence || restarts.contains(&index),
-						"sequence numbers do not increase under one device key"
-					);
-					ensure!(m.start >= p.end, "intervals overlap");
-				}
-				sum = sum.saturating_add(m.quantity);
-				previous = Some(m);
+			ensure!(T::Meters::meter(meter).is_some(), "a reading state of an unknown meter");
+			if state.measurements == 0 {
+				ensure!(
+					state.register == 0
+						&& state.last_sequence.is_none()
+						&& state.missed_frames == 0
+						&& state.chain_head == H256::zero(),
+					"a meter without measurements has a history"
+				);
 			}
-			if let Some(last) = previous {
-				// Since a rotation with no frame of the new key yet, none is known.
-				let expected = (!restarts.contains(&state.measurements)).then_some(last.sequence);
-				ensure!(state.last_sequence == expected, "last sequence differs");
-				ensure!(state.last_end == last.end, "last interval end differs");
-			}
-			ensure!(state.register >= sum, "register below its retained measurements");
 			ensure!(
-				Measurements::<T>::iter_prefix(meter).count() as u64 == retained,
-				"measurements beyond retention are stored"
+				state.frames_in_last_block <= T::MaxFramesPerMeterPerBlock::get(),
+				"a meter has more frames in a block than its share"
 			);
-		}
-		for (meter, slot, _) in Measurements::<T>::iter() {
-			ensure!(Readings::<T>::contains_key(meter), "measurements of a meter never read");
-			ensure!(slot == Self::slot(slot), "a measurement outside the ring of slots");
 		}
 		Ok(())
 	}

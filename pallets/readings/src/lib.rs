@@ -47,15 +47,15 @@
 //! so that no bad frame ever reaches a block. Gateways pre-check frames with the
 //! `ReadingsApi::check_frame` runtime API and drop those it refuses.
 //!
-//! ## Retention
+//! ## What state keeps
 //!
-//! Each meter keeps its last [`Config::RetainedMeasurements`] measurements in state, in
-//! a ring of that many slots (measurement `index` in slot `index % RetainedMeasurements`):
-//! a new measurement overwrites the one it expires, one write, and state is bounded by
-//! meters × retention.
-//! Every measurement stays provable: the meter's `chain_head` is the hash chain
-//! `H(previous ‖ meter ‖ index ‖ measurement)` over all of them, each is in a
-//! `Measured` event of the block that stored it, and its frame is in that block's body.
+//! State keeps what consensus reads again, one record per meter ([`Readings`]): register,
+//! measurement count, last sequence number and interval end, hash-chain head, frames in
+//! the last block. A measurement itself is not kept in state: it is in the `Measured`
+//! event of the block that stored it, and its frame is in that block's body. Its history
+//! is served by `mensura-indexer`, which follows those events (docs/indexer.md); any copy
+//! of it is checked against the meter's `chain_head`, the hash chain
+//! `H(previous ‖ meter ‖ index ‖ measurement)` over all of them.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -79,7 +79,7 @@ pub use pallet::*;
 pub use types::*;
 pub use weights::WeightInfo;
 
-use frame_support::{weights::Weight, BoundedVec};
+use frame_support::weights::Weight;
 use mensura_primitives::readings::Measurement;
 
 /// The frame the weights are calibrated on: two channels (voltage, current) of 60
@@ -134,8 +134,8 @@ pub mod pallet {
 		},
 	};
 
-	/// 2: measurements in a ring of slots ([`crate::migrations::v2`]).
-	pub(crate) const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	/// 3: no measurement kept in state ([`crate::migrations::v3`]).
+	pub(crate) const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -147,7 +147,7 @@ pub mod pallet {
 		use frame_support::derive_impl;
 
 		/// For mock runtimes: the runtime's 16 KiB frames and batches of 256, 1 minute of
-		/// drift, 8 retained measurements, weights of `()`.
+		/// drift, weights of `()`.
 		pub struct TestDefaultConfig;
 
 		#[derive_impl(frame_system::config_preludes::TestDefaultConfig, no_aggregated_types)]
@@ -158,7 +158,6 @@ pub mod pallet {
 			type MaxFrameBytes = ConstU32<16_384>;
 			type MaxBatchFrames = ConstU32<256>;
 			type MaxClockDrift = frame_support::traits::ConstU64<60_000>;
-			type RetainedMeasurements = ConstU32<8>;
 			type FrameLongevity = frame_support::traits::ConstU64<64>;
 			type MaxSequenceGap = frame_support::traits::ConstU64<1_000_000>;
 			type MaxFramesPerMeterPerBlock = ConstU32<16>;
@@ -194,10 +193,6 @@ pub mod pallet {
 		/// meter's clock may run ahead of the last block's timestamp).
 		#[pallet::constant]
 		type MaxClockDrift: Get<u64>;
-
-		/// How many of its latest measurements each meter keeps in state.
-		#[pallet::constant]
-		type RetainedMeasurements: Get<u32>;
 
 		/// How many blocks a valid frame may wait in the pool.
 		#[pallet::constant]
@@ -240,35 +235,6 @@ pub mod pallet {
 	/// Each meter's reading state: register, sequence, last interval, hash chain head.
 	#[pallet::storage]
 	pub type Readings<T: Config> = StorageMap<_, Twox64Concat, MeterId, ReadingState, ValueQuery>;
-
-	/// The latest measurements of each meter, in a ring of [`Config::RetainedMeasurements`]
-	/// slots: measurement `index` is in slot `index % RetainedMeasurements` until the
-	/// measurement `RetainedMeasurements` later overwrites it. Which measurement a slot
-	/// holds follows from the meter's measurement count; read them by index with
-	/// [`Pallet::retained_measurement`]. (Changing `RetainedMeasurements` moves every slot:
-	/// it needs a migration.)
-	#[pallet::storage]
-	pub type Measurements<T: Config> = StorageDoubleMap<
-		_,
-		Twox64Concat,
-		MeterId,
-		Twox64Concat,
-		MeasurementIndex,
-		MeasurementOf<T>,
-		OptionQuery,
-	>;
-
-	/// For meters whose device key was replaced: the indices of retained measurements that
-	/// are the first of a new key, whose sequence numbers start afresh (older ones are
-	/// pruned with the measurements). Written only by a rotation; read by `try_state`.
-	#[pallet::storage]
-	pub type SequenceRestarts<T: Config> = StorageMap<
-		_,
-		Twox64Concat,
-		MeterId,
-		BoundedVec<MeasurementIndex, T::RetainedMeasurements>,
-		ValueQuery,
-	>;
 
 	/// The frames `authorize` has just checked, handed to the dispatch of the same
 	/// transaction, which stores them without checking (and computing) them again. Put and

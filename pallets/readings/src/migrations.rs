@@ -1,52 +1,59 @@
 //! Storage migrations of the readings pallet.
 
-/// Version 2: retained measurements move from their index to their slot in a ring of
-/// `RetainedMeasurements` slots (`index % RetainedMeasurements`), so that storing a
-/// measurement overwrites the one it expires (one write) instead of inserting it and
-/// removing the expired one (two).
-pub mod v2 {
-	use crate::{Config, Measurements, Pallet, Readings};
+/// Version 3: measurements leave state. Runtimes up to 109 kept each meter's latest
+/// measurements (`Readings::Measurements`, a ring of 96 slots) and, for meters whose
+/// device key was replaced, the indices where sequence numbers restart
+/// (`Readings::SequenceRestarts`). Consensus never read them again: each measurement is in
+/// its block's `Measured` event and `mensura-indexer` serves the history. Both maps go.
+pub mod v3 {
+	use crate::{Config, Pallet};
 	use frame_support::{
 		migrations::VersionedMigration,
-		traits::{Get, UncheckedOnRuntimeUpgrade},
+		storage::{storage_prefix, unhashed},
+		traits::{Get, PalletInfoAccess, UncheckedOnRuntimeUpgrade},
 		weights::Weight,
 	};
 
-	/// Moves each meter's retained measurements to their slots; only indices at or above
-	/// `RetainedMeasurements` move. A meter retains consecutive indices, fewer than
-	/// `RetainedMeasurements` apart, so no two of them share a slot, and a slot an index
-	/// moves to is empty (the index it named in version 1 was pruned). One read of each
-	/// meter's state, one read and two writes for each measurement that moves.
-	pub struct SlotMeasurements<T>(core::marker::PhantomData<T>);
+	/// The storage items of version 2 that version 3 no longer has.
+	pub const REMOVED: [&str; 2] = ["Measurements", "SequenceRestarts"];
 
-	impl<T: Config> UncheckedOnRuntimeUpgrade for SlotMeasurements<T> {
+	/// Removes every key of [`REMOVED`] in the upgrade's block: one write for each key
+	/// removed, one read for each step of the backend's iteration. It is a single-block
+	/// migration: on the chains this runtime runs (development and test networks, at most
+	/// a few million retained measurements) that fits one block; a chain holding more
+	/// would run it as a multi-block migration instead.
+	pub struct RemoveMeasurements<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for RemoveMeasurements<T> {
 		fn on_runtime_upgrade() -> Weight {
-			let retained: u64 = T::RetainedMeasurements::get().into();
-			let (mut meters, mut moved) = (0u64, 0u64);
-			for (meter, state) in Readings::<T>::iter() {
-				meters += 1;
-				let oldest = state.measurements.saturating_sub(retained).max(retained);
-				for index in oldest..state.measurements {
-					if let Some(measurement) = Measurements::<T>::take(meter, index) {
-						Measurements::<T>::insert(meter, Pallet::<T>::slot(index), measurement);
-						moved += 1;
-					}
-				}
+			let (mut reads, mut writes) = (0u64, 0u64);
+			for item in REMOVED {
+				let prefix = storage_prefix(Pallet::<T>::name().as_bytes(), item.as_bytes());
+				let result = unhashed::clear_prefix(&prefix, None, None);
+				reads += u64::from(result.loops);
+				writes += u64::from(result.unique);
 			}
-			T::DbWeight::get().reads_writes(meters + moved, 2 * moved)
+			T::DbWeight::get().reads_writes(reads, writes)
 		}
 
 		#[cfg(feature = "try-runtime")]
 		fn post_upgrade(_state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			for item in REMOVED {
+				let prefix = storage_prefix(Pallet::<T>::name().as_bytes(), item.as_bytes());
+				frame_support::ensure!(
+					!unhashed::contains_prefixed_key(&prefix),
+					"a removed storage item still has keys"
+				);
+			}
 			Pallet::<T>::do_try_state()
 		}
 	}
 
-	/// [`SlotMeasurements`], run once: from storage version 1 to 2.
-	pub type MigrateToV2<T> = VersionedMigration<
-		1,
+	/// [`RemoveMeasurements`], run once: from storage version 2 to 3.
+	pub type MigrateToV3<T> = VersionedMigration<
 		2,
-		SlotMeasurements<T>,
+		3,
+		RemoveMeasurements<T>,
 		Pallet<T>,
 		<T as frame_system::Config>::DbWeight,
 	>;

@@ -1,4 +1,4 @@
-use crate::{mock::*, Event, Measurements, Readings as ReadingStates, SignedFrameOf};
+use crate::{mock::*, Event, Readings as ReadingStates, SignedFrameOf};
 use codec::{Decode, Encode};
 use frame_support::{
 	assert_ok, assert_storage_noop,
@@ -133,7 +133,7 @@ mod accepted {
 			let f = frame(0, 1, NOW);
 			let bytes = f.encode().unwrap();
 			assert_eq!(submit(signed(&f)), Ok(()));
-			let measurement = Readings::retained_measurement(0, 0).unwrap();
+			let (_, _, measurement) = measured_events().pop().unwrap();
 			assert_eq!(measurement.sequence, 1);
 			assert_eq!((measurement.start, measurement.end), (NOW - MINUTE, NOW));
 			assert_eq!(measurement.quantity, QUANTITY);
@@ -161,7 +161,7 @@ mod accepted {
 
 			assert_eq!(submit(signed(&frame(0, 2, NOW + MINUTE))), Ok(()));
 			assert_eq!(ReadingStates::<Test>::get(0).register, 2 * QUANTITY);
-			assert_eq!(Readings::measurements(0, 0, 10).len(), 2);
+			assert_eq!(measured_events().len(), 2);
 		});
 	}
 
@@ -234,24 +234,40 @@ mod accepted {
 	}
 
 	#[test]
-	fn old_measurements_are_pruned_but_the_hash_chain_proves_them_all() {
+	fn state_keeps_one_record_per_meter_and_the_events_prove_every_measurement() {
 		new_test_ext().execute_with(|| {
 			twelve_minutes_of_meter_zero();
-			// Retention is 8 in the mock: indices 4..12 remain, in a ring of 8 slots, each
-			// new one written over the one it expired.
-			assert!(Readings::retained_measurement(0, 3).is_none());
-			assert!(Readings::retained_measurement(0, 12).is_none());
-			assert_eq!(Measurements::<Test>::iter_prefix(0).count(), 8);
-			assert_eq!(Measurements::<Test>::get(0, 3).map(|m| m.sequence), Some(12));
-			let kept = Readings::measurements(0, 0, 100);
-			assert_eq!(
-				kept.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
-				(4..12).collect::<Vec<_>>()
-			);
+			assert_eq!(submit(signed(&frame(1, 1, NOW))), Ok(()));
+			// Under the pallet's prefix there is the reading state of each meter and
+			// nothing else: no measurement, whatever the meter's count.
+			use frame_support::storage::StoragePrefixedMap;
+			let pallet = sp_io::hashing::twox_128(b"Readings");
+			let records = ReadingStates::<Test>::final_prefix();
+			let mut key = pallet.to_vec();
+			let mut keys = 0;
+			while let Some(next) = sp_io::storage::next_key(&key) {
+				if !next.starts_with(&pallet) {
+					break;
+				}
+				// The pallet's storage version is the one other entry.
+				let version = frame_support::traits::STORAGE_VERSION_STORAGE_KEY_POSTFIX;
+				assert!(
+					next.starts_with(&records) || next.ends_with(version),
+					"an entry that is not a reading state: {next:?}"
+				);
+				keys += usize::from(next.starts_with(&records));
+				key = next;
+			}
+			// One per meter with a reading state (the mock's verified meters and meter 0).
+			assert_eq!(keys, ReadingStates::<Test>::iter().count());
+			assert!(ReadingStates::<Test>::get(1).measurements == 1 && keys >= 2);
 			// The events of the blocks that stored them rebuild the head exactly.
-			let head = measured_events().iter().fold(H256::zero(), |head, (meter, index, m)| {
-				Readings::chain(head, *meter, *index, m)
-			});
+			let head = measured_events()
+				.iter()
+				.filter(|(meter, _, _)| *meter == 0)
+				.fold(H256::zero(), |head, (meter, index, m)| {
+					Readings::chain(head, *meter, *index, m)
+				});
 			let state = ReadingStates::<Test>::get(0);
 			assert_eq!(state.chain_head, head);
 			assert_eq!(state.register, 12 * QUANTITY);
@@ -904,7 +920,6 @@ mod key_rotation {
 				(Some(2), 5, 0)
 			);
 			assert_eq!(state.register, 5 * QUANTITY);
-			assert_eq!(crate::SequenceRestarts::<Test>::get(0).to_vec(), vec![3]);
 		});
 	}
 
@@ -931,10 +946,9 @@ mod key_rotation {
 	}
 
 	#[test]
-	fn restarts_are_kept_only_for_retained_measurements() {
+	fn each_replacement_device_in_turn_numbers_afresh() {
 		new_test_ext().execute_with(|| {
-			// Five devices in turn, three frames each: 15 measurements, past the mock's
-			// retention of 8.
+			// Five devices in turn, three frames each.
 			let devices = [0, 10, 11, 12, 13];
 			let mut end = NOW - 40 * MINUTE;
 			for (turn, signer) in devices.iter().enumerate() {
@@ -947,115 +961,58 @@ mod key_rotation {
 				assert_ok!(Meters::rotate_device_key(RuntimeOrigin::root(), 0, key));
 				Readings::do_try_state().unwrap();
 			}
-			// Restarts at 3, 6, 9, 12 and 15; measurements 7..15 are retained, so the
-			// restarts at 9, 12 and 15 (the next one's) are the ones that matter.
-			assert_eq!(crate::SequenceRestarts::<Test>::get(0).to_vec(), vec![9, 12, 15]);
-			assert_eq!(ReadingStates::<Test>::get(0).last_sequence, None);
+			let state = ReadingStates::<Test>::get(0);
+			assert_eq!((state.last_sequence, state.measurements), (None, 15));
+			assert_eq!(state.register, 15 * QUANTITY);
 			// Rotating again before the new device's first frame changes nothing more.
 			let key = DeviceKey::Sr25519(sp_core::Pair::public(&meter_key(15)));
 			assert_ok!(Meters::rotate_device_key(RuntimeOrigin::root(), 0, key));
-			assert_eq!(crate::SequenceRestarts::<Test>::get(0).to_vec(), vec![9, 12, 15]);
+			assert_eq!(ReadingStates::<Test>::get(0), state);
 			assert_eq!(submit(signed_by(15, &frame(0, 1, end + MINUTE))), Ok(()));
-		});
-	}
-}
-
-mod consumption {
-	use super::*;
-	use mensura_primitives::readings::{Consumption, ConsumptionError};
-
-	/// Frames 1..=count of meter 0, one minute each, the last ending at `NOW`.
-	fn measure(count: u64) {
-		for sequence in 1..=count {
-			let end = NOW - (count - sequence) * MINUTE;
-			assert_eq!(submit(signed(&frame(0, sequence, end))), Ok(()));
-		}
-	}
-
-	#[test]
-	fn a_period_sums_the_measurements_that_start_in_it() {
-		new_test_ext().execute_with(|| {
-			measure(5);
-			// Measurement i covers [NOW - (5 - i) min, NOW - (4 - i) min).
-			let start = |index: u64| NOW - (5 - index) * MINUTE;
-			assert_eq!(
-				Readings::consumption(0, start(1), start(3)),
-				Ok(Consumption {
-					quantity: 2 * QUANTITY,
-					measurements: 2,
-					first: Some(1),
-					last: Some(2)
-				})
-			);
-			// A period that starts mid-interval leaves that measurement to the period before.
-			assert_eq!(
-				Readings::consumption(0, start(1) + 1, start(3) + 1).map(|c| (c.first, c.last)),
-				Ok((Some(2), Some(3)))
-			);
-			// Consecutive periods add up to the register.
-			let whole = Readings::consumption(0, 0, start(2)).unwrap().quantity
-				+ Readings::consumption(0, start(2), u64::MAX).unwrap().quantity;
-			assert_eq!(whole, ReadingStates::<Test>::get(0).register);
-			assert_eq!(
-				Readings::consumption(0, NOW, NOW + MINUTE),
-				Ok(Consumption { quantity: 0, measurements: 0, first: None, last: None })
-			);
-			assert_eq!(
-				Readings::consumption(1, 0, NOW),
-				Ok(Consumption { quantity: 0, measurements: 0, first: None, last: None })
-			);
-		});
-	}
-
-	#[test]
-	fn an_empty_period_and_a_pruned_past_are_refused() {
-		new_test_ext().execute_with(|| {
-			assert_eq!(Readings::consumption(0, NOW, NOW), Err(ConsumptionError::EmptyPeriod));
-			assert_eq!(Readings::consumption(0, NOW, NOW - 1), Err(ConsumptionError::EmptyPeriod));
-			// The mock retains 8 measurements; of 10, the first two are pruned.
-			measure(10);
-			let oldest_retained_start = NOW - 8 * MINUTE;
-			assert_eq!(
-				Readings::consumption(0, oldest_retained_start - 1, NOW),
-				Err(ConsumptionError::NotRetained { oldest_retained_start })
-			);
-			assert_eq!(
-				Readings::consumption(0, oldest_retained_start, NOW + MINUTE).map(|c| c.quantity),
-				Ok(8 * QUANTITY)
-			);
+			assert_eq!(ReadingStates::<Test>::get(0).last_sequence, Some(1));
 		});
 	}
 }
 
 mod migration {
 	use super::*;
-	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	use frame_support::{
+		storage::unhashed,
+		traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion},
+		Hashable,
+	};
+
+	/// The storage key of entry `key` of a version 2 item of the pallet.
+	fn old_key(item: &str, key: &[u8]) -> Vec<u8> {
+		let prefix = frame_support::storage::storage_prefix(b"Readings", item.as_bytes());
+		[prefix.as_slice(), key].concat()
+	}
 
 	#[test]
-	fn version_one_measurements_move_to_their_slots_and_read_the_same() {
+	fn version_two_measurements_and_restarts_leave_state_and_readings_stay() {
 		new_test_ext().execute_with(|| {
 			twelve_minutes_of_meter_zero();
-			assert_eq!(submit(signed(&frame(1, 1, NOW))), Ok(()));
-			let before = (Readings::measurements(0, 0, 100), Readings::measurements(1, 0, 100));
-			// Version 1 kept each measurement under its index: 4..12 and 0.
-			for index in 8..12 {
-				let m = Measurements::<Test>::take(0, index % 8).unwrap();
-				Measurements::<Test>::insert(0, index, m);
+			let state = ReadingStates::<Test>::get(0);
+			// What version 2 kept: measurements in slots, restarts of rotated meters.
+			for slot in 0u64..8 {
+				let key = [0u64.twox_64_concat(), slot.twox_64_concat()].concat();
+				unhashed::put_raw(&old_key("Measurements", &key), &[7u8; 100]);
 			}
-			StorageVersion::new(1).put::<Readings>();
+			unhashed::put_raw(&old_key("SequenceRestarts", &0u64.twox_64_concat()), &[4, 3, 0]);
+			StorageVersion::new(2).put::<Readings>();
 
-			crate::migrations::v2::MigrateToV2::<Test>::on_runtime_upgrade();
+			crate::migrations::v3::MigrateToV3::<Test>::on_runtime_upgrade();
 
-			assert_eq!(Readings::on_chain_storage_version(), StorageVersion::new(2));
-			assert_eq!(
-				(Readings::measurements(0, 0, 100), Readings::measurements(1, 0, 100)),
-				before
-			);
-			assert_eq!(Measurements::<Test>::iter_prefix(0).count(), 8);
+			assert_eq!(Readings::on_chain_storage_version(), StorageVersion::new(3));
+			for item in crate::migrations::v3::REMOVED {
+				assert!(!unhashed::contains_prefixed_key(&old_key(item, &[])), "{item}");
+			}
+			assert_eq!(ReadingStates::<Test>::get(0), state);
 			Readings::do_try_state().unwrap();
-			// Run again, it changes nothing.
-			crate::migrations::v2::MigrateToV2::<Test>::on_runtime_upgrade();
-			assert_eq!(Readings::measurements(0, 0, 100), before.0);
+			// Run again, it changes nothing; the meter measures on.
+			crate::migrations::v3::MigrateToV3::<Test>::on_runtime_upgrade();
+			assert_eq!(ReadingStates::<Test>::get(0), state);
+			assert_eq!(submit(signed(&frame(0, 13, NOW + MINUTE))), Ok(()));
 		});
 	}
 }

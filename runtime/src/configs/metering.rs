@@ -73,10 +73,6 @@ impl pallet_readings::Config for Runtime {
 	type MaxBatchFrames = ConstU32<256>;
 	/// Meters' clocks may run up to two block times ahead of the last block's timestamp.
 	type MaxClockDrift = ConstU64<{ 2 * crate::MILLISECS_PER_BLOCK }>;
-	/// A day of 15-minute measurements per meter in state: at 150 bytes each, about
-	/// 14 KiB a meter, 14 GiB for a million meters. Older ones live in blocks and are
-	/// proven by each meter's hash chain.
-	type RetainedMeasurements = ConstU32<96>;
 	/// A frame may wait 64 blocks (6.4 minutes) in the pool.
 	type FrameLongevity = ConstU64<64>;
 	/// A million frames may be lost in a row (ten years of 15-minute frames, eleven days

@@ -56,10 +56,9 @@ const { index, measurement, register } = measured.data;
 console.log(`block ${blockHash.toString()}: measurement ${index} = ${measurement.quantity} mWh, register now ${register} mWh`);
 
 // 5. Read it back: the mensura_* RPC methods answer JSON (quantities as decimal strings).
-const page = (await api.rpc.mensura.measurements(meter, index, 1)).toJSON();
-const consumption = (await api.rpc.mensura.consumption(meter, start, end)).toJSON();
-console.log(`mensura_measurements: index ${page.measurements[0].index}, quantity ${page.measurements[0].quantity}, `
-  + `${page.total} in all`);
-console.log(`mensura_consumption [${start}, ${end}): ${consumption.quantity} mWh from ${consumption.measurements} measurement(s)`);
+// State keeps the meter's register and count, not its measurements: their history is
+// mensura-indexer's (http://127.0.0.1:9955/api/meters/0/measurements under scripts/dev-node).
+const info = (await api.rpc.mensura.meter(meter)).toJSON();
+console.log(`mensura_meter: register ${info.register} mWh from ${info.measurements} measurements`);
 
 await api.disconnect();

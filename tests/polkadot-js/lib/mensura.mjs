@@ -32,25 +32,32 @@ export const rpc = {
       params: [{ name: 'from', type: 'Option<u64>' }, { name: 'limit', type: 'Option<u32>' }, at],
       type: 'Json',
     },
-    measurements: {
-      description: "Up to `limit` (default 100, at most 1000) of a meter's retained measurements from index `from` on",
-      params: [
-        { name: 'meter', type: 'u64' },
-        { name: 'from', type: 'Option<u64>' },
-        { name: 'limit', type: 'Option<u32>' },
-        at,
-      ],
-      type: 'Json',
-    },
-    consumption: {
-      description: 'The sum of the measurements of a meter that start in [from, to) (Unix ms)',
-      params: [{ name: 'meter', type: 'u64' }, { name: 'from', type: 'u64' }, { name: 'to', type: 'u64' }, at],
-      type: 'Json',
-    },
   },
 };
 
 export { frameBytes, householdLoad } from '../../common/frame.mjs';
+
+/**
+ * Every `Measured` event of `meter` from block 1 to the best block, oldest first, as
+ * `{ block, index, measurement, register }`. State keeps no measurement: each is in the
+ * event of the block that stored it (an indexer, `mensura-indexer`, serves the history
+ * of a long-running chain; reading every block is for a short development chain).
+ */
+export async function measuredEvents(api, meter) {
+  const best = (await api.rpc.chain.getHeader()).number.toNumber();
+  const found = [];
+  for (let number = 1; number <= best; number++) {
+    const hash = await api.rpc.chain.getBlockHash(number);
+    const events = await (await api.at(hash)).query.system.events();
+    for (const { event } of events) {
+      if (api.events.readings.Measured.is(event) && event.data.meter.toNumber() === meter) {
+        const { index, measurement, register } = event.data;
+        found.push({ block: number, index: index.toNumber(), measurement, register: register.toBigInt() });
+      }
+    }
+  }
+  return found;
+}
 
 /** What a meter signs: "mensura/frame/v1" ‖ genesis hash ‖ BLAKE2b-256(frame). */
 export function signingMessage(genesisHash, bytes) {

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { u8aToHex } from '@polkadot/util';
 import { useDevNode } from '../lib/node.mjs';
-import { frameBytes, generalTransaction, rpc, sendSigned, signFrame, submitGeneral, submitGeneralAndWatch } from '../lib/mensura.mjs';
+import { frameBytes, generalTransaction, measuredEvents, rpc, sendSigned, signFrame, submitGeneral, submitGeneralAndWatch } from '../lib/mensura.mjs';
 
 // Frames are judged against the chain's time, which the first block sets.
 let node;
@@ -32,8 +32,8 @@ test('metadata decodes, with docs for every Mensura call, event, error and stora
   // The runtime APIs are in the metadata (api.call in Polkadot.js apps).
   for (const [apiName, methods] of Object.entries({
     metersApi: ['meter', 'meters', 'model', 'meterByDeviceKey', 'auditLength', 'auditTrail'],
-    readingsApi: ['reading', 'measurements', 'consumption', 'checkFrame', 'signingMessage'],
-    lrProgramsApi: ['program', 'programOfMeter', 'programOfMeasurement'],
+    readingsApi: ['reading', 'checkFrame', 'signingMessage'],
+    lrProgramsApi: ['program', 'programOfMeter'],
     billingApi: ['billingPeriod', 'tariff', 'contract', 'contractOfMeter', 'contractsOf', 'invoice',
       'invoicesOfConsumer', 'invoicesOfContract', 'outstanding', 'prepaidBalance'],
     rewardsApi: ['measuringFee', 'rewardsOf', 'depositOf', 'totals'],
@@ -171,7 +171,7 @@ test('frames alone and in batches: every block and event of the run decodes', { 
   assert.deepEqual(xt.method.args[0].map((f) => u8aToHex(f.frame)), batch.map((f) => f.frame));
 });
 
-test('runtime APIs and mensura_* RPC methods agree on registers, measurements and consumption', { timeout: 120_000 }, async () => {
+test('runtime APIs, mensura_* RPC methods and the blocks\' events agree on registers and measurements', { timeout: 120_000 }, async () => {
   const meters = await api.call.metersApi.meters(0, 100);
   assert.deepEqual(meters.map(([id]) => id.toNumber()), [0, 1, 2, deviceMeter]);
   const page = (await api.rpc.mensura.meters(null, null)).toJSON();
@@ -180,28 +180,24 @@ test('runtime APIs and mensura_* RPC methods agree on registers, measurements an
 
   for (const [id] of meters) {
     const reading = await api.call.readingsApi.reading(id);
-    const measurements = await api.call.readingsApi.measurements(id, 0, 100);
-    const sum = measurements.reduce((total, [, m]) => total + m.quantity.toBigInt(), 0n);
+    // State keeps the meter's record; its measurements are the blocks' Measured events.
+    const measured = await measuredEvents(api, id.toNumber());
+    assert.deepEqual(measured.map((m) => m.index), [...Array(reading.measurements.toNumber()).keys()]);
+    const sum = measured.reduce((total, { measurement }) => total + measurement.quantity.toBigInt(), 0n);
     assert.equal(reading.register.toBigInt(), sum, `meter ${id}: register = sum of measurements`);
     assert.ok(sum > 0n);
+    assert.equal(measured.at(-1).register, sum);
 
-    const consumption = await api.call.readingsApi.consumption(id, 0, Date.now() + 60_000);
-    assert.ok(consumption.isOk);
-    assert.equal(consumption.asOk.quantity.toBigInt(), sum);
-    assert.equal(consumption.asOk.measurements.toNumber(), measurements.length);
-
-    const viaRpc = (await api.rpc.mensura.measurements(id, null, 1000)).toJSON();
-    assert.equal(viaRpc.total, reading.measurements.toNumber());
-    assert.deepEqual(viaRpc.measurements.map((m) => BigInt(m.quantity)), measurements.map(([, m]) => m.quantity.toBigInt()));
-    assert.equal((await api.rpc.mensura.meter(id)).toJSON().register, sum.toString());
-    assert.equal((await api.rpc.mensura.consumption(id, 0, Date.now() + 60_000)).toJSON().quantity, sum.toString());
+    const viaRpc = (await api.rpc.mensura.meter(id)).toJSON();
+    assert.equal(viaRpc.register, sum.toString());
+    assert.equal(viaRpc.measurements, measured.length);
   }
 
-  // Bad ranges: a named error from the runtime API, and JSON-RPC -32602 from the RPC.
-  const empty = await api.call.readingsApi.consumption(0, 10, 10);
-  assert.ok(empty.isErr && empty.asErr.isEmptyPeriod);
-  await assert.rejects(api.rpc.mensura.measurements(0, 0, 5000), /-32602: limit 5000 exceeds the maximum of 1000/);
-  await assert.rejects(api.rpc.mensura.consumption(0, 10, 10), /-32602: the period \[10, 10\) is empty/);
+  // Measurements are not served from state: the methods of runtime 109 and older are gone.
+  assert.equal(typeof api.call.readingsApi.consumption, 'undefined');
+  await assert.rejects(provider.send('mensura_measurements', [0, null, 10]), /Method not found/);
+  // Bad ranges: JSON-RPC -32602 with the limit named.
+  await assert.rejects(api.rpc.mensura.meters(0, 5000), /-32602: limit 5000 exceeds the maximum of 1000/);
   // An unknown meter is JSON null on the wire (the 'Json' codec shows it as empty).
   assert.equal(await provider.send('mensura_meter', [999]), null);
   assert.ok((await api.rpc.mensura.meter(999)).isEmpty);
@@ -227,8 +223,8 @@ test('the quickstart example of docs/polkadot-js.md runs against the node and do
   // What the pre-check promised is what was measured, the RPC agrees, and so does the state.
   assert.equal(BigInt(measured[2]), checked);
   assert.equal(Number(measured[1]), readingBefore.measurements.toNumber());
-  assert.match(stdout, new RegExp(`mensura_consumption \\[\\d+, \\d+\\): ${checked} mWh from 1 measurement`));
   const readingAfter = await api.call.readingsApi.reading(0);
+  assert.match(stdout, new RegExp(`mensura_meter: register ${readingAfter.register.toBigInt()} mWh from ${readingAfter.measurements.toNumber()} measurements`));
   assert.equal(readingAfter.register.toBigInt(), readingBefore.register.toBigInt() + checked);
   assert.equal(BigInt(measured[3]), readingAfter.register.toBigInt());
 });

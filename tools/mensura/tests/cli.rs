@@ -21,7 +21,7 @@ use std::{
 /// Runs `mensura` with `args` against `node` (if any), feeding `stdin`.
 fn mensura(node: Option<&Node>, args: &[&str], stdin: &str) -> Output {
 	let mut command = Command::new(env!("CARGO_BIN_EXE_mensura"));
-	command.env_remove("MENSURA_URL");
+	command.env_remove("MENSURA_URL").env_remove("MENSURA_INDEXER");
 	if let Some(node) = node {
 		command.args(["--url", &format!("http://127.0.0.1:{}", node.rpc_port)]);
 	}
@@ -73,6 +73,63 @@ fn started_node() -> Node {
 	node
 }
 
+/// `mensura-indexer` following `node` into a SQLite file of its own, killed when dropped.
+struct Indexer {
+	child: std::process::Child,
+	url: String,
+	dir: PathBuf,
+}
+
+impl Indexer {
+	fn start(node: &Node) -> Indexer {
+		let port = free_port();
+		let dir = std::env::temp_dir().join(format!("mensura-cli-indexer-{}", std::process::id()));
+		std::fs::create_dir_all(&dir).unwrap();
+		let child = Command::new(node_binary().with_file_name("mensura-indexer"))
+			.args(["--node", &format!("ws://127.0.0.1:{}", node.rpc_port)])
+			.args(["--database", &format!("sqlite://{}", dir.join("index.db").display())])
+			.args(["--listen", &format!("127.0.0.1:{port}")])
+			.env_remove("MENSURA_DATABASE")
+			.stdin(Stdio::null())
+			.stdout(Stdio::null())
+			.stderr(Stdio::null())
+			.spawn()
+			.expect("mensura-indexer starts (cargo test --workspace builds it)");
+		Indexer { child, url: format!("http://127.0.0.1:{port}"), dir }
+	}
+
+	/// Waits until the indexer holds `count` measurements of `meter`.
+	fn wait_for_measurements(&self, node: &Node, meter: u64, count: u64) {
+		let started = std::time::Instant::now();
+		loop {
+			let id = meter.to_string();
+			let args =
+				["query", "measurements", &id, "--limit", "1000", "--json", "--indexer", &self.url];
+			let output = mensura(Some(node), &args, "");
+			if output.status.success() {
+				let page: Value = serde_json::from_slice(&output.stdout).unwrap();
+				if page["measurements"].as_array().map(Vec::len) == Some(count as usize) {
+					return;
+				}
+			}
+			assert!(
+				started.elapsed() < Duration::from_secs(90),
+				"the indexer did not reach {count} measurements of meter {meter}: {}",
+				text(&output.stderr)
+			);
+			std::thread::sleep(Duration::from_millis(500));
+		}
+	}
+}
+
+impl Drop for Indexer {
+	fn drop(&mut self) {
+		self.child.kill().ok();
+		self.child.wait().ok();
+		std::fs::remove_dir_all(&self.dir).ok();
+	}
+}
+
 fn now_ms() -> u64 {
 	SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
 }
@@ -97,12 +154,20 @@ fn a_simulated_fleet_becomes_measurements_that_the_tool_reads_back() {
 	assert_eq!(summary["measured"].as_u64(), Some(sent));
 	assert_eq!(summary["refused"].as_u64(), Some(0));
 
+	// Measurements are history: state keeps none, the indexer serves them.
+	let indexer = Indexer::start(&node);
+	let history = ["--indexer", indexer.url.as_str()];
 	for meter in 0..4u64 {
 		let row = &summary["meters"][meter as usize];
 		assert_eq!(row["meter"], json!(meter));
+		indexer.wait_for_measurements(&node, meter, row["measured"].as_u64().unwrap());
 		let page = json(
 			&node,
-			&["query", "measurements", &meter.to_string(), "--limit", "1000", "--json"],
+			&[
+				&["query", "measurements", &meter.to_string(), "--limit", "1000", "--json"][..],
+				&history,
+			]
+			.concat(),
 		);
 		let measurements = page["measurements"].as_array().unwrap();
 		// Every frame became exactly one measurement, in sequence.
@@ -117,8 +182,11 @@ fn a_simulated_fleet_becomes_measurements_that_the_tool_reads_back() {
 		assert_eq!(number(&row["expectedIncrease"]), sum);
 		assert!(sum > 0);
 		// Consumption over the whole run is the register too.
-		let consumption =
-			json(&node, &["query", "consumption", &meter.to_string(), "--from", "0", "--json"]);
+		let consumption = json(
+			&node,
+			&[&["query", "consumption", &meter.to_string(), "--from", "0", "--json"][..], &history]
+				.concat(),
+		);
 		assert_eq!(number(&consumption["quantity"]), sum);
 	}
 
@@ -170,10 +238,8 @@ fn a_simulated_fleet_becomes_measurements_that_the_tool_reads_back() {
 	assert_eq!(meter["lrProgram"]["version"], json!("electricity-active-energy 1.0.0"));
 
 	// The JSON-RPC methods enforce their limits with a named error.
-	let error = node.rpc("mensura_measurements", json!([0, 0, 5000])).unwrap_err();
+	let error = node.rpc("mensura_meters", json!([0, 5000])).unwrap_err();
 	assert!(error.contains("-32602") && error.contains("exceeds the maximum of 1000"), "{error}");
-	let error = node.rpc("mensura_consumption", json!([0, 10, 10])).unwrap_err();
-	assert!(error.contains("-32602") && error.contains("is empty"), "{error}");
 	let error = node.rpc("mensura_meters", json!([0, 0])).unwrap_err();
 	assert!(error.contains("-32602") && error.contains("at least 1"), "{error}");
 
@@ -181,7 +247,7 @@ fn a_simulated_fleet_becomes_measurements_that_the_tool_reads_back() {
 	// by SIGPIPE, as it ends other Unix tools: no panic, no backtrace.
 	let mut child = Command::new(env!("CARGO_BIN_EXE_mensura"))
 		.args(["--url", &format!("http://127.0.0.1:{}", node.rpc_port)])
-		.args(["query", "measurements", "3"])
+		.args(["query", "measurements", "3", "--indexer", &indexer.url])
 		.stdout(Stdio::piped())
 		.stderr(Stdio::piped())
 		.spawn()

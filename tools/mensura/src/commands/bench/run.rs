@@ -381,12 +381,6 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		meter_state(&mut probe_client, fleet[sampled].id, &finalized_at)?
 	};
 	let state_bytes: usize = state_entries.iter().map(|e| e.bytes).sum();
-	let retention =
-		<<mensura_runtime::Runtime as pallet_readings::Config>::RetainedMeasurements as frame_support::traits::Get<u32>>::get() as usize;
-	let state_bytes_full = match state_entries.iter().find(|e| e.item == "Readings.Measurements") {
-		Some(m) if m.count > 0 => state_bytes - m.bytes + retention * m.bytes / m.count,
-		_ => state_bytes,
-	};
 	let stats = stats.lock().expect("stats");
 	// Every measurement of the run, the hostile meter's too, paid its supplier's fee once.
 	// (Read at one block: the hostile meter's backlog may still be reaching blocks.)
@@ -526,8 +520,6 @@ pub fn run(args: BenchArgs) -> Result<()> {
 			"meter": fleet[sampled].id,
 			"framesFinalized": fleet[sampled].finalized,
 			"bytes": state_bytes,
-			"bytesWithFullRetention": state_bytes_full,
-			"retainedMeasurementsAtMost": retention,
 			"entries": state_entries.iter().map(|e| (e.item.to_string(), json!({"count": e.count, "bytes": e.bytes}))).collect::<serde_json::Map<_, _>>(),
 		},
 		"signatureVerification": {
@@ -658,7 +650,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		blocks.len()
 	);
 	println!(
-		"  bytes: {bytes_per_frame:.0} block bytes per frame; state per meter {state_bytes} bytes (meter {}, {} frames in the run: {}), {state_bytes_full} with its {retention} retained measurements",
+		"  bytes: {bytes_per_frame:.0} block bytes per frame; state per meter {state_bytes} bytes (meter {}, {} frames in the run: {})",
 		fleet[sampled].id,
 		fleet[sampled].finalized,
 		state_entries

@@ -15,8 +15,8 @@ pub(super) struct Entries {
 }
 
 /// Every entry meter `id` keeps in state at block `at`: its registry record, device key,
-/// serial and audit trail; its reading state, retained measurements and sequence
-/// restarts; its active contract with its parties' index of it, its invoices and the
+/// serial and audit trail; its reading state (no measurement: they are in events); its
+/// active contract with its parties' index of it, its invoices and the
 /// last billed time; its surveillance role and inspection.
 pub(super) fn meter_state(client: &mut Client, id: u64, at: &str) -> Result<Vec<Entries>> {
 	let mut entries = Vec::new();
@@ -63,16 +63,6 @@ pub(super) fn meter_state(client: &mut Client, id: u64, at: &str) -> Result<Vec<
 		client,
 		"Readings.Readings",
 		vec![pallet_readings::Readings::<Runtime>::hashed_key_for(id)],
-		at,
-	)?);
-	let measurements_prefix =
-		[pallet_readings::Measurements::<Runtime>::final_prefix().to_vec(), id.twox_64_concat()]
-			.concat();
-	entries.push(prefixed(client, "Readings.Measurements", &measurements_prefix, at)?);
-	entries.push(exact(
-		client,
-		"Readings.SequenceRestarts",
-		vec![pallet_readings::SequenceRestarts::<Runtime>::hashed_key_for(id)],
 		at,
 	)?);
 	let active_key = pallet_billing::ActiveContract::<Runtime>::hashed_key_for(id);

@@ -1,8 +1,10 @@
 //! `mensura query`: meters, measurements, registers, consumption, programs, audit
-//! trails, invoices and rewards, as tables for people or `--json` for scripts. Meters,
-//! measurements and consumption come from the node's `mensura_*` JSON-RPC methods;
-//! programs, audit trails, invoices and rewards from the runtime APIs (`LrProgramsApi`,
-//! `MetersApi`, `BillingApi`, `RewardsApi`).
+//! trails, invoices and rewards, as tables for people or `--json` for scripts. Meters and
+//! registers come from the node's `mensura_*` JSON-RPC methods; programs, audit trails,
+//! invoices and rewards from the runtime APIs (`LrProgramsApi`, `MetersApi`,
+//! `BillingApi`, `RewardsApi`). Measurements and consumption are history, which state
+//! does not keep: they come from `mensura-indexer` (`--indexer`, by default the one
+//! `scripts/dev-node` starts).
 
 mod history;
 
@@ -18,8 +20,11 @@ use mensura_primitives::{
 	metering::{Actor, AuditEntry, AuditIndex, AuditSubject, MeterId},
 	readings::lr,
 };
-use mensura_rpc::{ConsumptionInfo, MeasurementPage, MeterPage};
+use mensura_rpc::MeterPage;
 use serde_json::json;
+
+/// Where `scripts/dev-node` serves the history (`mensura-indexer --listen`).
+pub const DEFAULT_INDEXER: &str = "http://127.0.0.1:9955";
 
 #[derive(Subcommand)]
 pub enum QueryCommand {
@@ -49,16 +54,15 @@ pub enum QueryCommand {
 		#[command(flatten)]
 		output: Output,
 	},
-	/// A meter's measurements, oldest first: those still in state (the last 96), or
-	/// with --indexer its whole history.
+	/// A meter's measurements, oldest first, from `mensura-indexer` (state keeps none:
+	/// each is in its block's `Measured` event).
 	Measurements {
 		meter: MeterId,
-		/// Read the history from `mensura-indexer` at this URL (e.g. http://127.0.0.1:9955)
-		/// instead of the node's state, which keeps only the latest measurements.
-		#[arg(long, env = "MENSURA_INDEXER")]
-		indexer: Option<String>,
+		/// The `mensura-indexer` to read the history from.
+		#[arg(long, env = "MENSURA_INDEXER", default_value = DEFAULT_INDEXER)]
+		indexer: String,
 
-		/// The first measurement index (default: the oldest retained).
+		/// The first measurement index (default: the meter's first).
 		#[arg(long)]
 		from: Option<u64>,
 		/// How many (at most 1000).
@@ -70,13 +74,12 @@ pub enum QueryCommand {
 	/// A meter's consumption over a period: its measurements that start in [FROM, TO).
 	///
 	/// Times are Unix milliseconds, `now`, or `now-<duration>` (a number with ms, s, m, h
-	/// or d: now-1h, now-90s).
+	/// or d: now-1h, now-90s). From `mensura-indexer`, with the split by time-of-use band.
 	Consumption {
 		meter: MeterId,
-		/// Read the history from `mensura-indexer` at this URL (e.g. http://127.0.0.1:9955)
-		/// instead of the node's state, which keeps only the latest measurements.
-		#[arg(long, env = "MENSURA_INDEXER")]
-		indexer: Option<String>,
+		/// The `mensura-indexer` to read the history from.
+		#[arg(long, env = "MENSURA_INDEXER", default_value = DEFAULT_INDEXER)]
+		indexer: String,
 
 		#[arg(long, allow_hyphen_values = true)]
 		from: String,
@@ -97,7 +100,7 @@ pub enum QueryCommand {
 	/// Amounts are in MSR; a postpaid invoice unpaid after its due date is `Overdue`.
 	Invoices {
 		/// Read the history from `mensura-indexer` at this URL (e.g. http://127.0.0.1:9955)
-		/// instead of the node's state, which keeps only the latest measurements.
+		/// instead of the node's state.
 		#[arg(long, env = "MENSURA_INDEXER")]
 		indexer: Option<String>,
 		/// The consumer: an SS58 address or a secret URI such as //Ferdie.
@@ -287,74 +290,13 @@ pub fn run(url: &str, command: QueryCommand) -> Result<()> {
 				println!("{}", amount(&m.register, &m.unit));
 			}
 		}
-		QueryCommand::Measurements { meter: id, indexer: Some(indexer), from, limit, output } => {
+		QueryCommand::Measurements { meter: id, indexer, from, limit, output } => {
 			history::measurements(&indexer, id, from, limit, output.json)?
 		}
-		QueryCommand::Measurements { meter: id, indexer: None, from, limit, output } => {
-			let m = meter(&mut client, id)?;
-			let page: MeasurementPage =
-				client.call_as("mensura_measurements", json!([id, from, limit]))?;
-			if output.json {
-				print_json(&page);
-			} else {
-				println!(
-					"{:>6}  {:>8}  {:>13}  {:>13}  {:>16}  {:>7}  frame",
-					"index", "sequence", "start", "end", "quantity", "block"
-				);
-				for x in &page.measurements {
-					println!(
-						"{:>6}  {:>8}  {:>13}  {:>13}  {:>16}  {:>7}  {:?}",
-						x.index,
-						x.sequence,
-						x.start,
-						x.end,
-						amount(&x.quantity, &m.unit),
-						x.block,
-						x.frame
-					);
-				}
-				println!(
-					"{} of {} measurements (oldest in state: {}){}",
-					page.measurements.len(),
-					page.total,
-					page.oldest_retained,
-					page.next.map(|n| format!("; more: --from {n}")).unwrap_or_default()
-				);
-			}
-		}
-		QueryCommand::Consumption { meter: id, indexer: Some(indexer), from, to, output } => {
+		QueryCommand::Consumption { meter: id, indexer, from, to, output } => {
 			let now = now_ms();
 			let (from, to) = (parse_time(&from, now)?, parse_time(&to, now)?);
 			history::consumption(&indexer, id, from, to, output.json)?
-		}
-		QueryCommand::Consumption { meter: id, indexer: None, from, to, output } => {
-			let now = now_ms();
-			let (from, to) = (parse_time(&from, now)?, parse_time(&to, now)?);
-			let m = meter(&mut client, id)?;
-			let result = client.try_call("mensura_consumption", json!([id, from, to]))?;
-			let info: ConsumptionInfo = match result {
-				Ok(value) => serde_json::from_value(value).map_err(|e| {
-					Error::node(format!("mensura_consumption: unexpected answer ({e})"))
-				})?,
-				Err(error)
-					if error.code == mensura_rpc::error::NOT_RETAINED as i64
-						|| error.code == mensura_rpc::error::INVALID_PARAMS as i64 =>
-				{
-					return Err(Error::input(error.message))
-				}
-				Err(error) => return Err(Error::node(format!("mensura_consumption: {error}"))),
-			};
-			if output.json {
-				print_json(&info);
-			} else {
-				println!(
-					"{} over [{}, {}) from {} measurements",
-					amount(&info.quantity, &m.unit),
-					info.from,
-					info.to,
-					info.measurements
-				);
-			}
 		}
 		QueryCommand::Program { meter: id, output } => {
 			meter(&mut client, id)?;
