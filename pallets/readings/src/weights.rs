@@ -52,9 +52,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 4087]`.
 	fn execute_program(n: u32, ) -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 481_000 picoseconds.
-		Weight::from_parts(531_000, 0)
-			.saturating_add(Weight::from_parts(147_118, 0).saturating_mul(n.into()))
+		// Minimum execution time: 480_000 picoseconds.
+		Weight::from_parts(541_000, 0)
+			.saturating_add(Weight::from_parts(147_613, 0).saturating_mul(n.into()))
 	}
 	/// Storage: `Meters::Meters` (r:1 w:0)
 	/// Proof: `Meters::Meters` (`max_values`: None, `max_size`: Some(236), added: 2711, mode: `MaxEncodedLen`)
@@ -71,27 +71,25 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `s` is `[1, 4087]`.
 	fn authorize_frame(s: u32, ) -> Weight {
 		// Proof size: measured `479`, estimated `5122`.
-		// Minimum execution time: 70_705_000 picoseconds.
-		Weight::from_parts(79_874_018, 5122)
-			.saturating_add(Weight::from_parts(6_482, 0).saturating_mul(s.into()))
+		// Minimum execution time: 73_809_000 picoseconds.
+		Weight::from_parts(80_601_756, 5122)
+			.saturating_add(Weight::from_parts(6_194, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 	}
 	/// Storage: `Billing::ActiveContract` (r:1 w:0)
 	/// Proof: `Billing::ActiveContract` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Surveillance::Surveilled` (r:1 w:0)
 	/// Proof: `Surveillance::Surveilled` (`max_values`: None, `max_size`: Some(608), added: 3083, mode: `MaxEncodedLen`)
-	/// Storage: `Readings::Measurements` (r:0 w:1)
-	/// Proof: `Readings::Measurements` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	/// Storage: `Readings::Readings` (r:0 w:1)
 	/// Proof: `Readings::Readings` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	/// The range of component `s` is `[1, 4087]`.
 	fn submit_frame(s: u32, ) -> Weight {
 		// Proof size: measured `0`, estimated `4073`.
-		// Minimum execution time: 30_455_000 picoseconds.
-		Weight::from_parts(33_535_992, 4073)
-			.saturating_add(Weight::from_parts(4_278, 0).saturating_mul(s.into()))
+		// Minimum execution time: 22_964_000 picoseconds.
+		Weight::from_parts(26_033_441, 4073)
+			.saturating_add(Weight::from_parts(4_394, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Meters::Meters` (r:256 w:0)
 	/// Proof: `Meters::Meters` (`max_values`: None, `max_size`: Some(236), added: 2711, mode: `MaxEncodedLen`)
@@ -108,9 +106,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 256]`.
 	fn authorize_frames(n: u32, ) -> Weight {
 		// Proof size: measured `384`, estimated `5122`.
-		// Minimum execution time: 78_897_000 picoseconds.
-		Weight::from_parts(164_756_568, 5122)
-			.saturating_add(Weight::from_parts(59_871_211, 0).saturating_mul(n.into()))
+		// Minimum execution time: 83_234_000 picoseconds.
+		Weight::from_parts(21_306_703, 5122)
+			.saturating_add(Weight::from_parts(64_798_285, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2711).saturating_mul(n.into()))
@@ -119,18 +117,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Billing::ActiveContract` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Surveillance::Surveilled` (r:256 w:0)
 	/// Proof: `Surveillance::Surveilled` (`max_values`: None, `max_size`: Some(608), added: 3083, mode: `MaxEncodedLen`)
-	/// Storage: `Readings::Measurements` (r:0 w:256)
-	/// Proof: `Readings::Measurements` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	/// Storage: `Readings::Readings` (r:0 w:256)
 	/// Proof: `Readings::Readings` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 256]`.
 	fn submit_frames(n: u32, ) -> Weight {
 		// Proof size: measured `0`, estimated `990`.
-		// Minimum execution time: 31_357_000 picoseconds.
-		Weight::from_parts(3_950_885, 990)
-			.saturating_add(Weight::from_parts(17_566_660, 0).saturating_mul(n.into()))
+		// Minimum execution time: 25_047_000 picoseconds.
+		Weight::from_parts(28_994_941, 990)
+			.saturating_add(Weight::from_parts(13_383_856, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 3083).saturating_mul(n.into()))
 	}
 }
@@ -138,32 +134,32 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measured weights with ParityDB's storage access costs, for mock runtimes.
 impl WeightInfo for () {
 	fn execute_program(n: u32, ) -> Weight {
-		Weight::from_parts(531_000, 0)
-			.saturating_add(Weight::from_parts(147_118, 0).saturating_mul(n.into()))
+		Weight::from_parts(541_000, 0)
+			.saturating_add(Weight::from_parts(147_613, 0).saturating_mul(n.into()))
 	}
 	fn authorize_frame(s: u32, ) -> Weight {
-		Weight::from_parts(79_874_018, 5122)
-			.saturating_add(Weight::from_parts(6_482, 0).saturating_mul(s.into()))
+		Weight::from_parts(80_601_756, 5122)
+			.saturating_add(Weight::from_parts(6_194, 0).saturating_mul(s.into()))
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 	}
 	fn submit_frame(s: u32, ) -> Weight {
-		Weight::from_parts(33_535_992, 4073)
-			.saturating_add(Weight::from_parts(4_278, 0).saturating_mul(s.into()))
+		Weight::from_parts(26_033_441, 4073)
+			.saturating_add(Weight::from_parts(4_394, 0).saturating_mul(s.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
-			.saturating_add(ParityDbWeight::get().writes(2_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn authorize_frames(n: u32, ) -> Weight {
-		Weight::from_parts(164_756_568, 5122)
-			.saturating_add(Weight::from_parts(59_871_211, 0).saturating_mul(n.into()))
+		Weight::from_parts(21_306_703, 5122)
+			.saturating_add(Weight::from_parts(64_798_285, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2711).saturating_mul(n.into()))
 	}
 	fn submit_frames(n: u32, ) -> Weight {
-		Weight::from_parts(3_950_885, 990)
-			.saturating_add(Weight::from_parts(17_566_660, 0).saturating_mul(n.into()))
+		Weight::from_parts(28_994_941, 990)
+			.saturating_add(Weight::from_parts(13_383_856, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 3083).saturating_mul(n.into()))
 	}
 }

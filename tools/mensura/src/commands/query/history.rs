@@ -1,6 +1,6 @@
-//! `mensura query … --indexer URL`: a meter's whole history, consumption split by
+//! `mensura query … --indexer URL`: a meter's measurements, consumption split by
 //! time-of-use band and a consumer's invoices, from `mensura-indexer`'s HTTP API rather
-//! than the node's state (which keeps only the latest measurements). Every answer names
+//! than the node's state (which keeps no measurement). Every answer names
 //! the finalized block it is indexed up to.
 
 use crate::{indexer::Indexer, Error, Result};
