@@ -253,7 +253,7 @@ pub fn new_full<
 		);
 		// Blocks as long as the runtime allows: the builder's default (4 MiB and 512
 		// bytes) ended full blocks of frames by size, about 7,100 frames, before their
-		// weight (measured with `mensura bench`; docs/benchmarks.md). 7 MiB stays under
+		// weight (measured with `mensura bench`; docs/benchmarks.md). 8 MiB is
 		// half the network's 16 MiB block-response limit.
 		proposer_factory
 			.set_default_block_size_limit(mensura_runtime::configs::MAXIMUM_BLOCK_LENGTH as usize);

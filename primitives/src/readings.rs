@@ -3,7 +3,7 @@
 //! (`LrPrograms`) and the meter registry (`Meters`).
 
 use crate::{
-	ids::{MeterId, ProgramHash},
+	ids::{ContractId, MeterId, ProgramHash},
 	metering::Actor,
 };
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
@@ -51,8 +51,11 @@ pub fn chain_link<BlockNumber: Encode>(
 		.using_encoded(|bytes| sp_io::hashing::blake2_256(bytes).into())
 }
 
-/// A meter's reading state: its register, where its sequence and intervals stand, and
-/// the head of the hash chain over all its measurements.
+/// A meter's reading state: its register, where its sequence and intervals stand, the
+/// head of the hash chain over all its measurements, and what the pallets acting on each
+/// measurement need to know of the meter before they read their own storage (its
+/// supply contract, whether surveillance follows it). A stored frame reads and writes
+/// this record and, for a meter under no check, nothing else of surveillance's.
 #[derive(
 	Clone,
 	PartialEq,
@@ -88,6 +91,12 @@ pub struct ReadingState {
 	pub last_block: u32,
 	/// How many of the meter's frames that block holds (bounded per block).
 	pub frames_in_last_block: u32,
+	/// The meter's active supply contract, kept by billing ([`MeterLinks`]): the one
+	/// record of which contract bills the meter's measurements.
+	pub supply_contract: Option<ContractId>,
+	/// Whether surveillance follows the meter's measurements (it is checked, or it is
+	/// a check meter), kept by surveillance ([`MeterLinks`]).
+	pub surveilled: bool,
 }
 
 /// A frame's bytes (see `mensura_lr::frame`) and its meter's signature over
@@ -271,6 +280,10 @@ pub struct StoredMeasurement {
 	pub program: ProgramHash,
 	/// The meter's register after it.
 	pub register: u128,
+	/// The meter's active supply contract ([`ReadingState::supply_contract`]).
+	pub supply_contract: Option<ContractId>,
+	/// Whether surveillance follows the meter ([`ReadingState::surveilled`]).
+	pub surveilled: bool,
 }
 
 /// Told of every measurement the LR path stores, in the same dispatch. Implementations
@@ -330,6 +343,21 @@ impl<A: OnMeasured, B: OnMeasured> OnMeasured for (A, B) {
 pub trait MeasurementLog {
 	/// The meter's cumulative register now.
 	fn register(meter: MeterId) -> u128;
+}
+
+/// What other pallets keep in a meter's reading record ([`ReadingState`]) so that a
+/// stored frame reads one record and hands them what they need in its
+/// [`StoredMeasurement`]: billing the meter's active supply contract, surveillance
+/// whether it follows the meter. Each setter reads and writes the record once.
+pub trait MeterLinks {
+	/// The meter's active supply contract.
+	fn supply_contract(meter: MeterId) -> Option<ContractId>;
+	/// Sets (or clears) the meter's active supply contract.
+	fn set_supply_contract(meter: MeterId, contract: Option<ContractId>);
+	/// Whether surveillance follows the meter.
+	fn surveilled(meter: MeterId) -> bool;
+	/// Marks whether surveillance follows the meter.
+	fn set_surveilled(meter: MeterId, surveilled: bool);
 }
 
 #[cfg(test)]

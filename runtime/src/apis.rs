@@ -311,7 +311,7 @@ impl_runtime_apis! {
 		}
 
 		fn contract_of_meter(meter: MeterId) -> Option<pallet_billing::ContractId> {
-			pallet_billing::ActiveContract::<Runtime>::get(meter)
+			pallet_readings::Readings::<Runtime>::get(meter).supply_contract
 		}
 
 		fn contracts_of(account: AccountId) -> Vec<pallet_billing::ContractId> {

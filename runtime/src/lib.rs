@@ -69,7 +69,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("mensura"),
 	impl_name: alloc::borrow::Cow::Borrowed("mensura-runtime"),
 	authoring_version: 1,
-	spec_version: 110,
+	spec_version: 111,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -136,7 +136,13 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
 /// Migrations to run on the next runtime upgrade, beyond the pallets' own.
 #[allow(unused_parens)]
-type Migrations = (pallet_readings::migrations::v3::MigrateToV3<Runtime>,);
+type Migrations = (
+	pallet_readings::migrations::v3::MigrateToV3<Runtime>,
+	// The reading records' new layout first; billing and surveillance then fill it.
+	pallet_readings::migrations::v4::MigrateToV4<Runtime>,
+	pallet_billing::migrations::v2::MigrateToV2<Runtime>,
+	pallet_surveillance::migrations::v2::MigrateToV2<Runtime>,
+);
 
 /// Executive: dispatches calls to the pallets and runs their hooks.
 pub type Executive = frame_executive::Executive<

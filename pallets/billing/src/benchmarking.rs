@@ -13,7 +13,7 @@ use frame_system::RawOrigin;
 use mensura_primitives::{
 	billing::{PaymentMode, TariffBand},
 	metering::{DeviceKey, MeterId, MeterRegistry, ProgramHash},
-	readings::{OnMeasured, StoredMeasurement},
+	readings::{MeterLinks, OnMeasured, StoredMeasurement},
 };
 
 /// 2026-11-24 00:00 UTC.
@@ -58,7 +58,7 @@ fn active_meter<T: Config>() -> MeterId {
 }
 
 /// A measurement of `meter` over the minute from 01:00 on MIDNIGHT's day.
-fn measurement_at_one(meter: MeterId) -> StoredMeasurement {
+fn measurement_at_one<T: Config>(meter: MeterId) -> StoredMeasurement {
 	StoredMeasurement {
 		meter,
 		index: 1_000,
@@ -67,6 +67,8 @@ fn measurement_at_one(meter: MeterId) -> StoredMeasurement {
 		quantity: 1_000,
 		program: ProgramHash::zero(),
 		register: 1_000,
+		supply_contract: T::Links::supply_contract(meter),
+		surveilled: false,
 	}
 }
 
@@ -96,6 +98,8 @@ fn contract_to_close<T: Config>(b: u32, payment: PaymentMode) -> (ContractId, T:
 			quantity: 1_000_000,
 			program: ProgramHash::zero(),
 			register: 1_000_000 * u128::from(i + 1),
+			supply_contract: T::Links::supply_contract(meter),
+			surveilled: false,
 		});
 	}
 	// Those measurements were other transactions'.
@@ -171,7 +175,7 @@ mod benchmarks {
 		.expect("proposable");
 		#[extrinsic_call]
 		_(RawOrigin::Signed(consumer), contract);
-		assert_eq!(ActiveContract::<T>::get(meter), Some(contract));
+		assert_eq!(T::Links::supply_contract(meter), Some(contract));
 	}
 
 	#[benchmark]
@@ -334,7 +338,7 @@ mod benchmarks {
 	fn add_measurement() {
 		let (contract, _) = contract_to_close::<T>(T::MaxBands::get(), PaymentMode::Postpaid);
 		let meter = Contracts::<T>::get(contract).map(|c| c.meter).unwrap_or_default();
-		let m = measurement_at_one(meter);
+		let m = measurement_at_one::<T>(meter);
 		let invoices = NextInvoiceId::<T>::get();
 		#[block]
 		{
@@ -361,12 +365,13 @@ mod benchmarks {
 		)
 		.expect("proposable");
 		Pallet::<T>::do_accept(consumer, second, MIDNIGHT).expect("acceptable");
-		let _ = Pallet::<T>::bill(&measurement_at_one(other));
+		let _ = Pallet::<T>::bill(&measurement_at_one::<T>(other));
 		assert!(TransactionTariff::<T>::exists());
 		let invoices = NextInvoiceId::<T>::get();
+		let m = measurement_at_one::<T>(record.meter);
 		#[block]
 		{
-			let _ = Pallet::<T>::bill(&measurement_at_one(record.meter));
+			let _ = Pallet::<T>::bill(&m);
 		}
 		assert_eq!(NextInvoiceId::<T>::get(), invoices, "nothing closed");
 	}
@@ -385,12 +390,14 @@ mod benchmarks {
 			quantity: 1_000,
 			program: ProgramHash::zero(),
 			register: 1_000,
+			supply_contract: T::Links::supply_contract(meter),
+			surveilled: false,
 		};
 		#[block]
 		{
 			let _ = <Pallet<T> as OnMeasured>::on_measured(&m);
 		}
-		assert!(!ActiveContract::<T>::contains_key(meter));
+		assert!(T::Links::supply_contract(meter).is_none());
 	}
 
 	#[benchmark]
@@ -406,6 +413,8 @@ mod benchmarks {
 			quantity: 1_000,
 			program: ProgramHash::zero(),
 			register: 1_000,
+			supply_contract: T::Links::supply_contract(meter),
+			surveilled: false,
 		};
 		let invoice = NextInvoiceId::<T>::get();
 		#[block]

@@ -9,7 +9,7 @@ use mensura_primitives::billing::PaymentMode;
 use mensura_primitives::{
 	billing::{band_of, last_boundary, next_boundary, OnSupplied, SupplyContracts},
 	metering::MeterId,
-	readings::{OnMeasured, StoredMeasurement},
+	readings::{MeterLinks, OnMeasured, StoredMeasurement},
 };
 
 impl<T: Config> OnMeasured for Pallet<T> {
@@ -48,7 +48,7 @@ impl<T: Config> Pallet<T> {
 	/// once per transaction and tariff ([`TransactionTariff`]): a later measurement of
 	/// the transaction under the same tariff weighs `add_measurement_cached`.
 	pub fn bill(m: &StoredMeasurement) -> (Option<T::AccountId>, Weight) {
-		let Some(contract) = ActiveContract::<T>::get(m.meter) else {
+		let Some(contract) = m.supply_contract else {
 			return (None, T::WeightInfo::add_measurement());
 		};
 		let Some(mut record) = Contracts::<T>::get(contract) else {
@@ -118,12 +118,12 @@ impl<T: Config> Pallet<T> {
 
 impl<T: Config> SupplyContracts<T::AccountId> for Pallet<T> {
 	fn supplier_of(meter: MeterId) -> Option<T::AccountId> {
-		let contract = ActiveContract::<T>::get(meter)?;
+		let contract = T::Links::supply_contract(meter)?;
 		Contracts::<T>::get(contract).map(|c| c.supplier)
 	}
 
 	fn consumer_of(meter: MeterId) -> Option<T::AccountId> {
-		let contract = ActiveContract::<T>::get(meter)?;
+		let contract = T::Links::supply_contract(meter)?;
 		Contracts::<T>::get(contract).map(|c| c.consumer)
 	}
 
@@ -152,7 +152,7 @@ impl<T: Config> SupplyContracts<T::AccountId> for Pallet<T> {
 				period: OpenPeriod::new(1, 0, 0),
 			},
 		);
-		ActiveContract::<T>::insert(meter, contract);
+		T::Links::set_supply_contract(meter, Some(contract));
 		SuppliedMeters::<T>::mutate(&supplier, |n| *n += 1);
 	}
 }

@@ -4,7 +4,7 @@
 use crate::*;
 use alloc::vec::Vec;
 use frame_support::pallet_prelude::*;
-use mensura_primitives::metering::MeterId;
+use mensura_primitives::{metering::MeterId, readings::MeterLinks};
 
 impl<T: Config> Pallet<T> {
 	/// Checks the pallet's invariants (see the module documentation).
@@ -80,13 +80,15 @@ impl<T: Config> Pallet<T> {
 			ensure!(Outstanding::<T>::get(consumer) == *owed, "an outstanding total is missing");
 		}
 		let mut supplied = alloc::collections::btree_map::BTreeMap::new();
-		for (meter, contract) in ActiveContract::<T>::iter() {
-			let record = Contracts::<T>::get(contract).ok_or("an active contract is gone")?;
+		for (contract, record) in Contracts::<T>::iter() {
+			let meter = record.meter;
+			let linked = T::Links::supply_contract(meter) == Some(contract);
+			if record.status != ContractStatus::Active {
+				ensure!(!linked, "a meter's record names a contract that is not active");
+				continue;
+			}
+			ensure!(linked, "an active contract is not its meter's supply contract");
 			*supplied.entry(record.supplier.clone()).or_insert(0u32) += 1;
-			ensure!(
-				record.meter == meter && record.status == ContractStatus::Active,
-				"ActiveContract points at a contract that is not the meter's active one"
-			);
 			// The open period continues where the last invoice ended.
 			if let (Some(first), Some(billed)) = (record.period.first, LastBilled::<T>::get(meter))
 			{

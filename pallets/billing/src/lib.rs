@@ -89,6 +89,7 @@ mod benchmarking;
 mod features;
 mod impl_traits;
 mod invariants;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -116,10 +117,10 @@ pub mod pallet {
 	use mensura_primitives::{
 		billing::{BandError, PaymentMode, TariffBand},
 		metering::{Actor, AuditTrail, MeterId, MeterRegistry},
-		readings::{MeasurementIndex, MeasurementLog, UnixMillis},
+		readings::{MeasurementIndex, MeasurementLog, MeterLinks, UnixMillis},
 	};
 
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -174,9 +175,14 @@ pub mod pallet {
 		#[pallet::no_default]
 		type Meters: MeterRegistry;
 
-		/// The stored measurements and registers.
+		/// The meters' registers.
 		#[pallet::no_default]
 		type Readings: MeasurementLog;
+
+		/// The meters' reading records, which hold each meter's active contract: the
+		/// one record of it, which a stored frame hands billing without a read.
+		#[pallet::no_default]
+		type Links: MeterLinks;
 
 		/// Told of every measurement billed, with its meter's supplier: the measuring fee.
 		#[pallet::no_default]
@@ -298,11 +304,6 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Contracts<T: Config> =
 		StorageMap<_, Twox64Concat, ContractId, ContractOf<T>, OptionQuery>;
-
-	/// The active contract of each meter (at most one).
-	#[pallet::storage]
-	pub type ActiveContract<T: Config> =
-		StorageMap<_, Twox64Concat, MeterId, ContractId, OptionQuery>;
 
 	/// The contracts each account is a party to (as supplier or consumer).
 	#[pallet::storage]

@@ -9,14 +9,17 @@ use frame_support::{derive_impl, traits::VariantCountOf};
 use mensura_primitives::{
 	billing::{OnSupplied, PaymentMode, TariffBand},
 	metering::{MeterId, MeterStatus},
-	readings::{MeasurementIndex, MeasurementLog, OnMeasured, StoredMeasurement, UnixMillis},
+	readings::{
+		MeasurementIndex, MeasurementLog, MeterLinks, OnMeasured, StoredMeasurement, UnixMillis,
+	},
 };
 use sp_core::H256;
 use sp_runtime::BuildStorage;
 use std::collections::BTreeMap;
 
 pub use mensura_test_doubles::{
-	set_status, trail as audit, EnsureNotifiedBody, TestAudit, TestBodies, TestMeters, BODY,
+	set_status, trail as audit, EnsureNotifiedBody, TestAudit, TestBodies, TestLinks, TestMeters,
+	BODY,
 };
 
 type Block = frame_system::mocking::MockBlock<Test>;
@@ -109,6 +112,7 @@ impl pallet_billing::Config for Test {
 	type Time = Timestamp;
 	type Meters = TestMeters;
 	type Readings = TestLog;
+	type Links = TestLinks;
 	type Fees = TestFees;
 	type Audit = TestAudit;
 	type DisputeResolverOrigin = EnsureNotifiedBody;
@@ -185,6 +189,8 @@ pub fn measure_in_transaction(
 		quantity,
 		program: H256::zero(),
 		register,
+		supply_contract: TestLinks::supply_contract(meter),
+		surveilled: false,
 	});
 	(index, weight)
 }

@@ -13,7 +13,7 @@ use frame_support::{
 use mensura_primitives::{
 	billing::{PaymentMode, TariffBand},
 	metering::{Actor, AuditChange, AuditSubject},
-	readings::OnMeasured,
+	readings::{MeterLinks, OnMeasured},
 };
 use sp_runtime::DispatchError;
 use std::collections::BTreeMap;
@@ -201,7 +201,7 @@ fn a_meter_cannot_be_squatted_with_a_contract_between_two_accounts_of_ones_own()
 			),
 			Error::<Test>::NotLicensedSupplier
 		);
-		assert!(crate::ActiveContract::<Test>::get(0).is_none());
+		assert!(TestLinks::supply_contract(0).is_none());
 		// Only the regulator licenses suppliers, once.
 		assert_noop!(
 			Billing::license_supplier(RuntimeOrigin::signed(BODY), STRANGER),
@@ -256,7 +256,7 @@ fn the_regulator_or_a_notified_body_ends_a_contract_no_party_will() {
 			Event::ContractTerminated { contract, by: Actor::Account(BODY) }.into(),
 		);
 		assert_eq!(Contracts::<Test>::get(contract).unwrap().status, ContractStatus::Ended);
-		assert!(crate::ActiveContract::<Test>::get(0).is_none());
+		assert!(TestLinks::supply_contract(0).is_none());
 		let (_, invoice) = last_invoice();
 		assert_eq!((invoice.contract, invoice.consumption()), (contract, 1_000));
 		assert_noop!(
@@ -1040,4 +1040,49 @@ fn billing_invariants_hold_across_random_sequences() {
 			assert!(invoices.iter().any(|i| i.paid > 0), "and settled some");
 		});
 	}
+}
+
+#[test]
+fn a_meters_active_contract_is_its_reading_records_and_the_invariants_hold_them_to_it() {
+	new_test_ext().execute_with(|| {
+		let id = active_contract(PaymentMode::Postpaid, 0);
+		assert_eq!(TestLinks::supply_contract(0), Some(id));
+		assert_ok!(Billing::do_try_state());
+		// The record lost its contract: the active contract is caught.
+		TestLinks::set_supply_contract(0, None);
+		assert!(Billing::do_try_state().is_err());
+		// The record names a contract that is not active.
+		TestLinks::set_supply_contract(0, Some(id));
+		assert_ok!(Billing::end_contract(RuntimeOrigin::signed(CONSUMER), id));
+		assert_eq!(TestLinks::supply_contract(0), None);
+		assert_ok!(Billing::do_try_state());
+		TestLinks::set_supply_contract(0, Some(id));
+		assert!(Billing::do_try_state().is_err());
+	});
+}
+
+#[test]
+fn version_one_active_contracts_move_into_the_meters_reading_records() {
+	use crate::migrations::v2::{ActiveContract, MigrateToV2};
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	new_test_ext().execute_with(|| {
+		let id = active_contract(PaymentMode::Postpaid, 0);
+		measure(0, MIDNIGHT, 1_000, 10_000);
+		// Version 1 kept it in its own map.
+		TestLinks::set_supply_contract(0, None);
+		ActiveContract::<Test>::insert(0, id);
+		StorageVersion::new(1).put::<Billing>();
+
+		MigrateToV2::<Test>::on_runtime_upgrade();
+
+		assert_eq!(Billing::on_chain_storage_version(), StorageVersion::new(2));
+		assert_eq!(TestLinks::supply_contract(0), Some(id));
+		assert_eq!(ActiveContract::<Test>::iter().count(), 0);
+		assert_ok!(Billing::do_try_state());
+		// Billing goes on where it was: the next measurement is added to the period.
+		measure(0, MIDNIGHT + 1_000, 1_000, 5_000);
+		let open = Contracts::<Test>::get(id).unwrap().period;
+		assert_eq!(open.measurements, 2);
+		assert_ok!(Billing::do_try_state());
+	});
 }

@@ -71,8 +71,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Billing::Tariffs` (`max_values`: None, `max_size`: Some(287), added: 2762, mode: `MaxEncodedLen`)
 	fn create_tariff() -> Weight {
 		// Proof size: measured `0`, estimated `1489`.
-		// Minimum execution time: 8_352_000 picoseconds.
-		Weight::from_parts(9_253_000, 1489)
+		// Minimum execution time: 8_493_000 picoseconds.
+		Weight::from_parts(9_404_000, 1489)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -84,8 +84,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Meters::Meters` (`max_values`: None, `max_size`: Some(236), added: 2711, mode: `MaxEncodedLen`)
 	/// Storage: `Meters::Models` (r:1 w:0)
 	/// Proof: `Meters::Models` (`max_values`: None, `max_size`: Some(137), added: 2612, mode: `MaxEncodedLen`)
-	/// Storage: `Billing::ActiveContract` (r:1 w:0)
-	/// Proof: `Billing::ActiveContract` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `Readings::Readings` (r:1 w:0)
+	/// Proof: `Readings::Readings` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
 	/// Storage: `Billing::NextContractId` (r:1 w:1)
 	/// Proof: `Billing::NextContractId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Billing::ContractsOf` (r:0 w:2)
@@ -94,8 +94,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Billing::Contracts` (`max_values`: None, `max_size`: Some(289), added: 2764, mode: `MaxEncodedLen`)
 	fn propose_contract() -> Weight {
 		// Proof size: measured `456`, estimated `3752`.
-		// Minimum execution time: 31_637_000 picoseconds.
-		Weight::from_parts(34_551_000, 3752)
+		// Minimum execution time: 32_077_000 picoseconds.
+		Weight::from_parts(34_180_000, 3752)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -107,23 +107,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Meters::Meters` (`max_values`: None, `max_size`: Some(236), added: 2711, mode: `MaxEncodedLen`)
 	/// Storage: `Meters::Models` (r:1 w:0)
 	/// Proof: `Meters::Models` (`max_values`: None, `max_size`: Some(137), added: 2612, mode: `MaxEncodedLen`)
-	/// Storage: `Billing::ActiveContract` (r:1 w:1)
-	/// Proof: `Billing::ActiveContract` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `Readings::Readings` (r:1 w:1)
+	/// Proof: `Readings::Readings` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
 	/// Storage: `Billing::Tariffs` (r:1 w:0)
 	/// Proof: `Billing::Tariffs` (`max_values`: None, `max_size`: Some(287), added: 2762, mode: `MaxEncodedLen`)
 	/// Storage: `Billing::SuppliedMeters` (r:1 w:1)
 	/// Proof: `Billing::SuppliedMeters` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
-	/// Storage: `Readings::Readings` (r:1 w:0)
-	/// Proof: `Readings::Readings` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
 	/// Storage: `Meters::AuditLength` (r:1 w:1)
 	/// Proof: `Meters::AuditLength` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
 	/// Storage: `Meters::AuditLog` (r:0 w:1)
 	/// Proof: `Meters::AuditLog` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	fn accept_contract() -> Weight {
 		// Proof size: measured `919`, estimated `3754`.
-		// Minimum execution time: 43_114_000 picoseconds.
-		Weight::from_parts(46_039_000, 3754)
-			.saturating_add(T::DbWeight::get().reads(9_u64))
+		// Minimum execution time: 43_715_000 picoseconds.
+		Weight::from_parts(46_609_000, 3754)
+			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Billing::Contracts` (r:1 w:1)
@@ -142,12 +140,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Readings::Readings` (r:1 w:1)
+	/// Proof: `Readings::Readings` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
 	/// Storage: `Billing::SuppliedMeters` (r:1 w:1)
 	/// Proof: `Billing::SuppliedMeters` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Meters::AuditLength` (r:1 w:1)
 	/// Proof: `Meters::AuditLength` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
-	/// Storage: `Billing::ActiveContract` (r:0 w:1)
-	/// Proof: `Billing::ActiveContract` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Billing::Invoices` (r:0 w:1)
 	/// Proof: `Billing::Invoices` (`max_values`: None, `max_size`: Some(397), added: 2872, mode: `MaxEncodedLen`)
 	/// Storage: `Billing::ContractInvoices` (r:0 w:1)
@@ -160,11 +158,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Meters::AuditLog` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// The range of component `b` is `[1, 8]`.
 	fn end_contract(b: u32, ) -> Weight {
-		// Proof size: measured `888`, estimated `6514`.
-		// Minimum execution time: 113_218_000 picoseconds.
-		Weight::from_parts(117_779_383, 6514)
-			.saturating_add(Weight::from_parts(221_645, 0).saturating_mul(b.into()))
-			.saturating_add(T::DbWeight::get().reads(12_u64))
+		// Proof size: measured `958`, estimated `6514`.
+		// Minimum execution time: 117_114_000 picoseconds.
+		Weight::from_parts(122_495_843, 6514)
+			.saturating_add(Weight::from_parts(77_590, 0).saturating_mul(b.into()))
+			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().writes(14_u64))
 	}
 	/// Storage: `Billing::Contracts` (r:1 w:1)
@@ -173,8 +171,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Billing::Tariffs` (`max_values`: None, `max_size`: Some(287), added: 2762, mode: `MaxEncodedLen`)
 	fn change_tariff() -> Weight {
 		// Proof size: measured `309`, estimated `3754`.
-		// Minimum execution time: 16_524_000 picoseconds.
-		Weight::from_parts(18_527_000, 3754)
+		// Minimum execution time: 15_583_000 picoseconds.
+		Weight::from_parts(17_326_000, 3754)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -192,8 +190,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Meters::AuditLog` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	fn accept_tariff() -> Weight {
 		// Proof size: measured `577`, estimated `3754`.
-		// Minimum execution time: 30_826_000 picoseconds.
-		Weight::from_parts(33_510_000, 3754)
+		// Minimum execution time: 30_505_000 picoseconds.
+		Weight::from_parts(32_908_000, 3754)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -215,12 +213,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Readings::Readings` (r:1 w:1)
+	/// Proof: `Readings::Readings` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
 	/// Storage: `Billing::SuppliedMeters` (r:1 w:1)
 	/// Proof: `Billing::SuppliedMeters` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Meters::AuditLength` (r:1 w:1)
 	/// Proof: `Meters::AuditLength` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
-	/// Storage: `Billing::ActiveContract` (r:0 w:1)
-	/// Proof: `Billing::ActiveContract` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Billing::Invoices` (r:0 w:1)
 	/// Proof: `Billing::Invoices` (`max_values`: None, `max_size`: Some(397), added: 2872, mode: `MaxEncodedLen`)
 	/// Storage: `Billing::ContractInvoices` (r:0 w:1)
@@ -233,19 +231,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Meters::AuditLog` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	/// The range of component `b` is `[1, 8]`.
 	fn terminate_contract(b: u32, ) -> Weight {
-		// Proof size: measured `959`, estimated `6514`.
-		// Minimum execution time: 117_254_000 picoseconds.
-		Weight::from_parts(121_819_814, 6514)
-			.saturating_add(Weight::from_parts(103_046, 0).saturating_mul(b.into()))
-			.saturating_add(T::DbWeight::get().reads(13_u64))
+		// Proof size: measured `1029`, estimated `6514`.
+		// Minimum execution time: 120_138_000 picoseconds.
+		Weight::from_parts(125_426_570, 6514)
+			.saturating_add(Weight::from_parts(161_818, 0).saturating_mul(b.into()))
+			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().writes(14_u64))
 	}
 	/// Storage: `Billing::LicensedSuppliers` (r:1 w:1)
 	/// Proof: `Billing::LicensedSuppliers` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn license_supplier() -> Weight {
 		// Proof size: measured `0`, estimated `3513`.
-		// Minimum execution time: 7_601_000 picoseconds.
-		Weight::from_parts(8_252_000, 3513)
+		// Minimum execution time: 7_712_000 picoseconds.
+		Weight::from_parts(8_453_000, 3513)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -253,8 +251,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Billing::LicensedSuppliers` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn withdraw_supplier_licence() -> Weight {
 		// Proof size: measured `0`, estimated `3513`.
-		// Minimum execution time: 7_121_000 picoseconds.
-		Weight::from_parts(7_831_000, 3513)
+		// Minimum execution time: 7_131_000 picoseconds.
+		Weight::from_parts(7_902_000, 3513)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -285,9 +283,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `b` is `[1, 8]`.
 	fn close_period(b: u32, ) -> Weight {
 		// Proof size: measured `656`, estimated `6514`.
-		// Minimum execution time: 97_014_000 picoseconds.
-		Weight::from_parts(102_306_298, 6514)
-			.saturating_add(Weight::from_parts(51_625, 0).saturating_mul(b.into()))
+		// Minimum execution time: 98_717_000 picoseconds.
+		Weight::from_parts(103_948_540, 6514)
+			.saturating_add(Weight::from_parts(122_292, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(10_u64))
 	}
@@ -299,8 +297,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Billing::Outstanding` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn pay_invoice() -> Weight {
 		// Proof size: measured `528`, estimated `6196`.
-		// Minimum execution time: 63_253_000 picoseconds.
-		Weight::from_parts(66_709_000, 6196)
+		// Minimum execution time: 63_434_000 picoseconds.
+		Weight::from_parts(66_629_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -310,8 +308,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn top_up_prepaid() -> Weight {
 		// Proof size: measured `52`, estimated `3622`.
-		// Minimum execution time: 52_688_000 picoseconds.
-		Weight::from_parts(54_691_000, 3622)
+		// Minimum execution time: 52_728_000 picoseconds.
+		Weight::from_parts(54_991_000, 3622)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -321,8 +319,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn withdraw_prepaid() -> Weight {
 		// Proof size: measured `108`, estimated `3622`.
-		// Minimum execution time: 46_950_000 picoseconds.
-		Weight::from_parts(49_163_000, 3622)
+		// Minimum execution time: 47_290_000 picoseconds.
+		Weight::from_parts(49_414_000, 3622)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -342,8 +340,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Meters::AuditLog` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	fn dispute_invoice() -> Weight {
 		// Proof size: measured `640`, estimated `3862`.
-		// Minimum execution time: 79_208_000 picoseconds.
-		Weight::from_parts(82_482_000, 3862)
+		// Minimum execution time: 79_838_000 picoseconds.
+		Weight::from_parts(83_394_000, 3862)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -367,8 +365,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Meters::AuditLog` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	fn resolve_dispute() -> Weight {
 		// Proof size: measured `1077`, estimated `6196`.
-		// Minimum execution time: 126_798_000 picoseconds.
-		Weight::from_parts(131_044_000, 6196)
+		// Minimum execution time: 127_980_000 picoseconds.
+		Weight::from_parts(132_597_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -388,8 +386,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Meters::AuditLog` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	fn lapse_dispute() -> Weight {
 		// Proof size: measured `692`, estimated `3862`.
-		// Minimum execution time: 72_508_000 picoseconds.
-		Weight::from_parts(75_533_000, 3862)
+		// Minimum execution time: 73_579_000 picoseconds.
+		Weight::from_parts(77_395_000, 3862)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -399,12 +397,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Billing::BillingPeriod` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn visit_contract() -> Weight {
 		// Proof size: measured `229`, estimated `3754`.
-		// Minimum execution time: 6_680_000 picoseconds.
-		Weight::from_parts(7_411_000, 3754)
+		// Minimum execution time: 5_919_000 picoseconds.
+		Weight::from_parts(6_710_000, 3754)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 	}
-	/// Storage: `Billing::ActiveContract` (r:1 w:0)
-	/// Proof: `Billing::ActiveContract` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Billing::Contracts` (r:1 w:1)
 	/// Proof: `Billing::Contracts` (`max_values`: None, `max_size`: Some(289), added: 2764, mode: `MaxEncodedLen`)
 	/// Storage: `Billing::BillingPeriod` (r:1 w:0)
@@ -412,33 +408,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Billing::Tariffs` (r:1 w:0)
 	/// Proof: `Billing::Tariffs` (`max_values`: None, `max_size`: Some(287), added: 2762, mode: `MaxEncodedLen`)
 	fn add_measurement() -> Weight {
-		// Proof size: measured `606`, estimated `3754`.
-		// Minimum execution time: 16_985_000 picoseconds.
-		Weight::from_parts(18_367_000, 3754)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
+		// Proof size: measured `594`, estimated `3754`.
+		// Minimum execution time: 13_590_000 picoseconds.
+		Weight::from_parts(14_983_000, 3754)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
-	/// Storage: `Billing::ActiveContract` (r:1 w:0)
-	/// Proof: `Billing::ActiveContract` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Billing::Contracts` (r:1 w:1)
 	/// Proof: `Billing::Contracts` (`max_values`: None, `max_size`: Some(289), added: 2764, mode: `MaxEncodedLen`)
 	fn add_measurement_cached() -> Weight {
-		// Proof size: measured `356`, estimated `3754`.
-		// Minimum execution time: 11_597_000 picoseconds.
-		Weight::from_parts(12_669_000, 3754)
-			.saturating_add(T::DbWeight::get().reads(2_u64))
+		// Proof size: measured `313`, estimated `3754`.
+		// Minimum execution time: 7_801_000 picoseconds.
+		Weight::from_parts(8_753_000, 3754)
+			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
-	/// Storage: `Billing::ActiveContract` (r:1 w:0)
-	/// Proof: `Billing::ActiveContract` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	fn add_measurement_unsupplied() -> Weight {
-		// Proof size: measured `0`, estimated `3489`.
-		// Minimum execution time: 3_274_000 picoseconds.
-		Weight::from_parts(3_655_000, 3489)
-			.saturating_add(T::DbWeight::get().reads(1_u64))
+		// Proof size: measured `0`, estimated `0`.
+		// Minimum execution time: 1_693_000 picoseconds.
+		Weight::from_parts(1_953_000, 0)
 	}
-	/// Storage: `Billing::ActiveContract` (r:1 w:0)
-	/// Proof: `Billing::ActiveContract` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Billing::Contracts` (r:1 w:1)
 	/// Proof: `Billing::Contracts` (`max_values`: None, `max_size`: Some(289), added: 2764, mode: `MaxEncodedLen`)
 	/// Storage: `Billing::BillingPeriod` (r:1 w:0)
@@ -465,11 +454,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Billing::LastBilled` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// The range of component `b` is `[1, 8]`.
 	fn add_measurement_closing(b: u32, ) -> Weight {
-		// Proof size: measured `668`, estimated `6514`.
-		// Minimum execution time: 96_012_000 picoseconds.
-		Weight::from_parts(101_269_493, 6514)
-			.saturating_add(Weight::from_parts(144_010, 0).saturating_mul(b.into()))
-			.saturating_add(T::DbWeight::get().reads(11_u64))
+		// Proof size: measured `656`, estimated `6514`.
+		// Minimum execution time: 94_189_000 picoseconds.
+		Weight::from_parts(98_894_265, 6514)
+			.saturating_add(Weight::from_parts(69_813, 0).saturating_mul(b.into()))
+			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(10_u64))
 	}
 }
@@ -477,110 +466,109 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measured weights with ParityDB's storage access costs, for mock runtimes.
 impl WeightInfo for () {
 	fn create_tariff() -> Weight {
-		Weight::from_parts(9_253_000, 1489)
+		Weight::from_parts(9_404_000, 1489)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn propose_contract() -> Weight {
-		Weight::from_parts(34_551_000, 3752)
+		Weight::from_parts(34_180_000, 3752)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn accept_contract() -> Weight {
-		Weight::from_parts(46_039_000, 3754)
-			.saturating_add(ParityDbWeight::get().reads(9_u64))
+		Weight::from_parts(46_609_000, 3754)
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn end_contract(b: u32, ) -> Weight {
-		Weight::from_parts(117_779_383, 6514)
-			.saturating_add(Weight::from_parts(221_645, 0).saturating_mul(b.into()))
-			.saturating_add(ParityDbWeight::get().reads(12_u64))
+		Weight::from_parts(122_495_843, 6514)
+			.saturating_add(Weight::from_parts(77_590, 0).saturating_mul(b.into()))
+			.saturating_add(ParityDbWeight::get().reads(13_u64))
 			.saturating_add(ParityDbWeight::get().writes(14_u64))
 	}
 	fn change_tariff() -> Weight {
-		Weight::from_parts(18_527_000, 3754)
+		Weight::from_parts(17_326_000, 3754)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn accept_tariff() -> Weight {
-		Weight::from_parts(33_510_000, 3754)
+		Weight::from_parts(32_908_000, 3754)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn terminate_contract(b: u32, ) -> Weight {
-		Weight::from_parts(121_819_814, 6514)
-			.saturating_add(Weight::from_parts(103_046, 0).saturating_mul(b.into()))
-			.saturating_add(ParityDbWeight::get().reads(13_u64))
+		Weight::from_parts(125_426_570, 6514)
+			.saturating_add(Weight::from_parts(161_818, 0).saturating_mul(b.into()))
+			.saturating_add(ParityDbWeight::get().reads(14_u64))
 			.saturating_add(ParityDbWeight::get().writes(14_u64))
 	}
 	fn license_supplier() -> Weight {
-		Weight::from_parts(8_252_000, 3513)
+		Weight::from_parts(8_453_000, 3513)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn withdraw_supplier_licence() -> Weight {
-		Weight::from_parts(7_831_000, 3513)
+		Weight::from_parts(7_902_000, 3513)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn close_period(b: u32, ) -> Weight {
-		Weight::from_parts(102_306_298, 6514)
-			.saturating_add(Weight::from_parts(51_625, 0).saturating_mul(b.into()))
+		Weight::from_parts(103_948_540, 6514)
+			.saturating_add(Weight::from_parts(122_292, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().writes(10_u64))
 	}
 	fn pay_invoice() -> Weight {
-		Weight::from_parts(66_709_000, 6196)
+		Weight::from_parts(66_629_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn top_up_prepaid() -> Weight {
-		Weight::from_parts(54_691_000, 3622)
+		Weight::from_parts(54_991_000, 3622)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn withdraw_prepaid() -> Weight {
-		Weight::from_parts(49_163_000, 3622)
+		Weight::from_parts(49_414_000, 3622)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn dispute_invoice() -> Weight {
-		Weight::from_parts(82_482_000, 3862)
+		Weight::from_parts(83_394_000, 3862)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn resolve_dispute() -> Weight {
-		Weight::from_parts(131_044_000, 6196)
+		Weight::from_parts(132_597_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn lapse_dispute() -> Weight {
-		Weight::from_parts(75_533_000, 3862)
+		Weight::from_parts(77_395_000, 3862)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn visit_contract() -> Weight {
-		Weight::from_parts(7_411_000, 3754)
+		Weight::from_parts(6_710_000, 3754)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 	}
 	fn add_measurement() -> Weight {
-		Weight::from_parts(18_367_000, 3754)
-			.saturating_add(ParityDbWeight::get().reads(4_u64))
+		Weight::from_parts(14_983_000, 3754)
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn add_measurement_cached() -> Weight {
-		Weight::from_parts(12_669_000, 3754)
-			.saturating_add(ParityDbWeight::get().reads(2_u64))
+		Weight::from_parts(8_753_000, 3754)
+			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn add_measurement_unsupplied() -> Weight {
-		Weight::from_parts(3_655_000, 3489)
-			.saturating_add(ParityDbWeight::get().reads(1_u64))
+		Weight::from_parts(1_953_000, 0)
 	}
 	fn add_measurement_closing(b: u32, ) -> Weight {
-		Weight::from_parts(101_269_493, 6514)
-			.saturating_add(Weight::from_parts(144_010, 0).saturating_mul(b.into()))
-			.saturating_add(ParityDbWeight::get().reads(11_u64))
+		Weight::from_parts(98_894_265, 6514)
+			.saturating_add(Weight::from_parts(69_813, 0).saturating_mul(b.into()))
+			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().writes(10_u64))
 	}
 }

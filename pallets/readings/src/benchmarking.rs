@@ -22,7 +22,7 @@ use frame_benchmarking::v2::*;
 use frame_support::traits::{Authorize, Get};
 use frame_system::RawOrigin;
 use mensura_primitives::{
-	metering::{DeviceKey, MeterId, MeterRegistry},
+	metering::{DeviceKey, MeterId, MeterRegistry, OnDeviceKeyRotated, OnMeterVerified},
 	readings::{lr, LrProgramProvider, ReadingState, SignedFrame},
 };
 use sp_core::crypto::KeyTypeId;
@@ -169,6 +169,39 @@ mod benchmarks {
 		for meter in meters {
 			assert_eq!(Readings::<T>::get(meter).last_sequence, Some(1));
 		}
+	}
+
+	/// The registry tells ingestion a meter was verified: its reading record is read and
+	/// written with the chain's time.
+	#[benchmark]
+	fn meter_verified() {
+		let (meter, _) = meter_with::<T>(&worst_program(1));
+		in_service::<T>(meter);
+		#[block]
+		{
+			<Pallet<T> as OnMeterVerified>::meter_verified(meter);
+		}
+		assert_eq!(Readings::<T>::get(meter).measurements, EARLIER_MEASUREMENTS);
+	}
+
+	/// The registry tells ingestion a meter's device key was replaced: its reading
+	/// record forgets the last sequence.
+	#[benchmark]
+	fn device_key_rotated() {
+		let (meter, _) = meter_with::<T>(&worst_program(1));
+		Readings::<T>::insert(
+			meter,
+			ReadingState {
+				measurements: EARLIER_MEASUREMENTS,
+				last_sequence: Some(EARLIER_MEASUREMENTS),
+				..Default::default()
+			},
+		);
+		#[block]
+		{
+			<Pallet<T> as OnDeviceKeyRotated>::device_key_rotated(meter);
+		}
+		assert_eq!(Readings::<T>::get(meter).last_sequence, None);
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

@@ -261,8 +261,6 @@ impl<T: Config> Pallet<T> {
 			state.frames_in_last_block = 0;
 		}
 		state.frames_in_last_block = state.frames_in_last_block.saturating_add(1);
-		let register = state.register;
-		Readings::<T>::insert(meter, state);
 		let stored = StoredMeasurement {
 			meter,
 			index,
@@ -270,8 +268,12 @@ impl<T: Config> Pallet<T> {
 			end: measurement.end,
 			quantity: measurement.quantity,
 			program: measurement.program,
-			register,
+			register: state.register,
+			supply_contract: state.supply_contract,
+			surveilled: state.surveilled,
 		};
+		let register = state.register;
+		Readings::<T>::insert(meter, state);
 		Self::deposit_event(Event::Measured { meter, index, measurement, register });
 		T::OnMeasured::on_measured(&stored)
 	}

@@ -1,12 +1,16 @@
 //! What ingestion offers other pallets: it is told of meter verifications
 //! ([`OnMeterVerified`](mensura_primitives::metering::OnMeterVerified)) and device-key
-//! rotations ([`OnDeviceKeyRotated`](mensura_primitives::metering::OnDeviceKeyRotated)) and
-//! serves
-//! registers ([`MeasurementLog`]).
+//! rotations ([`OnDeviceKeyRotated`](mensura_primitives::metering::OnDeviceKeyRotated)),
+//! serves registers ([`MeasurementLog`]) and keeps what billing and surveillance link
+//! to a meter in its reading record ([`MeterLinks`]).
 
 use crate::*;
 use frame_support::{pallet_prelude::*, traits::UnixTime};
-use mensura_primitives::{metering::MeterId, readings::MeasurementLog};
+use mensura_primitives::{
+	ids::ContractId,
+	metering::MeterId,
+	readings::{MeasurementLog, MeterLinks},
+};
 
 impl<T: Config> mensura_primitives::metering::OnMeterVerified for Pallet<T> {
 	/// The meter measures from now on: its frames may not cover time before the chain's
@@ -19,7 +23,7 @@ impl<T: Config> mensura_primitives::metering::OnMeterVerified for Pallet<T> {
 	}
 
 	fn weight() -> Weight {
-		T::DbWeight::get().reads_writes(2, 1)
+		T::WeightInfo::meter_verified()
 	}
 }
 
@@ -36,12 +40,30 @@ impl<T: Config> mensura_primitives::metering::OnDeviceKeyRotated for Pallet<T> {
 	}
 
 	fn weight() -> Weight {
-		T::DbWeight::get().reads_writes(1, 1)
+		T::WeightInfo::device_key_rotated()
 	}
 }
 
 impl<T: Config> MeasurementLog for Pallet<T> {
 	fn register(meter: MeterId) -> u128 {
 		Readings::<T>::get(meter).register
+	}
+}
+
+impl<T: Config> MeterLinks for Pallet<T> {
+	fn supply_contract(meter: MeterId) -> Option<ContractId> {
+		Readings::<T>::get(meter).supply_contract
+	}
+
+	fn set_supply_contract(meter: MeterId, contract: Option<ContractId>) {
+		Readings::<T>::mutate(meter, |state| state.supply_contract = contract);
+	}
+
+	fn surveilled(meter: MeterId) -> bool {
+		Readings::<T>::get(meter).surveilled
+	}
+
+	fn set_surveilled(meter: MeterId, surveilled: bool) {
+		Readings::<T>::mutate(meter, |state| state.surveilled = surveilled);
 	}
 }

@@ -135,7 +135,7 @@ pub mod pallet {
 	};
 
 	/// 3: no measurement kept in state ([`crate::migrations::v3`]).
-	pub(crate) const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
+	pub(crate) const STORAGE_VERSION: StorageVersion = StorageVersion::new(4);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]

@@ -17,6 +17,11 @@ pub mod v3 {
 	/// The storage items of version 2 that version 3 no longer has.
 	pub const REMOVED: [&str; 2] = ["Measurements", "SequenceRestarts"];
 
+	/// The storage prefix of the removed item `item` under this pallet's name.
+	fn removed_prefix<T: Config>(item: &str) -> [u8; 32] {
+		storage_prefix(Pallet::<T>::name().as_bytes(), item.as_bytes())
+	}
+
 	/// Removes every key of [`REMOVED`] in the upgrade's block: one write for each key
 	/// removed, one read for each step of the backend's iteration. It is a single-block
 	/// migration: on the chains this runtime runs (development and test networks, at most
@@ -28,8 +33,7 @@ pub mod v3 {
 		fn on_runtime_upgrade() -> Weight {
 			let (mut reads, mut writes) = (0u64, 0u64);
 			for item in REMOVED {
-				let prefix = storage_prefix(Pallet::<T>::name().as_bytes(), item.as_bytes());
-				let result = unhashed::clear_prefix(&prefix, None, None);
+				let result = unhashed::clear_prefix(&removed_prefix::<T>(item), None, None);
 				reads += u64::from(result.loops);
 				writes += u64::from(result.unique);
 			}
@@ -39,9 +43,8 @@ pub mod v3 {
 		#[cfg(feature = "try-runtime")]
 		fn post_upgrade(_state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
 			for item in REMOVED {
-				let prefix = storage_prefix(Pallet::<T>::name().as_bytes(), item.as_bytes());
 				frame_support::ensure!(
-					!unhashed::contains_prefixed_key(&prefix),
+					!unhashed::contains_prefixed_key(&removed_prefix::<T>(item)),
 					"a removed storage item still has keys"
 				);
 			}
@@ -54,6 +57,95 @@ pub mod v3 {
 		2,
 		3,
 		RemoveMeasurements<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}
+
+/// Version 4: a meter's reading record also holds its active supply contract and whether
+/// surveillance follows it ([`mensura_primitives::readings::MeterLinks`]), so a stored
+/// frame reads one record instead of that record, billing's `ActiveContract` and
+/// surveillance's `Surveilled`. This step rewrites every record with both unset; billing
+/// and surveillance then fill them from their own storage in their migrations, which
+/// run after it.
+pub mod v4 {
+	use crate::{Config, Pallet, Readings};
+	use codec::{Decode, Encode};
+	use frame_support::{
+		migrations::VersionedMigration,
+		traits::{Get, UncheckedOnRuntimeUpgrade},
+		weights::Weight,
+	};
+	use mensura_primitives::readings::{MeasurementIndex, ReadingState, Sequence, UnixMillis};
+	use sp_core::H256;
+
+	/// A reading record as version 3 stored it.
+	#[derive(Encode, Decode)]
+	pub struct ReadingStateV3 {
+		pub register: u128,
+		pub last_sequence: Option<Sequence>,
+		pub last_end: UnixMillis,
+		pub measurements: MeasurementIndex,
+		pub missed_frames: u64,
+		pub chain_head: H256,
+		pub measuring_since: UnixMillis,
+		pub last_block: u32,
+		pub frames_in_last_block: u32,
+	}
+
+	impl From<ReadingStateV3> for ReadingState {
+		fn from(old: ReadingStateV3) -> Self {
+			ReadingState {
+				register: old.register,
+				last_sequence: old.last_sequence,
+				last_end: old.last_end,
+				measurements: old.measurements,
+				missed_frames: old.missed_frames,
+				chain_head: old.chain_head,
+				measuring_since: old.measuring_since,
+				last_block: old.last_block,
+				frames_in_last_block: old.frames_in_last_block,
+				supply_contract: None,
+				surveilled: false,
+			}
+		}
+	}
+
+	/// Rewrites every reading record in the new layout, in the upgrade's block (one read
+	/// and one write per meter; single-block, as [`super::v3`]).
+	pub struct AddMeterLinks<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for AddMeterLinks<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let mut records = 0u64;
+			Readings::<T>::translate::<ReadingStateV3, _>(|_, old| {
+				records += 1;
+				Some(old.into())
+			});
+			T::DbWeight::get().reads_writes(records, records)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<alloc::vec::Vec<u8>, sp_runtime::TryRuntimeError> {
+			Ok((Readings::<T>::iter_keys().count() as u64).encode())
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			let before = u64::decode(&mut &state[..]).map_err(|_| "pre_upgrade's count")?;
+			frame_support::ensure!(
+				Readings::<T>::iter_values().count() as u64 == before,
+				"a reading record was lost or does not decode"
+			);
+			Pallet::<T>::do_try_state()
+		}
+	}
+
+	/// [`AddMeterLinks`], run once: from storage version 3 to 4.
+	pub type MigrateToV4<T> = VersionedMigration<
+		3,
+		4,
+		AddMeterLinks<T>,
 		Pallet<T>,
 		<T as frame_system::Config>::DbWeight,
 	>;

@@ -2,7 +2,7 @@
 //! active meter (id 0) bound to the reference electricity program.
 
 use crate as pallet_readings;
-use frame_support::{derive_impl, parameter_types, traits::VariantCountOf};
+use frame_support::{derive_impl, parameter_types, traits::VariantCountOf, weights::Weight};
 use frame_system::EnsureRoot;
 use mensura_primitives::metering::{DeviceKey, MeasurementUnit, MeterKind, ModelSpec};
 use sp_runtime::{BuildStorage, Permill};
@@ -102,6 +102,34 @@ impl pallet_readings::Config for Test {
 	type Programs = LrPrograms;
 	type Time = Timestamp;
 	type MaxFramesPerMeterPerBlock = FramesPerMeterPerBlock;
+	type OnMeasured = Told;
+}
+
+std::thread_local! {
+	static TOLD: core::cell::RefCell<Vec<mensura_primitives::readings::StoredMeasurement>> =
+		const { core::cell::RefCell::new(Vec::new()) };
+}
+
+/// The other pallets' side of every stored measurement: notes what it was told, and
+/// weighs nothing.
+pub struct Told;
+impl mensura_primitives::readings::OnMeasured for Told {
+	fn on_measured(m: &mensura_primitives::readings::StoredMeasurement) -> Weight {
+		TOLD.with(|t| t.borrow_mut().push(m.clone()));
+		Weight::zero()
+	}
+	fn end_of_transaction() {}
+	fn weight() -> Weight {
+		Weight::zero()
+	}
+	fn idle_weight() -> Weight {
+		Weight::zero()
+	}
+}
+
+/// Every measurement the other pallets were told of, in order.
+pub fn told() -> Vec<mensura_primitives::readings::StoredMeasurement> {
+	TOLD.with(|t| t.borrow().clone())
 }
 
 /// The chain's time in the tests: 2026-11-24, in milliseconds.
@@ -123,6 +151,7 @@ pub const POOR_MEASURER: u64 = 6;
 /// and bound to the reference electricity program, 2 active without a program; the time
 /// is [`NOW`].
 pub fn new_test_ext() -> sp_io::TestExternalities {
+	TOLD.with(|t| t.borrow_mut().clear());
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	pallet_balances::GenesisConfig::<Test> {
 		balances: vec![

@@ -153,6 +153,8 @@ mod accepted {
 					measuring_since: 0,
 					last_block: 1,
 					frames_in_last_block: 1,
+					supply_contract: None,
+					surveilled: false,
 				}
 			);
 			System::assert_last_event(
@@ -272,6 +274,40 @@ mod accepted {
 			assert_eq!(state.chain_head, head);
 			assert_eq!(state.register, 12 * QUANTITY);
 			assert_eq!(state.measurements, 12);
+		});
+	}
+
+	#[test]
+	fn a_stored_frame_hands_the_other_pallets_the_links_its_record_holds() {
+		use mensura_primitives::readings::MeterLinks;
+		new_test_ext().execute_with(|| {
+			// Billing's contract and surveillance's mark live in the meter's record.
+			Readings::set_supply_contract(0, Some(7));
+			Readings::set_surveilled(0, true);
+			assert_eq!(submit(signed(&frame(0, 1, NOW))), Ok(()));
+			assert_eq!(submit(signed(&frame(1, 1, NOW))), Ok(()));
+			let told = told();
+			assert_eq!(told.len(), 2);
+			assert_eq!(
+				(told[0].meter, told[0].supply_contract, told[0].surveilled),
+				(0, Some(7), true)
+			);
+			assert_eq!(
+				(told[1].meter, told[1].supply_contract, told[1].surveilled),
+				(1, None, false)
+			);
+			// Storing the frame kept them; clearing them leaves the reading alone.
+			let state = ReadingStates::<Test>::get(0);
+			assert_eq!(
+				(state.supply_contract, state.surveilled, state.measurements),
+				(Some(7), true, 1)
+			);
+			Readings::set_supply_contract(0, None);
+			Readings::set_surveilled(0, false);
+			let cleared = ReadingStates::<Test>::get(0);
+			assert_eq!((cleared.supply_contract, cleared.surveilled), (None, false));
+			assert_eq!(cleared.chain_head, state.chain_head);
+			assert_eq!(cleared.register, state.register);
 		});
 	}
 
@@ -1011,6 +1047,51 @@ mod migration {
 			Readings::do_try_state().unwrap();
 			// Run again, it changes nothing; the meter measures on.
 			crate::migrations::v3::MigrateToV3::<Test>::on_runtime_upgrade();
+			assert_eq!(ReadingStates::<Test>::get(0), state);
+			assert_eq!(submit(signed(&frame(0, 13, NOW + MINUTE))), Ok(()));
+		});
+	}
+
+	#[test]
+	fn version_three_records_take_the_new_layout_without_links_and_keep_their_reading() {
+		use crate::migrations::v4::{MigrateToV4, ReadingStateV3};
+		new_test_ext().execute_with(|| {
+			twelve_minutes_of_meter_zero();
+			let state = ReadingStates::<Test>::get(0);
+			// Version 3's layout of the same record, and of a meter that never measured.
+			let old = |s: &mensura_primitives::readings::ReadingState| ReadingStateV3 {
+				register: s.register,
+				last_sequence: s.last_sequence,
+				last_end: s.last_end,
+				measurements: s.measurements,
+				missed_frames: s.missed_frames,
+				chain_head: s.chain_head,
+				measuring_since: s.measuring_since,
+				last_block: s.last_block,
+				frames_in_last_block: s.frames_in_last_block,
+			};
+			let untouched = ReadingStates::<Test>::get(2);
+			for (meter, record) in [(0u64, &state), (2, &untouched)] {
+				unhashed::put_raw(
+					&ReadingStates::<Test>::hashed_key_for(meter),
+					&old(record).encode(),
+				);
+				assert!(
+					ReadingStates::<Test>::try_get(meter).is_err(),
+					"the old layout does not decode"
+				);
+			}
+			StorageVersion::new(3).put::<Readings>();
+
+			MigrateToV4::<Test>::on_runtime_upgrade();
+
+			assert_eq!(Readings::on_chain_storage_version(), StorageVersion::new(4));
+			assert_eq!(ReadingStates::<Test>::get(0), state);
+			assert_eq!(ReadingStates::<Test>::get(2), untouched);
+			assert_eq!((state.supply_contract, state.surveilled), (None, false));
+			Readings::do_try_state().unwrap();
+			// Run again, it changes nothing; the meter measures on.
+			MigrateToV4::<Test>::on_runtime_upgrade();
 			assert_eq!(ReadingStates::<Test>::get(0), state);
 			assert_eq!(submit(signed(&frame(0, 13, NOW + MINUTE))), Ok(()));
 		});

@@ -44,6 +44,8 @@ pub trait WeightInfo {
 	fn submit_frame(s: u32, ) -> Weight;
 	fn authorize_frames(n: u32, ) -> Weight;
 	fn submit_frames(n: u32, ) -> Weight;
+	fn meter_verified() -> Weight;
+	fn device_key_rotated() -> Weight;
 }
 
 /// Measured weights, with the runtime's storage access costs.
@@ -54,14 +56,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size: measured `0`, estimated `0`.
 		// Minimum execution time: 480_000 picoseconds.
 		Weight::from_parts(541_000, 0)
-			.saturating_add(Weight::from_parts(147_613, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(149_200, 0).saturating_mul(n.into()))
 	}
 	/// Storage: `Meters::Meters` (r:1 w:0)
 	/// Proof: `Meters::Meters` (`max_values`: None, `max_size`: Some(236), added: 2711, mode: `MaxEncodedLen`)
 	/// Storage: `Meters::Models` (r:1 w:0)
 	/// Proof: `Meters::Models` (`max_values`: None, `max_size`: Some(137), added: 2612, mode: `MaxEncodedLen`)
 	/// Storage: `Readings::Readings` (r:1 w:0)
-	/// Proof: `Readings::Readings` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
+	/// Proof: `Readings::Readings` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `LrPrograms::Programs` (r:1 w:0)
@@ -71,24 +73,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `s` is `[1, 4087]`.
 	fn authorize_frame(s: u32, ) -> Weight {
 		// Proof size: measured `479`, estimated `5122`.
-		// Minimum execution time: 73_809_000 picoseconds.
-		Weight::from_parts(80_601_756, 5122)
-			.saturating_add(Weight::from_parts(6_194, 0).saturating_mul(s.into()))
+		// Minimum execution time: 71_557_000 picoseconds.
+		Weight::from_parts(88_513_331, 5122)
+			.saturating_add(Weight::from_parts(7_036, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 	}
-	/// Storage: `Billing::ActiveContract` (r:1 w:0)
-	/// Proof: `Billing::ActiveContract` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
-	/// Storage: `Surveillance::Surveilled` (r:1 w:0)
-	/// Proof: `Surveillance::Surveilled` (`max_values`: None, `max_size`: Some(608), added: 3083, mode: `MaxEncodedLen`)
 	/// Storage: `Readings::Readings` (r:0 w:1)
-	/// Proof: `Readings::Readings` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
+	/// Proof: `Readings::Readings` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
 	/// The range of component `s` is `[1, 4087]`.
 	fn submit_frame(s: u32, ) -> Weight {
-		// Proof size: measured `0`, estimated `4073`.
-		// Minimum execution time: 22_964_000 picoseconds.
-		Weight::from_parts(26_033_441, 4073)
-			.saturating_add(Weight::from_parts(4_394, 0).saturating_mul(s.into()))
-			.saturating_add(T::DbWeight::get().reads(2_u64))
+		// Proof size: measured `0`, estimated `0`.
+		// Minimum execution time: 19_509_000 picoseconds.
+		Weight::from_parts(25_829_785, 0)
+			.saturating_add(Weight::from_parts(3_718, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Meters::Meters` (r:256 w:0)
@@ -96,7 +93,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Meters::Models` (r:1 w:0)
 	/// Proof: `Meters::Models` (`max_values`: None, `max_size`: Some(137), added: 2612, mode: `MaxEncodedLen`)
 	/// Storage: `Readings::Readings` (r:256 w:0)
-	/// Proof: `Readings::Readings` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
+	/// Proof: `Readings::Readings` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `LrPrograms::Programs` (r:1 w:0)
@@ -106,28 +103,42 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 256]`.
 	fn authorize_frames(n: u32, ) -> Weight {
 		// Proof size: measured `384`, estimated `5122`.
-		// Minimum execution time: 83_234_000 picoseconds.
-		Weight::from_parts(21_306_703, 5122)
-			.saturating_add(Weight::from_parts(64_798_285, 0).saturating_mul(n.into()))
+		// Minimum execution time: 81_331_000 picoseconds.
+		Weight::from_parts(93_161_809, 5122)
+			.saturating_add(Weight::from_parts(59_729_108, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2711).saturating_mul(n.into()))
 	}
-	/// Storage: `Billing::ActiveContract` (r:256 w:0)
-	/// Proof: `Billing::ActiveContract` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
-	/// Storage: `Surveillance::Surveilled` (r:256 w:0)
-	/// Proof: `Surveillance::Surveilled` (`max_values`: None, `max_size`: Some(608), added: 3083, mode: `MaxEncodedLen`)
 	/// Storage: `Readings::Readings` (r:0 w:256)
-	/// Proof: `Readings::Readings` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
+	/// Proof: `Readings::Readings` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 256]`.
 	fn submit_frames(n: u32, ) -> Weight {
-		// Proof size: measured `0`, estimated `990`.
-		// Minimum execution time: 25_047_000 picoseconds.
-		Weight::from_parts(28_994_941, 990)
-			.saturating_add(Weight::from_parts(13_383_856, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
+		// Proof size: measured `0`, estimated `0`.
+		// Minimum execution time: 22_223_000 picoseconds.
+		Weight::from_parts(30_923_771, 0)
+			.saturating_add(Weight::from_parts(9_741_346, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 3083).saturating_mul(n.into()))
+	}
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Readings::Readings` (r:1 w:1)
+	/// Proof: `Readings::Readings` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
+	fn meter_verified() -> Weight {
+		// Proof size: measured `172`, estimated `3588`.
+		// Minimum execution time: 10_045_000 picoseconds.
+		Weight::from_parts(12_779_000, 3588)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Readings::Readings` (r:1 w:1)
+	/// Proof: `Readings::Readings` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
+	fn device_key_rotated() -> Weight {
+		// Proof size: measured `70`, estimated `3588`.
+		// Minimum execution time: 3_766_000 picoseconds.
+		Weight::from_parts(4_347_000, 3588)
+			.saturating_add(T::DbWeight::get().reads(1_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 }
 
@@ -135,31 +146,38 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 impl WeightInfo for () {
 	fn execute_program(n: u32, ) -> Weight {
 		Weight::from_parts(541_000, 0)
-			.saturating_add(Weight::from_parts(147_613, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(149_200, 0).saturating_mul(n.into()))
 	}
 	fn authorize_frame(s: u32, ) -> Weight {
-		Weight::from_parts(80_601_756, 5122)
-			.saturating_add(Weight::from_parts(6_194, 0).saturating_mul(s.into()))
+		Weight::from_parts(88_513_331, 5122)
+			.saturating_add(Weight::from_parts(7_036, 0).saturating_mul(s.into()))
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 	}
 	fn submit_frame(s: u32, ) -> Weight {
-		Weight::from_parts(26_033_441, 4073)
-			.saturating_add(Weight::from_parts(4_394, 0).saturating_mul(s.into()))
-			.saturating_add(ParityDbWeight::get().reads(2_u64))
+		Weight::from_parts(25_829_785, 0)
+			.saturating_add(Weight::from_parts(3_718, 0).saturating_mul(s.into()))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn authorize_frames(n: u32, ) -> Weight {
-		Weight::from_parts(21_306_703, 5122)
-			.saturating_add(Weight::from_parts(64_798_285, 0).saturating_mul(n.into()))
+		Weight::from_parts(93_161_809, 5122)
+			.saturating_add(Weight::from_parts(59_729_108, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2711).saturating_mul(n.into()))
 	}
 	fn submit_frames(n: u32, ) -> Weight {
-		Weight::from_parts(28_994_941, 990)
-			.saturating_add(Weight::from_parts(13_383_856, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
+		Weight::from_parts(30_923_771, 0)
+			.saturating_add(Weight::from_parts(9_741_346, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 3083).saturating_mul(n.into()))
+	}
+	fn meter_verified() -> Weight {
+		Weight::from_parts(12_779_000, 3588)
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
+	fn device_key_rotated() -> Weight {
+		Weight::from_parts(4_347_000, 3588)
+			.saturating_add(ParityDbWeight::get().reads(1_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 }

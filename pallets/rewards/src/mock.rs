@@ -177,6 +177,8 @@ pub fn measure_in_transaction(
 		quantity,
 		program: program(measurer),
 		register: quantity,
+		supply_contract: None,
+		surveilled: false,
 	};
 	// As billing tells it: the supplier of the meter's contract.
 	<crate::Pallet<Test> as OnSupplied<u64>>::on_supplied(

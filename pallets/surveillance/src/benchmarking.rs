@@ -15,7 +15,7 @@ use frame_system::RawOrigin;
 use mensura_primitives::{
 	billing::SupplyContracts,
 	metering::{DeviceKey, MeterRegistry, MeterStatus, ProgramHash, StatusReason},
-	readings::{OnMeasured, StoredMeasurement},
+	readings::{MeterLinks, OnMeasured, StoredMeasurement},
 };
 use sp_runtime::traits::Bounded;
 
@@ -52,6 +52,8 @@ fn inspect<T: Config>(meter: MeterId, check: MeterId) {
 			quantity,
 			program: ProgramHash::repeat_byte(7),
 			register: 0,
+			supply_contract: None,
+			surveilled: T::Links::surveilled(m),
 		});
 	};
 	measure(meter, 0);
@@ -109,14 +111,17 @@ mod benchmarks {
 
 	#[benchmark]
 	fn measurement_unpaired() {
+		let meter = meter::<T>(1);
 		let m = StoredMeasurement {
-			meter: meter::<T>(1),
+			meter,
 			index: 0,
 			start: 0,
 			end: 900_000,
 			quantity: 1_000,
 			program: ProgramHash::repeat_byte(7),
 			register: 1_000,
+			supply_contract: None,
+			surveilled: T::Links::surveilled(meter),
 		};
 		#[block]
 		{
@@ -161,6 +166,8 @@ mod benchmarks {
 			quantity: 1_000_000_000,
 			program: ProgramHash::repeat_byte(7),
 			register: 0,
+			supply_contract: None,
+			surveilled: T::Links::surveilled(check),
 		};
 		#[block]
 		{

@@ -12,7 +12,7 @@ use mensura_primitives::{
 	metering::{
 		Actor, AuditChange, AuditSubject, AuditTrail, MeterRegistry, MeterStatus, NotifiedBodies,
 	},
-	readings::StoredMeasurement,
+	readings::{MeterLinks, StoredMeasurement},
 };
 use sp_runtime::{
 	helpers_128bit::multiply_by_rational_with_rounding, traits::Saturating, Rounding,
@@ -90,6 +90,8 @@ impl<T: Config> Pallet<T> {
 			}),
 		);
 		Surveilled::<T>::insert(check, Role::Checking { checked: meter });
+		T::Links::set_surveilled(meter, true);
+		T::Links::set_surveilled(check, true);
 		T::Audit::record(
 			AuditSubject::Meter(meter),
 			Actor::Account(owner.clone()),
@@ -275,6 +277,10 @@ impl<T: Config> Pallet<T> {
 	#[cfg(any(feature = "try-runtime", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		for (meter, role) in Surveilled::<T>::iter() {
+			ensure!(
+				T::Links::surveilled(meter),
+				"a meter of a check pair is not marked as followed in its reading record"
+			);
 			match role {
 				Role::Checked(pair) => {
 					ensure!(

@@ -7,6 +7,9 @@ use mensura_primitives::readings::{OnMeasured, StoredMeasurement};
 
 impl<T: Config> OnMeasured for Pallet<T> {
 	fn on_measured(m: &StoredMeasurement) -> Weight {
+		if !m.surveilled {
+			return T::WeightInfo::measurement_unpaired();
+		}
 		let Some((meter, mut pair, counter)) = Self::pair_of(m.meter) else {
 			return T::WeightInfo::measurement_unpaired();
 		};

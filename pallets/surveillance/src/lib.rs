@@ -48,6 +48,7 @@ extern crate alloc;
 mod benchmarking;
 mod features;
 mod impl_traits;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -80,6 +81,7 @@ pub mod pallet {
 			Actor, AuditChange, AuditSubject, AuditTrail, MeterRegistry, MeterSuspension,
 			NotifiedBodies, StatusReason,
 		},
+		readings::MeterLinks,
 	};
 
 	/// A pair as stored.
@@ -92,7 +94,7 @@ pub mod pallet {
 	/// A role as stored.
 	pub type RoleOf<T> = Role<CheckPairOf<T>>;
 
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -112,6 +114,10 @@ pub mod pallet {
 
 		/// The meter registry.
 		type Meters: MeterRegistry;
+
+		/// The meters' reading records, which say whether surveillance follows a meter:
+		/// a stored frame of a meter in no check pair then costs surveillance nothing.
+		type Links: MeterLinks;
 
 		/// The audit trails.
 		type Audit: AuditTrail<Self::AccountId>;
@@ -328,6 +334,8 @@ pub mod pallet {
 			ensure!(inspector || pair.owner == who, Error::<T>::NotOwner);
 			Surveilled::<T>::remove(meter);
 			Surveilled::<T>::remove(pair.check);
+			T::Links::set_surveilled(meter, false);
+			T::Links::set_surveilled(pair.check, false);
 			T::Currency::release(
 				&HoldReason::CheckMeterDeposit.into(),
 				&pair.owner,

@@ -8,7 +8,7 @@ use frame_support::{
 };
 use mensura_primitives::{
 	metering::MeterId,
-	readings::{OnMeasured, StoredMeasurement},
+	readings::{MeterLinks, OnMeasured, StoredMeasurement},
 };
 use sp_core::H256;
 use sp_runtime::BuildStorage;
@@ -55,7 +55,7 @@ impl pallet_balances::Config for Test {
 
 pub use mensura_test_doubles::{
 	add_meter, electricity, set_contract, set_now, set_status, status, trail, EnsureNotifiedBody,
-	TestAudit, TestBodies, TestContracts, TestMeters, TestSuspension, TestTime, BODY,
+	TestAudit, TestBodies, TestContracts, TestLinks, TestMeters, TestSuspension, TestTime, BODY,
 };
 
 /// An account that is not a notified body.
@@ -77,6 +77,7 @@ impl pallet_surveillance::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Time = TestTime;
 	type Meters = TestMeters;
+	type Links = TestLinks;
 	type Audit = TestAudit;
 	type Suspension = TestSuspension;
 	type InspectorOrigin = EnsureNotifiedBody;
@@ -100,6 +101,8 @@ pub fn measure(meter: MeterId, start: u64, end: u64, quantity: u128) {
 		quantity,
 		program: H256::repeat_byte(1),
 		register: 0,
+		supply_contract: None,
+		surveilled: <TestLinks as MeterLinks>::surveilled(meter),
 	};
 	<Surveillance as OnMeasured>::on_measured(&m);
 }

@@ -639,3 +639,59 @@ fn a_stranger_cannot_pair_a_check_meter_with_someone_elses_meter() {
 		check_state();
 	});
 }
+
+#[test]
+fn a_pair_is_marked_in_both_meters_reading_records_until_it_is_removed() {
+	use mensura_primitives::readings::MeterLinks;
+	new_test_ext().execute_with(|| {
+		paired();
+		assert!(TestLinks::surveilled(METER) && TestLinks::surveilled(CHECK));
+		assert!(!TestLinks::surveilled(2));
+		check_state();
+		// A stored frame of a meter whose record is not marked costs surveillance no
+		// read: it is not followed, whatever `Surveilled` holds.
+		let before = Surveilled::<Test>::get(METER);
+		let unmarked = mensura_primitives::readings::StoredMeasurement {
+			meter: METER,
+			index: 0,
+			start: T0,
+			end: T0 + QUARTER,
+			quantity: 1_000,
+			program: sp_core::H256::repeat_byte(1),
+			register: 1_000,
+			supply_contract: None,
+			surveilled: false,
+		};
+		let weight =
+			<Surveillance as mensura_primitives::readings::OnMeasured>::on_measured(&unmarked);
+		assert_eq!(weight, <() as crate::WeightInfo>::measurement_unpaired());
+		assert_eq!(Surveilled::<Test>::get(METER), before);
+		// The invariants catch a pair whose meter lost its mark.
+		TestLinks::set_surveilled(CHECK, false);
+		assert!(Surveillance::do_try_state().is_err());
+		TestLinks::set_surveilled(CHECK, true);
+		assert_ok!(Surveillance::remove_check_meter(RuntimeOrigin::signed(ALICE), METER));
+		assert!(!TestLinks::surveilled(METER) && !TestLinks::surveilled(CHECK));
+		check_state();
+	});
+}
+
+#[test]
+fn version_one_pairs_are_marked_in_their_meters_records_by_the_migration() {
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	use mensura_primitives::readings::MeterLinks;
+	new_test_ext().execute_with(|| {
+		paired();
+		// Version 1 kept no mark.
+		TestLinks::set_surveilled(METER, false);
+		TestLinks::set_surveilled(CHECK, false);
+		StorageVersion::new(1).put::<Surveillance>();
+
+		crate::migrations::v2::MigrateToV2::<Test>::on_runtime_upgrade();
+
+		assert_eq!(Surveillance::on_chain_storage_version(), StorageVersion::new(2));
+		assert!(TestLinks::surveilled(METER) && TestLinks::surveilled(CHECK));
+		assert!(!TestLinks::surveilled(2));
+		check_state();
+	});
+}

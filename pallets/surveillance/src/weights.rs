@@ -54,8 +54,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Meters::Meters` (`max_values`: None, `max_size`: Some(236), added: 2711, mode: `MaxEncodedLen`)
 	/// Storage: `Meters::Models` (r:1 w:0)
 	/// Proof: `Meters::Models` (`max_values`: None, `max_size`: Some(137), added: 2612, mode: `MaxEncodedLen`)
-	/// Storage: `Billing::ActiveContract` (r:1 w:0)
-	/// Proof: `Billing::ActiveContract` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `Readings::Readings` (r:2 w:2)
+	/// Proof: `Readings::Readings` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
 	/// Storage: `Billing::Contracts` (r:1 w:0)
 	/// Proof: `Billing::Contracts` (`max_values`: None, `max_size`: Some(289), added: 2764, mode: `MaxEncodedLen`)
 	/// Storage: `Surveillance::Surveilled` (r:2 w:2)
@@ -71,16 +71,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Meters::AuditLog` (r:0 w:1)
 	/// Proof: `Meters::AuditLog` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	fn register_check_meter() -> Weight {
-		// Proof size: measured `697`, estimated `7156`.
-		// Minimum execution time: 98_256_000 picoseconds.
-		Weight::from_parts(103_093_000, 7156)
-			.saturating_add(T::DbWeight::get().reads(11_u64))
-			.saturating_add(T::DbWeight::get().writes(6_u64))
+		// Proof size: measured `755`, estimated `7156`.
+		// Minimum execution time: 103_513_000 picoseconds.
+		Weight::from_parts(108_210_000, 7156)
+			.saturating_add(T::DbWeight::get().reads(12_u64))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `Meters::NotifiedBodies` (r:1 w:0)
 	/// Proof: `Meters::NotifiedBodies` (`max_values`: None, `max_size`: Some(114), added: 2589, mode: `MaxEncodedLen`)
 	/// Storage: `Surveillance::Surveilled` (r:1 w:2)
 	/// Proof: `Surveillance::Surveilled` (`max_values`: None, `max_size`: Some(608), added: 3083, mode: `MaxEncodedLen`)
+	/// Storage: `Readings::Readings` (r:2 w:2)
+	/// Proof: `Readings::Readings` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -90,11 +92,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Meters::AuditLog` (r:0 w:1)
 	/// Proof: `Meters::AuditLog` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	fn remove_check_meter() -> Weight {
-		// Proof size: measured `491`, estimated `4073`.
-		// Minimum execution time: 65_798_000 picoseconds.
-		Weight::from_parts(68_822_000, 4073)
-			.saturating_add(T::DbWeight::get().reads(5_u64))
-			.saturating_add(T::DbWeight::get().writes(6_u64))
+		// Proof size: measured `660`, estimated `6186`.
+		// Minimum execution time: 75_882_000 picoseconds.
+		Weight::from_parts(79_388_000, 6186)
+			.saturating_add(T::DbWeight::get().reads(7_u64))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `Meters::NotifiedBodies` (r:1 w:0)
 	/// Proof: `Meters::NotifiedBodies` (`max_values`: None, `max_size`: Some(114), added: 2589, mode: `MaxEncodedLen`)
@@ -106,8 +108,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Meters::AuditLog` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	fn clear_inspection() -> Weight {
 		// Proof size: measured `420`, estimated `3579`.
-		// Minimum execution time: 24_736_000 picoseconds.
-		Weight::from_parts(26_469_000, 3579)
+		// Minimum execution time: 24_246_000 picoseconds.
+		Weight::from_parts(26_309_000, 3579)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -123,18 +125,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Meters::AuditLog` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	fn suspend_meter() -> Weight {
 		// Proof size: measured `536`, estimated `3701`.
-		// Minimum execution time: 35_703_000 picoseconds.
-		Weight::from_parts(38_227_000, 3701)
+		// Minimum execution time: 35_273_000 picoseconds.
+		Weight::from_parts(38_237_000, 3701)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
-	/// Storage: `Surveillance::Surveilled` (r:1 w:0)
-	/// Proof: `Surveillance::Surveilled` (`max_values`: None, `max_size`: Some(608), added: 3083, mode: `MaxEncodedLen`)
 	fn measurement_unpaired() -> Weight {
-		// Proof size: measured `0`, estimated `4073`.
-		// Minimum execution time: 1_913_000 picoseconds.
-		Weight::from_parts(2_183_000, 4073)
-			.saturating_add(T::DbWeight::get().reads(1_u64))
+		// Proof size: measured `0`, estimated `0`.
+		// Minimum execution time: 150_000 picoseconds.
+		Weight::from_parts(200_000, 0)
 	}
 	/// Storage: `Surveillance::Surveilled` (r:2 w:1)
 	/// Proof: `Surveillance::Surveilled` (`max_values`: None, `max_size`: Some(608), added: 3083, mode: `MaxEncodedLen`)
@@ -146,8 +145,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Meters::AuditLog` (`max_values`: None, `max_size`: Some(171), added: 2646, mode: `MaxEncodedLen`)
 	fn measurement_compared() -> Weight {
 		// Proof size: measured `850`, estimated `7156`.
-		// Minimum execution time: 43_204_000 picoseconds.
-		Weight::from_parts(45_537_000, 7156)
+		// Minimum execution time: 42_473_000 picoseconds.
+		Weight::from_parts(44_817_000, 7156)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -156,31 +155,30 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measured weights with ParityDB's storage access costs, for mock runtimes.
 impl WeightInfo for () {
 	fn register_check_meter() -> Weight {
-		Weight::from_parts(103_093_000, 7156)
-			.saturating_add(ParityDbWeight::get().reads(11_u64))
-			.saturating_add(ParityDbWeight::get().writes(6_u64))
+		Weight::from_parts(108_210_000, 7156)
+			.saturating_add(ParityDbWeight::get().reads(12_u64))
+			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn remove_check_meter() -> Weight {
-		Weight::from_parts(68_822_000, 4073)
-			.saturating_add(ParityDbWeight::get().reads(5_u64))
-			.saturating_add(ParityDbWeight::get().writes(6_u64))
+		Weight::from_parts(79_388_000, 6186)
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
+			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn clear_inspection() -> Weight {
-		Weight::from_parts(26_469_000, 3579)
+		Weight::from_parts(26_309_000, 3579)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn suspend_meter() -> Weight {
-		Weight::from_parts(38_227_000, 3701)
+		Weight::from_parts(38_237_000, 3701)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn measurement_unpaired() -> Weight {
-		Weight::from_parts(2_183_000, 4073)
-			.saturating_add(ParityDbWeight::get().reads(1_u64))
+		Weight::from_parts(200_000, 0)
 	}
 	fn measurement_compared() -> Weight {
-		Weight::from_parts(45_537_000, 7156)
+		Weight::from_parts(44_817_000, 7156)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}

@@ -2,7 +2,9 @@
 //! meter registry ([`TestMeters`]), an audit trail ([`TestAudit`]), the chain's time
 //! ([`TestTime`]), meter suspension ([`TestSuspension`]), notified bodies
 //! ([`EnsureNotifiedBody`], [`TestBodies`]) and supply contracts ([`TestContracts`]). Each keeps its state in thread-local tables that the tests
-//! set and read; [`reset`] empties them for the next test. Accounts are `u64`, as in
+//! set and read; [`reset`] empties them for the next test. The links of meters' reading
+//! records ([`TestLinks`]) are kept in storage instead, so a failed call undoes them as
+//! it undoes the pallet's own writes. Accounts are `u64`, as in
 //! every mock runtime here.
 //!
 //! Dev-only: pallets use it as a dev-dependency, no runtime depends on it.
@@ -15,6 +17,7 @@ use mensura_primitives::metering::{
 	MeterKind, MeterRegistry, MeterStatus, MeterSummary, MeterSuspension, ModelSpec, ProgramHash,
 	StatusReason, SupplyPoint,
 };
+use mensura_primitives::{ids::ContractId, readings::MeterLinks};
 use sp_core::ed25519;
 use sp_runtime::{DispatchError, DispatchResult, Permill};
 use std::collections::BTreeMap;
@@ -227,5 +230,42 @@ impl mensura_primitives::billing::SupplyContracts<u64> for TestContracts {
 	#[cfg(feature = "runtime-benchmarks")]
 	fn benchmark_supply(meter: MeterId, supplier: u64) {
 		set_contract(meter, Some((supplier, supplier)));
+	}
+}
+
+/// The links of meters' reading records, in the test externalities' storage under keys
+/// of their own (`("test-links", link, meter)`).
+pub struct TestLinks;
+
+impl TestLinks {
+	fn key(link: &[u8], meter: MeterId) -> Vec<u8> {
+		sp_runtime::codec::Encode::encode(&(b"test-links", link, meter))
+	}
+}
+
+impl MeterLinks for TestLinks {
+	fn supply_contract(meter: MeterId) -> Option<ContractId> {
+		frame_support::storage::unhashed::get(&Self::key(b"contract", meter))
+	}
+
+	fn set_supply_contract(meter: MeterId, contract: Option<ContractId>) {
+		let key = Self::key(b"contract", meter);
+		match contract {
+			Some(contract) => frame_support::storage::unhashed::put(&key, &contract),
+			None => frame_support::storage::unhashed::kill(&key),
+		}
+	}
+
+	fn surveilled(meter: MeterId) -> bool {
+		frame_support::storage::unhashed::exists(&Self::key(b"surveilled", meter))
+	}
+
+	fn set_surveilled(meter: MeterId, surveilled: bool) {
+		let key = Self::key(b"surveilled", meter);
+		if surveilled {
+			frame_support::storage::unhashed::put(&key, &());
+		} else {
+			frame_support::storage::unhashed::kill(&key);
+		}
 	}
 }

@@ -52,6 +52,7 @@ impl pallet_billing::Config for Runtime {
 	type Time = crate::Timestamp;
 	type Meters = crate::Meters;
 	type Readings = crate::Readings;
+	type Links = crate::Readings;
 	/// Billing names each measurement's supplier to the measuring fee.
 	type Fees = crate::Rewards;
 	type Audit = crate::Meters;

@@ -6,7 +6,7 @@ use frame_support::pallet_prelude::*;
 use mensura_primitives::{
 	billing::{PaymentMode, MAX_UTC_OFFSET, MIN_UTC_OFFSET},
 	metering::{Actor, AuditChange, AuditSubject, AuditTrail, MeterId, MeterRegistry, MeterStatus},
-	readings::{MeasurementLog, UnixMillis},
+	readings::{MeasurementLog, MeterLinks, UnixMillis},
 };
 
 impl<T: Config> Pallet<T> {
@@ -24,7 +24,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(record.supplier == supplier, Error::<T>::NotTariffOwner);
 		let status = T::Meters::status(meter).ok_or(Error::<T>::UnknownMeter)?;
 		ensure!(status == MeterStatus::Active, Error::<T>::MeterNotActive);
-		ensure!(!ActiveContract::<T>::contains_key(meter), Error::<T>::MeterUnderContract);
+		ensure!(T::Links::supply_contract(meter).is_none(), Error::<T>::MeterUnderContract);
 		ensure!((MIN_UTC_OFFSET..=MAX_UTC_OFFSET).contains(&utc_offset), Error::<T>::BadUtcOffset);
 		let contract = NextContractId::<T>::get();
 		NextContractId::<T>::put(contract.checked_add(1).ok_or(Error::<T>::Overflow)?);
@@ -63,13 +63,13 @@ impl<T: Config> Pallet<T> {
 			T::Meters::status(record.meter) == Some(MeterStatus::Active),
 			Error::<T>::MeterNotActive
 		);
-		ensure!(!ActiveContract::<T>::contains_key(record.meter), Error::<T>::MeterUnderContract);
+		ensure!(T::Links::supply_contract(record.meter).is_none(), Error::<T>::MeterUnderContract);
 		let bands = Tariffs::<T>::get(record.tariff).map_or(0, |t| t.bands.len());
 		record.status = ContractStatus::Active;
 		record.start = start;
 		SuppliedMeters::<T>::mutate(&record.supplier, |n| *n = n.saturating_add(1));
 		record.period = OpenPeriod::new(start, T::Readings::register(record.meter), bands);
-		ActiveContract::<T>::insert(record.meter, contract);
+		T::Links::set_supply_contract(record.meter, Some(contract));
 		T::Audit::record(
 			AuditSubject::Meter(record.meter),
 			Actor::Account(consumer),
@@ -120,7 +120,7 @@ impl<T: Config> Pallet<T> {
 				Self::activate_genesis_contract(&mut record, now);
 				let to = now.max(record.period.start);
 				Self::close(contract, &mut record, to, true);
-				ActiveContract::<T>::remove(record.meter);
+				T::Links::set_supply_contract(record.meter, None);
 				SuppliedMeters::<T>::mutate_exists(&record.supplier, |n| {
 					*n = n.map(|n| n.saturating_sub(1)).filter(|&n| n > 0)
 				});
