@@ -12,11 +12,8 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 use std::{
-	io::{BufRead, BufReader},
-	os::unix::process::CommandExt,
 	path::{Path, PathBuf},
-	process::{Child, Command, Stdio},
-	sync::{Arc, Mutex},
+	process::Command,
 	thread,
 	time::{Duration, Instant},
 };
@@ -58,114 +55,6 @@ fn temp_dir(name: &str) -> PathBuf {
 	let _ = std::fs::remove_dir_all(&dir);
 	std::fs::create_dir_all(&dir).unwrap();
 	dir
-}
-
-/// A running indexer.
-struct Indexer {
-	child: Option<Child>,
-	port: u16,
-	log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Indexer {
-	fn start(node_rpc: u16, database: &str, extra: &[&str]) -> Indexer {
-		let port = free_port();
-		let mut command = Command::new(env!("CARGO_BIN_EXE_mensura-indexer"));
-		command
-			.args(["--node", &format!("ws://127.0.0.1:{node_rpc}")])
-			.args(["--database", database])
-			.args(["--listen", &format!("127.0.0.1:{port}")])
-			.args(extra)
-			.env_remove("MENSURA_DATABASE")
-			.stdin(Stdio::null())
-			.stdout(Stdio::null())
-			.stderr(Stdio::piped());
-		// SAFETY: prctl is async-signal-safe.
-		unsafe {
-			command.pre_exec(|| {
-				libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-				Ok(())
-			});
-		}
-		let mut child = command.spawn().expect("the indexer starts");
-		let log = Arc::new(Mutex::new(Vec::new()));
-		let sink = log.clone();
-		let stderr = child.stderr.take().unwrap();
-		thread::spawn(move || {
-			for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-				sink.lock().unwrap().push(line);
-			}
-		});
-		Indexer { child: Some(child), port, log }
-	}
-
-	fn log(&self) -> String {
-		self.log.lock().unwrap().join("\n")
-	}
-
-	/// `GET path`: the status code and the JSON body.
-	fn get(&self, path: &str) -> (u16, Value) {
-		let (status, line, body) = http_exchange(self.port, "GET", path, None)
-			.unwrap_or_else(|e| panic!("GET {path}: {e}; log:\n{}", self.log()));
-		let value = serde_json::from_str(&body)
-			.unwrap_or_else(|e| panic!("GET {path} ({line}): {e}: {body}"));
-		(status, value)
-	}
-
-	fn ok(&self, path: &str) -> Value {
-		let (status, value) = self.get(path);
-		assert_eq!(status, 200, "GET {path}: {value}");
-		value
-	}
-
-	/// Waits until the index reaches block `number`.
-	fn wait_indexed(&mut self, number: u64, timeout: Duration) {
-		let started = Instant::now();
-		loop {
-			if let Ok((200, _, body)) = http_exchange(self.port, "GET", "/api/status", None) {
-				let status: Value = serde_json::from_str(&body).unwrap();
-				if status["indexed"]["number"].as_u64().is_some_and(|n| n >= number) {
-					return;
-				}
-			}
-			if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
-				panic!("the indexer exited ({status}) before block {number}; log:\n{}", self.log());
-			}
-			assert!(
-				started.elapsed() < timeout,
-				"not indexed to {number} in {timeout:?}; log:\n{}",
-				self.log()
-			);
-			thread::sleep(Duration::from_millis(200));
-		}
-	}
-
-	fn kill(&mut self) {
-		if let Some(mut child) = self.child.take() {
-			let _ = child.kill();
-			let _ = child.wait();
-		}
-	}
-
-	/// Waits for the indexer to exit by itself; its exit code.
-	fn exit_code(&mut self, timeout: Duration) -> Option<i32> {
-		let started = Instant::now();
-		let child = self.child.as_mut().unwrap();
-		loop {
-			if let Some(status) = child.try_wait().unwrap() {
-				self.child = None;
-				return status.code();
-			}
-			assert!(started.elapsed() < timeout, "the indexer still runs; log:\n{}", self.log());
-			thread::sleep(Duration::from_millis(100));
-		}
-	}
-}
-
-impl Drop for Indexer {
-	fn drop(&mut self) {
-		self.kill();
-	}
 }
 
 /// Runs the `mensura` tool against the node; its JSON output.

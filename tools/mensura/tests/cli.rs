@@ -73,60 +73,27 @@ fn started_node() -> Node {
 	node
 }
 
-/// `mensura-indexer` following `node` into a SQLite file of its own, killed when dropped.
-struct Indexer {
-	child: std::process::Child,
-	url: String,
-	dir: PathBuf,
-}
-
-impl Indexer {
-	fn start(node: &Node) -> Indexer {
-		let port = free_port();
-		let dir = std::env::temp_dir().join(format!("mensura-cli-indexer-{}", std::process::id()));
-		std::fs::create_dir_all(&dir).unwrap();
-		let child = Command::new(node_binary().with_file_name("mensura-indexer"))
-			.args(["--node", &format!("ws://127.0.0.1:{}", node.rpc_port)])
-			.args(["--database", &format!("sqlite://{}", dir.join("index.db").display())])
-			.args(["--listen", &format!("127.0.0.1:{port}")])
-			.env_remove("MENSURA_DATABASE")
-			.stdin(Stdio::null())
-			.stdout(Stdio::null())
-			.stderr(Stdio::null())
-			.spawn()
-			.expect("mensura-indexer starts (cargo test --workspace builds it)");
-		Indexer { child, url: format!("http://127.0.0.1:{port}"), dir }
-	}
-
-	/// Waits until the indexer holds `count` measurements of `meter`.
-	fn wait_for_measurements(&self, node: &Node, meter: u64, count: u64) {
-		let started = std::time::Instant::now();
-		loop {
-			let id = meter.to_string();
-			let args =
-				["query", "measurements", &id, "--limit", "1000", "--json", "--indexer", &self.url];
-			let output = mensura(Some(node), &args, "");
-			if output.status.success() {
-				let page: Value = serde_json::from_slice(&output.stdout).unwrap();
-				if page["measurements"].as_array().map(Vec::len) == Some(count as usize) {
-					return;
-				}
+/// Waits until `indexer` holds `count` measurements of `meter`, asked through the CLI.
+fn wait_for_measurements(indexer: &Indexer, node: &Node, meter: u64, count: u64) {
+	let started = std::time::Instant::now();
+	let url = indexer.url();
+	loop {
+		let id = meter.to_string();
+		let args = ["query", "measurements", &id, "--limit", "1000", "--json", "--indexer", &url];
+		let output = mensura(Some(node), &args, "");
+		if output.status.success() {
+			let page: Value = serde_json::from_slice(&output.stdout).unwrap();
+			if page["measurements"].as_array().map(Vec::len) == Some(count as usize) {
+				return;
 			}
-			assert!(
-				started.elapsed() < Duration::from_secs(90),
-				"the indexer did not reach {count} measurements of meter {meter}: {}",
-				text(&output.stderr)
-			);
-			std::thread::sleep(Duration::from_millis(500));
 		}
-	}
-}
-
-impl Drop for Indexer {
-	fn drop(&mut self) {
-		self.child.kill().ok();
-		self.child.wait().ok();
-		std::fs::remove_dir_all(&self.dir).ok();
+		assert!(
+			started.elapsed() < Duration::from_secs(90),
+			"the indexer did not reach {count} measurements of meter {meter}: {}; its log:\n{}",
+			text(&output.stderr),
+			indexer.log()
+		);
+		std::thread::sleep(Duration::from_millis(500));
 	}
 }
 
@@ -155,12 +122,16 @@ fn a_simulated_fleet_becomes_measurements_that_the_tool_reads_back() {
 	assert_eq!(summary["refused"].as_u64(), Some(0));
 
 	// Measurements are history: state keeps none, the indexer serves them.
-	let indexer = Indexer::start(&node);
-	let history = ["--indexer", indexer.url.as_str()];
+	let index_dir = std::env::temp_dir().join(format!("mensura-cli-index-{}", std::process::id()));
+	std::fs::create_dir_all(&index_dir).unwrap();
+	let database = format!("sqlite://{}", index_dir.join("index.db").display());
+	let indexer = Indexer::start(node.rpc_port, &database, &[]);
+	let url = indexer.url();
+	let history = ["--indexer", url.as_str()];
 	for meter in 0..4u64 {
 		let row = &summary["meters"][meter as usize];
 		assert_eq!(row["meter"], json!(meter));
-		indexer.wait_for_measurements(&node, meter, row["measured"].as_u64().unwrap());
+		wait_for_measurements(&indexer, &node, meter, row["measured"].as_u64().unwrap());
 		let page = json(
 			&node,
 			&[
@@ -247,7 +218,7 @@ fn a_simulated_fleet_becomes_measurements_that_the_tool_reads_back() {
 	// by SIGPIPE, as it ends other Unix tools: no panic, no backtrace.
 	let mut child = Command::new(env!("CARGO_BIN_EXE_mensura"))
 		.args(["--url", &format!("http://127.0.0.1:{}", node.rpc_port)])
-		.args(["query", "measurements", "3", "--indexer", &indexer.url])
+		.args(["query", "measurements", "3", "--indexer", &url])
 		.stdout(Stdio::piped())
 		.stderr(Stdio::piped())
 		.spawn()
@@ -259,6 +230,8 @@ fn a_simulated_fleet_becomes_measurements_that_the_tool_reads_back() {
 		assert_eq!(output.status.signal(), Some(libc::SIGPIPE), "{}", text(&output.stderr));
 	}
 	assert_eq!(text(&output.stderr), "");
+	drop(indexer);
+	std::fs::remove_dir_all(&index_dir).ok();
 	node.stop();
 }
 

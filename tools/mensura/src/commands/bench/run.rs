@@ -146,6 +146,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
 	let mut last_probe = Instant::now();
 	let mut memory_series: Vec<(f64, Vec<u64>)> = Vec::new();
 	let mut exhausted = false;
+	let mut resends = Resends::default();
+	// The follower hears of new batches sent for banned ones through this, also after
+	// the window closes the senders' channel.
+	let resend_track = track_tx.clone();
+	let mut last_resend_scan = Instant::now();
 	let validators = settings.validators;
 	let remember = |replayable: &mut VecDeque<(usize, usize)>, frames: Vec<(usize, usize)>| {
 		replayable.extend(frames);
@@ -181,7 +186,24 @@ pub fn run(args: BenchArgs) -> Result<()> {
 			}
 		}
 	};
+	// A transaction's bytes, rebuilt from its frames exactly as they were sent.
+	let baseline = settings.baseline;
+	let bytes_of = |fleet: &[BenchMeter], picked: &[(usize, usize)]| -> Result<Vec<u8>> {
+		Ok(if baseline {
+			let &[(m, f)] = picked else { unreachable!("a baseline transaction is one frame") };
+			fleet[m].remarks[f].clone()
+		} else {
+			let signed: Vec<_> = picked.iter().map(|&(m, f)| fleet[m].frames[f].clone()).collect();
+			frames::general_transaction(frames::submission(&signed)?)
+		})
+	};
 	while origin.elapsed() < settings.duration {
+		if last_resend_scan.elapsed() >= Duration::from_secs(5) {
+			last_resend_scan = Instant::now();
+			resends.resend_overdue(&mut probe_client, &followed, &resend_track, |p| {
+				bytes_of(&fleet, p)
+			})?;
+		}
 		for back in back_rx.try_iter() {
 			release(back, &mut ready, &mut in_flight, &mut replayable);
 		}
@@ -237,14 +259,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
 				starved += 1;
 				break;
 			}
-			let bytes = if settings.baseline {
-				let &[(m, f)] = &picked[..] else { unreachable!("a baseline batch is one frame") };
-				fleet[m].remarks[f].clone()
-			} else {
-				let signed: Vec<_> =
-					picked.iter().map(|&(m, f)| fleet[m].frames[f].clone()).collect();
-				frames::general_transaction(frames::submission(&signed)?)
-			};
+			let bytes = bytes_of(&fleet, &picked)?;
 			let hash = sp_io::hashing::blake2_256(&bytes);
 			for &(m, f) in &picked {
 				in_flight.insert(m, f);
@@ -299,6 +314,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
 	while !follower.is_finished() {
 		if drain_started.elapsed() > Duration::from_secs(180) {
 			break;
+		}
+		if last_resend_scan.elapsed() >= Duration::from_secs(5) {
+			last_resend_scan = Instant::now();
+			resends.resend_overdue(&mut probe_client, &followed, &resend_track, |p| {
+				bytes_of(&fleet, p)
+			})?;
 		}
 		let rss: Vec<u64> = network.nodes.iter_mut().map(Node::sample_memory).collect();
 		memory_series.push((origin.elapsed().as_secs_f64(), rss));
@@ -580,6 +601,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
 			"badAccepted": bad_accepted,
 			"badInBlocks": state.bad_included,
 			"poolFullRetries": stats.pool_full_retries,
+			"resentTransactions": resends.transactions,
+			"resentFrames": resends.frames,
+			"resentAnswers": resends.answers,
+			"rebatchedFrames": resends.rebatched_frames,
 			"meterStarvedRounds": starved,
 			"framesExhausted": exhausted,
 		},
@@ -725,6 +750,14 @@ pub fn run(args: BenchArgs) -> Result<()> {
 	println!(
 		"  pool-full retries {}, rounds without a free meter {starved}",
 		stats.pool_full_retries
+	);
+	println!(
+		"  sent again (not final {} s after sending): {} transactions, {} frames ({} of them in new batches); answered {:?}",
+		RESEND_AFTER.as_secs(),
+		resends.transactions,
+		resends.frames,
+		resends.rebatched_frames,
+		resends.answers
 	);
 	println!(
 		"  supplier fees: {charged} charged + {owed} owed for {measured_in_run} measurements at {fee} each: {}",

@@ -4,7 +4,7 @@
 
 use super::*;
 use frame_support::{storage::StoragePrefixedMap, Hashable};
-use mensura_primitives::metering::AuditSubject;
+use mensura_primitives::{metering::AuditSubject, readings::ReadingState};
 use mensura_runtime::Runtime;
 
 /// One kind of entry of a meter: its storage item, how many entries, their bytes.
@@ -59,17 +59,13 @@ pub(super) fn meter_state(client: &mut Client, id: u64, at: &str) -> Result<Vec<
 		vec![pallet_meters::PendingKeyRotations::<Runtime>::hashed_key_for(id)],
 		at,
 	)?);
-	entries.push(exact(
-		client,
-		"Readings.Readings",
-		vec![pallet_readings::Readings::<Runtime>::hashed_key_for(id)],
-		at,
-	)?);
-	let active_key = pallet_billing::ActiveContract::<Runtime>::hashed_key_for(id);
-	let contract_id = value(client, &active_key, at)?
-		.map(|raw| decode::<u64>(&raw, "a contract id"))
-		.transpose()?;
-	entries.push(exact(client, "Billing.ActiveContract", vec![active_key], at)?);
+	// The reading record names the meter's active supply contract.
+	let reading_key = pallet_readings::Readings::<Runtime>::hashed_key_for(id);
+	let contract_id = value(client, &reading_key, at)?
+		.map(|raw| decode::<ReadingState>(&raw, "a reading record"))
+		.transpose()?
+		.and_then(|reading| reading.supply_contract);
+	entries.push(exact(client, "Readings.Readings", vec![reading_key], at)?);
 	if let Some(contract_id) = contract_id {
 		let contract_key = pallet_billing::Contracts::<Runtime>::hashed_key_for(contract_id);
 		let contract = value(client, &contract_key, at)?
