@@ -10,6 +10,9 @@ pub(super) enum Track {
 	Bad { hash: [u8; 32] },
 	/// A transaction the pool refused.
 	Forget([u8; 32]),
+	/// A transaction whose frames went again in another: still followed, as it may reach
+	/// a block all the same, but no longer waited for.
+	Supersede([u8; 32]),
 }
 
 pub(super) struct Tracked {
@@ -17,6 +20,8 @@ pub(super) struct Tracked {
 	pub(super) frames: Vec<(usize, usize)>,
 	pub(super) included: Option<Instant>,
 	pub(super) finalized: Option<Instant>,
+	/// Its frames went again in another transaction.
+	pub(super) superseded: bool,
 }
 
 /// A block of the run as the follower saw it.
@@ -44,8 +49,12 @@ pub(super) struct Followed {
 }
 
 impl Followed {
+	/// Transactions waited for: not finalized, and not superseded unless in a block.
 	pub(super) fn pending(&self) -> usize {
-		self.tracked.values().filter(|t| t.finalized.is_none()).count()
+		self.tracked
+			.values()
+			.filter(|t| t.finalized.is_none() && (!t.superseded || t.included.is_some()))
+			.count()
 	}
 }
 
@@ -112,7 +121,13 @@ pub(super) fn follow(
 					Track::Sent { hash, at, frames } => {
 						state.tracked.insert(
 							hash,
-							Tracked { sent: at, frames, included: None, finalized: None },
+							Tracked {
+								sent: at,
+								frames,
+								included: None,
+								finalized: None,
+								superseded: false,
+							},
 						);
 					}
 					Track::Bad { hash } => {
@@ -120,6 +135,11 @@ pub(super) fn follow(
 					}
 					Track::Forget(hash) => {
 						state.tracked.remove(&hash);
+					}
+					Track::Supersede(hash) => {
+						if let Some(tracked) = state.tracked.get_mut(&hash) {
+							tracked.superseded = true;
+						}
 					}
 				}
 			}

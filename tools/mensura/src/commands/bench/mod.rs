@@ -37,7 +37,7 @@ mod state;
 
 use crate::{
 	chain::value_key,
-	client::{hex, unhex, Client, HeadKind, RpcError},
+	client::{hex, unhex, Client, HeadKind, RpcError, TxStatus, TxWatch},
 	frames,
 	keys::{MeterKey, Scheme},
 	load_profile::LoadProfile,

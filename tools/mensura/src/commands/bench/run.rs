@@ -147,6 +147,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
 	let mut memory_series: Vec<(f64, Vec<u64>)> = Vec::new();
 	let mut exhausted = false;
 	let mut resends = Resends::default();
+	let mut rebatches = Rebatches::default();
 	// The follower hears of new batches sent for banned ones through this, also after
 	// the window closes the senders' channel.
 	let resend_track = track_tx.clone();
@@ -185,6 +186,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
 				remember(replayable, frames);
 			}
 		}
+		// Still in flight: taken back by the caller (`Rebatches`).
+		Back::Dropped { .. } => {}
 	};
 	// A transaction's bytes, rebuilt from its frames exactly as they were sent.
 	let baseline = settings.baseline;
@@ -205,10 +208,24 @@ pub fn run(args: BenchArgs) -> Result<()> {
 			})?;
 		}
 		for back in back_rx.try_iter() {
-			release(back, &mut ready, &mut in_flight, &mut replayable);
+			match back {
+				// A remark is signed with its account's nonce: no other transaction can
+				// carry it.
+				Back::Dropped { .. } if baseline => {}
+				Back::Dropped { hash, frames } => rebatches.let_go(hash, frames, &followed),
+				back => release(back, &mut ready, &mut in_flight, &mut replayable),
+			}
 		}
+		rebatches.take_back_due(&followed, &track_tx, &job_tx, |p| bytes_of(&fleet, p))?;
 		let due = (settings.rate * origin.elapsed().as_secs_f64()) as u64;
-		while valid_sent + bad_sent < due {
+		// Sending blocks while the senders are busy: hand over what is due for at most
+		// 20 ms, then read what came back (meters out of flight, frames let go), so a
+		// rate the node cannot take neither starves the meters nor stretches the window.
+		let slice = Instant::now();
+		while valid_sent + bad_sent < due
+			&& slice.elapsed() < Duration::from_millis(20)
+			&& origin.elapsed() < settings.duration
+		{
 			let bad_due = ((valid_sent + bad_sent + 1) as f64 * settings.bad_fraction) as u64;
 			if bad_sent < bad_due {
 				let replay = bad_sent % 2 == 1 && !replayable.is_empty();
@@ -244,8 +261,19 @@ pub fn run(args: BenchArgs) -> Result<()> {
 			if owed < settings.batch {
 				break;
 			}
-			let want = settings.batch;
-			let mut picked = Vec::with_capacity(want);
+			// With one validator, a lone frame the pool let go goes first in the batch (see
+			// `Rebatches::lone`), which then holds at least one fresh frame beside it.
+			let mut picked = Vec::with_capacity(settings.batch + 1);
+			let mut at = Instant::now();
+			if validators == 1 {
+				for (frame, first_sent) in rebatches.lone.drain(..) {
+					picked.push(frame);
+					at = at.min(first_sent);
+				}
+			}
+			let taken_back = picked.len();
+			let want =
+				if taken_back == 0 { settings.batch } else { settings.batch.max(taken_back + 1) };
 			while picked.len() < want {
 				let Some(m) = ready.pop_front() else { break };
 				if fleet[m].next >= fleet[m].frames.len() {
@@ -255,17 +283,19 @@ pub fn run(args: BenchArgs) -> Result<()> {
 				picked.push((m, fleet[m].next));
 				fleet[m].next += 1;
 			}
-			if picked.is_empty() {
+			if picked.len() == taken_back {
+				rebatches.lone.extend(picked.into_iter().map(|frame| (frame, at)));
 				starved += 1;
 				break;
 			}
 			let bytes = bytes_of(&fleet, &picked)?;
 			let hash = sp_io::hashing::blake2_256(&bytes);
-			for &(m, f) in &picked {
+			for &(m, f) in &picked[taken_back..] {
 				in_flight.insert(m, f);
 			}
-			valid_sent += picked.len() as u64;
-			let _ = track_tx.send(Track::Sent { hash, at: Instant::now(), frames: picked.clone() });
+			valid_sent += (picked.len() - taken_back) as u64;
+			rebatches.frames += taken_back as u64;
+			let _ = track_tx.send(Track::Sent { hash, at, frames: picked.clone() });
 			job_tx
 				.send(Job { hash, bytes, payload: Payload::Valid(picked) })
 				.map_err(|_| Error::failure("the senders stopped"))?;
@@ -303,18 +333,23 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		Some(attacker) => Some(attacker.join().expect("the attacker panicked")?),
 		None => None,
 	};
-	drop(job_tx);
-	drop(track_tx);
-	for sender in senders {
-		sender.join().expect("a sender panicked")?;
-	}
-	// Let everything in flight be finalized.
+	// Let everything in flight be finalized; the senders keep watching what they sent,
+	// and what the pool lets go is sent again.
 	stop.store(true, Ordering::Relaxed);
 	let drain_started = Instant::now();
 	while !follower.is_finished() {
 		if drain_started.elapsed() > Duration::from_secs(180) {
 			break;
 		}
+		for back in back_rx.try_iter() {
+			match back {
+				Back::Dropped { hash, frames } if !baseline => {
+					rebatches.let_go(hash, frames, &followed)
+				}
+				_ => {}
+			}
+		}
+		rebatches.take_back_due(&followed, &track_tx, &job_tx, |p| bytes_of(&fleet, p))?;
 		if last_resend_scan.elapsed() >= Duration::from_secs(5) {
 			last_resend_scan = Instant::now();
 			resends.resend_overdue(&mut probe_client, &followed, &resend_track, |p| {
@@ -337,6 +372,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		);
 		std::thread::sleep(Duration::from_secs(1));
 	}
+	drop(job_tx);
+	drop(track_tx);
+	for sender in senders {
+		sender.join().expect("a sender panicked")?;
+	}
 	progress.show(|| "done sending and following".into(), true);
 	let drained = follower.is_finished();
 	if drained {
@@ -351,7 +391,6 @@ pub fn run(args: BenchArgs) -> Result<()> {
 	let mut inclusion = Vec::new();
 	let mut finality = Vec::new();
 	let mut finalized_frames = 0u64;
-	let mut unfinalized_frames = 0u64;
 	let mut last_finalized_at: Option<Instant> = None;
 	for tracked in state.tracked.values() {
 		let n = tracked.frames.len() as u64;
@@ -365,9 +404,14 @@ pub fn run(args: BenchArgs) -> Result<()> {
 					fleet[m].finalized += 1;
 				}
 			}
-			_ => unfinalized_frames += n,
+			_ => {}
 		}
 	}
+	// Every valid frame was sent once as new, and a frame is stored at most once (a copy
+	// is refused as `Replayed`), in whichever transaction carried it: what is not
+	// finalized in one is lost — refused, let go by the pool and never sent again, or
+	// still waiting.
+	let unfinalized_frames = valid_sent.saturating_sub(finalized_frames);
 	// What the chain counted for each meter: its measurements, or in the baseline its
 	// account's nonce (one per remark included).
 	let chain_counts = if settings.baseline {
@@ -509,7 +553,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
 	let mut submit: Vec<(f64, u64)> = stats.submit_seconds.iter().map(|s| (*s, 1)).collect();
 	let bad_accepted: u64 = stats.bad_accepted.values().sum();
 	let bad_refused: u64 = stats.bad_refused.values().sum();
-	let lost = stats.valid_refused_frames + unfinalized_frames;
+	let lost = unfinalized_frames;
 	let summary = json!({
 		"settings": {
 			"validators": settings.validators,
@@ -601,6 +645,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
 			"badAccepted": bad_accepted,
 			"badInBlocks": state.bad_included,
 			"poolFullRetries": stats.pool_full_retries,
+			// Valid transactions the pool took and then let go (their watch said
+			// `dropped`), and the transactions and frames that went back for them.
+			"droppedByPool": { "transactions": stats.dropped_transactions, "frames": stats.dropped_frames },
+			"droppedButIncluded": rebatches.included_all_the_same,
+			"takenBack": { "transactions": rebatches.transactions, "frames": rebatches.frames },
+			"watchesLost": stats.watches_lost,
 			"resentTransactions": resends.transactions,
 			"resentFrames": resends.frames,
 			"resentAnswers": resends.answers,
@@ -739,7 +789,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		lifetime_peak.iter().map(|(n, k)| format!("{n} {:.0} MiB", *k as f64 / 1024.0)).collect::<Vec<_>>().join(", ")
 	);
 	println!(
-		"  valid frames: {valid_sent} sent, {finalized_frames} finalized, {} refused by the pool, {unfinalized_frames} not finalized; {chain_total} {} on chain",
+		"  valid frames: {valid_sent} sent, {finalized_frames} finalized, {unfinalized_frames} not finalized; the pool refused {} (copies of frames another transaction stored among them); {chain_total} {} on chain",
 		stats.valid_refused_frames,
 		if settings.baseline { "remarks (account nonces)" } else { "measurements" }
 	);
@@ -750,6 +800,15 @@ pub fn run(args: BenchArgs) -> Result<()> {
 	println!(
 		"  pool-full retries {}, rounds without a free meter {starved}",
 		stats.pool_full_retries
+	);
+	println!(
+		"  let go by the pool after taking them: {} transactions, {} frames; of them in a block all the same {}; sent again in {} transactions ({} frames); watches lost {}",
+		stats.dropped_transactions,
+		stats.dropped_frames,
+		rebatches.included_all_the_same,
+		rebatches.transactions,
+		rebatches.frames,
+		stats.watches_lost
 	);
 	println!(
 		"  sent again (not final {} s after sending): {} transactions, {} frames ({} of them in new batches); answered {:?}",

@@ -38,11 +38,18 @@ pub(super) struct SendStats {
 	/// Valid transactions the pool refused, by reason: each is a lost frame.
 	pub(super) valid_refused: BTreeMap<String, u64>,
 	pub(super) valid_refused_frames: u64,
+	/// Valid transactions the pool took and later let go (`dropped`): their frames go
+	/// back in a new batch.
+	pub(super) dropped_transactions: u64,
+	pub(super) dropped_frames: u64,
+	/// Watches the node ended before the transaction's last status (the resend after
+	/// [`RESEND_AFTER`] covers them).
+	pub(super) watches_lost: u64,
 	/// Bad frames refused, by kind and reason.
 	pub(super) bad_refused: BTreeMap<(Bad, String), u64>,
 	/// Bad frames the pool accepted (must stay 0).
 	pub(super) bad_accepted: BTreeMap<Bad, u64>,
-	/// Seconds each `author_submitExtrinsic` took.
+	/// Seconds each submission took.
 	pub(super) submit_seconds: Vec<f64>,
 }
 
@@ -54,6 +61,9 @@ pub(super) enum Back {
 	Included(Vec<(usize, usize)>),
 	/// These frames are finalized: every validator has the block that holds them.
 	Finalized(Vec<(usize, usize)>),
+	/// The pool took the transaction `hash` and then let it go: its frames, still in
+	/// flight, must be sent again in another transaction (its own bytes are banned).
+	Dropped { hash: [u8; 32], frames: Vec<(usize, usize)> },
 }
 
 pub(super) fn refusal_reason(error: &RpcError) -> String {
@@ -67,6 +77,24 @@ pub(super) fn refusal_reason(error: &RpcError) -> String {
 	}
 }
 
+/// A valid transaction the pool took, watched until it is in a block or let go.
+struct Watched {
+	hash: [u8; 32],
+	frames: Vec<(usize, usize)>,
+	watch: TxWatch,
+}
+
+/// How often a sender reads its watches.
+const WATCH_READ_EVERY: Duration = Duration::from_millis(100);
+
+/// A sender: one WebSocket connection, sending the jobs it takes from `jobs` until the
+/// channel closes. Valid transactions go through `author_submitAndWatchExtrinsic`, as a
+/// gateway that must lose no frame sends them: `author_submitExtrinsic` answers once,
+/// when the pool takes a transaction, and a pool at its limits may later let it go
+/// (`enforce_limits` evicts its lowest-priority transactions, for frames the ones with
+/// the latest intervals, and bans them for 30 minutes). The watch says so (`dropped`),
+/// and the frames go back to the run, still in flight, to be sent in another batch.
+/// A watch ends when its transaction is in a block; the follower takes it from there.
 pub(super) fn sender(
 	url: String,
 	jobs: Arc<Mutex<mpsc::Receiver<Job>>>,
@@ -75,57 +103,262 @@ pub(super) fn sender(
 	follower: mpsc::Sender<Track>,
 ) -> Result<()> {
 	let mut client = Client::new(&url)?;
+	let mut watched: Vec<Watched> = Vec::new();
+	let mut last_read = Instant::now();
 	loop {
-		let job = match jobs.lock().expect("job queue").recv() {
-			Ok(job) => job,
-			Err(_) => return Ok(()),
+		let next = jobs.lock().expect("job queue").recv_timeout(WATCH_READ_EVERY);
+		let job = match next {
+			Ok(job) => Some(job),
+			Err(mpsc::RecvTimeoutError::Timeout) => None,
+			Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
 		};
-		let mut retries = 0u64;
-		let (result, took) = loop {
-			let started = Instant::now();
-			let result = client.submit(&job.bytes)?;
-			let took = started.elapsed().as_secs_f64();
-			match &result {
-				// The pool is full: back off and send again, as a gateway would.
-				Err(e) if frames::pool_full(e) => {
-					retries += 1;
-					std::thread::sleep(Duration::from_millis(100));
-				}
-				_ => break (result, took),
-			}
-		};
-		let mut stats = stats.lock().expect("stats");
-		stats.transactions += 1;
-		stats.pool_full_retries += retries;
-		stats.submit_seconds.push(took);
-		match (job.payload, result) {
-			(Payload::Valid(_), Ok(_)) => {}
-			(Payload::Valid(frames), Err(error)) => {
-				*stats.valid_refused.entry(refusal_reason(&error)).or_default() += 1;
-				stats.valid_refused_frames += frames.len() as u64;
-				let _ = follower.send(Track::Forget(job.hash));
-				let _ = back.send(Back::Release(frames.iter().map(|(m, _)| *m).collect()));
-			}
-			(Payload::Bad(kind), Ok(_)) => {
-				*stats.bad_accepted.entry(kind).or_default() += 1;
-			}
-			(Payload::Bad(kind), Err(error)) => {
-				*stats.bad_refused.entry((kind, refusal_reason(&error))).or_default() += 1;
-			}
+		if let Some(job) = job {
+			send(&mut client, job, &stats, &back, &follower, &mut watched)?;
+		}
+		if last_read.elapsed() >= WATCH_READ_EVERY {
+			last_read = Instant::now();
+			read_watches(&mut client, &mut watched, &stats, &back, &follower)?;
 		}
 	}
 }
 
-/// How long a sent transaction may go unfinalized before it is sent again.
-/// `author_submitExtrinsic` answers once, when the pool takes a transaction, and nothing
-/// tells the sender what happens next. A pool at its limits evicts its lowest-priority
-/// transactions to take better ones (`enforce_limits`) and bans what it evicted for 30
-/// minutes, the same bytes refused as `temporarily banned`; a block holding a
-/// transaction may also leave the best chain. A gateway that must lose no frame
-/// therefore sends again what is not final after a while: the same bytes first (a pool
-/// that still holds them, or a chain that has them, says so), and, if the pool refuses
-/// them as banned, the same frames in another batch (new bytes, so not banned; a frame
-/// already stored is refused as `Replayed`, which loses nothing).
+fn send(
+	client: &mut Client,
+	job: Job,
+	stats: &Mutex<SendStats>,
+	back: &mpsc::Sender<Back>,
+	follower: &mpsc::Sender<Track>,
+	watched: &mut Vec<Watched>,
+) -> Result<()> {
+	let valid = matches!(job.payload, Payload::Valid(_));
+	let mut retries = 0u64;
+	let (result, took) = loop {
+		let started = Instant::now();
+		let result = if valid {
+			client.submit_and_watch(&job.bytes)?.map(Some)
+		} else {
+			client.submit(&job.bytes)?.map(|_| None)
+		};
+		let took = started.elapsed().as_secs_f64();
+		match &result {
+			// The pool is full: back off and send again, as a gateway would.
+			Err(e) if frames::pool_full(e) => {
+				retries += 1;
+				std::thread::sleep(Duration::from_millis(100));
+			}
+			_ => break (result, took),
+		}
+	};
+	let mut stats = stats.lock().expect("stats");
+	stats.transactions += 1;
+	stats.pool_full_retries += retries;
+	stats.submit_seconds.push(took);
+	match (job.payload, result) {
+		(Payload::Valid(frames), Ok(watch)) => watched.push(Watched {
+			hash: job.hash,
+			frames,
+			watch: watch.expect("a valid transaction is watched"),
+		}),
+		(Payload::Valid(frames), Err(error)) => {
+			*stats.valid_refused.entry(refusal_reason(&error)).or_default() += 1;
+			stats.valid_refused_frames += frames.len() as u64;
+			let _ = follower.send(Track::Forget(job.hash));
+			let _ = back.send(Back::Release(frames.iter().map(|(m, _)| *m).collect()));
+		}
+		(Payload::Bad(kind), Ok(_)) => {
+			*stats.bad_accepted.entry(kind).or_default() += 1;
+		}
+		(Payload::Bad(kind), Err(error)) => {
+			*stats.bad_refused.entry((kind, refusal_reason(&error))).or_default() += 1;
+		}
+	}
+	Ok(())
+}
+
+/// Reads every watch: one whose transaction is in a block ends; one the pool let go
+/// sends its frames back (`Back::Dropped`); one the pool found invalid is a refusal.
+fn read_watches(
+	client: &mut Client,
+	watched: &mut Vec<Watched>,
+	stats: &Mutex<SendStats>,
+	back: &mpsc::Sender<Back>,
+	follower: &mpsc::Sender<Track>,
+) -> Result<()> {
+	let mut kept = Vec::with_capacity(watched.len());
+	for mut w in watched.drain(..) {
+		let statuses = match client.tx_statuses(&mut w.watch) {
+			Ok(statuses) => statuses,
+			Err(_) => {
+				stats.lock().expect("stats").watches_lost += 1;
+				continue;
+			}
+		};
+		let ended = statuses.iter().find(|s| {
+			matches!(
+				s,
+				TxStatus::InBlock | TxStatus::Finalized | TxStatus::Dropped | TxStatus::Invalid
+			)
+		});
+		match ended {
+			None => kept.push(w),
+			Some(TxStatus::Dropped) => {
+				let mut stats = stats.lock().expect("stats");
+				stats.dropped_transactions += 1;
+				stats.dropped_frames += w.frames.len() as u64;
+				let _ = back.send(Back::Dropped { hash: w.hash, frames: w.frames });
+			}
+			Some(TxStatus::Invalid) => {
+				let mut stats = stats.lock().expect("stats");
+				*stats.valid_refused.entry("invalid in the pool".into()).or_default() += 1;
+				stats.valid_refused_frames += w.frames.len() as u64;
+				let _ = follower.send(Track::Forget(w.hash));
+				let _ = back.send(Back::Release(w.frames.iter().map(|(m, _)| *m).collect()));
+			}
+			// In a block: the follower takes it from here.
+			Some(_) => {}
+		}
+	}
+	*watched = kept;
+	Ok(())
+}
+
+/// The frames of a transaction the pool let go, in the order of the transaction that
+/// sends them again: reversed, so its bytes differ from the banned ones (a single frame
+/// has no other order; [`Rebatches`] pairs it).
+pub(super) fn other_order(frames: &[(usize, usize)]) -> Vec<(usize, usize)> {
+	frames.iter().rev().copied().collect()
+}
+
+/// How many new best blocks a transaction the pool let go has to reach one before its
+/// frames go again. `dropped` is not the last word: a block being built may already hold
+/// the transaction when the pool evicts it (and with several validators, another node's
+/// pool may still hold it), and then the frames sent again would only be refused as
+/// `Replayed`.
+pub(super) const DROPPED_GRACE_BLOCKS: u64 = 2;
+
+/// A transaction the pool let go, waiting out [`DROPPED_GRACE_BLOCKS`].
+pub(super) struct LetGo {
+	hash: [u8; 32],
+	frames: Vec<(usize, usize)>,
+	/// The best block the follower had seen when the pool said `dropped`.
+	best_then: u64,
+}
+
+/// Frames of transactions the pool took and let go, sent again in other transactions.
+#[derive(Default)]
+pub(super) struct Rebatches {
+	/// Let go, and neither in a block yet nor taken back.
+	pub(super) waiting: Vec<LetGo>,
+	/// Let go by the pool, and in a block all the same.
+	pub(super) included_all_the_same: u64,
+	/// Lone frames, each with when it was first sent, waiting for a companion: a
+	/// transaction of one frame has no other order, so it goes again beside another
+	/// frame (with one validator, the next fresh batch's; with several, only another
+	/// lone frame's, as a frame in no block of one node may be in another's).
+	pub(super) lone: Vec<((usize, usize), Instant)>,
+	pub(super) transactions: u64,
+	pub(super) frames: u64,
+}
+
+impl Rebatches {
+	/// Notes that the pool let the transaction `hash` go.
+	pub(super) fn let_go(
+		&mut self,
+		hash: [u8; 32],
+		frames: Vec<(usize, usize)>,
+		followed: &Mutex<Followed>,
+	) {
+		let best_then =
+			followed.lock().expect("follower state").blocks.last().map_or(0, |b| b.number);
+		self.waiting.push(LetGo { hash, frames, best_then });
+	}
+
+	/// Sends again the frames of every transaction let go that has not reached a block in
+	/// [`DROPPED_GRACE_BLOCKS`] new best blocks; forgets the ones in a block.
+	pub(super) fn take_back_due(
+		&mut self,
+		followed: &Mutex<Followed>,
+		track: &mpsc::Sender<Track>,
+		jobs: &mpsc::SyncSender<Job>,
+		bytes_of: impl Fn(&[(usize, usize)]) -> Result<Vec<u8>>,
+	) -> Result<()> {
+		if self.waiting.is_empty() {
+			return Ok(());
+		}
+		let (due, kept): (Vec<LetGo>, Vec<LetGo>) = {
+			let state = followed.lock().expect("follower state");
+			let best = state.blocks.last().map_or(0, |b| b.number);
+			let mut due = Vec::new();
+			let mut kept = Vec::new();
+			for l in self.waiting.drain(..) {
+				if state.tracked.get(&l.hash).is_some_and(|t| t.included.is_some()) {
+					self.included_all_the_same += 1;
+				} else if best >= l.best_then + DROPPED_GRACE_BLOCKS {
+					due.push(l);
+				} else {
+					kept.push(l);
+				}
+			}
+			(due, kept)
+		};
+		self.waiting = kept;
+		for l in due {
+			self.take_back(l.hash, l.frames, followed, track, jobs, &bytes_of)?;
+		}
+		Ok(())
+	}
+
+	/// Takes back the frames of `hash`, which the pool let go, and sends them again in
+	/// another transaction through `jobs` (watched, like any): latencies still count
+	/// from the frames' first sending.
+	fn take_back(
+		&mut self,
+		hash: [u8; 32],
+		frames: Vec<(usize, usize)>,
+		followed: &Mutex<Followed>,
+		track: &mpsc::Sender<Track>,
+		jobs: &mpsc::SyncSender<Job>,
+		bytes_of: impl Fn(&[(usize, usize)]) -> Result<Vec<u8>>,
+	) -> Result<()> {
+		let first_sent = followed
+			.lock()
+			.expect("follower state")
+			.tracked
+			.get(&hash)
+			.map(|t| t.sent)
+			.unwrap_or_else(Instant::now);
+		let (frames, at) = match frames[..] {
+			[frame] => {
+				self.lone.push((frame, first_sent));
+				if self.lone.len() < 2 {
+					let _ = track.send(Track::Supersede(hash));
+					return Ok(());
+				}
+				let at = self.lone.iter().map(|(_, at)| *at).min().unwrap_or(first_sent);
+				(self.lone.drain(..).map(|(f, _)| f).collect(), at)
+			}
+			_ => (other_order(&frames), first_sent),
+		};
+		let bytes = bytes_of(&frames)?;
+		let new_hash = sp_io::hashing::blake2_256(&bytes);
+		self.transactions += 1;
+		self.frames += frames.len() as u64;
+		// Tracked before the old one is superseded: the follower, draining, ends when it
+		// waits for nothing.
+		let _ = track.send(Track::Sent { hash: new_hash, at, frames: frames.clone() });
+		let _ = track.send(Track::Supersede(hash));
+		jobs.send(Job { hash: new_hash, bytes, payload: Payload::Valid(frames) })
+			.map_err(|_| Error::failure("the senders stopped"))
+	}
+}
+
+/// How long a sent transaction may go unfinalized before it is sent again. The senders
+/// watch each transaction until it is in a block, and what the pool lets go goes back
+/// in another batch ([`Rebatches`]); this covers what a watch cannot: a watch the node ended early,
+/// a block that left the best chain. The same bytes go first (a pool that still holds
+/// them, or a chain that has them, says so), and, if the pool refuses them as banned,
+/// the same frames in another batch (new bytes, so not banned; a frame already stored
+/// is refused as `Replayed`, which loses nothing).
 pub(super) const RESEND_AFTER: Duration = Duration::from_secs(90);
 
 /// The transactions sent again, and what the node answered.
@@ -161,6 +394,7 @@ impl Resends {
 				.iter()
 				.filter(|(hash, tracked)| {
 					tracked.finalized.is_none()
+						&& !tracked.superseded
 						&& self.last.get(*hash).copied().unwrap_or(tracked.sent).elapsed()
 							>= RESEND_AFTER
 				})
@@ -180,17 +414,26 @@ impl Resends {
 			let answer = match client.submit(&bytes)? {
 				Ok(_) => "taken back".to_string(),
 				// Banned and in no block the follower saw: evicted. (Once in a block, a
-				// transaction is banned too; then its block awaits finality.)
+				// transaction is banned too; then its block awaits finality.) Or held by a
+				// pool that has not put it in a block for all that time (a pool at its
+				// limits may keep a transaction it took out of every block's view).
 				Err(error)
-					if error.code == frames::POOL_TEMPORARILY_BANNED
+					if (error.code == frames::POOL_TEMPORARILY_BANNED
+						|| error.code == frames::POOL_ALREADY_IMPORTED)
 						&& !included && frames.len() > 1 =>
 				{
-					// The same frames in the other order: another transaction.
-					let reordered: Vec<_> = frames.iter().rev().copied().collect();
+					let held = if error.code == frames::POOL_TEMPORARILY_BANNED {
+						"banned"
+					} else {
+						"held in the pool"
+					};
+					// The same frames in the other order: another transaction. The old
+					// one stays followed: should it reach a block after all, the new one
+					// is refused (its frames `Replayed`) and nothing is lost.
+					let reordered = other_order(&frames);
 					let bytes = bytes_of(&reordered)?;
 					let new_hash = sp_io::hashing::blake2_256(&bytes);
 					// Latencies still count from the frames' first sending.
-					let _ = track.send(Track::Forget(hash));
 					let _ = track.send(Track::Sent {
 						hash: new_hash,
 						at: first_sent,
@@ -199,12 +442,13 @@ impl Resends {
 					self.last.insert(new_hash, Instant::now());
 					self.rebatched_frames += reordered.len() as u64;
 					match client.submit(&bytes)? {
-						Ok(_) => "banned; new batch taken".to_string(),
+						Ok(_) => {
+							let _ = track.send(Track::Supersede(hash));
+							format!("{held}; new batch taken")
+						}
 						Err(error) => {
-							// Refused: the follower tracks the old batch again.
 							let _ = track.send(Track::Forget(new_hash));
-							let _ = track.send(Track::Sent { hash, at: first_sent, frames });
-							format!("banned; new batch: {}", refusal_reason(&error))
+							format!("{held}; new batch: {}", refusal_reason(&error))
 						}
 					}
 				}
