@@ -24,8 +24,35 @@ fn limit_malloc_arenas() {
 	}
 }
 
+/// How often the node hands the memory it has freed back to the system.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const TRIM_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Hands freed heap memory back to the system every [`TRIM_EVERY`] (glibc's
+/// `malloc_trim`), from a thread of its own. glibc returns to the system only the free
+/// memory at the top of an arena; what the node frees in the middle — building a large
+/// genesis, a block's storage changes, the pool's validated batches — stays resident. A
+/// node restarted on a 100,000-meter chain held 415 MiB of anonymous memory idle, and
+/// 100 MiB after one trim.
+fn return_freed_memory() {
+	#[cfg(all(target_os = "linux", target_env = "gnu"))]
+	std::thread::Builder::new()
+		.name("malloc-trim".into())
+		.spawn(|| loop {
+			std::thread::sleep(TRIM_EVERY);
+			// SAFETY: `malloc_trim` only releases free pages; it takes the allocator's
+			// locks like any allocation.
+			unsafe {
+				libc::malloc_trim(0);
+			}
+		})
+		.map(drop)
+		.unwrap_or_else(|e| eprintln!("Warning: cannot start the malloc-trim thread: {e}"));
+}
+
 fn main() {
 	limit_malloc_arenas();
+	return_freed_memory();
 	if let Err(error) = command::run() {
 		// One line a user can act on, never a panic or a debug dump.
 		eprintln!("Error: {}", command::explain(&error));
