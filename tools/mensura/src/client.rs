@@ -60,56 +60,6 @@ pub enum HeadKind {
 	Finalized,
 }
 
-/// A transaction's status in the pool, as `author_submitAndWatchExtrinsic` reports it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TxStatus {
-	/// In the pool, waiting (`ready`, `future`, `broadcast`).
-	Waiting,
-	/// In a block (`inBlock`); the block may still leave the best chain.
-	InBlock,
-	/// In a finalized block (`finalized`).
-	Finalized,
-	/// A block holding it left the best chain, or finality did not come in time
-	/// (`retracted`, `finalityTimeout`): it may come back in another block.
-	Retracted,
-	/// The pool let it go (`dropped`, `usurped`): it is in no block and will not be, and
-	/// its bytes are banned for a while.
-	Dropped,
-	/// The pool found it invalid (`invalid`).
-	Invalid,
-}
-
-impl TxStatus {
-	/// The status a notification names.
-	fn of(value: &Value) -> Option<TxStatus> {
-		let name = match value {
-			Value::String(name) => name.as_str(),
-			Value::Object(map) => map.keys().next()?.as_str(),
-			_ => return None,
-		};
-		Some(match name {
-			"future" | "ready" | "broadcast" => TxStatus::Waiting,
-			"inBlock" => TxStatus::InBlock,
-			"finalized" => TxStatus::Finalized,
-			"retracted" | "finalityTimeout" => TxStatus::Retracted,
-			"dropped" | "usurped" => TxStatus::Dropped,
-			"invalid" => TxStatus::Invalid,
-			_ => return None,
-		})
-	}
-
-	/// Whether the pool says no more about the transaction after this.
-	pub fn is_final(&self) -> bool {
-		matches!(self, TxStatus::Finalized | TxStatus::Dropped | TxStatus::Invalid)
-	}
-}
-
-/// A watched transaction (`author_submitAndWatchExtrinsic`); read it with
-/// [`Client::tx_statuses`]. Dropping it unsubscribes.
-pub struct TxWatch {
-	subscription: Subscription<Value>,
-}
-
 /// A subscription to block headers; read it with [`Client::latest_head`].
 pub struct Heads {
 	kind: HeadKind,
@@ -146,9 +96,9 @@ impl Client {
 			return Err(Error::usage(format!("{url}: no host")));
 		}
 		// One worker thread: the connection's reader runs on it all the time, so
-		// notifications (heads, transaction statuses) are read from the socket as they
-		// come, not only while a call waits; a node whose notifications are not read
-		// holds back its answers on that connection.
+		// notifications (new heads) are read from the socket as they come, not only
+		// while a call waits; a node whose notifications are not read holds back its
+		// answers on that connection.
 		let runtime = tokio::runtime::Builder::new_multi_thread()
 			.worker_threads(1)
 			.enable_all()
@@ -406,57 +356,6 @@ impl Client {
 			.ok_or_else(|| Error::node("system_accountNextIndex: not a number"))
 	}
 
-	/// Submits an encoded extrinsic and watches it in the pool: the watch, or the pool's
-	/// refusal (the same refusals as [`Client::submit`]).
-	pub fn submit_and_watch(
-		&mut self,
-		extrinsic: &[u8],
-	) -> Result<std::result::Result<TxWatch, RpcError>> {
-		let mut params = ArrayParams::new();
-		params
-			.insert(hex(extrinsic))
-			.map_err(|e| Error::node(format!("author_submitAndWatchExtrinsic: {e}")))?;
-		let watch = self.ask("author_submitAndWatchExtrinsic", |rpc| {
-			let params = params.clone();
-			async move {
-				rpc.subscribe::<Value, _>(
-					"author_submitAndWatchExtrinsic",
-					params,
-					"author_unwatchExtrinsic",
-				)
-				.await
-			}
-		})?;
-		Ok(watch.map(|subscription| TxWatch { subscription }))
-	}
-
-	/// The statuses `watch` has reported since it was last read, without waiting; a
-	/// subscription the node ended (or a lost connection) reads as `Err`.
-	pub fn tx_statuses(&mut self, watch: &mut TxWatch) -> Result<Vec<TxStatus>> {
-		let mut statuses = Vec::new();
-		loop {
-			match self.now(watch.subscription.next()) {
-				None => return Ok(statuses),
-				// The node ends a watch after its last status.
-				Some(None) if statuses.last().is_some_and(TxStatus::is_final) => {
-					return Ok(statuses)
-				}
-				Some(None) => {
-					return Err(Error::node(format!(
-						"the node at {} ended a transaction's watch before its last status",
-						self.url
-					)))
-				}
-				Some(Some(Err(e))) => {
-					return Err(Error::node(format!("a transaction status does not decode: {e}")))
-				}
-				Some(Some(Ok(value))) => statuses.push(TxStatus::of(&value).ok_or_else(|| {
-					Error::node(format!("an unknown transaction status: {value}"))
-				})?),
-			}
-		}
-	}
-
 	/// `future`'s output if it is ready at once (polled once, on the client's runtime).
 	fn now<F: std::future::Future>(&self, future: F) -> Option<F::Output> {
 		self.runtime.block_on(async {
@@ -512,37 +411,4 @@ pub fn unhex(text: &str) -> std::result::Result<Vec<u8>, String> {
 				.map_err(|_| format!("`{}` is not hex", &text[i..i + 2]))
 		})
 		.collect()
-}
-
-#[cfg(test)]
-mod tests {
-	use super::*;
-
-	#[test]
-	fn a_watched_transactions_status_is_read_from_every_shape_the_node_sends() {
-		let block = "0x0101010101010101010101010101010101010101010101010101010101010101";
-		let cases = [
-			(json!("future"), TxStatus::Waiting),
-			(json!("ready"), TxStatus::Waiting),
-			(json!({ "broadcast": ["12D3KooW"] }), TxStatus::Waiting),
-			(json!({ "inBlock": block }), TxStatus::InBlock),
-			(json!({ "retracted": block }), TxStatus::Retracted),
-			(json!({ "finalityTimeout": block }), TxStatus::Retracted),
-			(json!({ "finalized": block }), TxStatus::Finalized),
-			(json!({ "usurped": block }), TxStatus::Dropped),
-			(json!("dropped"), TxStatus::Dropped),
-			(json!("invalid"), TxStatus::Invalid),
-		];
-		for (value, status) in cases {
-			assert_eq!(TxStatus::of(&value), Some(status.clone()), "{value}");
-		}
-		// Only the last statuses end a watch.
-		assert!(TxStatus::Dropped.is_final() && TxStatus::Invalid.is_final());
-		assert!(TxStatus::Finalized.is_final());
-		assert!(!TxStatus::InBlock.is_final() && !TxStatus::Retracted.is_final());
-		// Anything else is no status.
-		assert_eq!(TxStatus::of(&json!("evicted")), None);
-		assert_eq!(TxStatus::of(&json!(7)), None);
-		assert_eq!(TxStatus::of(&json!({})), None);
-	}
 }

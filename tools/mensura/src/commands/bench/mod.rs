@@ -37,7 +37,7 @@ mod state;
 
 use crate::{
 	chain::value_key,
-	client::{hex, unhex, Client, HeadKind, RpcError, TxStatus, TxWatch},
+	client::{hex, unhex, Client, HeadKind, RpcError},
 	frames,
 	keys::{MeterKey, Scheme},
 	load_profile::LoadProfile,
@@ -111,7 +111,7 @@ pub struct BenchArgs {
 	#[arg(long, value_enum, default_value = "sr25519")]
 	scheme: Scheme,
 	/// Percentage of the offered frames that are forged (a wrong signature) or replayed
-	/// (a frame every node has in a block: on several, a finalized one), each sent alone;
+	/// (a frame every node has in a finalized block), each sent alone;
 	/// none may be accepted.
 	#[arg(long, default_value_t = 5.0)]
 	bad_percent: f64,

@@ -216,9 +216,6 @@ pub(super) fn start_network(
 			.args(["--rpc-port", &rpc.to_string(), "--port", &p2p.to_string()])
 			.args(["--prometheus-port", &prometheus.to_string()])
 			.args(["--no-telemetry", "--no-mdns"])
-			// Each valid transaction is watched until it is in a block: as many watches
-			// on one connection as the pool holds transactions (8,192).
-			.args(["--rpc-max-subscriptions-per-connection", "8192"])
 			.arg("--node-key")
 			.arg(hex(&sp_io::hashing::blake2_256(name.as_bytes()))[2..].to_string());
 		// The pool keeps the node's own limits (8,192 transactions, 20 MiB: about four

@@ -122,9 +122,14 @@ pub fn run(args: BenchArgs) -> Result<()> {
 	let senders: Vec<_> = (0..settings.senders)
 		.map(|i| {
 			let url = urls[i % urls.len()].clone();
-			let (jobs, stats, back, track) =
-				(job_rx.clone(), stats.clone(), back_tx.clone(), track_tx.clone());
-			std::thread::spawn(move || sender(url, jobs, stats, back, track))
+			let (jobs, stats, back, track, followed) = (
+				job_rx.clone(),
+				stats.clone(),
+				back_tx.clone(),
+				track_tx.clone(),
+				followed.clone(),
+			);
+			std::thread::spawn(move || sender(url, jobs, stats, back, track, followed))
 		})
 		.collect();
 	drop(back_tx);
@@ -169,23 +174,19 @@ pub fn run(args: BenchArgs) -> Result<()> {
 				ready.push_back(m);
 			}
 		}
-		// A replay is a frame every node the tool sends to already has in a block: on one
-		// node, once it is included; on several, once finalized (a node that has not
-		// imported the block holding it yet would rightly take it as new).
 		Back::Included(frames) => {
 			for &(m, _) in &frames {
 				in_flight.remove(&m);
 				ready.push_back(m);
 			}
-			if validators == 1 {
-				remember(replayable, frames);
-			}
 		}
-		Back::Finalized(frames) => {
-			if validators > 1 {
-				remember(replayable, frames);
-			}
-		}
+		// A replay is a frame every node the tool sends to already has in a block, and
+		// in its pool's view: once finalized. (A node that has not imported the block
+		// holding it yet would rightly take it as new; so does a pool whose view of the
+		// block just imported is still being built: one validator sent frames of the
+		// best block it had just announced accepted 2 of 2,324 such replays, none of
+		// which reached a block.)
+		Back::Finalized(frames) => remember(replayable, frames),
 		// Still in flight: taken back by the caller (`Rebatches`).
 		Back::Dropped { .. } => {}
 	};
@@ -333,8 +334,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		Some(attacker) => Some(attacker.join().expect("the attacker panicked")?),
 		None => None,
 	};
-	// Let everything in flight be finalized; the senders keep watching what they sent,
-	// and what the pool lets go is sent again.
+	// Let everything in flight be finalized; the senders keep asking the pool about what
+	// they sent, and what the pool let go is sent again.
 	stop.store(true, Ordering::Relaxed);
 	let drain_started = Instant::now();
 	while !follower.is_finished() {
@@ -645,12 +646,14 @@ pub fn run(args: BenchArgs) -> Result<()> {
 			"badAccepted": bad_accepted,
 			"badInBlocks": state.bad_included,
 			"poolFullRetries": stats.pool_full_retries,
-			// Valid transactions the pool took and then let go (their watch said
-			// `dropped`), and the transactions and frames that went back for them.
+			// Valid transactions in no block asked about again (the same bytes sent
+			// again) every few seconds, and what the pool answered.
+			"askedAgain": { "transactions": stats.asked_again, "takenBack": stats.taken_again, "otherAnswers": stats.asked_again_answers },
+			// Of them, the ones the pool had let go (banned, in no block): in a block
+			// after all, or their frames sent again in new batches.
 			"droppedByPool": { "transactions": stats.dropped_transactions, "frames": stats.dropped_frames },
 			"droppedButIncluded": rebatches.included_all_the_same,
 			"takenBack": { "transactions": rebatches.transactions, "frames": rebatches.frames },
-			"watchesLost": stats.watches_lost,
 			"resentTransactions": resends.transactions,
 			"resentFrames": resends.frames,
 			"resentAnswers": resends.answers,
@@ -802,13 +805,19 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		stats.pool_full_retries
 	);
 	println!(
-		"  let go by the pool after taking them: {} transactions, {} frames; of them in a block all the same {}; sent again in {} transactions ({} frames); watches lost {}",
+		"  asked the pool again about transactions in no block {} s after sending: {} times, {} taken back, other answers {:?}",
+		ASK_AGAIN_AFTER.as_secs(),
+		stats.asked_again,
+		stats.taken_again,
+		stats.asked_again_answers
+	);
+	println!(
+		"  let go by the pool after taking them: {} transactions, {} frames; of them in a block all the same {}; sent again in {} transactions ({} frames)",
 		stats.dropped_transactions,
 		stats.dropped_frames,
 		rebatches.included_all_the_same,
 		rebatches.transactions,
-		rebatches.frames,
-		stats.watches_lost
+		rebatches.frames
 	);
 	println!(
 		"  sent again (not final {} s after sending): {} transactions, {} frames ({} of them in new batches); answered {:?}",
