@@ -27,6 +27,11 @@ pub(super) struct Job {
 	pub(super) hash: [u8; 32],
 	pub(super) bytes: Vec<u8>,
 	pub(super) payload: Payload,
+	/// The transaction whose frames this one sends again ([`Rebatches`]): superseded
+	/// once the pool takes this one. Should the pool refuse this one, the frames stay in
+	/// flight under that one (a refusal here is no lost frame: `Replayed` means that one
+	/// reached a block after all).
+	pub(super) supersedes: Option<[u8; 32]>,
 }
 
 /// What the senders saw.
@@ -48,6 +53,9 @@ pub(super) struct SendStats {
 	/// frames go again in a new batch unless a block holds them.
 	pub(super) dropped_transactions: u64,
 	pub(super) dropped_frames: u64,
+	/// Transactions sending frames again that the pool refused, by reason: their frames
+	/// stay in flight under the transaction they were to replace.
+	pub(super) rebatch_refused: BTreeMap<String, u64>,
 	/// Bad frames refused, by kind and reason.
 	pub(super) bad_refused: BTreeMap<(Bad, String), u64>,
 	/// Bad frames the pool accepted (must stay 0).
@@ -65,8 +73,10 @@ pub(super) enum Back {
 	/// These frames are finalized: every validator has the block that holds them.
 	Finalized(Vec<(usize, usize)>),
 	/// The pool took the transaction `hash` and then let it go: its frames, still in
-	/// flight, must be sent again in another transaction (its own bytes are banned).
-	Dropped { hash: [u8; 32], frames: Vec<(usize, usize)> },
+	/// flight, must be sent again in another transaction (its own bytes are banned)
+	/// unless a block after `best_then`, the node's best block when the pool said so,
+	/// holds it.
+	Dropped { hash: [u8; 32], frames: Vec<(usize, usize)>, best_then: u64 },
 }
 
 pub(super) fn refusal_reason(error: &RpcError) -> String {
@@ -106,6 +116,8 @@ const LOOK_OVER_EVERY: Duration = Duration::from_millis(500);
 /// every [`ASK_AGAIN_AFTER`]: the pool answers `already in the pool` (it waits),
 /// `temporarily banned` (let go, or just put in a block: the run waits two blocks before
 /// sending its frames again in another batch, `Back::Dropped`), or takes it back.
+/// Without `ask_again` (the remark baseline: a generic chain's user submits and nothing
+/// more) it only sends.
 ///
 /// (Watching each transaction with `author_submitAndWatchExtrinsic` says `dropped` at
 /// once, but the node's RPC sockets keep Nagle's algorithm on: a status notification
@@ -119,6 +131,7 @@ pub(super) fn sender(
 	back: mpsc::Sender<Back>,
 	follower: mpsc::Sender<Track>,
 	followed: Arc<Mutex<Followed>>,
+	ask_again: bool,
 ) -> Result<()> {
 	let mut client = Client::new(&url)?;
 	let mut sent: Vec<Sent> = Vec::new();
@@ -132,8 +145,11 @@ pub(super) fn sender(
 		};
 		if let Some(job) = job {
 			send(&mut client, job, &stats, &back, &follower, &mut sent)?;
+			if !ask_again {
+				sent.clear();
+			}
 		}
-		if looked.elapsed() >= LOOK_OVER_EVERY {
+		if ask_again && looked.elapsed() >= LOOK_OVER_EVERY {
 			looked = Instant::now();
 			look_over(&mut client, &mut sent, &followed, &stats, &back)?;
 		}
@@ -168,7 +184,14 @@ fn send(
 	stats.submit_seconds.push(took);
 	match (job.payload, result) {
 		(Payload::Valid(frames), Ok(_)) => {
+			if let Some(old) = job.supersedes {
+				let _ = follower.send(Track::Supersede(old));
+			}
 			sent.push(Sent { hash: job.hash, bytes: job.bytes, frames, asked: Instant::now() })
+		}
+		(Payload::Valid(_), Err(error)) if job.supersedes.is_some() => {
+			*stats.rebatch_refused.entry(refusal_reason(&error)).or_default() += 1;
+			let _ = follower.send(Track::Forget(job.hash));
 		}
 		(Payload::Valid(frames), Err(error)) => {
 			*stats.valid_refused.entry(refusal_reason(&error)).or_default() += 1;
@@ -196,9 +219,11 @@ fn look_over(
 	back: &mpsc::Sender<Back>,
 ) -> Result<()> {
 	{
+		// A transaction the follower has not heard of yet (it reads the tracks between
+		// blocks, and a block can take it a second) stays: it is in no block it read.
 		let state = followed.lock().expect("follower state");
 		sent.retain(|s| {
-			state.tracked.get(&s.hash).is_some_and(|t| t.included.is_none() && !t.superseded)
+			state.tracked.get(&s.hash).is_none_or(|t| t.included.is_none() && !t.superseded)
 		});
 	}
 	let mut kept = Vec::with_capacity(sent.len());
@@ -209,6 +234,12 @@ fn look_over(
 		}
 		s.asked = Instant::now();
 		let answer = client.submit(&s.bytes)?;
+		// The node's best block when its pool says `banned`: a block after it may hold
+		// the transaction (a block being built when the pool let it go).
+		let best_then = match &answer {
+			Err(error) if error.code == frames::POOL_TEMPORARILY_BANNED => client.best_number()?,
+			_ => 0,
+		};
 		let mut stats = stats.lock().expect("stats");
 		stats.asked_again += 1;
 		match answer {
@@ -220,7 +251,7 @@ fn look_over(
 			Err(error) if error.code == frames::POOL_TEMPORARILY_BANNED => {
 				stats.dropped_transactions += 1;
 				stats.dropped_frames += s.frames.len() as u64;
-				let _ = back.send(Back::Dropped { hash: s.hash, frames: s.frames });
+				let _ = back.send(Back::Dropped { hash: s.hash, frames: s.frames, best_then });
 			}
 			// The pool is full (the pool had let it go, and has no room for it now): ask
 			// again later.
@@ -236,11 +267,16 @@ fn look_over(
 	Ok(())
 }
 
-/// The frames of a transaction the pool let go, in the order of the transaction that
-/// sends them again: reversed, so its bytes differ from the banned ones (a single frame
-/// has no other order; [`Rebatches`] pairs it).
-pub(super) fn other_order(frames: &[(usize, usize)]) -> Vec<(usize, usize)> {
-	frames.iter().rev().copied().collect()
+/// The frames of a transaction, turned by `turn` places: the same frames in another
+/// order are another transaction (other bytes, not banned with the first). Turning
+/// rather than reversing, so that sending again what was already sent again does not
+/// give back the first bytes (a transaction of `n` frames has `n` turns).
+pub(super) fn turned(frames: &[(usize, usize)], turn: usize) -> Vec<(usize, usize)> {
+	let mut turned = frames.to_vec();
+	if !turned.is_empty() {
+		turned.rotate_left(turn % frames.len());
+	}
+	turned
 }
 
 /// How many new best blocks a transaction the pool let go has to reach one before its
@@ -254,11 +290,13 @@ pub(super) const DROPPED_GRACE_BLOCKS: u64 = 2;
 pub(super) struct LetGo {
 	hash: [u8; 32],
 	frames: Vec<(usize, usize)>,
-	/// The best block the follower had seen when the pool said `dropped`.
+	/// The node's best block when its pool said it let the transaction go.
 	best_then: u64,
 }
 
-/// Frames of transactions the pool took and let go, sent again in other transactions.
+/// Frames of transactions the pool took and let go, sent again in other transactions:
+/// the one way frames go again, whoever found them let go (a sender asking again, or
+/// [`Resends`]).
 #[derive(Default)]
 pub(super) struct Rebatches {
 	/// Let go, and neither in a block yet nor taken back.
@@ -275,20 +313,22 @@ pub(super) struct Rebatches {
 }
 
 impl Rebatches {
-	/// Notes that the pool let the transaction `hash` go.
-	pub(super) fn let_go(
-		&mut self,
-		hash: [u8; 32],
-		frames: Vec<(usize, usize)>,
-		followed: &Mutex<Followed>,
-	) {
-		let best_then =
-			followed.lock().expect("follower state").blocks.last().map_or(0, |b| b.number);
-		self.waiting.push(LetGo { hash, frames, best_then });
+	/// Notes that the pool let the transaction `hash` go when the node's best block was
+	/// `best_then` (once: a transaction already waiting is not noted twice).
+	pub(super) fn let_go(&mut self, hash: [u8; 32], frames: Vec<(usize, usize)>, best_then: u64) {
+		if self.waiting.iter().all(|l| l.hash != hash) {
+			self.waiting.push(LetGo { hash, frames, best_then });
+		}
 	}
 
-	/// Sends again the frames of every transaction let go that has not reached a block in
-	/// [`DROPPED_GRACE_BLOCKS`] new best blocks; forgets the ones in a block.
+	/// Whether the transaction `hash` waits to have its frames sent again.
+	pub(super) fn holds(&self, hash: &[u8; 32]) -> bool {
+		self.waiting.iter().any(|l| &l.hash == hash)
+	}
+
+	/// Sends again the frames of every transaction let go that the follower has not seen
+	/// in a block [`DROPPED_GRACE_BLOCKS`] blocks past the node's best when the pool let
+	/// it go; forgets the ones in a block.
 	pub(super) fn take_back_due(
 		&mut self,
 		followed: &Mutex<Followed>,
@@ -323,8 +363,10 @@ impl Rebatches {
 	}
 
 	/// Takes back the frames of `hash`, which the pool let go, and sends them again in
-	/// another transaction through `jobs` (kept by its sender, like any): latencies still count
-	/// from the frames' first sending.
+	/// another transaction through `jobs` (kept by its sender, like any): their first
+	/// turn whose transaction was never sent, or, when every turn was (two frames sent
+	/// again twice), each frame as a lone one. Latencies still count from the frames'
+	/// first sending.
 	fn take_back(
 		&mut self,
 		hash: [u8; 32],
@@ -341,29 +383,59 @@ impl Rebatches {
 			.get(&hash)
 			.map(|t| t.sent)
 			.unwrap_or_else(Instant::now);
-		let (frames, at) = match frames[..] {
-			[frame] => {
-				self.lone.push((frame, first_sent));
-				if self.lone.len() < 2 {
-					let _ = track.send(Track::Supersede(hash));
+		let (frames, bytes, new_hash, at) = match unsent_order(&frames, 1, followed, &bytes_of)? {
+			Some((order, bytes, new_hash)) => (order, bytes, new_hash, first_sent),
+			None => {
+				self.lone.extend(frames.iter().map(|&frame| (frame, first_sent)));
+				let _ = track.send(Track::Supersede(hash));
+				let lone: Vec<_> = self.lone.iter().map(|(frame, _)| *frame).collect();
+				if lone.len() < 2 {
 					return Ok(());
 				}
+				// Lone frames together, in an order never sent; or they wait for more
+				// (or, with one validator, for the next fresh batch).
+				let Some((order, bytes, new_hash)) = unsent_order(&lone, 0, followed, &bytes_of)?
+				else {
+					return Ok(());
+				};
 				let at = self.lone.iter().map(|(_, at)| *at).min().unwrap_or(first_sent);
-				(self.lone.drain(..).map(|(f, _)| f).collect(), at)
+				self.lone.clear();
+				(order, bytes, new_hash, at)
 			}
-			_ => (other_order(&frames), first_sent),
 		};
-		let bytes = bytes_of(&frames)?;
-		let new_hash = sp_io::hashing::blake2_256(&bytes);
 		self.transactions += 1;
 		self.frames += frames.len() as u64;
-		// Tracked before the old one is superseded: the follower, draining, ends when it
-		// waits for nothing.
+		// Tracked before it is sent: the follower reads it before the sender supersedes
+		// the old one (same channel), and, draining, ends only when it waits for nothing.
 		let _ = track.send(Track::Sent { hash: new_hash, at, frames: frames.clone() });
-		let _ = track.send(Track::Supersede(hash));
-		jobs.send(Job { hash: new_hash, bytes, payload: Payload::Valid(frames) })
-			.map_err(|_| Error::failure("the senders stopped"))
+		jobs.send(Job {
+			hash: new_hash,
+			bytes,
+			payload: Payload::Valid(frames),
+			supersedes: Some(hash),
+		})
+		.map_err(|_| Error::failure("the senders stopped"))
 	}
+}
+
+/// The first turn of `frames` from `first_turn` on whose transaction was never sent (the
+/// follower tracks every transaction sent), with its bytes and hash.
+#[allow(clippy::type_complexity)]
+fn unsent_order(
+	frames: &[(usize, usize)],
+	first_turn: usize,
+	followed: &Mutex<Followed>,
+	bytes_of: impl Fn(&[(usize, usize)]) -> Result<Vec<u8>>,
+) -> Result<Option<(Vec<(usize, usize)>, Vec<u8>, [u8; 32])>> {
+	for turn in first_turn..frames.len() {
+		let order = turned(frames, turn);
+		let bytes = bytes_of(&order)?;
+		let hash = sp_io::hashing::blake2_256(&bytes);
+		if !followed.lock().expect("follower state").tracked.contains_key(&hash) {
+			return Ok(Some((order, bytes, hash)));
+		}
+	}
+	Ok(None)
 }
 
 /// How long a sent transaction may go unfinalized before it is sent again. The senders
@@ -371,9 +443,9 @@ impl Rebatches {
 /// the pool let go goes again in another batch ([`Rebatches`]); this covers what they
 /// cannot see: a block that left the best chain, a transaction the pool holds and keeps
 /// out of every block. The same bytes go first (a pool that still holds them, or a
-/// chain that has them, says so), and, if the pool refuses them as banned or still
-/// holds them, the same frames in another batch (new bytes, so not banned; a frame
-/// already stored is refused as `Replayed`, which loses nothing).
+/// chain that has them, says so); a transaction in no block that the pool refuses as
+/// banned, or still holds, has its frames sent again by [`Rebatches`] (new bytes; a
+/// frame already stored is refused as `Replayed`, which loses nothing).
 pub(super) const RESEND_AFTER: Duration = Duration::from_secs(90);
 
 /// The transactions sent again, and what the node answered.
@@ -383,26 +455,27 @@ pub(super) struct Resends {
 	pub(super) last: HashMap<[u8; 32], Instant>,
 	pub(super) transactions: u64,
 	pub(super) frames: u64,
-	/// Frames sent again in a new batch after the pool refused their batch as banned.
+	/// Frames handed to [`Rebatches`] after the pool refused their transaction as banned
+	/// or kept holding it.
 	pub(super) rebatched_frames: u64,
-	/// By answer: "taken back" (the pool had dropped it), the refusal's reason, and for
-	/// new batches "new batch: …".
+	/// By answer: "taken back" (the pool had dropped it), the refusal's reason, and
+	/// "…; re-batched" for those handed to [`Rebatches`].
 	pub(super) answers: BTreeMap<String, u64>,
 }
 
 impl Resends {
 	/// Sends again, through `client`, every valid transaction that `followed` has not
 	/// seen finalized [`RESEND_AFTER`] after it was last sent; `bytes_of` builds a
-	/// transaction's bytes from its frames in the order given. A new batch replaces the
-	/// banned one in what the follower tracks (`track`).
+	/// transaction's bytes from its frames in the order given. One the pool refuses as
+	/// banned, or still holds, and that is in no block goes to `rebatches`.
 	pub(super) fn resend_overdue(
 		&mut self,
 		client: &mut Client,
 		followed: &Mutex<Followed>,
-		track: &mpsc::Sender<Track>,
+		rebatches: &mut Rebatches,
 		bytes_of: impl Fn(&[(usize, usize)]) -> Result<Vec<u8>>,
 	) -> Result<()> {
-		let overdue: Vec<([u8; 32], Instant, bool, Vec<(usize, usize)>)> = {
+		let overdue: Vec<([u8; 32], bool, Vec<(usize, usize)>)> = {
 			let state = followed.lock().expect("follower state");
 			state
 				.tracked
@@ -410,15 +483,14 @@ impl Resends {
 				.filter(|(hash, tracked)| {
 					tracked.finalized.is_none()
 						&& !tracked.superseded
+						&& !rebatches.holds(hash)
 						&& self.last.get(*hash).copied().unwrap_or(tracked.sent).elapsed()
 							>= RESEND_AFTER
 				})
-				.map(|(hash, tracked)| {
-					(*hash, tracked.sent, tracked.included.is_some(), tracked.frames.clone())
-				})
+				.map(|(hash, tracked)| (*hash, tracked.included.is_some(), tracked.frames.clone()))
 				.collect()
 		};
-		for (hash, first_sent, included, frames) in overdue {
+		for (hash, included, frames) in overdue {
 			let bytes = bytes_of(&frames)?;
 			if sp_io::hashing::blake2_256(&bytes) != hash {
 				return Err(Error::failure("a transaction sent again differs from the one sent"));
@@ -435,42 +507,144 @@ impl Resends {
 				Err(error)
 					if (error.code == frames::POOL_TEMPORARILY_BANNED
 						|| error.code == frames::POOL_ALREADY_IMPORTED)
-						&& !included && frames.len() > 1 =>
+						&& !included =>
 				{
 					let held = if error.code == frames::POOL_TEMPORARILY_BANNED {
 						"banned"
 					} else {
 						"held in the pool"
 					};
-					// The same frames in the other order: another transaction. The old
-					// one stays followed: should it reach a block after all, the new one
-					// is refused (its frames `Replayed`) and nothing is lost.
-					let reordered = other_order(&frames);
-					let bytes = bytes_of(&reordered)?;
-					let new_hash = sp_io::hashing::blake2_256(&bytes);
-					// Latencies still count from the frames' first sending.
-					let _ = track.send(Track::Sent {
-						hash: new_hash,
-						at: first_sent,
-						frames: reordered.clone(),
-					});
-					self.last.insert(new_hash, Instant::now());
-					self.rebatched_frames += reordered.len() as u64;
-					match client.submit(&bytes)? {
-						Ok(_) => {
-							let _ = track.send(Track::Supersede(hash));
-							format!("{held}; new batch taken")
-						}
-						Err(error) => {
-							let _ = track.send(Track::Forget(new_hash));
-							format!("{held}; new batch: {}", refusal_reason(&error))
-						}
-					}
+					self.rebatched_frames += frames.len() as u64;
+					rebatches.let_go(hash, frames, client.best_number()?);
+					format!("{held}; re-batched")
 				}
 				Err(error) => refusal_reason(&error),
 			};
 			*self.answers.entry(answer).or_default() += 1;
 		}
 		Ok(())
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn frames(n: usize) -> Vec<(usize, usize)> {
+		(0..n).map(|m| (m, 0)).collect()
+	}
+
+	/// Bytes of a made-up transaction: one per order of frames, as the real encoding is.
+	fn bytes_of(picked: &[(usize, usize)]) -> Result<Vec<u8>> {
+		Ok(format!("{picked:?}").into_bytes())
+	}
+
+	fn hash_of(picked: &[(usize, usize)]) -> [u8; 32] {
+		sp_io::hashing::blake2_256(&bytes_of(picked).unwrap())
+	}
+
+	fn tracked(frames: Vec<(usize, usize)>) -> Tracked {
+		Tracked { sent: Instant::now(), frames, included: None, finalized: None, superseded: false }
+	}
+
+	#[test]
+	fn turning_again_never_gives_back_the_first_order() {
+		let first = frames(64);
+		let once = turned(&first, 1);
+		assert_ne!(once, first);
+		// Sending again what was sent again: reversing twice gave back the banned bytes.
+		assert_ne!(turned(&once, 1), first);
+		assert_ne!(turned(&once, 1), once);
+		let mut sorted = turned(&first, 5);
+		sorted.sort();
+		assert_eq!(sorted, first, "a turn keeps every frame once");
+		assert_eq!(turned(&first, 64), first);
+	}
+
+	#[test]
+	fn frames_let_go_wait_two_blocks_past_the_nodes_best_then_go_in_a_new_order() {
+		let followed = Mutex::new(Followed::default());
+		let (track_tx, track_rx) = mpsc::channel();
+		let (job_tx, job_rx) = mpsc::sync_channel(16);
+		let first = frames(4);
+		let hash = hash_of(&first);
+		followed.lock().unwrap().tracked.insert(hash, tracked(first.clone()));
+		let mut rebatches = Rebatches::default();
+		// The node's best was 10 when its pool said `banned`; the follower reads 11.
+		rebatches.let_go(hash, first.clone(), 10);
+		rebatches.let_go(hash, first.clone(), 10);
+		assert_eq!(rebatches.waiting.len(), 1, "noted once");
+		let block = |number| BlockSeen {
+			number,
+			seen: 0.0,
+			frames: 0,
+			extrinsics: 0,
+			bytes: 0,
+			frame_weight_us: 0.0,
+		};
+		followed.lock().unwrap().blocks.push(block(11));
+		rebatches.take_back_due(&followed, &track_tx, &job_tx, bytes_of).unwrap();
+		assert!(job_rx.try_recv().is_err(), "a block being built may still hold it");
+		followed.lock().unwrap().blocks.push(block(12));
+		rebatches.take_back_due(&followed, &track_tx, &job_tx, bytes_of).unwrap();
+		let job = job_rx.try_recv().expect("sent again after two blocks");
+		assert_eq!(job.supersedes, Some(hash));
+		let Payload::Valid(again) = job.payload else { panic!("valid frames") };
+		assert_eq!(again, turned(&first, 1));
+		assert_eq!(job.hash, hash_of(&again));
+		match track_rx.try_recv() {
+			Ok(Track::Sent { hash, frames, .. }) => {
+				assert_eq!((hash, frames), (job.hash, again.clone()))
+			}
+			_ => panic!("the new transaction is tracked before it is sent"),
+		}
+	}
+
+	#[test]
+	fn frames_let_go_in_a_block_all_the_same_are_not_sent_again() {
+		let followed = Mutex::new(Followed::default());
+		let (track_tx, _track_rx) = mpsc::channel();
+		let (job_tx, job_rx) = mpsc::sync_channel(16);
+		let first = frames(3);
+		let hash = hash_of(&first);
+		let mut in_block = tracked(first.clone());
+		in_block.included = Some(Instant::now());
+		followed.lock().unwrap().tracked.insert(hash, in_block);
+		let mut rebatches = Rebatches::default();
+		rebatches.let_go(hash, first, 0);
+		rebatches.take_back_due(&followed, &track_tx, &job_tx, bytes_of).unwrap();
+		assert!(job_rx.try_recv().is_err());
+		assert_eq!(rebatches.included_all_the_same, 1);
+		assert!(rebatches.waiting.is_empty());
+	}
+
+	#[test]
+	fn a_pair_sent_again_twice_waits_as_lone_frames() {
+		let followed = Mutex::new(Followed::default());
+		let (track_tx, _track_rx) = mpsc::channel();
+		let (job_tx, job_rx) = mpsc::sync_channel(16);
+		let first = frames(2);
+		let again = turned(&first, 1);
+		// Both orders were sent already: no third order exists.
+		for order in [&first, &again] {
+			followed.lock().unwrap().tracked.insert(hash_of(order), tracked(order.clone()));
+		}
+		let mut rebatches = Rebatches::default();
+		rebatches
+			.take_back(hash_of(&again), again.clone(), &followed, &track_tx, &job_tx, bytes_of)
+			.unwrap();
+		assert!(job_rx.try_recv().is_err(), "no order of the pair is unsent");
+		assert_eq!(rebatches.lone.len(), 2, "they wait for a companion");
+		// A third lone frame gives them an order never sent.
+		let third = vec![(7, 0)];
+		followed.lock().unwrap().tracked.insert(hash_of(&third), tracked(third.clone()));
+		rebatches
+			.take_back(hash_of(&third), third.clone(), &followed, &track_tx, &job_tx, bytes_of)
+			.unwrap();
+		let job = job_rx.try_recv().expect("three lone frames go together");
+		let Payload::Valid(together) = job.payload else { panic!("valid frames") };
+		assert_eq!(together.len(), 3);
+		assert!(!followed.lock().unwrap().tracked.contains_key(&job.hash));
+		assert!(rebatches.lone.is_empty());
 	}
 }
