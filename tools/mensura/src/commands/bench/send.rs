@@ -178,11 +178,29 @@ fn send(
 			_ => break (result, took),
 		}
 	};
+	// A pool that answered "full" may have taken the transaction and evicted it at once
+	// (`enforce_limits`), banning its bytes: sent again, it is refused as banned. Let go,
+	// not refused: its frames go again in another transaction.
+	let best_then = match &result {
+		Err(error) if retries > 0 && error.code == frames::POOL_TEMPORARILY_BANNED => {
+			Some(client.best_number()?)
+		}
+		_ => None,
+	};
 	let mut stats = stats.lock().expect("stats");
 	stats.transactions += 1;
 	stats.pool_full_retries += retries;
 	stats.submit_seconds.push(took);
 	match (job.payload, result) {
+		(Payload::Valid(frames), Err(_)) if best_then.is_some() => {
+			if let Some(old) = job.supersedes {
+				let _ = follower.send(Track::Supersede(old));
+			}
+			stats.dropped_transactions += 1;
+			stats.dropped_frames += frames.len() as u64;
+			let best_then = best_then.unwrap_or_default();
+			let _ = back.send(Back::Dropped { hash: job.hash, frames, best_then });
+		}
 		(Payload::Valid(frames), Ok(_)) => {
 			if let Some(old) = job.supersedes {
 				let _ = follower.send(Track::Supersede(old));
