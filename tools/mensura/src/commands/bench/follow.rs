@@ -46,9 +46,35 @@ pub(super) struct Followed {
 	pub(super) bad_included: u64,
 	pub(super) blocks: Vec<BlockSeen>,
 	pub(super) finalized_number: u64,
+	/// The most weight (ref time, µs) a block may count in the run's dispatch class.
+	pub(super) class_limit_us: f64,
 }
 
 impl Followed {
+	/// The best block followed so far (0 before the first).
+	pub(super) fn best(&self) -> u64 {
+		self.blocks.last().map_or(0, |b| b.number)
+	}
+
+	/// How many blocks after `after` had room left for `frames` more frames (at the most
+	/// weight a frame has counted in a block of the run).
+	pub(super) fn blocks_with_room(&self, after: u64, frames: usize) -> usize {
+		let per_frame = self
+			.blocks
+			.iter()
+			.filter(|b| b.frames > 0)
+			.map(|b| b.frame_weight_us / b.frames as f64)
+			.fold(0.0, f64::max);
+		if per_frame == 0.0 {
+			return 0;
+		}
+		let needs = per_frame * frames as f64;
+		self.blocks
+			.iter()
+			.filter(|b| b.number > after && b.frame_weight_us + needs <= self.class_limit_us)
+			.count()
+	}
+
 	/// Transactions waited for: not finalized, and not superseded unless in a block.
 	pub(super) fn pending(&self) -> usize {
 		self.tracked
@@ -56,6 +82,18 @@ impl Followed {
 			.filter(|t| t.finalized.is_none() && (!t.superseded || t.included.is_some()))
 			.count()
 	}
+}
+
+/// How many blocks in a row without a run's transaction end a baseline's drain.
+pub(super) const SETTLED_AFTER_BLOCKS: usize = 5;
+
+/// Whether nothing more of the run is coming: every block up to `best` (the node's best
+/// block) is final and the last [`SETTLED_AFTER_BLOCKS`] carried none of the run's
+/// transactions (what is still unfinalized, the pool keeps out of its blocks).
+pub(super) fn settled(state: &Followed, best: u64) -> bool {
+	state.finalized_number >= best
+		&& state.blocks.len() >= SETTLED_AFTER_BLOCKS
+		&& state.blocks.iter().rev().take(SETTLED_AFTER_BLOCKS).all(|b| b.frames == 0)
 }
 
 pub(super) fn block_hashes(client: &mut Client, hash: &str) -> Result<(Vec<[u8; 32]>, usize)> {
@@ -221,5 +259,44 @@ pub(super) fn follow(
 		if stopping && state.lock().expect("follower state").pending() == 0 {
 			return Ok(());
 		}
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::commands::bench::send::tests::block;
+
+	#[test]
+	fn a_baseline_is_settled_once_the_best_block_is_final_and_blocks_carry_none_of_it() {
+		let mut state = Followed::default();
+		state.blocks = (1..=4).map(|n| block(n, 0)).collect();
+		state.blocks.push(block(5, 300));
+		state.blocks.extend((6..=9).map(|n| block(n, 0)));
+		state.finalized_number = 9;
+		assert!(!settled(&state, 9), "block 5 carried remarks: four quiet blocks are not enough");
+		state.blocks.push(block(10, 0));
+		assert!(!settled(&state, 10), "block 10 is not final yet");
+		state.finalized_number = 10;
+		assert!(settled(&state, 10));
+		assert!(!settled(&state, 11), "the node's best block is past the last one followed");
+	}
+
+	#[test]
+	fn blocks_with_room_count_those_after_the_asking_that_could_have_taken_the_transaction() {
+		let mut state = Followed { class_limit_us: 2_000_000.0, ..Default::default() };
+		let full = |number| BlockSeen { frame_weight_us: 1_995_000.0, ..block(number, 13_758) };
+		state.blocks = vec![full(5), full(6)];
+		// 145 µs a frame: a batch of 64 needs 9,280 µs, which a full block has not left.
+		assert_eq!(state.blocks_with_room(4, 64), 0);
+		state.blocks.push(BlockSeen { frame_weight_us: 1_000_000.0, ..block(7, 6_900) });
+		state.blocks.push(block(8, 0));
+		assert_eq!(state.blocks_with_room(4, 64), 2);
+		assert_eq!(state.blocks_with_room(7, 64), 1, "only blocks after the asking count");
+		assert_eq!(
+			Followed::default().blocks_with_room(0, 64),
+			0,
+			"no frame seen: no weight known"
+		);
 	}
 }

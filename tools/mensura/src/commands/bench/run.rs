@@ -100,7 +100,6 @@ pub fn run(args: BenchArgs) -> Result<()> {
 	// Threads: senders, the follower, and this one deciding what to send.
 	let origin = Instant::now();
 	let stats = Arc::new(Mutex::new(SendStats::default()));
-	let followed = Arc::new(Mutex::new(Followed::default()));
 	let stop = Arc::new(AtomicBool::new(false));
 	let (job_tx, job_rx) = mpsc::sync_channel::<Job>(settings.senders * 4);
 	let job_rx = Arc::new(Mutex::new(job_rx));
@@ -112,6 +111,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
 	} else {
 		pallet_readings::FRAME_CLASS
 	};
+	let class_limit_us = <mensura_runtime::Runtime as frame_system::Config>::BlockWeights::get()
+		.get(class)
+		.max_total
+		.map_or(f64::INFINITY, |w| w.ref_time() as f64 / 1e6);
+	let followed = Arc::new(Mutex::new(Followed { class_limit_us, ..Default::default() }));
 	let follower = {
 		let (url, back, state, stop) =
 			(urls[0].clone(), back_tx.clone(), followed.clone(), stop.clone());
@@ -338,8 +342,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
 	// they sent, and what the pool let go is sent again.
 	stop.store(true, Ordering::Relaxed);
 	let drain_started = Instant::now();
-	// The baseline's remarks that a pool let go are not sent again: its drain ends when
-	// the pool is empty and every block up to the node's best is finalized.
+	// The baseline's remarks that a pool let go are not sent again, and a pool may keep
+	// them without ever putting them in a block: its drain ends once the node's best
+	// block is final and the last blocks carried none of its remarks.
 	let mut baseline_settled = false;
 	let mut last_settle_check = Instant::now();
 	while !follower.is_finished() {
@@ -348,11 +353,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		}
 		if baseline && last_settle_check.elapsed() >= Duration::from_secs(5) {
 			last_settle_check = Instant::now();
-			let pending = probe_client.call("author_pendingExtrinsics", json!([]))?;
 			let best = probe_client.best_number()?;
-			if pending.as_array().is_some_and(|p| p.is_empty())
-				&& followed.lock().expect("follower state").finalized_number >= best
-			{
+			if follow::settled(&followed.lock().expect("follower state"), best) {
 				baseline_settled = true;
 				break;
 			}
@@ -662,7 +664,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
 			"poolFullRetries": stats.pool_full_retries,
 			// Valid transactions in no block asked about again (the same bytes sent
 			// again) every few seconds, and what the pool answered.
-			"askedAgain": { "transactions": stats.asked_again, "takenBack": stats.taken_again, "otherAnswers": stats.asked_again_answers },
+			"askedAgain": { "transactions": stats.asked_again, "takenBack": stats.taken_again, "heldOutOfBlocksWithRoom": stats.held_out, "otherAnswers": stats.asked_again_answers },
 			// Of them, the ones the pool had let go (banned, in no block): in a block
 			// after all, or their frames sent again in new batches.
 			"droppedByPool": { "transactions": stats.dropped_transactions, "frames": stats.dropped_frames },
@@ -821,10 +823,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		stats.pool_full_retries
 	);
 	println!(
-		"  asked the pool again about transactions in no block {} s after sending: {} times, {} taken back, other answers {:?}",
+		"  asked the pool again about transactions in no block {} s after sending: {} times, {} taken back, {} held while {} blocks with room went by (let go), other answers {:?}",
 		ASK_AGAIN_AFTER.as_secs(),
 		stats.asked_again,
 		stats.taken_again,
+		stats.held_out,
+		HELD_PAST_BLOCKS_WITH_ROOM,
 		stats.asked_again_answers
 	);
 	println!(

@@ -47,6 +47,9 @@ pub(super) struct SendStats {
 	/// [`ASK_AGAIN_AFTER`] in no block, and how many of them the pool took back.
 	pub(super) asked_again: u64,
 	pub(super) taken_again: u64,
+	/// Valid transactions the pool answered "already in the pool" about while blocks
+	/// with room for them went by without them ([`HELD_PAST_BLOCKS_WITH_ROOM`]): let go.
+	pub(super) held_out: u64,
 	/// Answers to asking again other than waiting, banned, or taken back.
 	pub(super) asked_again_answers: BTreeMap<String, u64>,
 	/// Valid transactions the pool took and later let go (asked again: banned): their
@@ -97,11 +100,21 @@ struct Sent {
 	frames: Vec<(usize, usize)>,
 	/// When the pool was last asked about it.
 	asked: Instant,
+	/// The follower's best block then.
+	best_asked: u64,
 }
 
 /// How long a valid transaction may wait outside any block before its sender asks the
 /// pool about it again, and how often it asks.
 pub(super) const ASK_AGAIN_AFTER: Duration = Duration::from_secs(6);
+
+/// How many blocks with room for a transaction may go by without it, between two
+/// answers "already in the pool", before its sender takes it for let go. A pool that
+/// let go of a transaction may still keep it (fork-aware pool: "viewless", in its
+/// mempool and banned in every view of a block): it answers "already in the pool" and
+/// never offers it to a block. A transaction truly waiting goes in the first block
+/// with room built after it arrived, unless it came while that block was being built.
+pub(super) const HELD_PAST_BLOCKS_WITH_ROOM: usize = 2;
 
 /// How often a sender looks over what it sent.
 const LOOK_OVER_EVERY: Duration = Duration::from_millis(500);
@@ -144,7 +157,7 @@ pub(super) fn sender(
 			Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
 		};
 		if let Some(job) = job {
-			send(&mut client, job, &stats, &back, &follower, &mut sent)?;
+			send(&mut client, job, &stats, &back, &follower, &followed, &mut sent)?;
 			if !ask_again {
 				sent.clear();
 			}
@@ -162,6 +175,7 @@ fn send(
 	stats: &Mutex<SendStats>,
 	back: &mpsc::Sender<Back>,
 	follower: &mpsc::Sender<Track>,
+	followed: &Mutex<Followed>,
 	sent: &mut Vec<Sent>,
 ) -> Result<()> {
 	let mut retries = 0u64;
@@ -181,7 +195,7 @@ fn send(
 	// A pool that answered "full" may have taken the transaction and evicted it at once
 	// (`enforce_limits`), banning its bytes: sent again, it is refused as banned. Let go,
 	// not refused: its frames go again in another transaction.
-	let best_then = match &result {
+	let evicted_at = match &result {
 		Err(error) if retries > 0 && error.code == frames::POOL_TEMPORARILY_BANNED => {
 			Some(client.best_number()?)
 		}
@@ -191,36 +205,42 @@ fn send(
 	stats.transactions += 1;
 	stats.pool_full_retries += retries;
 	stats.submit_seconds.push(took);
-	match (job.payload, result) {
-		(Payload::Valid(frames), Err(_)) if best_then.is_some() => {
+	match (job.payload, result, evicted_at) {
+		(Payload::Valid(frames), Err(_), Some(best_then)) => {
 			if let Some(old) = job.supersedes {
 				let _ = follower.send(Track::Supersede(old));
 			}
 			stats.dropped_transactions += 1;
 			stats.dropped_frames += frames.len() as u64;
-			let best_then = best_then.unwrap_or_default();
 			let _ = back.send(Back::Dropped { hash: job.hash, frames, best_then });
 		}
-		(Payload::Valid(frames), Ok(_)) => {
+		(Payload::Valid(frames), Ok(_), _) => {
 			if let Some(old) = job.supersedes {
 				let _ = follower.send(Track::Supersede(old));
 			}
-			sent.push(Sent { hash: job.hash, bytes: job.bytes, frames, asked: Instant::now() })
+			let best_asked = followed.lock().expect("follower state").best();
+			sent.push(Sent {
+				hash: job.hash,
+				bytes: job.bytes,
+				frames,
+				asked: Instant::now(),
+				best_asked,
+			})
 		}
-		(Payload::Valid(_), Err(error)) if job.supersedes.is_some() => {
+		(Payload::Valid(_), Err(error), None) if job.supersedes.is_some() => {
 			*stats.rebatch_refused.entry(refusal_reason(&error)).or_default() += 1;
 			let _ = follower.send(Track::Forget(job.hash));
 		}
-		(Payload::Valid(frames), Err(error)) => {
+		(Payload::Valid(frames), Err(error), None) => {
 			*stats.valid_refused.entry(refusal_reason(&error)).or_default() += 1;
 			stats.valid_refused_frames += frames.len() as u64;
 			let _ = follower.send(Track::Forget(job.hash));
 			let _ = back.send(Back::Release(frames.iter().map(|(m, _)| *m).collect()));
 		}
-		(Payload::Bad(kind), Ok(_)) => {
+		(Payload::Bad(kind), Ok(_), _) => {
 			*stats.bad_accepted.entry(kind).or_default() += 1;
 		}
-		(Payload::Bad(kind), Err(error)) => {
+		(Payload::Bad(kind), Err(error), _) => {
 			*stats.bad_refused.entry((kind, refusal_reason(&error))).or_default() += 1;
 		}
 	}
@@ -258,12 +278,29 @@ fn look_over(
 			Err(error) if error.code == frames::POOL_TEMPORARILY_BANNED => client.best_number()?,
 			_ => 0,
 		};
+		let (best, blocks_with_room) = {
+			let state = followed.lock().expect("follower state");
+			(state.best(), state.blocks_with_room(s.best_asked, s.frames.len()))
+		};
 		let mut stats = stats.lock().expect("stats");
 		stats.asked_again += 1;
 		match answer {
 			Ok(_) => {
 				stats.taken_again += 1;
+				s.best_asked = best;
 				kept.push(s);
+			}
+			// Held, while blocks with room for it went by without it: the pool keeps it
+			// out of its blocks.
+			Err(error)
+				if error.code == frames::POOL_ALREADY_IMPORTED
+					&& blocks_with_room >= HELD_PAST_BLOCKS_WITH_ROOM =>
+			{
+				stats.held_out += 1;
+				stats.dropped_transactions += 1;
+				stats.dropped_frames += s.frames.len() as u64;
+				let _ =
+					back.send(Back::Dropped { hash: s.hash, frames: s.frames, best_then: best });
 			}
 			Err(error) if error.code == frames::POOL_ALREADY_IMPORTED => kept.push(s),
 			Err(error) if error.code == frames::POOL_TEMPORARILY_BANNED => {
@@ -306,7 +343,6 @@ pub(super) const DROPPED_GRACE_BLOCKS: u64 = 2;
 
 /// A transaction the pool let go, waiting out [`DROPPED_GRACE_BLOCKS`].
 pub(super) struct LetGo {
-	hash: [u8; 32],
 	frames: Vec<(usize, usize)>,
 	/// The node's best block when its pool said it let the transaction go.
 	best_then: u64,
@@ -317,8 +353,8 @@ pub(super) struct LetGo {
 /// [`Resends`]).
 #[derive(Default)]
 pub(super) struct Rebatches {
-	/// Let go, and neither in a block yet nor taken back.
-	pub(super) waiting: Vec<LetGo>,
+	/// Let go, and neither in a block yet nor taken back, by transaction hash.
+	pub(super) waiting: HashMap<[u8; 32], LetGo>,
 	/// Let go by the pool, and in a block all the same.
 	pub(super) included_all_the_same: u64,
 	/// Lone frames, each with when it was first sent, waiting for a companion: a
@@ -334,14 +370,12 @@ impl Rebatches {
 	/// Notes that the pool let the transaction `hash` go when the node's best block was
 	/// `best_then` (once: a transaction already waiting is not noted twice).
 	pub(super) fn let_go(&mut self, hash: [u8; 32], frames: Vec<(usize, usize)>, best_then: u64) {
-		if self.waiting.iter().all(|l| l.hash != hash) {
-			self.waiting.push(LetGo { hash, frames, best_then });
-		}
+		self.waiting.entry(hash).or_insert(LetGo { frames, best_then });
 	}
 
 	/// Whether the transaction `hash` waits to have its frames sent again.
 	pub(super) fn holds(&self, hash: &[u8; 32]) -> bool {
-		self.waiting.iter().any(|l| &l.hash == hash)
+		self.waiting.contains_key(hash)
 	}
 
 	/// Sends again the frames of every transaction let go that the follower has not seen
@@ -357,25 +391,25 @@ impl Rebatches {
 		if self.waiting.is_empty() {
 			return Ok(());
 		}
-		let (due, kept): (Vec<LetGo>, Vec<LetGo>) = {
+		let mut due = Vec::new();
+		{
 			let state = followed.lock().expect("follower state");
 			let best = state.blocks.last().map_or(0, |b| b.number);
-			let mut due = Vec::new();
-			let mut kept = Vec::new();
-			for l in self.waiting.drain(..) {
-				if state.tracked.get(&l.hash).is_some_and(|t| t.included.is_some()) {
-					self.included_all_the_same += 1;
+			let included_all_the_same = &mut self.included_all_the_same;
+			self.waiting.retain(|hash, l| {
+				if state.tracked.get(hash).is_some_and(|t| t.included.is_some()) {
+					*included_all_the_same += 1;
+					false
 				} else if best >= l.best_then + DROPPED_GRACE_BLOCKS {
-					due.push(l);
+					due.push((*hash, core::mem::take(&mut l.frames)));
+					false
 				} else {
-					kept.push(l);
+					true
 				}
-			}
-			(due, kept)
-		};
-		self.waiting = kept;
-		for l in due {
-			self.take_back(l.hash, l.frames, followed, track, jobs, &bytes_of)?;
+			});
+		}
+		for (hash, frames) in due {
+			self.take_back(hash, frames, followed, track, jobs, &bytes_of)?;
 		}
 		Ok(())
 	}
@@ -545,7 +579,7 @@ impl Resends {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
 	use super::*;
 
 	fn frames(n: usize) -> Vec<(usize, usize)> {
@@ -579,90 +613,126 @@ mod tests {
 		assert_eq!(turned(&first, 64), first);
 	}
 
+	/// What the re-batching works with: the follower's state, the channels to the
+	/// follower and the senders, and the re-batching itself.
+	struct Harness {
+		followed: Mutex<Followed>,
+		track_tx: mpsc::Sender<Track>,
+		track_rx: mpsc::Receiver<Track>,
+		job_tx: mpsc::SyncSender<Job>,
+		job_rx: mpsc::Receiver<Job>,
+		rebatches: Rebatches,
+	}
+
+	impl Harness {
+		fn new() -> Self {
+			let (track_tx, track_rx) = mpsc::channel();
+			let (job_tx, job_rx) = mpsc::sync_channel(16);
+			Harness {
+				followed: Mutex::new(Followed::default()),
+				track_tx,
+				track_rx,
+				job_tx,
+				job_rx,
+				rebatches: Rebatches::default(),
+			}
+		}
+
+		/// Follows a transaction of `order` as sent; returns its hash.
+		fn sent(&self, order: &[(usize, usize)]) -> [u8; 32] {
+			let hash = hash_of(order);
+			self.followed.lock().unwrap().tracked.insert(hash, tracked(order.to_vec()));
+			hash
+		}
+
+		fn block_seen(&self, number: u64) {
+			self.followed.lock().unwrap().blocks.push(block(number, 0));
+		}
+
+		fn take_back_due(&mut self) {
+			self.rebatches
+				.take_back_due(&self.followed, &self.track_tx, &self.job_tx, bytes_of)
+				.unwrap();
+		}
+
+		fn take_back(&mut self, order: &[(usize, usize)]) {
+			self.rebatches
+				.take_back(
+					hash_of(order),
+					order.to_vec(),
+					&self.followed,
+					&self.track_tx,
+					&self.job_tx,
+					bytes_of,
+				)
+				.unwrap();
+		}
+	}
+
+	pub(in super::super) fn block(number: u64, frames: u64) -> BlockSeen {
+		BlockSeen { number, seen: 0.0, frames, extrinsics: 0, bytes: 0, frame_weight_us: 0.0 }
+	}
+
 	#[test]
 	fn frames_let_go_wait_two_blocks_past_the_nodes_best_then_go_in_a_new_order() {
-		let followed = Mutex::new(Followed::default());
-		let (track_tx, track_rx) = mpsc::channel();
-		let (job_tx, job_rx) = mpsc::sync_channel(16);
+		let mut h = Harness::new();
 		let first = frames(4);
-		let hash = hash_of(&first);
-		followed.lock().unwrap().tracked.insert(hash, tracked(first.clone()));
-		let mut rebatches = Rebatches::default();
+		let hash = h.sent(&first);
 		// The node's best was 10 when its pool said `banned`; the follower reads 11.
-		rebatches.let_go(hash, first.clone(), 10);
-		rebatches.let_go(hash, first.clone(), 10);
-		assert_eq!(rebatches.waiting.len(), 1, "noted once");
-		let block = |number| BlockSeen {
-			number,
-			seen: 0.0,
-			frames: 0,
-			extrinsics: 0,
-			bytes: 0,
-			frame_weight_us: 0.0,
-		};
-		followed.lock().unwrap().blocks.push(block(11));
-		rebatches.take_back_due(&followed, &track_tx, &job_tx, bytes_of).unwrap();
-		assert!(job_rx.try_recv().is_err(), "a block being built may still hold it");
-		followed.lock().unwrap().blocks.push(block(12));
-		rebatches.take_back_due(&followed, &track_tx, &job_tx, bytes_of).unwrap();
-		let job = job_rx.try_recv().expect("sent again after two blocks");
+		h.rebatches.let_go(hash, first.clone(), 10);
+		h.rebatches.let_go(hash, first.clone(), 10);
+		assert_eq!(h.rebatches.waiting.len(), 1, "noted once");
+		h.block_seen(11);
+		h.take_back_due();
+		assert!(h.job_rx.try_recv().is_err(), "a block being built may still hold it");
+		h.block_seen(12);
+		h.take_back_due();
+		let job = h.job_rx.try_recv().expect("sent again after two blocks");
 		assert_eq!(job.supersedes, Some(hash));
 		let Payload::Valid(again) = job.payload else { panic!("valid frames") };
 		assert_eq!(again, turned(&first, 1));
 		assert_eq!(job.hash, hash_of(&again));
-		match track_rx.try_recv() {
+		match h.track_rx.try_recv() {
 			Ok(Track::Sent { hash, frames, .. }) => {
 				assert_eq!((hash, frames), (job.hash, again.clone()))
 			}
 			_ => panic!("the new transaction is tracked before it is sent"),
 		}
+		assert!(h.rebatches.waiting.is_empty());
 	}
 
 	#[test]
 	fn frames_let_go_in_a_block_all_the_same_are_not_sent_again() {
-		let followed = Mutex::new(Followed::default());
-		let (track_tx, _track_rx) = mpsc::channel();
-		let (job_tx, job_rx) = mpsc::sync_channel(16);
+		let mut h = Harness::new();
 		let first = frames(3);
-		let hash = hash_of(&first);
-		let mut in_block = tracked(first.clone());
-		in_block.included = Some(Instant::now());
-		followed.lock().unwrap().tracked.insert(hash, in_block);
-		let mut rebatches = Rebatches::default();
-		rebatches.let_go(hash, first, 0);
-		rebatches.take_back_due(&followed, &track_tx, &job_tx, bytes_of).unwrap();
-		assert!(job_rx.try_recv().is_err());
-		assert_eq!(rebatches.included_all_the_same, 1);
-		assert!(rebatches.waiting.is_empty());
+		let hash = h.sent(&first);
+		h.followed.lock().unwrap().tracked.get_mut(&hash).unwrap().included = Some(Instant::now());
+		h.rebatches.let_go(hash, first, 0);
+		h.take_back_due();
+		assert!(h.job_rx.try_recv().is_err());
+		assert_eq!(h.rebatches.included_all_the_same, 1);
+		assert!(h.rebatches.waiting.is_empty());
 	}
 
 	#[test]
 	fn a_pair_sent_again_twice_waits_as_lone_frames() {
-		let followed = Mutex::new(Followed::default());
-		let (track_tx, _track_rx) = mpsc::channel();
-		let (job_tx, job_rx) = mpsc::sync_channel(16);
+		let mut h = Harness::new();
 		let first = frames(2);
 		let again = turned(&first, 1);
 		// Both orders were sent already: no third order exists.
-		for order in [&first, &again] {
-			followed.lock().unwrap().tracked.insert(hash_of(order), tracked(order.clone()));
-		}
-		let mut rebatches = Rebatches::default();
-		rebatches
-			.take_back(hash_of(&again), again.clone(), &followed, &track_tx, &job_tx, bytes_of)
-			.unwrap();
-		assert!(job_rx.try_recv().is_err(), "no order of the pair is unsent");
-		assert_eq!(rebatches.lone.len(), 2, "they wait for a companion");
+		h.sent(&first);
+		h.sent(&again);
+		h.take_back(&again);
+		assert!(h.job_rx.try_recv().is_err(), "no order of the pair is unsent");
+		assert_eq!(h.rebatches.lone.len(), 2, "they wait for a companion");
 		// A third lone frame gives them an order never sent.
 		let third = vec![(7, 0)];
-		followed.lock().unwrap().tracked.insert(hash_of(&third), tracked(third.clone()));
-		rebatches
-			.take_back(hash_of(&third), third.clone(), &followed, &track_tx, &job_tx, bytes_of)
-			.unwrap();
-		let job = job_rx.try_recv().expect("three lone frames go together");
+		h.sent(&third);
+		h.take_back(&third);
+		let job = h.job_rx.try_recv().expect("three lone frames go together");
 		let Payload::Valid(together) = job.payload else { panic!("valid frames") };
 		assert_eq!(together.len(), 3);
-		assert!(!followed.lock().unwrap().tracked.contains_key(&job.hash));
-		assert!(rebatches.lone.is_empty());
+		assert!(!h.followed.lock().unwrap().tracked.contains_key(&job.hash));
+		assert!(h.rebatches.lone.is_empty());
 	}
 }
