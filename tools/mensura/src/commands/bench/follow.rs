@@ -48,12 +48,23 @@ pub(super) struct Followed {
 	pub(super) finalized_number: u64,
 	/// The most weight (ref time, µs) a block may count in the run's dispatch class.
 	pub(super) class_limit_us: f64,
+	/// The validators of the run: each authors one slot in so many.
+	pub(super) validators: usize,
+	/// Frames in finalized blocks, whichever transaction carried them.
+	pub(super) finalized_frames: std::collections::HashSet<(usize, usize)>,
 }
 
 impl Followed {
 	/// The best block followed so far (0 before the first).
 	pub(super) fn best(&self) -> u64 {
 		self.blocks.last().map_or(0, |b| b.number)
+	}
+
+	/// Whether a transaction of `frames` frames that its pool still holds was left out of
+	/// [`HELD_PAST_BLOCKS_WITH_ROOM`] blocks with room for it per validator, since the
+	/// follower's best block was `after`.
+	pub(super) fn held_out(&self, after: u64, frames: usize) -> bool {
+		self.blocks_with_room(after, frames) >= HELD_PAST_BLOCKS_WITH_ROOM * self.validators.max(1)
 	}
 
 	/// How many blocks after `after` had room left for `frames` more frames (at the most
@@ -75,11 +86,17 @@ impl Followed {
 			.count()
 	}
 
-	/// Transactions waited for: not finalized, and not superseded unless in a block.
+	/// Transactions waited for: not finalized, not superseded unless in a block, and
+	/// with a frame no finalized block holds yet (a transaction in a block that left the
+	/// best chain may never be final, its frames final in another).
 	pub(super) fn pending(&self) -> usize {
 		self.tracked
 			.values()
-			.filter(|t| t.finalized.is_none() && (!t.superseded || t.included.is_some()))
+			.filter(|t| {
+				t.finalized.is_none()
+					&& (!t.superseded || t.included.is_some())
+					&& !t.frames.iter().all(|f| self.finalized_frames.contains(f))
+			})
 			.count()
 	}
 }
@@ -245,6 +262,7 @@ pub(super) fn follow(
 					}
 				}
 			}
+			state.finalized_frames.extend(finalized.iter().copied());
 			state.finalized_number = number;
 			drop(state);
 			if !finalized.is_empty() {
@@ -298,5 +316,38 @@ mod tests {
 			0,
 			"no frame seen: no weight known"
 		);
+	}
+
+	#[test]
+	fn held_out_takes_two_blocks_with_room_per_validator() {
+		let mut state =
+			Followed { class_limit_us: 2_000_000.0, validators: 1, ..Default::default() };
+		state.blocks.push(BlockSeen { frame_weight_us: 1_000_000.0, ..block(1, 6_900) });
+		assert!(!state.held_out(0, 64), "one block with room may have been built before it came");
+		state.blocks.push(block(2, 0));
+		assert!(state.held_out(0, 64));
+		state.validators = 3;
+		assert!(!state.held_out(0, 64), "its node may author only one block in three");
+		state.blocks.extend((3..=6).map(|n| block(n, 0)));
+		assert!(state.held_out(0, 64));
+	}
+
+	#[test]
+	fn a_transaction_whose_frames_are_final_in_another_is_not_waited_for() {
+		let mut state = Followed::default();
+		let tracked = |frames: Vec<(usize, usize)>| Tracked {
+			sent: Instant::now(),
+			frames,
+			included: Some(Instant::now()),
+			finalized: None,
+			superseded: false,
+		};
+		// In a block that left the best chain: never final itself.
+		state.tracked.insert([1; 32], tracked(vec![(1, 0), (2, 0)]));
+		assert_eq!(state.pending(), 1);
+		state.finalized_frames.insert((1, 0));
+		assert_eq!(state.pending(), 1, "one of its frames is not final yet");
+		state.finalized_frames.insert((2, 0));
+		assert_eq!(state.pending(), 0);
 	}
 }

@@ -115,7 +115,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		.get(class)
 		.max_total
 		.map_or(f64::INFINITY, |w| w.ref_time() as f64 / 1e6);
-	let followed = Arc::new(Mutex::new(Followed { class_limit_us, ..Default::default() }));
+	let followed = Arc::new(Mutex::new(Followed {
+		class_limit_us,
+		validators: settings.validators,
+		..Default::default()
+	}));
 	let follower = {
 		let (url, back, state, stop) =
 			(urls[0].clone(), back_tx.clone(), followed.clone(), stop.clone());

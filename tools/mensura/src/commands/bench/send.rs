@@ -108,8 +108,10 @@ struct Sent {
 /// pool about it again, and how often it asks.
 pub(super) const ASK_AGAIN_AFTER: Duration = Duration::from_secs(6);
 
-/// How many blocks with room for a transaction may go by without it, between two
-/// answers "already in the pool", before its sender takes it for let go. A pool that
+/// How many blocks with room for a transaction, per validator, may go by without it
+/// before its sender, answered "already in the pool", takes it for let go (with several
+/// validators a transaction sent to one reaches the others' pools late, or not at all
+/// under load, so it may wait for its own node's slot). A pool that
 /// let go of a transaction may still keep it (fork-aware pool: "viewless", in its
 /// mempool and banned in every view of a block): it answers "already in the pool" and
 /// never offers it to a block. A transaction truly waiting goes in the first block
@@ -229,7 +231,15 @@ fn send(
 		}
 		(Payload::Valid(_), Err(error), None) if job.supersedes.is_some() => {
 			*stats.rebatch_refused.entry(refusal_reason(&error)).or_default() += 1;
-			let _ = follower.send(Track::Forget(job.hash));
+			// "Already in the pool" or "banned": these very bytes were sent before (an
+			// order taken back once, forgotten, and chosen again) and may be in the pool
+			// or in a block: still followed, so that its frames count wherever they land.
+			if !matches!(
+				error.code,
+				frames::POOL_ALREADY_IMPORTED | frames::POOL_TEMPORARILY_BANNED
+			) {
+				let _ = follower.send(Track::Forget(job.hash));
+			}
 		}
 		(Payload::Valid(frames), Err(error), None) => {
 			*stats.valid_refused.entry(refusal_reason(&error)).or_default() += 1;
@@ -278,9 +288,9 @@ fn look_over(
 			Err(error) if error.code == frames::POOL_TEMPORARILY_BANNED => client.best_number()?,
 			_ => 0,
 		};
-		let (best, blocks_with_room) = {
+		let (best, held_out) = {
 			let state = followed.lock().expect("follower state");
-			(state.best(), state.blocks_with_room(s.best_asked, s.frames.len()))
+			(state.best(), state.held_out(s.best_asked, s.frames.len()))
 		};
 		let mut stats = stats.lock().expect("stats");
 		stats.asked_again += 1;
@@ -292,10 +302,7 @@ fn look_over(
 			}
 			// Held, while blocks with room for it went by without it: the pool keeps it
 			// out of its blocks.
-			Err(error)
-				if error.code == frames::POOL_ALREADY_IMPORTED
-					&& blocks_with_room >= HELD_PAST_BLOCKS_WITH_ROOM =>
-			{
+			Err(error) if error.code == frames::POOL_ALREADY_IMPORTED && held_out => {
 				stats.held_out += 1;
 				stats.dropped_transactions += 1;
 				stats.dropped_frames += s.frames.len() as u64;
