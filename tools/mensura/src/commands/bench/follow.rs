@@ -104,13 +104,14 @@ impl Followed {
 /// How many blocks in a row without a run's transaction end a baseline's drain.
 pub(super) const SETTLED_AFTER_BLOCKS: usize = 5;
 
-/// Whether nothing more of the run is coming: every block up to `best` (the node's best
-/// block) is final and the last [`SETTLED_AFTER_BLOCKS`] carried none of the run's
-/// transactions (what is still unfinalized, the pool keeps out of its blocks).
-pub(super) fn settled(state: &Followed, best: u64) -> bool {
-	state.finalized_number >= best
-		&& state.blocks.len() >= SETTLED_AFTER_BLOCKS
-		&& state.blocks.iter().rev().take(SETTLED_AFTER_BLOCKS).all(|b| b.frames == 0)
+/// Whether nothing more of the run is coming: the last [`SETTLED_AFTER_BLOCKS`] blocks
+/// carried none of the run's transactions, and the last block that did is final (what
+/// is still unfinalized, the pool keeps out of its blocks). GRANDPA votes below the
+/// best block, so the best block itself is never final while blocks are built.
+pub(super) fn settled(state: &Followed) -> bool {
+	let quiet = state.blocks.iter().rev().take_while(|b| b.frames == 0).count();
+	let last_carrying = state.blocks.iter().rev().find(|b| b.frames > 0).map(|b| b.number);
+	quiet >= SETTLED_AFTER_BLOCKS && last_carrying.is_none_or(|n| state.finalized_number >= n)
 }
 
 pub(super) fn block_hashes(client: &mut Client, hash: &str) -> Result<(Vec<[u8; 32]>, usize)> {
@@ -286,18 +287,17 @@ mod tests {
 	use crate::commands::bench::send::tests::block;
 
 	#[test]
-	fn a_baseline_is_settled_once_the_best_block_is_final_and_blocks_carry_none_of_it() {
+	fn a_baseline_is_settled_once_its_last_block_is_final_and_five_blocks_carry_none_of_it() {
 		let mut state = Followed::default();
 		state.blocks = (1..=4).map(|n| block(n, 0)).collect();
 		state.blocks.push(block(5, 300));
 		state.blocks.extend((6..=9).map(|n| block(n, 0)));
-		state.finalized_number = 9;
-		assert!(!settled(&state, 9), "block 5 carried remarks: four quiet blocks are not enough");
+		state.finalized_number = 8;
+		assert!(!settled(&state), "block 5 carried remarks: four quiet blocks are not enough");
 		state.blocks.push(block(10, 0));
-		assert!(!settled(&state, 10), "block 10 is not final yet");
-		state.finalized_number = 10;
-		assert!(settled(&state, 10));
-		assert!(!settled(&state, 11), "the node's best block is past the last one followed");
+		assert!(settled(&state), "five quiet blocks, block 5 final: the best need not be");
+		state.finalized_number = 4;
+		assert!(!settled(&state), "block 5 is not final yet");
 	}
 
 	#[test]
