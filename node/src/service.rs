@@ -13,8 +13,11 @@ use sc_telemetry::{Telemetry, TelemetryWorker};
 use sc_transaction_pool_api::OffchainTransactionPoolFactory;
 use sp_consensus_aura::sr25519::{AuthorityId as AuraId, AuthorityPair as AuraPair};
 
-/// The host functions the runtime may call.
-pub type HostFunctions = sp_io::SubstrateHostFunctions;
+/// The host functions the runtime may call: polkadot-sdk's, and Mensura's own
+/// (`mensura_primitives::host`: batch verification of frames' sr25519 signatures). A
+/// node without the latter cannot run Mensura's runtime.
+pub type HostFunctions =
+	(sp_io::SubstrateHostFunctions, mensura_primitives::host::mensura_crypto::HostFunctions);
 
 pub type FullClient =
 	sc_service::TFullClient<Block, RuntimeApi, sc_executor::WasmExecutor<HostFunctions>>;
@@ -253,8 +256,8 @@ pub fn new_full<
 		);
 		// Blocks as long as the runtime allows: the builder's default (4 MiB and 512
 		// bytes) ended full blocks of frames by size, about 7,100 frames, before their
-		// weight (measured with `mensura bench`; docs/benchmarks.md). 8 MiB is
-		// half the network's 16 MiB block-response limit.
+		// weight (measured with `mensura bench`; docs/benchmarks.md). 10 MiB is below
+		// the network's 16 MiB block-response limit.
 		proposer_factory
 			.set_default_block_size_limit(mensura_runtime::configs::MAXIMUM_BLOCK_LENGTH as usize);
 

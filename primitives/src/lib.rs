@@ -21,13 +21,18 @@
 //!   wording for the CLI, the indexer and the web page;
 //! - [`billing`]: tariffs, payment modes and the pricing arithmetic (one [`billing::price`]
 //!   for the chain and the auditor), and the traits between billing, the LR program
-//!   registry and measurer rewards.
+//!   registry and measurer rewards;
+//! - [`host`]: the host functions `mensura-node` provides beside polkadot-sdk's (batch
+//!   verification of frames' sr25519 signatures), and what calling them costs.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
 
 pub mod billing;
 #[cfg(feature = "std")]
 pub mod display;
+pub mod host;
 pub mod ids;
 pub mod metering;
 pub mod readings;

@@ -22,6 +22,7 @@ use frame_benchmarking::v2::*;
 use frame_support::traits::{Authorize, Get};
 use frame_system::RawOrigin;
 use mensura_primitives::{
+	host::mensura_crypto,
 	metering::{DeviceKey, MeterId, MeterRegistry, OnDeviceKeyRotated, OnMeterVerified},
 	readings::{lr, LrProgramProvider, ReadingState, SignedFrame},
 };
@@ -76,6 +77,19 @@ fn reference_frame<T: Config>() -> (MeterId, SignedFrameOf<T>) {
 fn reference_batch<T: Config>(n: u32) -> (Vec<MeterId>, BatchOf<T>) {
 	let (meters, frames): (Vec<_>, Vec<_>) = (0..n).map(|_| reference_frame::<T>()).unzip();
 	(meters, frames.try_into().expect("benchmark batches fit MaxBatchFrames"))
+}
+
+/// `n` signing messages of frames, each signed by its own new sr25519 key.
+fn signed_messages(n: u32) -> Vec<mensura_primitives::host::Sr25519Item> {
+	(0..n)
+		.map(|i| {
+			let key = sp_io::crypto::sr25519_generate(KEY_TYPE, None);
+			let message = lr::frame::signing_message(&[7; 32], &[i as u8; 32]).to_vec();
+			let signature = sp_io::crypto::sr25519_sign(KEY_TYPE, &key, &message)
+				.expect("the key was generated in this keystore");
+			(signature, key, message)
+		})
+		.collect()
 }
 
 /// How many measurements a benchmark's meter has before the measured call: a meter in
@@ -150,6 +164,41 @@ mod benchmarks {
 			call.authorize(TransactionSource::External)
 				.ok_or("submit_frames is authorised")?
 				.map_err(|_| "the benchmark frames are valid")?;
+		}
+		Ok(())
+	}
+
+	/// `n` sr25519 signatures of frames' signing messages verified together, as a batch's
+	/// are (one call of the node's host function).
+	#[benchmark]
+	fn verify_signatures_together(n: Linear<0, MAX_BATCH>) -> Result<(), BenchmarkError> {
+		let items = signed_messages(n);
+		#[block]
+		{
+			if !mensura_crypto::sr25519_verify_batch(&items) {
+				return Err("the benchmark signatures are valid".into());
+			}
+		}
+		Ok(())
+	}
+
+	/// `n` sr25519 signatures of frames' signing messages verified one by one, as a
+	/// batch's frames of other schemes are, and a single frame is.
+	#[benchmark]
+	fn verify_signatures_apart(n: Linear<0, MAX_BATCH>) -> Result<(), BenchmarkError> {
+		let items: Vec<_> = signed_messages(n)
+			.into_iter()
+			.map(|(signature, key, message)| {
+				(DeviceKey::Sr25519(key), MultiSignature::Sr25519(signature), message)
+			})
+			.collect();
+		#[block]
+		{
+			for (key, signature, message) in &items {
+				if !key.verify(message, signature) {
+					return Err("the benchmark signatures are valid".into());
+				}
+			}
 		}
 		Ok(())
 	}

@@ -8,14 +8,18 @@ use codec::Encode;
 use frame_support::{pallet_prelude::*, traits::UnixTime};
 use frame_system::pallet_prelude::*;
 use mensura_primitives::{
-	metering::{MeterId, MeterRegistry, MeterStatus},
+	host::mensura_crypto,
+	metering::{DeviceKey, MeterId, MeterRegistry, MeterStatus},
 	readings::{
 		lr, FrameRejection, LrProgramProvider, MeasurementIndex, OnMeasured, StoredMeasurement,
 		UnixMillis,
 	},
 };
 use sp_core::H256;
-use sp_runtime::traits::{UniqueSaturatedInto, Zero};
+use sp_runtime::{
+	traits::{UniqueSaturatedInto, Zero},
+	MultiSignature,
+};
 
 impl<T: Config> Pallet<T> {
 	/// Checks a frame on its own against the chain's state, as the pool (`in_block`
@@ -28,7 +32,8 @@ impl<T: Config> Pallet<T> {
 	) -> Result<CheckedFrame, FrameRejection> {
 		let mut overlay = Overlay { in_block, ..Default::default() };
 		let prechecked = Self::precheck(signed, &mut overlay)?;
-		Self::complete(signed, prechecked, &mut overlay, verify_signature)
+		let frame_hash = H256::from(sp_io::hashing::blake2_256(&signed.frame));
+		Self::complete(signed, prechecked, frame_hash, &mut overlay, verify_signature)
 	}
 
 	/// The cheap checks of a frame, which read a few storage items and compare numbers:
@@ -126,17 +131,17 @@ impl<T: Config> Pallet<T> {
 		frame_system::Pallet::<T>::block_number().unique_saturated_into()
 	}
 
-	/// The costly checks of a prechecked frame: its hash, its signature (unless
-	/// `verify_signature` is false) and its program's run; then its meter's register in
-	/// `overlay` advances by the quantity.
+	/// The costly checks of a prechecked frame whose bytes hash to `frame_hash`: its
+	/// signature (unless `verify_signature` is false) and its program's run; then its
+	/// meter's register in `overlay` advances by the quantity.
 	pub(crate) fn complete(
 		signed: &SignedFrameOf<T>,
 		prechecked: Prechecked,
+		frame_hash: H256,
 		overlay: &mut Overlay,
 		verify_signature: bool,
 	) -> Result<CheckedFrame, FrameRejection> {
 		let Prechecked { frame, device_key, program: program_hash, stored } = prechecked;
-		let frame_hash = H256::from(sp_io::hashing::blake2_256(&signed.frame));
 		if verify_signature {
 			let message =
 				lr::frame::signing_message(&Self::genesis_hash(), frame_hash.as_fixed_bytes());
@@ -172,15 +177,19 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Checks every frame of a batch in order, each against the reading states its
-	/// predecessors leave; returns each frame's length and check, or the first refusal.
+	/// predecessors leave; returns each frame's length and check, and how many
+	/// signatures were verified one by one, or the first refusal.
 	/// The cheap checks run over the whole batch before the first signature is
 	/// verified: a batch refused for a cheap reason, wherever its bad frame is, costs
-	/// no signature and no program run. Each program is decoded once per batch.
+	/// no signature and no program run. Then the signatures of the frames whose meters
+	/// sign with sr25519 are verified together, in one call of the node's host function
+	/// ([`mensura_primitives::host`]), before any program runs; the others one by one.
+	/// Each program is decoded once per batch.
 	pub(crate) fn check_batch(
 		frames: &BatchOf<T>,
 		verify_signature: bool,
 		in_block: bool,
-	) -> Result<Vec<(usize, CheckedFrame)>, FrameRejection> {
+	) -> Result<CheckedBatch, FrameRejection> {
 		if frames.is_empty() {
 			return Err(FrameRejection::EmptyBatch);
 		}
@@ -189,14 +198,37 @@ impl<T: Config> Pallet<T> {
 			.iter()
 			.map(|f| Self::precheck(f, &mut overlay))
 			.collect::<Result<Vec<_>, _>>()?;
-		frames
+		let hashes: Vec<H256> =
+			frames.iter().map(|f| sp_io::hashing::blake2_256(&f.frame).into()).collect();
+		let mut apart = alloc::vec![verify_signature; frames.len()];
+		if verify_signature {
+			let genesis = Self::genesis_hash();
+			let mut together = Vec::new();
+			for (i, (signed, p)) in frames.iter().zip(&prechecked).enumerate() {
+				if let (DeviceKey::Sr25519(key), MultiSignature::Sr25519(signature)) =
+					(&p.device_key, &signed.signature)
+				{
+					let message = lr::frame::signing_message(&genesis, hashes[i].as_fixed_bytes());
+					together.push((*signature, *key, message.to_vec()));
+					apart[i] = false;
+				}
+			}
+			if !together.is_empty() && !mensura_crypto::sr25519_verify_batch(&together) {
+				return Err(FrameRejection::BadSignature);
+			}
+		}
+		let checked = frames
 			.iter()
 			.zip(prechecked)
-			.map(|(f, p)| {
-				let checked = Self::complete(f, p, &mut overlay, verify_signature)?;
+			.zip(hashes)
+			.zip(&apart)
+			.map(|(((f, p), hash), &verify)| {
+				let checked = Self::complete(f, p, hash, &mut overlay, verify)?;
 				Ok((f.frame.len(), checked))
 			})
-			.collect()
+			.collect::<Result<Vec<_>, FrameRejection>>()?;
+		let apart = apart.iter().filter(|&&a| a).count() as u32;
+		Ok(CheckedBatch { frames: checked, apart })
 	}
 
 	/// The hash of block 0, which every frame's signed message binds.
@@ -407,17 +439,46 @@ impl<T: Config> Pallet<T> {
 		source: TransactionSource,
 		frames: &BatchOf<T>,
 	) -> TransactionValidityWithRefund {
-		let declared =
-			Self::batch_weight(frames.iter().map(|f| (f.frame.len(), lr::MAX_OPS.into())), true);
+		let declared = Self::declared_batch_check(frames);
 		let dispatch =
 			Self::batch_weight(frames.iter().map(|f| (f.frame.len(), lr::MAX_OPS.into())), false);
 		Self::ensure_fits(source, declared.saturating_add(dispatch), frames.encoded_size())?;
 		let in_block = source == TransactionSource::InBlock;
 		let checked = Self::check_batch(frames, true, in_block).map_err(Self::rejected)?;
-		let used = Self::batch_weight(checked.iter().map(|(len, c)| (*len, c.ops)), true);
-		let validity = Self::validity(checked.iter().map(|(_, c)| c))?;
-		JustAuthorized::<T>::put(checked.into_iter().map(|(_, c)| c).collect::<Vec<_>>());
+		let count = checked.frames.len() as u32;
+		let used = Self::batch_weight(checked.frames.iter().map(|(len, c)| (*len, c.ops)), true)
+			.saturating_add(Self::signatures_apart_weight(count, checked.apart));
+		let validity = Self::validity(checked.frames.iter().map(|(_, c)| c))?;
+		JustAuthorized::<T>::put(checked.frames.into_iter().map(|(_, c)| c).collect::<Vec<_>>());
 		Ok((validity, declared.saturating_sub(used)))
+	}
+
+	/// The weight `authorize` of [`Pallet::submit_frames`] declares before checking
+	/// `frames`: every frame at the most operators, and every signature verified one by
+	/// one (the frames' key schemes are known only once their meters are read).
+	pub fn declared_batch_check(frames: &BatchOf<T>) -> Weight {
+		let count = frames.len() as u32;
+		Self::batch_weight(frames.iter().map(|f| (f.frame.len(), lr::MAX_OPS.into())), true)
+			.saturating_add(Self::signatures_apart_weight(count, count))
+	}
+
+	/// What a batch of `count` frames of which `apart` have their signatures verified one
+	/// by one (not sr25519) weighs beyond `authorize_frames`, benchmarked with every
+	/// signature verified together.
+	pub fn signatures_apart_weight(count: u32, apart: u32) -> Weight {
+		let apart = apart.min(count);
+		// Each way's fixed part counts only if the way is taken.
+		let together = match count - apart {
+			0 => Weight::zero(),
+			n => T::WeightInfo::verify_signatures_together(n),
+		};
+		let one_by_one = match apart {
+			0 => Weight::zero(),
+			n => T::WeightInfo::verify_signatures_apart(n),
+		};
+		together
+			.saturating_add(one_by_one)
+			.saturating_sub(T::WeightInfo::verify_signatures_together(count))
 	}
 
 	/// The weight of checking (`authorize`) or storing (dispatch) one frame of `len`

@@ -403,9 +403,7 @@ pub mod pallet {
 			Pays::No
 		))]
 		#[pallet::authorize(Pallet::<T>::authorize_frames)]
-		#[pallet::weight_of_authorize(
-			Pallet::<T>::batch_weight(frames.iter().map(|f| (f.frame.len(), lr::MAX_OPS.into())), true)
-		)]
+		#[pallet::weight_of_authorize(Pallet::<T>::declared_batch_check(frames))]
 		pub fn submit_frames(
 			origin: OriginFor<T>,
 			frames: BatchOf<T>,
@@ -417,10 +415,10 @@ pub mod pallet {
 					let checked =
 						Self::check_batch(&frames, false, true).map_err(Error::<T>::from)?;
 					Self::charge_recheck(Self::batch_weight(
-						checked.iter().map(|(len, c)| (*len, c.ops)),
+						checked.frames.iter().map(|(len, c)| (*len, c.ops)),
 						true,
 					));
-					checked
+					checked.frames
 				}
 			};
 			let declared_hooks = T::OnMeasured::weight().saturating_mul(checked.len() as u64);

@@ -506,6 +506,7 @@ mod refused {
 
 mod batches {
 	use super::*;
+	use mensura_primitives::metering::DeviceKey;
 
 	#[test]
 	fn a_batch_of_many_meters_and_consecutive_frames_is_stored_in_order() {
@@ -563,6 +564,93 @@ mod batches {
 			assert_eq!(submit_batch(vec![]), Err(FrameRejection::EmptyBatch));
 			assert_eq!(ReadingStates::<Test>::get(0), ReadingState::default());
 			assert_eq!(submit_batch(vec![good]), Ok(()));
+		});
+	}
+
+	#[test]
+	fn one_forged_signature_anywhere_among_valid_ones_refuses_the_batch() {
+		new_test_ext().execute_with(|| {
+			let frames = [frame(0, 1, NOW - MINUTE), frame(1, 1, NOW), frame(0, 2, NOW)];
+			for forged_at in 0..frames.len() {
+				let batch = frames
+					.iter()
+					.enumerate()
+					.map(|(i, f)| if i == forged_at { signed_by(2, f) } else { signed(f) })
+					.collect();
+				assert_eq!(submit_batch(batch), Err(FrameRejection::BadSignature), "{forged_at}");
+			}
+			for meter in 0..2 {
+				assert_eq!(ReadingStates::<Test>::get(meter), ReadingState::default());
+			}
+			assert_eq!(submit_batch(frames.iter().map(signed).collect()), Ok(()));
+		});
+	}
+
+	#[test]
+	fn signatures_swapped_between_two_frames_of_a_batch_are_refused() {
+		new_test_ext().execute_with(|| {
+			// Each signature is a valid signature of a frame in the batch, by that frame's
+			// meter: checked together, they must still each match their own frame.
+			let mut first = signed(&frame(0, 1, NOW));
+			let mut second = signed(&frame(1, 1, NOW));
+			core::mem::swap(&mut first.signature, &mut second.signature);
+			assert_eq!(submit_batch(vec![first, second]), Err(FrameRejection::BadSignature));
+			// Two frames of one meter, each carrying the other's signature.
+			let mut earlier = signed(&frame(0, 1, NOW - MINUTE));
+			let mut later = signed(&frame(0, 2, NOW));
+			core::mem::swap(&mut earlier.signature, &mut later.signature);
+			assert_eq!(submit_batch(vec![earlier, later]), Err(FrameRejection::BadSignature));
+			assert_eq!(ReadingStates::<Test>::get(0), ReadingState::default());
+		});
+	}
+
+	#[test]
+	fn a_batch_mixing_key_schemes_is_checked_and_weighs_its_signatures_checked_apart() {
+		new_test_ext().execute_with(|| {
+			// Meter 1 signs with Ed25519: its signature is verified on its own, the sr25519
+			// ones together.
+			let ed = sp_core::ed25519::Pair::from_string("//Meter1ed", None).unwrap();
+			let key = DeviceKey::Ed25519(ed.public());
+			assert_ok!(Meters::rotate_device_key(RuntimeOrigin::signed(BODY), 1, key.clone()));
+			assert_ok!(Meters::rotate_device_key(RuntimeOrigin::signed(OTHER_BODY), 1, key));
+			let ed_signed = |f: &lr::Frame| {
+				let bytes = f.encode().unwrap();
+				let message = Readings::signing_message(&bytes);
+				SignedFrameOf::<Test> {
+					frame: BoundedVec::try_from(bytes).unwrap(),
+					signature: MultiSignature::Ed25519(ed.sign(&message)),
+				}
+			};
+			let refund = |frames: Vec<SignedFrameOf<Test>>| {
+				let frames = BoundedVec::try_from(frames).unwrap();
+				let (_, refund) = crate::Call::<Test>::submit_frames { frames }
+					.authorize(TransactionSource::External)
+					.unwrap()
+					.unwrap();
+				refund
+			};
+			let all_sr25519 =
+				refund(vec![signed(&frame(0, 1, NOW - MINUTE)), signed(&frame(0, 2, NOW))]);
+			crate::JustAuthorized::<Test>::kill();
+			let mixed = refund(vec![signed(&frame(0, 1, NOW)), ed_signed(&frame(1, 1, NOW))]);
+			crate::JustAuthorized::<Test>::kill();
+			// Declared as if every signature were checked on its own; the one that was
+			// costs what a batch checked together does not.
+			assert!(mixed.ref_time() < all_sr25519.ref_time(), "{mixed:?} {all_sr25519:?}");
+			assert_eq!(all_sr25519.saturating_sub(mixed), Readings::signatures_apart_weight(2, 1));
+			// A forged Ed25519 signature beside valid sr25519 ones is found.
+			let mut forged = ed_signed(&frame(1, 1, NOW));
+			let last = forged.frame.len() - 1;
+			forged.frame[last] ^= 1;
+			assert_eq!(
+				submit_batch(vec![signed(&frame(0, 1, NOW)), forged]),
+				Err(FrameRejection::BadSignature)
+			);
+			assert_eq!(
+				submit_batch(vec![signed(&frame(0, 1, NOW)), ed_signed(&frame(1, 1, NOW))]),
+				Ok(())
+			);
+			assert_eq!(ReadingStates::<Test>::get(1).register, QUANTITY);
 		});
 	}
 }

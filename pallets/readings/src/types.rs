@@ -1,7 +1,7 @@
 //! What ingestion keeps between its checks and its storage.
 
 use crate::Config;
-use alloc::collections::btree_map::BTreeMap;
+use alloc::{collections::btree_map::BTreeMap, vec::Vec};
 use codec::Encode;
 use frame_support::pallet_prelude::*;
 use mensura_primitives::readings::{lr, Measurement, SignedFrame};
@@ -27,6 +27,14 @@ pub struct CheckedFrame {
 	/// frame of each meter (`None` for its later ones), so that storing does not read it
 	/// again: nothing else writes it between a transaction's checks and its dispatch.
 	pub stored: Option<ReadingState>,
+}
+
+/// A batch's frames that passed every check, each with its length.
+pub(crate) struct CheckedBatch {
+	pub(crate) frames: Vec<(usize, CheckedFrame)>,
+	/// How many of their signatures were verified one by one rather than together
+	/// (frames whose meters do not sign with sr25519).
+	pub(crate) apart: u32,
 }
 
 /// What the frames of one transaction, checked in order, leave for the next one's checks.
