@@ -171,8 +171,9 @@ pub fn run() -> sc_cli::Result<()> {
 		}
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
-			runner.run_node_until_exit(|config| async move {
+			runner.run_node_until_exit(|mut config| async move {
 				crate::ports::ensure_free(&config).map_err(sc_cli::Error::Input)?;
+				full_blocks_fit_rpc_responses(&mut config);
 				match config.network.network_backend {
 					sc_network::config::NetworkBackendType::Libp2p => service::new_full::<
 						sc_network::NetworkWorker<
@@ -187,6 +188,30 @@ pub fn run() -> sc_cli::Result<()> {
 					}
 				}
 			})
+		}
+	}
+}
+
+/// The RPC response limit, in MiB, under which `chain_getBlock` can answer with a full
+/// block: its bytes twice over (hex), and room for the JSON around them.
+pub fn full_block_response_mib() -> u32 {
+	2 * mensura_runtime::configs::MAXIMUM_BLOCK_LENGTH.div_ceil(1024 * 1024) + 2
+}
+
+/// Raises the RPC response limit, when left at polkadot-sdk's default (15 MiB, less than
+/// a full 10 MiB block in JSON), to [`full_block_response_mib`]: otherwise a full block
+/// cannot be read over RPC (`chain_getBlock` answers "Response is too big"), and the
+/// indexer, `mensura bench` and any explorer stop at it. An explicit other value of
+/// `--rpc-max-response-size` is kept.
+fn full_blocks_fit_rpc_responses(config: &mut sc_service::Configuration) {
+	let default = sc_cli::RPC_DEFAULT_MAX_RESPONSE_SIZE_MB;
+	let needed = full_block_response_mib();
+	if config.rpc.max_response_size == default {
+		config.rpc.max_response_size = needed;
+	}
+	for endpoint in config.rpc.addr.iter_mut().flatten() {
+		if endpoint.max_payload_out_mb == default {
+			endpoint.max_payload_out_mb = needed;
 		}
 	}
 }

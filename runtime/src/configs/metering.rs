@@ -69,7 +69,7 @@ impl pallet_readings::Config for Runtime {
 	/// 16 KiB: up to 4,087 samples, e.g. two channels of 2,043 (a 15-minute interval at
 	/// over 2 samples a second). The reference frame is 516 bytes.
 	type MaxFrameBytes = ConstU32<16_384>;
-	/// 256 frames of the largest size are 4 MiB, within the 8 MiB block.
+	/// 256 frames of the largest size are 4 MiB, within the 10 MiB block.
 	type MaxBatchFrames = ConstU32<256>;
 	/// Meters' clocks may run up to two block times ahead of the last block's timestamp.
 	type MaxClockDrift = ConstU64<{ 2 * crate::MILLISECS_PER_BLOCK }>;

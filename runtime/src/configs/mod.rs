@@ -41,13 +41,14 @@ const MAXIMUM_BLOCK_WEIGHT: Weight =
 	Weight::from_parts(WEIGHT_REF_TIME_PER_SECOND.saturating_mul(2), u64::MAX);
 
 /// The largest block, in bytes (the node's block builder uses it too: its own default,
-/// 4 MiB, would end blocks of frames before the runtime's limit). 8 MiB: with a frame's
-/// reading record holding its billing and surveillance links (runtime 111) a block full
-/// by weight holds more batched frames of 583 bytes than 7 MiB does (runtime 110: 171 µs
-/// a frame, about 11,700 a block, 6.5 MiB; at 6 MiB the length ended every full block
-/// first, at 10,784 frames; `mensura bench`, docs/benchmarks.md). Half the network's
-/// 16 MiB block-response limit.
-pub const MAXIMUM_BLOCK_LENGTH: u32 = 8 * 1024 * 1024;
+/// 4 MiB, would end blocks of frames before the runtime's limit). 10 MiB: with a batch's
+/// signatures verified together (runtime 112) a block full by weight holds more batched
+/// frames of 583 bytes than 8 MiB does (about 16,000, 9 MiB; at 8 MiB the length ended
+/// every full block first, at about 14,400 frames; runtime 111: 145 µs a frame, 13,440 a
+/// block, 7.5 MiB; `mensura bench`, docs/benchmarks.md). Below the network's 16 MiB
+/// block-response limit; read over RPC, such a block is about 20 MiB of JSON
+/// (`mensura-node` raises its default RPC response limit to fit, `node/src/command.rs`).
+pub const MAXIMUM_BLOCK_LENGTH: u32 = 10 * 1024 * 1024;
 
 parameter_types! {
 	pub const Version: RuntimeVersion = VERSION;
