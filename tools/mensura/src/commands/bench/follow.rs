@@ -64,7 +64,13 @@ impl Followed {
 	/// [`HELD_PAST_BLOCKS_WITH_ROOM`] blocks with room for it per validator, since the
 	/// follower's best block was `after`.
 	pub(super) fn held_out(&self, after: u64, frames: usize) -> bool {
-		self.blocks_with_room(after, frames) >= HELD_PAST_BLOCKS_WITH_ROOM * self.validators.max(1)
+		self.blocks_with_room(after, frames) >= self.held_out_after()
+	}
+
+	/// How many blocks with room a held transaction is let go after:
+	/// [`HELD_PAST_BLOCKS_WITH_ROOM`] per validator.
+	pub(super) fn held_out_after(&self) -> usize {
+		HELD_PAST_BLOCKS_WITH_ROOM * self.validators.max(1)
 	}
 
 	/// How many blocks after `after` had room left for `frames` more frames (at the most

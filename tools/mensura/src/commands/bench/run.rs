@@ -831,7 +831,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		stats.asked_again,
 		stats.taken_again,
 		stats.held_out,
-		HELD_PAST_BLOCKS_WITH_ROOM,
+		state.held_out_after(),
 		stats.asked_again_answers
 	);
 	println!(

@@ -401,7 +401,7 @@ impl Rebatches {
 		let mut due = Vec::new();
 		{
 			let state = followed.lock().expect("follower state");
-			let best = state.blocks.last().map_or(0, |b| b.number);
+			let best = state.best();
 			let included_all_the_same = &mut self.included_all_the_same;
 			self.waiting.retain(|hash, l| {
 				if state.tracked.get(hash).is_some_and(|t| t.included.is_some()) {
