@@ -92,6 +92,31 @@ fn signed_messages(n: u32) -> Vec<mensura_primitives::host::Sr25519Item> {
 		.collect()
 }
 
+/// `n` frames' signing messages, each signed by a new key of this keystore with `sign`,
+/// which returns the key and the signature of the message it is given.
+fn signed_apart(
+	n: u32,
+	sign: impl Fn(&[u8]) -> (DeviceKey, MultiSignature),
+) -> Vec<(DeviceKey, MultiSignature, Vec<u8>)> {
+	(0..n)
+		.map(|i| {
+			let message = lr::frame::signing_message(&[7; 32], &[i as u8; 32]).to_vec();
+			let (key, signature) = sign(&message);
+			(key, signature, message)
+		})
+		.collect()
+}
+
+/// Verifies each signature on its own, as `DeviceKey::verify` does for a frame.
+fn verify_apart(items: &[(DeviceKey, MultiSignature, Vec<u8>)]) -> Result<(), BenchmarkError> {
+	for (key, signature, message) in items {
+		if !key.verify(message, signature) {
+			return Err("the benchmark signatures are valid".into());
+		}
+	}
+	Ok(())
+}
+
 /// How many measurements a benchmark's meter has before the measured call: a meter in
 /// service, whose reading state exists (storing a measurement overwrites it).
 const EARLIER_MEASUREMENTS: u64 = 96;
@@ -183,9 +208,9 @@ mod benchmarks {
 	}
 
 	/// `n` sr25519 signatures of frames' signing messages verified one by one, as a
-	/// batch's frames of other schemes are, and a single frame is.
+	/// single frame's is (and a batch's, before its meters' schemes are known).
 	#[benchmark]
-	fn verify_signatures_apart(n: Linear<0, MAX_BATCH>) -> Result<(), BenchmarkError> {
+	fn verify_sr25519_apart(n: Linear<0, MAX_BATCH>) -> Result<(), BenchmarkError> {
 		let items: Vec<_> = signed_messages(n)
 			.into_iter()
 			.map(|(signature, key, message)| {
@@ -194,11 +219,41 @@ mod benchmarks {
 			.collect();
 		#[block]
 		{
-			for (key, signature, message) in &items {
-				if !key.verify(message, signature) {
-					return Err("the benchmark signatures are valid".into());
-				}
-			}
+			verify_apart(&items)?;
+		}
+		Ok(())
+	}
+
+	/// `n` ed25519 signatures verified one by one, as a batch's frames of ed25519 meters
+	/// are.
+	#[benchmark]
+	fn verify_ed25519_apart(n: Linear<0, MAX_BATCH>) -> Result<(), BenchmarkError> {
+		let items = signed_apart(n, |message| {
+			let key = sp_io::crypto::ed25519_generate(KEY_TYPE, None);
+			let signature = sp_io::crypto::ed25519_sign(KEY_TYPE, &key, message)
+				.expect("the key was generated in this keystore");
+			(DeviceKey::Ed25519(key), MultiSignature::Ed25519(signature))
+		});
+		#[block]
+		{
+			verify_apart(&items)?;
+		}
+		Ok(())
+	}
+
+	/// `n` ECDSA signatures verified one by one (a public key recovered from each and
+	/// compared), as a batch's frames of ECDSA meters are.
+	#[benchmark]
+	fn verify_ecdsa_apart(n: Linear<0, MAX_BATCH>) -> Result<(), BenchmarkError> {
+		let items = signed_apart(n, |message| {
+			let key = sp_io::crypto::ecdsa_generate(KEY_TYPE, None);
+			let signature = sp_io::crypto::ecdsa_sign(KEY_TYPE, &key, message)
+				.expect("the key was generated in this keystore");
+			(DeviceKey::Ecdsa(key), MultiSignature::Ecdsa(signature))
+		});
+		#[block]
+		{
+			verify_apart(&items)?;
 		}
 		Ok(())
 	}

@@ -23,17 +23,21 @@ use sp_runtime::{
 
 impl<T: Config> Pallet<T> {
 	/// Checks a frame on its own against the chain's state, as the pool (`in_block`
-	/// false) and blocks (`in_block` true) do, and returns the quantity it measures.
-	/// `verify_signature` is false only in dispatch, after `authorize` verified it.
+	/// false) and blocks (`in_block` true) do; returns its check and the signature it
+	/// verified (by scheme; none when `verify_signature` is false, only in dispatch,
+	/// after `authorize` verified it).
 	pub fn check(
 		signed: &SignedFrameOf<T>,
 		verify_signature: bool,
 		in_block: bool,
-	) -> Result<CheckedFrame, FrameRejection> {
+	) -> Result<(CheckedFrame, SignaturesApart), FrameRejection> {
 		let mut overlay = Overlay { in_block, ..Default::default() };
 		let prechecked = Self::precheck(signed, &mut overlay)?;
+		let verified = SignaturesApart::of(&prechecked.device_key, verify_signature as u32);
 		let frame_hash = H256::from(sp_io::hashing::blake2_256(&signed.frame));
-		Self::complete(signed, prechecked, frame_hash, &mut overlay, verify_signature)
+		let genesis = verify_signature.then(Self::genesis_hash);
+		let checked = Self::complete(signed, prechecked, frame_hash, &mut overlay, genesis)?;
+		Ok((checked, verified))
 	}
 
 	/// The cheap checks of a frame, which read a few storage items and compare numbers:
@@ -132,19 +136,19 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The costly checks of a prechecked frame whose bytes hash to `frame_hash`: its
-	/// signature (unless `verify_signature` is false) and its program's run; then its
-	/// meter's register in `overlay` advances by the quantity.
+	/// signature over the message bound to the chain of genesis hash `verify_with`
+	/// (none: not verified here) and its program's run; then its meter's register in
+	/// `overlay` advances by the quantity.
 	pub(crate) fn complete(
 		signed: &SignedFrameOf<T>,
 		prechecked: Prechecked,
 		frame_hash: H256,
 		overlay: &mut Overlay,
-		verify_signature: bool,
+		verify_with: Option<[u8; 32]>,
 	) -> Result<CheckedFrame, FrameRejection> {
 		let Prechecked { frame, device_key, program: program_hash, stored } = prechecked;
-		if verify_signature {
-			let message =
-				lr::frame::signing_message(&Self::genesis_hash(), frame_hash.as_fixed_bytes());
+		if let Some(genesis) = verify_with {
+			let message = lr::frame::signing_message(&genesis, frame_hash.as_fixed_bytes());
 			if !device_key.verify(&message, &signed.signature) {
 				return Err(FrameRejection::BadSignature);
 			}
@@ -200,9 +204,9 @@ impl<T: Config> Pallet<T> {
 			.collect::<Result<Vec<_>, _>>()?;
 		let hashes: Vec<H256> =
 			frames.iter().map(|f| sp_io::hashing::blake2_256(&f.frame).into()).collect();
-		let mut apart = alloc::vec![verify_signature; frames.len()];
-		if verify_signature {
-			let genesis = Self::genesis_hash();
+		let genesis = verify_signature.then(Self::genesis_hash);
+		let mut apart = alloc::vec![genesis; frames.len()];
+		if let Some(genesis) = genesis {
 			let mut together = Vec::new();
 			for (i, (signed, p)) in frames.iter().zip(&prechecked).enumerate() {
 				if let (DeviceKey::Sr25519(key), MultiSignature::Sr25519(signature)) =
@@ -210,25 +214,28 @@ impl<T: Config> Pallet<T> {
 				{
 					let message = lr::frame::signing_message(&genesis, hashes[i].as_fixed_bytes());
 					together.push((*signature, *key, message.to_vec()));
-					apart[i] = false;
+					apart[i] = None;
 				}
 			}
 			if !together.is_empty() && !mensura_crypto::sr25519_verify_batch(&together) {
 				return Err(FrameRejection::BadSignature);
 			}
 		}
+		let mut verified_apart = SignaturesApart::default();
 		let checked = frames
 			.iter()
 			.zip(prechecked)
 			.zip(hashes)
-			.zip(&apart)
-			.map(|(((f, p), hash), &verify)| {
-				let checked = Self::complete(f, p, hash, &mut overlay, verify)?;
+			.zip(apart)
+			.map(|(((f, p), hash), verify_with)| {
+				if verify_with.is_some() {
+					verified_apart.add(&p.device_key);
+				}
+				let checked = Self::complete(f, p, hash, &mut overlay, verify_with)?;
 				Ok((f.frame.len(), checked))
 			})
 			.collect::<Result<Vec<_>, FrameRejection>>()?;
-		let apart = apart.iter().filter(|&&a| a).count() as u32;
-		Ok(CheckedBatch { frames: checked, apart })
+		Ok(CheckedBatch { frames: checked, apart: verified_apart })
 	}
 
 	/// The hash of block 0, which every frame's signed message binds.
@@ -416,7 +423,7 @@ impl<T: Config> Pallet<T> {
 		source: TransactionSource,
 		frame: &SignedFrameOf<T>,
 	) -> TransactionValidityWithRefund {
-		let declared = Self::frame_weight(frame.frame.len(), lr::MAX_OPS.into(), true);
+		let declared = Self::declared_frame_check(frame);
 		Self::ensure_fits(
 			source,
 			declared.saturating_add(Self::frame_weight(
@@ -427,8 +434,9 @@ impl<T: Config> Pallet<T> {
 			frame.encoded_size(),
 		)?;
 		let in_block = source == TransactionSource::InBlock;
-		let checked = Self::check(frame, true, in_block).map_err(Self::rejected)?;
-		let used = Self::frame_weight(frame.frame.len(), checked.ops, true);
+		let (checked, verified) = Self::check(frame, true, in_block).map_err(Self::rejected)?;
+		let used = Self::frame_weight(frame.frame.len(), checked.ops, true)
+			.saturating_add(Self::signature_surcharge(verified));
 		let validity = Self::validity(core::iter::once(&checked))?;
 		JustAuthorized::<T>::put(alloc::vec![checked]);
 		Ok((validity, declared.saturating_sub(used)))
@@ -455,30 +463,65 @@ impl<T: Config> Pallet<T> {
 
 	/// The weight `authorize` of [`Pallet::submit_frames`] declares before checking
 	/// `frames`: every frame at the most operators, and every signature verified one by
-	/// one (the frames' key schemes are known only once their meters are read).
+	/// one in the costliest scheme (the frames' key schemes are known only once their
+	/// meters are read).
 	pub fn declared_batch_check(frames: &BatchOf<T>) -> Weight {
 		let count = frames.len() as u32;
 		Self::batch_weight(frames.iter().map(|f| (f.frame.len(), lr::MAX_OPS.into())), true)
-			.saturating_add(Self::signatures_apart_weight(count, count))
+			.saturating_add(Self::costliest_scheme(count, |apart| {
+				Self::signatures_apart_weight(count, apart)
+			}))
+	}
+
+	/// The weight `authorize` of [`Pallet::submit_frame`] declares before checking
+	/// `frame`: the frame at the most operators, its signature in the costliest scheme.
+	pub fn declared_frame_check(frame: &SignedFrameOf<T>) -> Weight {
+		Self::frame_weight(frame.frame.len(), lr::MAX_OPS.into(), true)
+			.saturating_add(Self::costliest_scheme(1, Self::signature_surcharge))
+	}
+
+	/// The most `weight` gives for `count` signatures all of one scheme, over the schemes.
+	fn costliest_scheme(count: u32, weight: impl Fn(SignaturesApart) -> Weight) -> Weight {
+		[
+			SignaturesApart { sr25519: count, ..Default::default() },
+			SignaturesApart { ed25519: count, ..Default::default() },
+			SignaturesApart { ecdsa: count, ..Default::default() },
+		]
+		.into_iter()
+		.map(weight)
+		.fold(Weight::zero(), |most, w| most.max(w))
+	}
+
+	/// The signatures `apart` verified one by one, each scheme's benchmark for its own
+	/// count (a scheme's fixed part counts only if it is used).
+	fn signatures_one_by_one(apart: SignaturesApart) -> Weight {
+		let scheme = |n: u32, weight: fn(u32) -> Weight| match n {
+			0 => Weight::zero(),
+			n => weight(n),
+		};
+		scheme(apart.sr25519, T::WeightInfo::verify_sr25519_apart)
+			.saturating_add(scheme(apart.ed25519, T::WeightInfo::verify_ed25519_apart))
+			.saturating_add(scheme(apart.ecdsa, T::WeightInfo::verify_ecdsa_apart))
 	}
 
 	/// What a batch of `count` frames of which `apart` have their signatures verified one
 	/// by one (not sr25519) weighs beyond `authorize_frames`, benchmarked with every
 	/// signature verified together.
-	pub fn signatures_apart_weight(count: u32, apart: u32) -> Weight {
-		let apart = apart.min(count);
-		// Each way's fixed part counts only if the way is taken.
-		let together = match count - apart {
+	pub fn signatures_apart_weight(count: u32, apart: SignaturesApart) -> Weight {
+		let together = match count.saturating_sub(apart.total()) {
 			0 => Weight::zero(),
 			n => T::WeightInfo::verify_signatures_together(n),
 		};
-		let one_by_one = match apart {
-			0 => Weight::zero(),
-			n => T::WeightInfo::verify_signatures_apart(n),
-		};
 		together
-			.saturating_add(one_by_one)
+			.saturating_add(Self::signatures_one_by_one(apart))
 			.saturating_sub(T::WeightInfo::verify_signatures_together(count))
+	}
+
+	/// What the single frame's signature `verified` weighs beyond the sr25519 one
+	/// `authorize_frame` is benchmarked with (zero for sr25519, and for none).
+	pub fn signature_surcharge(verified: SignaturesApart) -> Weight {
+		Self::signatures_one_by_one(verified)
+			.saturating_sub(T::WeightInfo::verify_sr25519_apart(verified.total()))
 	}
 
 	/// The weight of checking (`authorize`) or storing (dispatch) one frame of `len`
@@ -533,7 +576,7 @@ impl<T: Config> Pallet<T> {
 	/// Checks a frame as the pool would, without storing it: the quantity it would
 	/// measure, or why it would be refused.
 	pub fn dry_run(signed: &SignedFrameOf<T>) -> Result<u128, FrameRejection> {
-		Self::check(signed, true, false).map(|c| c.quantity)
+		Self::check(signed, true, false).map(|(c, _)| c.quantity)
 	}
 
 	/// Checks the pallet's invariants: no authorize hand-over outlives its transaction;

@@ -368,9 +368,7 @@ pub mod pallet {
 			Pays::No
 		))]
 		#[pallet::authorize(Pallet::<T>::authorize_frame)]
-		#[pallet::weight_of_authorize(
-			Pallet::<T>::frame_weight(frame.frame.len(), lr::MAX_OPS.into(), true)
-		)]
+		#[pallet::weight_of_authorize(Pallet::<T>::declared_frame_check(frame))]
 		pub fn submit_frame(
 			origin: OriginFor<T>,
 			frame: SignedFrameOf<T>,
@@ -379,7 +377,8 @@ pub mod pallet {
 			let checked = match Self::take_authorized(core::slice::from_ref(&frame)) {
 				Some(mut checked) if checked.len() == 1 => checked.remove(0),
 				_ => {
-					let checked = Self::check(&frame, false, true).map_err(Error::<T>::from)?;
+					let (checked, _) =
+						Self::check(&frame, false, true).map_err(Error::<T>::from)?;
 					Self::charge_recheck(Self::frame_weight(frame.frame.len(), checked.ops, true));
 					checked
 				}

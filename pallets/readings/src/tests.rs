@@ -1,4 +1,4 @@
-use crate::{mock::*, Event, Readings as ReadingStates, SignedFrameOf};
+use crate::{mock::*, Event, Readings as ReadingStates, SignaturesApart, SignedFrameOf};
 use codec::{Decode, Encode};
 use frame_support::{
 	assert_ok, assert_storage_noop,
@@ -637,7 +637,15 @@ mod batches {
 			// Declared as if every signature were checked on its own; the one that was
 			// costs what a batch checked together does not.
 			assert!(mixed.ref_time() < all_sr25519.ref_time(), "{mixed:?} {all_sr25519:?}");
-			assert_eq!(all_sr25519.saturating_sub(mixed), Readings::signatures_apart_weight(2, 1));
+			let ed25519_apart = SignaturesApart { ed25519: 1, ..Default::default() };
+			assert_eq!(
+				all_sr25519.saturating_sub(mixed),
+				Readings::signatures_apart_weight(2, ed25519_apart)
+			);
+			let batch =
+				BoundedVec::try_from(vec![signed(&frame(0, 1, NOW)), ed_signed(&frame(1, 1, NOW))])
+					.unwrap();
+			assert_eq!(Readings::check_batch(&batch, true, false).unwrap().apart, ed25519_apart);
 			// A forged Ed25519 signature beside valid sr25519 ones is found.
 			let mut forged = ed_signed(&frame(1, 1, NOW));
 			let last = forged.frame.len() - 1;
@@ -650,6 +658,57 @@ mod batches {
 				submit_batch(vec![signed(&frame(0, 1, NOW)), ed_signed(&frame(1, 1, NOW))]),
 				Ok(())
 			);
+			assert_eq!(ReadingStates::<Test>::get(1).register, QUANTITY);
+		});
+	}
+
+	#[test]
+	fn an_ecdsa_meter_s_frame_is_weighed_as_an_ecdsa_signature_checked_apart() {
+		new_test_ext().execute_with(|| {
+			let pair = sp_core::ecdsa::Pair::from_string("//Meter1ecdsa", None).unwrap();
+			let key = DeviceKey::Ecdsa(pair.public());
+			assert_ok!(Meters::rotate_device_key(RuntimeOrigin::signed(BODY), 1, key.clone()));
+			assert_ok!(Meters::rotate_device_key(RuntimeOrigin::signed(OTHER_BODY), 1, key));
+			let ecdsa_signed = |f: &lr::Frame| {
+				let bytes = f.encode().unwrap();
+				let message = Readings::signing_message(&bytes);
+				SignedFrameOf::<Test> {
+					frame: BoundedVec::try_from(bytes).unwrap(),
+					signature: MultiSignature::Ecdsa(pair.sign(&message)),
+				}
+			};
+			let one_ecdsa = SignaturesApart { ecdsa: 1, ..Default::default() };
+			// Alone: its signature counted in its scheme, and the weight used is the
+			// sr25519-benchmarked check plus what ECDSA costs beyond it.
+			let single = ecdsa_signed(&frame(1, 1, NOW));
+			let (checked, verified) = Readings::check(&single, true, false).unwrap();
+			assert_eq!(verified, one_ecdsa);
+			let (_, refund) = crate::Call::<Test>::submit_frame { frame: single.clone() }
+				.authorize(TransactionSource::External)
+				.unwrap()
+				.unwrap();
+			crate::JustAuthorized::<Test>::kill();
+			let used = Readings::frame_weight(single.frame.len(), checked.ops, true)
+				.saturating_add(Readings::signature_surcharge(one_ecdsa));
+			assert_eq!(Readings::declared_frame_check(&single).saturating_sub(used), refund);
+			// Dispatch, which does not verify again, counts no signature.
+			assert_eq!(Readings::check(&single, false, false).unwrap().1, Default::default());
+			// In a batch beside an sr25519 frame: one ECDSA signature apart.
+			let batch =
+				BoundedVec::try_from(vec![signed(&frame(0, 1, NOW)), single.clone()]).unwrap();
+			assert_eq!(Readings::check_batch(&batch, true, false).unwrap().apart, one_ecdsa);
+			// Its signature over another frame is refused, alone and in a batch.
+			let mut forged = ecdsa_signed(&frame(1, 2, NOW));
+			forged.signature = single.signature.clone();
+			assert_eq!(
+				Readings::check(&forged, true, false).map(|_| ()),
+				Err(FrameRejection::BadSignature)
+			);
+			assert_eq!(
+				submit_batch(vec![signed(&frame(0, 1, NOW)), forged]),
+				Err(FrameRejection::BadSignature)
+			);
+			assert_eq!(submit_batch(vec![signed(&frame(0, 1, NOW)), single]), Ok(()));
 			assert_eq!(ReadingStates::<Test>::get(1).register, QUANTITY);
 		});
 	}

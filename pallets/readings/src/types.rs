@@ -6,7 +6,7 @@ use codec::Encode;
 use frame_support::pallet_prelude::*;
 use mensura_primitives::readings::{lr, Measurement, SignedFrame};
 use mensura_primitives::{
-	metering::{MeterId, ProgramHash},
+	metering::{DeviceKey, MeterId, ProgramHash},
 	readings::{ReadingState, Sequence},
 };
 use sp_core::H256;
@@ -32,9 +32,46 @@ pub struct CheckedFrame {
 /// A batch's frames that passed every check, each with its length.
 pub(crate) struct CheckedBatch {
 	pub(crate) frames: Vec<(usize, CheckedFrame)>,
-	/// How many of their signatures were verified one by one rather than together
-	/// (frames whose meters do not sign with sr25519).
-	pub(crate) apart: u32,
+	/// The signatures verified one by one rather than together (frames whose meters do
+	/// not sign with sr25519), by scheme.
+	pub(crate) apart: SignaturesApart,
+}
+
+/// How many signatures of a transaction were verified one by one, by their meters' key
+/// scheme: each scheme's verification is benchmarked on its own, as their costs differ.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+pub struct SignaturesApart {
+	pub sr25519: u32,
+	pub ed25519: u32,
+	pub ecdsa: u32,
+}
+
+impl SignaturesApart {
+	/// `count` signatures of `key`'s scheme.
+	pub fn of(key: &DeviceKey, count: u32) -> Self {
+		let mut apart = Self::default();
+		*apart.scheme_mut(key) = count;
+		apart
+	}
+
+	/// Counts one more signature of `key`'s scheme.
+	pub fn add(&mut self, key: &DeviceKey) {
+		let n = self.scheme_mut(key);
+		*n = n.saturating_add(1);
+	}
+
+	/// How many there are in all.
+	pub fn total(&self) -> u32 {
+		self.sr25519.saturating_add(self.ed25519).saturating_add(self.ecdsa)
+	}
+
+	fn scheme_mut(&mut self, key: &DeviceKey) -> &mut u32 {
+		match key {
+			DeviceKey::Sr25519(_) => &mut self.sr25519,
+			DeviceKey::Ed25519(_) => &mut self.ed25519,
+			DeviceKey::Ecdsa(_) => &mut self.ecdsa,
+		}
+	}
 }
 
 /// What the frames of one transaction, checked in order, leave for the next one's checks.

@@ -44,7 +44,9 @@ pub trait WeightInfo {
 	fn submit_frame(s: u32, ) -> Weight;
 	fn authorize_frames(n: u32, ) -> Weight;
 	fn verify_signatures_together(n: u32, ) -> Weight;
-	fn verify_signatures_apart(n: u32, ) -> Weight;
+	fn verify_sr25519_apart(n: u32, ) -> Weight;
+	fn verify_ed25519_apart(n: u32, ) -> Weight;
+	fn verify_ecdsa_apart(n: u32, ) -> Weight;
 	fn submit_frames(n: u32, ) -> Weight;
 	fn meter_verified() -> Weight;
 	fn device_key_rotated() -> Weight;
@@ -56,9 +58,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 4087]`.
 	fn execute_program(n: u32, ) -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 396_000 picoseconds.
-		Weight::from_parts(446_000, 0)
-			.saturating_add(Weight::from_parts(148_845, 0).saturating_mul(n.into()))
+		// Minimum execution time: 368_000 picoseconds.
+		Weight::from_parts(447_000, 0)
+			.saturating_add(Weight::from_parts(149_161, 0).saturating_mul(n.into()))
 	}
 	/// Storage: `Meters::Meters` (r:1 w:0)
 	/// Proof: `Meters::Meters` (`max_values`: None, `max_size`: Some(236), added: 2711, mode: `MaxEncodedLen`)
@@ -75,9 +77,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `s` is `[1, 4087]`.
 	fn authorize_frame(s: u32, ) -> Weight {
 		// Proof size: measured `479`, estimated `5122`.
-		// Minimum execution time: 60_491_000 picoseconds.
-		Weight::from_parts(70_868_613, 5122)
-			.saturating_add(Weight::from_parts(6_096, 0).saturating_mul(s.into()))
+		// Minimum execution time: 56_942_000 picoseconds.
+		Weight::from_parts(66_844_027, 5122)
+			.saturating_add(Weight::from_parts(5_242, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 	}
 	/// Storage: `Readings::Readings` (r:0 w:1)
@@ -85,9 +87,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `s` is `[1, 4087]`.
 	fn submit_frame(s: u32, ) -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 14_081_000 picoseconds.
-		Weight::from_parts(18_543_952, 0)
-			.saturating_add(Weight::from_parts(4_277, 0).saturating_mul(s.into()))
+		// Minimum execution time: 14_149_000 picoseconds.
+		Weight::from_parts(17_769_832, 0)
+			.saturating_add(Weight::from_parts(4_257, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Meters::Meters` (r:256 w:0)
@@ -105,9 +107,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 256]`.
 	fn authorize_frames(n: u32, ) -> Weight {
 		// Proof size: measured `384`, estimated `5122`.
-		// Minimum execution time: 87_346_000 picoseconds.
-		Weight::from_parts(271_637_964, 5122)
-			.saturating_add(Weight::from_parts(34_790_410, 0).saturating_mul(n.into()))
+		// Minimum execution time: 76_226_000 picoseconds.
+		Weight::from_parts(148_439_896, 5122)
+			.saturating_add(Weight::from_parts(32_889_874, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2711).saturating_mul(n.into()))
@@ -115,25 +117,39 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[0, 256]`.
 	fn verify_signatures_together(n: u32, ) -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 22_271_000 picoseconds.
-		Weight::from_parts(166_529_637, 0)
-			.saturating_add(Weight::from_parts(18_387_707, 0).saturating_mul(n.into()))
+		// Minimum execution time: 21_181_000 picoseconds.
+		Weight::from_parts(172_819_209, 0)
+			.saturating_add(Weight::from_parts(16_884_602, 0).saturating_mul(n.into()))
 	}
 	/// The range of component `n` is `[0, 256]`.
-	fn verify_signatures_apart(n: u32, ) -> Weight {
+	fn verify_sr25519_apart(n: u32, ) -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 158_000 picoseconds.
-		Weight::from_parts(22_663_470, 0)
-			.saturating_add(Weight::from_parts(38_124_854, 0).saturating_mul(n.into()))
+		// Minimum execution time: 177_000 picoseconds.
+		Weight::from_parts(39_688_617, 0)
+			.saturating_add(Weight::from_parts(36_108_249, 0).saturating_mul(n.into()))
+	}
+	/// The range of component `n` is `[0, 256]`.
+	fn verify_ed25519_apart(n: u32, ) -> Weight {
+		// Proof size: measured `0`, estimated `0`.
+		// Minimum execution time: 197_000 picoseconds.
+		Weight::from_parts(46_292_350, 0)
+			.saturating_add(Weight::from_parts(35_044_160, 0).saturating_mul(n.into()))
+	}
+	/// The range of component `n` is `[0, 256]`.
+	fn verify_ecdsa_apart(n: u32, ) -> Weight {
+		// Proof size: measured `0`, estimated `0`.
+		// Minimum execution time: 173_000 picoseconds.
+		Weight::from_parts(64_764_871, 0)
+			.saturating_add(Weight::from_parts(29_925_152, 0).saturating_mul(n.into()))
 	}
 	/// Storage: `Readings::Readings` (r:0 w:256)
 	/// Proof: `Readings::Readings` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 256]`.
 	fn submit_frames(n: u32, ) -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 20_399_000 picoseconds.
-		Weight::from_parts(59_780_837, 0)
-			.saturating_add(Weight::from_parts(8_591_935, 0).saturating_mul(n.into()))
+		// Minimum execution time: 16_795_000 picoseconds.
+		Weight::from_parts(69_459_696, 0)
+			.saturating_add(Weight::from_parts(7_935_725, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
 	}
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -142,8 +158,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Readings::Readings` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
 	fn meter_verified() -> Weight {
 		// Proof size: measured `172`, estimated `3588`.
-		// Minimum execution time: 7_284_000 picoseconds.
-		Weight::from_parts(12_618_000, 3588)
+		// Minimum execution time: 6_896_000 picoseconds.
+		Weight::from_parts(8_317_000, 3588)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -151,8 +167,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Readings::Readings` (`max_values`: None, `max_size`: Some(123), added: 2598, mode: `MaxEncodedLen`)
 	fn device_key_rotated() -> Weight {
 		// Proof size: measured `70`, estimated `3588`.
-		// Minimum execution time: 3_291_000 picoseconds.
-		Weight::from_parts(4_508_000, 3588)
+		// Minimum execution time: 3_211_000 picoseconds.
+		Weight::from_parts(3_771_000, 3588)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -161,46 +177,54 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measured weights with ParityDB's storage access costs, for mock runtimes.
 impl WeightInfo for () {
 	fn execute_program(n: u32, ) -> Weight {
-		Weight::from_parts(446_000, 0)
-			.saturating_add(Weight::from_parts(148_845, 0).saturating_mul(n.into()))
+		Weight::from_parts(447_000, 0)
+			.saturating_add(Weight::from_parts(149_161, 0).saturating_mul(n.into()))
 	}
 	fn authorize_frame(s: u32, ) -> Weight {
-		Weight::from_parts(70_868_613, 5122)
-			.saturating_add(Weight::from_parts(6_096, 0).saturating_mul(s.into()))
+		Weight::from_parts(66_844_027, 5122)
+			.saturating_add(Weight::from_parts(5_242, 0).saturating_mul(s.into()))
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 	}
 	fn submit_frame(s: u32, ) -> Weight {
-		Weight::from_parts(18_543_952, 0)
-			.saturating_add(Weight::from_parts(4_277, 0).saturating_mul(s.into()))
+		Weight::from_parts(17_769_832, 0)
+			.saturating_add(Weight::from_parts(4_257, 0).saturating_mul(s.into()))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn authorize_frames(n: u32, ) -> Weight {
-		Weight::from_parts(271_637_964, 5122)
-			.saturating_add(Weight::from_parts(34_790_410, 0).saturating_mul(n.into()))
+		Weight::from_parts(148_439_896, 5122)
+			.saturating_add(Weight::from_parts(32_889_874, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2711).saturating_mul(n.into()))
 	}
 	fn verify_signatures_together(n: u32, ) -> Weight {
-		Weight::from_parts(166_529_637, 0)
-			.saturating_add(Weight::from_parts(18_387_707, 0).saturating_mul(n.into()))
+		Weight::from_parts(172_819_209, 0)
+			.saturating_add(Weight::from_parts(16_884_602, 0).saturating_mul(n.into()))
 	}
-	fn verify_signatures_apart(n: u32, ) -> Weight {
-		Weight::from_parts(22_663_470, 0)
-			.saturating_add(Weight::from_parts(38_124_854, 0).saturating_mul(n.into()))
+	fn verify_sr25519_apart(n: u32, ) -> Weight {
+		Weight::from_parts(39_688_617, 0)
+			.saturating_add(Weight::from_parts(36_108_249, 0).saturating_mul(n.into()))
+	}
+	fn verify_ed25519_apart(n: u32, ) -> Weight {
+		Weight::from_parts(46_292_350, 0)
+			.saturating_add(Weight::from_parts(35_044_160, 0).saturating_mul(n.into()))
+	}
+	fn verify_ecdsa_apart(n: u32, ) -> Weight {
+		Weight::from_parts(64_764_871, 0)
+			.saturating_add(Weight::from_parts(29_925_152, 0).saturating_mul(n.into()))
 	}
 	fn submit_frames(n: u32, ) -> Weight {
-		Weight::from_parts(59_780_837, 0)
-			.saturating_add(Weight::from_parts(8_591_935, 0).saturating_mul(n.into()))
+		Weight::from_parts(69_459_696, 0)
+			.saturating_add(Weight::from_parts(7_935_725, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
 	}
 	fn meter_verified() -> Weight {
-		Weight::from_parts(12_618_000, 3588)
+		Weight::from_parts(8_317_000, 3588)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn device_key_rotated() -> Weight {
-		Weight::from_parts(4_508_000, 3588)
+		Weight::from_parts(3_771_000, 3588)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
