@@ -42,7 +42,7 @@ where
 			BlockNumber,
 			pallet_meters::NameOf<Runtime>,
 			pallet_meters::SerialOf<Runtime>,
-		> + pallet_readings_runtime_api::ReadingsApi<Block>
+		> + pallet_readings_runtime_api::ReadingsApi<Block, AccountId>
 		+ pallet_lr_programs_runtime_api::LrProgramsApi<
 			Block,
 			pallet_lr_programs::ProgramRecordOf<Runtime>,

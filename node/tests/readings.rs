@@ -13,7 +13,7 @@ use mensura_primitives::{
 	metering::ProgramHash,
 	readings::{lr, FrameRejection, Measurement, ReadingState, SignedFrame},
 };
-use mensura_runtime::{Runtime, RuntimeCall, UncheckedExtrinsic};
+use mensura_runtime::{AccountId, Runtime, RuntimeCall, UncheckedExtrinsic};
 use sp_core::{sr25519, Pair};
 use sp_runtime::MultiSignature;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -119,7 +119,7 @@ fn dry_run(node: &Node, signed: &SignedFrame<Vec<u8>>) -> Result<u128, FrameReje
 	call_api(node, "ReadingsApi_check_frame", (signed.frame.clone(), signed.signature.clone()))
 }
 
-fn reading(node: &Node, meter: u64) -> ReadingState {
+fn reading(node: &Node, meter: u64) -> ReadingState<AccountId> {
 	call_api(node, "ReadingsApi_reading", meter)
 }
 

@@ -16,10 +16,13 @@
 //! period. See [`band_charge`], [`standing_charge`].
 
 pub use crate::ids::{ContractId, InvoiceId, TariffId};
-use crate::ids::{MeterId, ProgramHash, UnixMillis};
+use crate::ids::{MeasurementIndex, MeterId, ProgramHash, UnixMillis};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
-use sp_runtime::{helpers_128bit::multiply_by_rational_with_rounding, Rounding, Weight};
+use sp_core::ConstU32;
+use sp_runtime::{
+	helpers_128bit::multiply_by_rational_with_rounding, BoundedVec, Rounding, Weight,
+};
 
 /// Minutes in a day: tariff bands divide `[0, 1440)`.
 pub const MINUTES_PER_DAY: u16 = 1440;
@@ -28,6 +31,89 @@ pub const MINUTES_PER_DAY: u16 = 1440;
 pub const MIN_UTC_OFFSET: i16 = -720;
 /// See [`MIN_UTC_OFFSET`].
 pub const MAX_UTC_OFFSET: i16 = 840;
+
+/// The most time-of-use bands any tariff may have: an open period, kept in its meter's
+/// reading record, holds one quantity per band. A runtime's own bound (billing's
+/// `MaxBands`) may be lower, never higher.
+pub const MAX_BANDS: u32 = 8;
+
+/// An open period's quantity in each band of its tariff, in the tariff's band order
+/// (thousandths of the unit).
+pub type BandQuantities = BoundedVec<u128, ConstU32<MAX_BANDS>>;
+
+/// The billing period a supply contract is in: what has been measured since it began.
+#[derive(
+	Clone,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct OpenPeriod {
+	/// When it began (Unix ms); 0 for a contract of the genesis block until the chain's
+	/// first touch of it gives it a time.
+	pub start: UnixMillis,
+	/// The meter's register when it began.
+	pub register_start: u128,
+	/// The quantity measured in each band of the contract's tariff.
+	pub quantities: BandQuantities,
+	/// How many measurements it holds.
+	pub measurements: u32,
+	/// The index of its first measurement.
+	pub first: Option<MeasurementIndex>,
+	/// The index of its last measurement.
+	pub last: Option<MeasurementIndex>,
+}
+
+impl OpenPeriod {
+	/// An empty period beginning at `start` with the register at `register_start`, for a
+	/// tariff of `bands` bands (at most [`MAX_BANDS`]).
+	pub fn new(start: UnixMillis, register_start: u128, bands: usize) -> Self {
+		OpenPeriod {
+			start,
+			register_start,
+			quantities: BoundedVec::truncate_from(alloc::vec![0; bands]),
+			measurements: 0,
+			first: None,
+			last: None,
+		}
+	}
+
+	/// The total quantity measured in the period.
+	pub fn consumption(&self) -> u128 {
+		self.quantities.iter().fold(0u128, |sum, q| sum.saturating_add(*q))
+	}
+}
+
+/// What billing keeps of a meter's active supply contract in the meter's reading record
+/// ([`crate::readings::ReadingState::billing`]): everything billing one measurement
+/// needs — whose contract it is, who pays for it, how it is priced — and the open
+/// period it adds to. A stored frame reads and writes that one record; the contract
+/// itself (`Billing::Contracts`) is read only when a period closes. The contract's own
+/// copies of these fields are the same (billing's `try_state` checks it).
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub struct MeterBilling<AccountId> {
+	/// The active supply contract.
+	pub contract: ContractId,
+	/// Its supplier: the party that pays for the meter's measurements.
+	pub supplier: AccountId,
+	/// The tariff that prices the open period.
+	pub tariff: TariffId,
+	/// The supply point's offset from UTC, in minutes.
+	pub utc_offset: i16,
+	/// When the contract began (0 for a contract of the genesis block): a measurement of
+	/// time before it is not billed under it.
+	pub start: UnixMillis,
+	/// The billing period in progress.
+	pub period: OpenPeriod,
+}
 
 /// Who supplies a meter's consumer now: the party that pays for its measurements.
 pub trait SupplyContracts<AccountId> {

@@ -3,6 +3,7 @@
 //! (`LrPrograms`) and the meter registry (`Meters`).
 
 use crate::{
+	billing::MeterBilling,
 	ids::{ContractId, MeterId, ProgramHash},
 	metering::Actor,
 };
@@ -53,22 +54,13 @@ pub fn chain_link<BlockNumber: Encode>(
 
 /// A meter's reading state: its register, where its sequence and intervals stand, the
 /// head of the hash chain over all its measurements, and what the pallets acting on each
-/// measurement need to know of the meter before they read their own storage (its
-/// supply contract, whether surveillance follows it). A stored frame reads and writes
-/// this record and, for a meter under no check, nothing else of surveillance's.
+/// measurement keep of the meter (its active supply contract with the open billing
+/// period, whether surveillance follows it). A stored frame reads and writes this record
+/// and, for a meter under no check and no period closing, nothing else.
 #[derive(
-	Clone,
-	PartialEq,
-	Eq,
-	Default,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Debug,
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
 )]
-pub struct ReadingState {
+pub struct ReadingState<AccountId> {
 	/// The cumulative register: the sum of all measured quantities, in thousandths of the
 	/// model's unit.
 	pub register: u128,
@@ -91,12 +83,38 @@ pub struct ReadingState {
 	pub last_block: u32,
 	/// How many of the meter's frames that block holds (bounded per block).
 	pub frames_in_last_block: u32,
-	/// The meter's active supply contract, kept by billing ([`MeterLinks`]): the one
-	/// record of which contract bills the meter's measurements.
-	pub supply_contract: Option<ContractId>,
+	/// The meter's active supply contract and its open billing period, kept by billing
+	/// ([`MeterLinks`]): the one record of which contract bills the meter's
+	/// measurements, and of what the open period holds.
+	pub billing: Option<MeterBilling<AccountId>>,
 	/// Whether surveillance follows the meter's measurements (it is checked, or it is
 	/// a check meter), kept by surveillance ([`MeterLinks`]).
 	pub surveilled: bool,
+}
+
+impl<AccountId> Default for ReadingState<AccountId> {
+	fn default() -> Self {
+		ReadingState {
+			register: 0,
+			last_sequence: None,
+			last_end: 0,
+			measurements: 0,
+			missed_frames: 0,
+			chain_head: H256::zero(),
+			measuring_since: 0,
+			last_block: 0,
+			frames_in_last_block: 0,
+			billing: None,
+			surveilled: false,
+		}
+	}
+}
+
+impl<AccountId> ReadingState<AccountId> {
+	/// The meter's active supply contract.
+	pub fn supply_contract(&self) -> Option<ContractId> {
+		self.billing.as_ref().map(|b| b.contract)
+	}
 }
 
 /// A frame's bytes (see `mensura_lr::frame`) and its meter's signature over
@@ -280,24 +298,24 @@ pub struct StoredMeasurement {
 	pub program: ProgramHash,
 	/// The meter's register after it.
 	pub register: u128,
-	/// The meter's active supply contract ([`ReadingState::supply_contract`]).
-	pub supply_contract: Option<ContractId>,
 	/// Whether surveillance follows the meter ([`ReadingState::surveilled`]).
 	pub surveilled: bool,
 }
 
-/// Told of every measurement the LR path stores, in the same dispatch. Implementations
-/// must never fail and never undo the measurement: money is settled around
-/// measurements, it does not gate them.
+/// Told of every measurement the LR path stores, in the same dispatch, with the billing
+/// part of its meter's reading record ([`ReadingState::billing`]), which the
+/// implementations may change: ingestion writes the record once, after them.
+/// Implementations must never fail and never undo the measurement: money is settled
+/// around measurements, it does not gate them.
 ///
 /// The measurements of one transaction (a gateway's batch) come one after the other,
 /// then [`OnMeasured::end_of_transaction`]: an implementation may keep what the first
 /// read (a tariff, a fee) for the next ones of the same transaction, and return the
 /// smaller weight those then take.
-pub trait OnMeasured {
+pub trait OnMeasured<AccountId> {
 	/// The measurement `m` was stored; returns the weight it took (at most
 	/// [`OnMeasured::weight`]), including its share of `end_of_transaction`'s work.
-	fn on_measured(m: &StoredMeasurement) -> Weight;
+	fn on_measured(m: &StoredMeasurement, billing: &mut Option<MeterBilling<AccountId>>) -> Weight;
 	/// The transaction's last measurement was told: whatever was kept for the transaction
 	/// is written out or dropped. Its work is in the weights `on_measured` returned.
 	fn end_of_transaction();
@@ -310,8 +328,8 @@ pub trait OnMeasured {
 	fn idle_weight() -> Weight;
 }
 
-impl OnMeasured for () {
-	fn on_measured(_: &StoredMeasurement) -> Weight {
+impl<AccountId> OnMeasured<AccountId> for () {
+	fn on_measured(_: &StoredMeasurement, _: &mut Option<MeterBilling<AccountId>>) -> Weight {
 		Weight::zero()
 	}
 	fn end_of_transaction() {}
@@ -323,9 +341,11 @@ impl OnMeasured for () {
 	}
 }
 
-impl<A: OnMeasured, B: OnMeasured> OnMeasured for (A, B) {
-	fn on_measured(m: &StoredMeasurement) -> Weight {
-		A::on_measured(m).saturating_add(B::on_measured(m))
+impl<AccountId, A: OnMeasured<AccountId>, B: OnMeasured<AccountId>> OnMeasured<AccountId>
+	for (A, B)
+{
+	fn on_measured(m: &StoredMeasurement, billing: &mut Option<MeterBilling<AccountId>>) -> Weight {
+		A::on_measured(m, billing).saturating_add(B::on_measured(m, billing))
 	}
 	fn end_of_transaction() {
 		A::end_of_transaction();
@@ -346,14 +366,18 @@ pub trait MeasurementLog {
 }
 
 /// What other pallets keep in a meter's reading record ([`ReadingState`]) so that a
-/// stored frame reads one record and hands them what they need in its
-/// [`StoredMeasurement`]: billing the meter's active supply contract, surveillance
-/// whether it follows the meter. Each setter reads and writes the record once.
-pub trait MeterLinks {
+/// stored frame reads one record and hands them what they need: billing the meter's
+/// active supply contract with its open period, surveillance whether it follows the
+/// meter. Each setter reads and writes the record once.
+pub trait MeterLinks<AccountId> {
+	/// The meter's active supply contract and its open period.
+	fn billing(meter: MeterId) -> Option<MeterBilling<AccountId>>;
+	/// Sets (or clears) the meter's active supply contract and its open period.
+	fn set_billing(meter: MeterId, billing: Option<MeterBilling<AccountId>>);
 	/// The meter's active supply contract.
-	fn supply_contract(meter: MeterId) -> Option<ContractId>;
-	/// Sets (or clears) the meter's active supply contract.
-	fn set_supply_contract(meter: MeterId, contract: Option<ContractId>);
+	fn supply_contract(meter: MeterId) -> Option<ContractId> {
+		Self::billing(meter).map(|b| b.contract)
+	}
 	/// Whether surveillance follows the meter.
 	fn surveilled(meter: MeterId) -> bool;
 	/// Marks whether surveillance follows the meter.

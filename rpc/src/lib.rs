@@ -185,7 +185,7 @@ impl<C> Mensura<C>
 where
 	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
 	C::Api: MetersApi<Block, AccountId, Balance, BlockNumber, Name, Serial>
-		+ ReadingsApi<Block>
+		+ ReadingsApi<Block, AccountId>
 		+ LrProgramsApi<Block, Program>,
 {
 	fn at(&self, at: Option<Hash>) -> Hash {
@@ -253,7 +253,7 @@ impl<C> MensuraApiServer<Hash> for Mensura<C>
 where
 	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
 	C::Api: MetersApi<Block, AccountId, Balance, BlockNumber, Name, Serial>
-		+ ReadingsApi<Block>
+		+ ReadingsApi<Block, AccountId>
 		+ LrProgramsApi<Block, Program>,
 {
 	fn meter(&self, meter: MeterId, at: Option<Hash>) -> RpcResult<Option<MeterInfo>> {

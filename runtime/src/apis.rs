@@ -255,8 +255,8 @@ impl_runtime_apis! {
 		}
 	}
 
-	impl pallet_readings_runtime_api::ReadingsApi<Block> for Runtime {
-		fn reading(meter: MeterId) -> ReadingState {
+	impl pallet_readings_runtime_api::ReadingsApi<Block, AccountId> for Runtime {
+		fn reading(meter: MeterId) -> ReadingState<AccountId> {
 			pallet_readings::Readings::<Runtime>::get(meter)
 		}
 
@@ -310,8 +310,12 @@ impl_runtime_apis! {
 			pallet_billing::Contracts::<Runtime>::get(contract)
 		}
 
+		fn open_period(contract: pallet_billing::ContractId) -> Option<pallet_billing::OpenPeriod> {
+			crate::Billing::open_period(contract)
+		}
+
 		fn contract_of_meter(meter: MeterId) -> Option<pallet_billing::ContractId> {
-			pallet_readings::Readings::<Runtime>::get(meter).supply_contract
+			pallet_readings::Readings::<Runtime>::get(meter).supply_contract()
 		}
 
 		fn contracts_of(account: AccountId) -> Vec<pallet_billing::ContractId> {

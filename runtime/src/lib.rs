@@ -69,7 +69,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("mensura"),
 	impl_name: alloc::borrow::Cow::Borrowed("mensura-runtime"),
 	authoring_version: 1,
-	spec_version: 113,
+	spec_version: 114,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -135,13 +135,12 @@ pub type UncheckedExtrinsic =
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
 /// Migrations to run on the next runtime upgrade, beyond the pallets' own.
+/// Upgrades start from runtime 111 (readings' storage version 4, billing's 2).
 #[allow(unused_parens)]
 type Migrations = (
-	pallet_readings::migrations::v3::MigrateToV3<Runtime>,
-	// The reading records' new layout first; billing and surveillance then fill it.
-	pallet_readings::migrations::v4::MigrateToV4<Runtime>,
-	pallet_billing::migrations::v2::MigrateToV2<Runtime>,
-	pallet_surveillance::migrations::v2::MigrateToV2<Runtime>,
+	// The reading records' new layout first; billing then moves its open periods in.
+	pallet_readings::migrations::v5::MigrateToV5<Runtime>,
+	pallet_billing::migrations::v3::MigrateToV3<Runtime>,
 );
 
 /// Executive: dispatches calls to the pallets and runs their hooks.

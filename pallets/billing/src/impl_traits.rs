@@ -1,23 +1,30 @@
 //! What billing offers the other pallets: it acts on every measurement
-//! ([`OnMeasured`]), telling [`Config::Fees`] who pays for it, and names who supplies a
-//! meter ([`SupplyContracts`]).
+//! ([`OnMeasured`]), adding it to the open period its meter's reading record holds and
+//! telling [`Config::Fees`] who pays for it, and names who supplies a meter
+//! ([`SupplyContracts`]).
 
 use crate::*;
 use frame_support::{dispatch::DispatchClass, pallet_prelude::*};
 #[cfg(feature = "runtime-benchmarks")]
-use mensura_primitives::billing::PaymentMode;
+use mensura_primitives::billing::{MeterBilling, OpenPeriod, PaymentMode};
 use mensura_primitives::{
 	billing::{band_of, last_boundary, next_boundary, OnSupplied, SupplyContracts},
 	metering::MeterId,
 	readings::{MeterLinks, OnMeasured, StoredMeasurement},
 };
 
-impl<T: Config> OnMeasured for Pallet<T> {
-	/// Bills `m` ([`Pallet::bill`]), then tells [`Config::Fees`] its meter's supplier,
-	/// read from the contract billing just read.
-	fn on_measured(m: &StoredMeasurement) -> Weight {
-		let (supplier, billed) = Self::bill(m);
-		billed.saturating_add(T::Fees::on_supplied(m, supplier.as_ref()))
+impl<T: Config> OnMeasured<T::AccountId> for Pallet<T> {
+	/// Bills `m` into its meter's open period ([`Pallet::bill`]), then tells
+	/// [`Config::Fees`] its meter's supplier, as the meter's record holds it.
+	fn on_measured(m: &StoredMeasurement, billing: &mut Option<MeterBillingOf<T>>) -> Weight {
+		if billing.is_none() {
+			// What `add_measurement_unsupplied` measures, the fee's side included.
+			let _ = T::Fees::on_supplied(m, None);
+			return T::WeightInfo::add_measurement_unsupplied();
+		}
+		let billed = Self::bill(m, billing);
+		let supplier = billing.as_ref().map(|b| &b.supplier);
+		billed.saturating_add(T::Fees::on_supplied(m, supplier))
 	}
 
 	/// Drops what billing kept for the transaction, and ends the fees' transaction.
@@ -32,31 +39,28 @@ impl<T: Config> OnMeasured for Pallet<T> {
 		T::WeightInfo::add_measurement().saturating_add(T::Fees::weight())
 	}
 
-	/// A measurement of a meter under no contract: its contract looked for, and the fee
-	/// told no one pays for it.
+	/// A measurement of a meter under no contract: nothing billed, and the fee told no
+	/// one pays for it.
 	fn idle_weight() -> Weight {
 		T::WeightInfo::add_measurement_unsupplied()
 	}
 }
 
 impl<T: Config> Pallet<T> {
-	/// Adds `m` to its meter's contract's open period, in the band of its start's
-	/// local time; closes the period first if `m` starts at or after its end. A
-	/// measurement of time before the contract began is not added. Returns the supplier
-	/// of the meter's active contract (who pays for the measurement, added or not) and
-	/// the weight billing took. The billing period and the contract's tariff are read
-	/// once per transaction and tariff ([`TransactionTariff`]): a later measurement of
-	/// the transaction under the same tariff weighs `add_measurement_cached`.
-	pub fn bill(m: &StoredMeasurement) -> (Option<T::AccountId>, Weight) {
-		let Some(contract) = m.supply_contract else {
-			return (None, T::WeightInfo::add_measurement());
+	/// Adds `m` to its meter's open period (`billing`, from the meter's reading record,
+	/// which the caller writes back), in the band of its start's local time; closes the
+	/// period first if `m` starts at or after its end. A measurement of time before the
+	/// contract began is not added. Returns the weight billing took: the billing period
+	/// and the contract's tariff are read once per transaction and tariff
+	/// ([`TransactionTariff`]), so a later measurement of the transaction under the same
+	/// tariff weighs `add_measurement_cached`. A meter under no contract is not billed.
+	pub fn bill(m: &StoredMeasurement, billing: &mut Option<MeterBillingOf<T>>) -> Weight {
+		let Some(billing) = billing.as_mut() else {
+			return Weight::zero();
 		};
-		let Some(mut record) = Contracts::<T>::get(contract) else {
-			return (None, T::WeightInfo::add_measurement());
-		};
-		let supplier = record.supplier.clone();
-		Self::activate_genesis_contract(&mut record, m.start.max(1));
-		if m.start < record.start {
+		let contract = billing.contract;
+		Self::activate_genesis_period(billing, m.start.max(1));
+		if m.start < billing.start {
 			// Consumption from before this contract began was another consumer's (or no
 			// one's): never billed to this one. Told, so a supplier can settle it.
 			Self::deposit_event(Event::MeasurementBeforeContract {
@@ -64,7 +68,7 @@ impl<T: Config> Pallet<T> {
 				meter: m.meter,
 				index: m.index,
 			});
-			return (Some(supplier), T::WeightInfo::add_measurement());
+			return T::WeightInfo::add_measurement();
 		}
 		// What this transaction read already: the billing period, and the bands of the
 		// tariff of its last measurement.
@@ -72,8 +76,16 @@ impl<T: Config> Pallet<T> {
 		let kept = TransactionTariff::<T>::get().filter(|k| k.extrinsic == extrinsic);
 		let period = kept.as_ref().map_or_else(BillingPeriod::<T>::get, |k| k.period);
 		let mut closed = false;
-		if m.start >= next_boundary(record.period.start, period) {
-			Self::close(contract, &mut record, last_boundary(m.start, period), false);
+		if m.start >= next_boundary(billing.period.start, period) {
+			match Contracts::<T>::get(contract) {
+				Some(mut record) => {
+					Self::close(&mut record, billing, last_boundary(m.start, period), false);
+					Contracts::<T>::insert(contract, record);
+				}
+				None => {
+					frame_support::defensive!("a meter's record names a contract that is gone");
+				}
+			}
 			// Rare (on_idle closes periods as their boundary passes): the work beyond
 			// adding the measurement is accounted to the block, not declared by every
 			// frame. At most one close per contract per period.
@@ -87,39 +99,37 @@ impl<T: Config> Pallet<T> {
 		}
 		// The tariff after closing: a change of tariff takes effect with the new period.
 		let (bands, weight) = match kept {
-			Some(kept) if kept.tariff == record.tariff && !closed => {
+			Some(kept) if kept.tariff == billing.tariff && !closed => {
 				(kept.bands, T::WeightInfo::add_measurement_cached())
 			}
 			_ => {
-				let bands = Tariffs::<T>::get(record.tariff).map(|t| t.bands);
+				let bands = Tariffs::<T>::get(billing.tariff).map(|t| t.bands);
 				TransactionTariff::<T>::put(TariffOfTransaction {
 					extrinsic,
 					period,
-					tariff: record.tariff,
+					tariff: billing.tariff,
 					bands: bands.clone(),
 				});
 				(bands, T::WeightInfo::add_measurement())
 			}
 		};
 		if let Some(bands) = &bands {
-			let band = band_of(bands, m.start, record.utc_offset);
-			if let Some(q) = record.period.quantities.get_mut(band) {
+			let band = band_of(bands, m.start, billing.utc_offset);
+			if let Some(q) = billing.period.quantities.get_mut(band) {
 				*q = q.saturating_add(m.quantity);
 			}
 		}
-		let open = &mut record.period;
+		let open = &mut billing.period;
 		open.measurements = open.measurements.saturating_add(1);
 		open.first.get_or_insert(m.index);
 		open.last = Some(m.index);
-		Contracts::<T>::insert(contract, record);
-		(Some(supplier), weight)
+		weight
 	}
 }
 
 impl<T: Config> SupplyContracts<T::AccountId> for Pallet<T> {
 	fn supplier_of(meter: MeterId) -> Option<T::AccountId> {
-		let contract = T::Links::supply_contract(meter)?;
-		Contracts::<T>::get(contract).map(|c| c.supplier)
+		T::Links::billing(meter).map(|b| b.supplier)
 	}
 
 	fn consumer_of(meter: MeterId) -> Option<T::AccountId> {
@@ -149,10 +159,19 @@ impl<T: Config> SupplyContracts<T::AccountId> for Pallet<T> {
 				utc_offset: 0,
 				status: ContractStatus::Active,
 				start: 1,
-				period: OpenPeriod::new(1, 0, 0),
 			},
 		);
-		T::Links::set_supply_contract(meter, Some(contract));
+		T::Links::set_billing(
+			meter,
+			Some(MeterBilling {
+				contract,
+				supplier: supplier.clone(),
+				tariff: 0,
+				utc_offset: 0,
+				start: 1,
+				period: OpenPeriod::new(1, 0, Tariffs::<T>::get(0).map_or(0, |t| t.bands.len())),
+			}),
+		);
 		SuppliedMeters::<T>::mutate(&supplier, |n| *n += 1);
 	}
 }

@@ -82,15 +82,30 @@ impl<T: Config> Pallet<T> {
 		let mut supplied = alloc::collections::btree_map::BTreeMap::new();
 		for (contract, record) in Contracts::<T>::iter() {
 			let meter = record.meter;
-			let linked = T::Links::supply_contract(meter) == Some(contract);
+			let billing = T::Links::billing(meter).filter(|b| b.contract == contract);
 			if record.status != ContractStatus::Active {
-				ensure!(!linked, "a meter's record names a contract that is not active");
+				ensure!(billing.is_none(), "a meter's record names a contract that is not active");
 				continue;
 			}
-			ensure!(linked, "an active contract is not its meter's supply contract");
+			let Some(billing) = billing else {
+				return Err("an active contract is not its meter's supply contract".into());
+			};
+			// The record's copies are the contract's.
+			ensure!(
+				billing.supplier == record.supplier
+					&& billing.tariff == record.tariff
+					&& billing.utc_offset == record.utc_offset
+					&& billing.start == record.start,
+				"a meter's record disagrees with its contract"
+			);
+			let bands = Tariffs::<T>::get(record.tariff).map_or(0, |t| t.bands.len());
+			ensure!(
+				billing.period.quantities.len() == bands,
+				"an open period's bands are not its tariff's"
+			);
 			*supplied.entry(record.supplier.clone()).or_insert(0u32) += 1;
 			// The open period continues where the last invoice ended.
-			if let (Some(first), Some(billed)) = (record.period.first, LastBilled::<T>::get(meter))
+			if let (Some(first), Some(billed)) = (billing.period.first, LastBilled::<T>::get(meter))
 			{
 				ensure!(first > billed, "an open period holds a billed measurement");
 			}

@@ -8,7 +8,10 @@
 //! contract** for a meter to a **consumer** — prepaid or postpaid, with the supply point's
 //! UTC offset — which the consumer accepts. From then on every measurement of the meter
 //! whose interval starts at or after the contract's start is added to the contract's
-//! **open period**, in the band of the local time at which its interval starts; one of
+//! **open period** — kept in the meter's reading record with copies of the contract's
+//! supplier, tariff, UTC offset and start ([`MeterBilling`]), so that billing a
+//! measurement writes only the record the frame writes anyway — in the band of the
+//! local time at which its interval starts; one of
 //! time before it is not this consumer's and is never billed under it
 //! ([`Event::MeasurementBeforeContract`]). A contract's tariff changes only when the
 //! consumer accepts the supplier's offer. A party ends its contract; the regulator or a
@@ -78,7 +81,10 @@
 //! from the measurements themselves while they are retained); paid + outstanding =
 //! invoiced (amount − credit notes) for every invoice, and each consumer's outstanding
 //! total is the sum over its invoices; a meter's invoices cover disjoint, increasing
-//! ranges of its measurements (no measurement is billed twice).
+//! ranges of its measurements (no measurement is billed twice); each active contract is
+//! in its meter's reading record, whose copies of its supplier, tariff, UTC offset and
+//! start are the contract's, with one quantity per band of its tariff, and no record
+//! names a contract that is not active.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -97,7 +103,7 @@ mod tests;
 pub mod types;
 pub mod weights;
 
-pub use mensura_primitives::billing::{ContractId, InvoiceId, TariffId};
+pub use mensura_primitives::billing::{ContractId, InvoiceId, MeterBilling, OpenPeriod, TariffId};
 pub use pallet::*;
 pub use types::*;
 pub use weights::WeightInfo;
@@ -120,7 +126,7 @@ pub mod pallet {
 		readings::{MeasurementIndex, MeasurementLog, MeterLinks, UnixMillis},
 	};
 
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -179,10 +185,11 @@ pub mod pallet {
 		#[pallet::no_default]
 		type Readings: MeasurementLog;
 
-		/// The meters' reading records, which hold each meter's active contract: the
-		/// one record of it, which a stored frame hands billing without a read.
+		/// The meters' reading records, which hold each meter's active contract and its
+		/// open period: the one record of them, which a stored frame hands billing
+		/// without a read of billing's own.
 		#[pallet::no_default]
-		type Links: MeterLinks;
+		type Links: MeterLinks<Self::AccountId>;
 
 		/// Told of every measurement billed, with its meter's supplier: the measuring fee.
 		#[pallet::no_default]
@@ -627,6 +634,10 @@ pub mod pallet {
 
 		fn integrity_test() {
 			assert!(T::MaxBands::get() > 0, "MaxBands must allow a band");
+			assert!(
+				T::MaxBands::get() <= mensura_primitives::billing::MAX_BANDS,
+				"an open period in a reading record holds at most MAX_BANDS bands"
+			);
 		}
 
 		#[cfg(feature = "try-runtime")]

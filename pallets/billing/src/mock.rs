@@ -154,6 +154,11 @@ pub fn tou_bands() -> Vec<TariffBand<u128>> {
 	]
 }
 
+/// The open period of `contract`, as its meter's record holds it.
+pub fn open_period(contract: crate::ContractId) -> crate::OpenPeriod {
+	Billing::open_period(contract).expect("an active contract has an open period")
+}
+
 /// Sets the chain's time.
 pub fn at(time: UnixMillis) {
 	pallet_timestamp::Now::<Test>::put(time);
@@ -163,7 +168,7 @@ pub fn at(time: UnixMillis) {
 /// transaction of its own.
 pub fn measure(meter: MeterId, start: UnixMillis, length: u64, quantity: u128) -> MeasurementIndex {
 	let (index, _) = measure_in_transaction(meter, start, length, quantity);
-	<Billing as OnMeasured>::end_of_transaction();
+	<Billing as OnMeasured<u64>>::end_of_transaction();
 	index
 }
 
@@ -181,7 +186,9 @@ pub fn measure_in_transaction(
 		ms.push((start, start + length, quantity));
 		(ms.len() as u64 - 1, ms.iter().map(|m| m.2).sum())
 	});
-	let weight = <Billing as OnMeasured>::on_measured(&StoredMeasurement {
+	// As ingestion does: the meter's record read, handed to billing, written back.
+	let mut billing = TestLinks::billing(meter);
+	let m = StoredMeasurement {
 		meter,
 		index,
 		start,
@@ -189,9 +196,10 @@ pub fn measure_in_transaction(
 		quantity,
 		program: H256::zero(),
 		register,
-		supply_contract: TestLinks::supply_contract(meter),
 		surveilled: false,
-	});
+	};
+	let weight = <Billing as OnMeasured<u64>>::on_measured(&m, &mut billing);
+	TestLinks::set_billing(meter, billing);
 	(index, weight)
 }
 

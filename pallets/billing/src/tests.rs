@@ -11,7 +11,7 @@ use frame_support::{
 	weights::Weight,
 };
 use mensura_primitives::{
-	billing::{PaymentMode, TariffBand},
+	billing::{MeterBilling, OpenPeriod, PaymentMode, TariffBand},
 	metering::{Actor, AuditChange, AuditSubject},
 	readings::{MeterLinks, OnMeasured},
 };
@@ -155,7 +155,7 @@ fn a_closed_period_is_priced_exactly_by_time_of_use_band_in_local_time() {
 			.into(),
 		);
 		// The next period starts where this one ended, with nothing in it.
-		let open = Contracts::<Test>::get(contract).unwrap().period;
+		let open = open_period(contract);
 		assert_eq!(
 			(open.start, open.register_start, open.measurements),
 			(MIDNIGHT + 24 * HOUR, 9_622, 0)
@@ -174,7 +174,7 @@ fn a_measurement_after_the_boundary_closes_the_period_before_it_is_added() {
 		let (_, invoice) = last_invoice();
 		assert_eq!(invoice.consumption(), 300, "the first two measurements");
 		assert_eq!((invoice.from, invoice.to), (MIDNIGHT, MIDNIGHT + PERIOD));
-		let open = Contracts::<Test>::get(contract).unwrap().period;
+		let open = open_period(contract);
 		assert_eq!((open.first, open.consumption()), (Some(2), 300));
 	});
 }
@@ -294,7 +294,7 @@ fn every_measurement_is_told_to_the_fee_side_with_the_supplier_of_its_contract()
 			fees_told(),
 			vec![(0, unfunded, None), (0, before, Some(SUPPLIER)), (0, billed, Some(SUPPLIER))]
 		);
-		assert_eq!(Contracts::<Test>::get(contract).unwrap().period.consumption(), 100);
+		assert_eq!(open_period(contract).consumption(), 100);
 	});
 }
 
@@ -314,7 +314,7 @@ fn consumption_before_a_contract_began_is_not_billed_to_its_consumer() {
 		System::assert_last_event(
 			Event::MeasurementBeforeContract { contract, meter: 0, index: straddling }.into(),
 		);
-		let open = Contracts::<Test>::get(contract).unwrap().period;
+		let open = open_period(contract);
 		assert_eq!((open.first, open.measurements, open.consumption()), (None, 0, 0));
 		// From its start on, the consumption is the consumer's.
 		measure(0, MIDNIGHT + 20_000, 10_000, 100);
@@ -532,7 +532,7 @@ fn a_transactions_measurements_read_the_period_and_tariff_once_and_bill_as_apart
 		// Read; kept; read again after the close changed the tariff; read again (another
 		// tariff than the one kept).
 		assert_eq!(weights, vec![full, cached, full, full]);
-		<Billing as OnMeasured>::end_of_transaction();
+		<Billing as OnMeasured<u64>>::end_of_transaction();
 		assert!(!crate::TransactionTariff::<Test>::exists());
 		assert_eq!(outcome(contract), apart);
 		let (_, invoice) = last_invoice();
@@ -552,7 +552,7 @@ fn what_billing_kept_for_one_transaction_is_not_used_by_the_next() {
 		System::set_extrinsic_index(1);
 		let (_, second) = measure_in_transaction(0, MIDNIGHT + 2_000, 500, 1_000);
 		assert_eq!(first, second);
-		assert_eq!(crate::Contracts::<Test>::get(contract).map(|c| c.period.measurements), Some(2));
+		assert_eq!(open_period(contract).measurements, 2);
 		// Left behind again, it does not outlive the block.
 		assert!(crate::TransactionTariff::<Test>::exists());
 		Billing::on_finalize(1);
@@ -874,7 +874,7 @@ fn genesis_contracts_begin_with_the_first_measurement_or_visit() {
 		assert_ok!(Billing::do_propose(SUPPLIER, 1, OTHER_CONSUMER, 0, PaymentMode::Postpaid, 0));
 		assert_ok!(Billing::do_accept(OTHER_CONSUMER, 0, 0));
 		measure(1, MIDNIGHT + 5_000, 1_000, 42);
-		let open = Contracts::<Test>::get(0).unwrap().period;
+		let open = open_period(0);
 		assert_eq!((open.start, open.consumption()), (MIDNIGHT + 5_000, 42));
 		at(MIDNIGHT + PERIOD);
 		idle();
@@ -895,11 +895,11 @@ fn a_genesis_contract_bills_what_was_measured_before_its_first_visit() {
 		// The chain's first blocks visit the contract before any frame arrives ...
 		at(MIDNIGHT + 30_000);
 		idle();
-		assert_eq!(Contracts::<Test>::get(0).unwrap().period.start, MIDNIGHT + 30_000);
+		assert_eq!(open_period(0).start, MIDNIGHT + 30_000);
 		// ... then a gateway sends the half minute before: its consumer's, billed.
 		measure(1, MIDNIGHT + 5_000, 1_000, 42);
 		let record = Contracts::<Test>::get(0).unwrap();
-		assert_eq!((record.start, record.period.consumption()), (0, 42));
+		assert_eq!((record.start, open_period(0).consumption()), (0, 42));
 		assert!(!System::events().iter().any(|r| matches!(
 			r.event,
 			RuntimeEvent::Billing(crate::Event::MeasurementBeforeContract { .. })
@@ -1047,42 +1047,99 @@ fn a_meters_active_contract_is_its_reading_records_and_the_invariants_hold_them_
 	new_test_ext().execute_with(|| {
 		let id = active_contract(PaymentMode::Postpaid, 0);
 		assert_eq!(TestLinks::supply_contract(0), Some(id));
+		let billing = TestLinks::billing(0).expect("in the meter's record");
+		assert_eq!((billing.supplier, billing.tariff, billing.utc_offset), (SUPPLIER, 0, 0));
 		assert_ok!(Billing::do_try_state());
 		// The record lost its contract: the active contract is caught.
-		TestLinks::set_supply_contract(0, None);
+		TestLinks::set_billing(0, None);
 		assert!(Billing::do_try_state().is_err());
+		// The record's copy of the contract differs from the contract.
+		for tampered in [
+			MeterBilling { supplier: OTHER_SUPPLIER, ..billing.clone() },
+			MeterBilling { tariff: 1, ..billing.clone() },
+			MeterBilling { utc_offset: 60, ..billing.clone() },
+			MeterBilling { start: billing.start + 1, ..billing.clone() },
+			MeterBilling { period: OpenPeriod::new(billing.period.start, 0, 1), ..billing.clone() },
+		] {
+			TestLinks::set_billing(0, Some(tampered));
+			assert!(Billing::do_try_state().is_err());
+		}
 		// The record names a contract that is not active.
-		TestLinks::set_supply_contract(0, Some(id));
+		TestLinks::set_billing(0, Some(billing.clone()));
+		assert_ok!(Billing::do_try_state());
 		assert_ok!(Billing::end_contract(RuntimeOrigin::signed(CONSUMER), id));
 		assert_eq!(TestLinks::supply_contract(0), None);
+		assert_eq!(Billing::open_period(id), None);
 		assert_ok!(Billing::do_try_state());
-		TestLinks::set_supply_contract(0, Some(id));
+		TestLinks::set_billing(0, Some(billing));
 		assert!(Billing::do_try_state().is_err());
 	});
 }
 
 #[test]
-fn version_one_active_contracts_move_into_the_meters_reading_records() {
-	use crate::migrations::v2::{ActiveContract, MigrateToV2};
+fn version_two_open_periods_move_into_the_meters_reading_records() {
+	use crate::migrations::v3::{ContractV2, MigrateToV3, OpenPeriodV2};
+	use codec::Encode;
 	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
 	new_test_ext().execute_with(|| {
 		let id = active_contract(PaymentMode::Postpaid, 0);
 		measure(0, MIDNIGHT, 1_000, 10_000);
-		// Version 1 kept it in its own map.
-		TestLinks::set_supply_contract(0, None);
-		ActiveContract::<Test>::insert(0, id);
-		StorageVersion::new(1).put::<Billing>();
+		let period = open_period(id);
+		let contract = Contracts::<Test>::get(id).unwrap();
+		// A proposed contract beside it, which has no open period to move.
+		let proposed =
+			Billing::do_propose(SUPPLIER, 1, OTHER_CONSUMER, 0, PaymentMode::Prepaid, 60).unwrap();
+		let proposal = Contracts::<Test>::get(proposed).unwrap();
+		// Version 2 kept the open period in the contract, and only the contract's id in
+		// the meter's record (which the readings pallet's migration cleared).
+		let old = |c: &crate::ContractOf<Test>, p: &OpenPeriod| ContractV2 {
+			meter: c.meter,
+			supplier: c.supplier,
+			consumer: c.consumer,
+			tariff: c.tariff,
+			next_tariff: c.next_tariff,
+			offered_tariff: c.offered_tariff,
+			payment: c.payment,
+			utc_offset: c.utc_offset,
+			status: c.status,
+			start: c.start,
+			period: OpenPeriodV2 {
+				start: p.start,
+				register_start: p.register_start,
+				quantities: p.quantities.to_vec(),
+				measurements: p.measurements,
+				first: p.first,
+				last: p.last,
+			},
+		};
+		for (key, record, open) in
+			[(id, &contract, &period), (proposed, &proposal, &OpenPeriod::new(0, 0, 3))]
+		{
+			frame_support::storage::unhashed::put_raw(
+				&Contracts::<Test>::hashed_key_for(key),
+				&old(record, open).encode(),
+			);
+		}
+		// The old layout is the new one with the period behind it.
+		let raw = |key| {
+			frame_support::storage::unhashed::get_raw(&Contracts::<Test>::hashed_key_for(key))
+		};
+		assert!(raw(id).unwrap().len() > contract.encode().len());
+		TestLinks::set_billing(0, None);
+		StorageVersion::new(2).put::<Billing>();
 
-		MigrateToV2::<Test>::on_runtime_upgrade();
+		MigrateToV3::<Test>::on_runtime_upgrade();
 
-		assert_eq!(Billing::on_chain_storage_version(), StorageVersion::new(2));
-		assert_eq!(TestLinks::supply_contract(0), Some(id));
-		assert_eq!(ActiveContract::<Test>::iter().count(), 0);
+		assert_eq!(Billing::on_chain_storage_version(), StorageVersion::new(3));
+		assert_eq!(raw(id), Some(contract.encode()), "rewritten without the period");
+		assert_eq!(Contracts::<Test>::get(id), Some(contract));
+		assert_eq!(Contracts::<Test>::get(proposed), Some(proposal));
+		assert_eq!(open_period(id), period);
+		assert_eq!(TestLinks::billing(1), None, "a proposal has no period in its meter");
 		assert_ok!(Billing::do_try_state());
 		// Billing goes on where it was: the next measurement is added to the period.
 		measure(0, MIDNIGHT + 1_000, 1_000, 5_000);
-		let open = Contracts::<Test>::get(id).unwrap().period;
-		assert_eq!(open.measurements, 2);
+		assert_eq!(open_period(id).measurements, 2);
 		assert_ok!(Billing::do_try_state());
 	});
 }

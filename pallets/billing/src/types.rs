@@ -1,12 +1,13 @@
-//! The records of billing: tariffs, supply contracts with their open period, invoices
-//! and disputes.
+//! The records of billing: tariffs, supply contracts, invoices and disputes. A contract's
+//! open period lives in its meter's reading record
+//! ([`mensura_primitives::billing::MeterBilling`]).
 
 use crate::Config;
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{traits::Get, BoundedVec};
 use mensura_primitives::{
-	billing::{PaymentMode, TariffBand, TariffId},
+	billing::{MeterBilling, PaymentMode, TariffBand, TariffId},
 	metering::MeterId,
 	readings::{MeasurementIndex, UnixMillis},
 };
@@ -53,56 +54,14 @@ pub enum ContractStatus {
 	Ended,
 }
 
-/// The billing period a contract is in: what has been measured since it began.
-#[derive(
-	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
-)]
-#[scale_info(skip_type_params(MaxBands))]
-pub struct OpenPeriod<MaxBands: Get<u32>> {
-	/// When it began (Unix ms); 0 for a contract of the genesis block, which begins with
-	/// the chain's first block.
-	pub start: UnixMillis,
-	/// The meter's register when it began.
-	pub register_start: u128,
-	/// The quantity measured in each band of the contract's tariff (thousandths of the
-	/// unit), in the tariff's band order.
-	pub quantities: BoundedVec<u128, MaxBands>,
-	/// How many measurements it holds.
-	pub measurements: u32,
-	/// The index of its first measurement.
-	pub first: Option<MeasurementIndex>,
-	/// The index of its last measurement.
-	pub last: Option<MeasurementIndex>,
-}
-
-impl<MaxBands: Get<u32>> OpenPeriod<MaxBands> {
-	/// An empty period beginning at `start` with the register at `register_start`, for a
-	/// tariff of `bands` bands.
-	pub fn new(start: UnixMillis, register_start: u128, bands: usize) -> Self {
-		OpenPeriod {
-			start,
-			register_start,
-			quantities: BoundedVec::truncate_from(alloc::vec![0; bands]),
-			measurements: 0,
-			first: None,
-			last: None,
-		}
-	}
-
-	/// The total quantity measured in the period.
-	pub fn consumption(&self) -> u128 {
-		self.quantities.iter().fold(0u128, |sum, q| sum.saturating_add(*q))
-	}
-}
-
 /// A supply contract: a meter's consumption, supplied by a supplier to a consumer under a
-/// tariff.
+/// tariff. While it is active, its open billing period is in its meter's reading record
+/// ([`MeterBilling`], with copies of its supplier, tariff, UTC offset and start), where a
+/// stored frame adds to it without reading the contract.
 #[derive(
 	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
 )]
-#[scale_info(skip_type_params(MaxBands))]
-#[codec(mel_bound(AccountId: MaxEncodedLen))]
-pub struct Contract<AccountId, MaxBands: Get<u32>> {
+pub struct Contract<AccountId> {
 	pub meter: MeterId,
 	pub supplier: AccountId,
 	pub consumer: AccountId,
@@ -122,8 +81,6 @@ pub struct Contract<AccountId, MaxBands: Get<u32>> {
 	/// of the genesis block, in force before the chain began. Consumption before it is
 	/// not its consumer's and is never billed under it.
 	pub start: UnixMillis,
-	/// The billing period in progress (meaningful while `Active`).
-	pub period: OpenPeriod<MaxBands>,
 }
 
 /// Where an invoice stands. An open postpaid invoice past its due date is **overdue**
@@ -276,7 +233,9 @@ pub type TariffOf<T> = Tariff<
 	<T as Config>::MaxNameLen,
 >;
 /// A supply contract as stored.
-pub type ContractOf<T> = Contract<<T as frame_system::Config>::AccountId, <T as Config>::MaxBands>;
+pub type ContractOf<T> = Contract<<T as frame_system::Config>::AccountId>;
+/// What billing keeps in a meter's reading record: its active contract and open period.
+pub type MeterBillingOf<T> = MeterBilling<<T as frame_system::Config>::AccountId>;
 /// An invoice as stored.
 pub type InvoiceOf<T> = Invoice<<T as frame_system::Config>::AccountId, <T as Config>::MaxBands>;
 /// An invoice as clients see it.

@@ -24,7 +24,7 @@ use frame_system::RawOrigin;
 use mensura_primitives::{
 	host::mensura_crypto,
 	metering::{DeviceKey, MeterId, MeterRegistry, OnDeviceKeyRotated, OnMeterVerified},
-	readings::{lr, LrProgramProvider, ReadingState, SignedFrame},
+	readings::{lr, LrProgramProvider, SignedFrame},
 };
 use sp_core::crypto::KeyTypeId;
 use sp_runtime::{transaction_validity::TransactionSource, MultiSignature};
@@ -125,7 +125,7 @@ const EARLIER_MEASUREMENTS: u64 = 96;
 fn in_service<T: Config>(meter: MeterId) {
 	Readings::<T>::insert(
 		meter,
-		ReadingState { measurements: EARLIER_MEASUREMENTS, ..Default::default() },
+		ReadingStateOf::<T> { measurements: EARLIER_MEASUREMENTS, ..Default::default() },
 	);
 }
 
@@ -295,7 +295,7 @@ mod benchmarks {
 		let (meter, _) = meter_with::<T>(&worst_program(1));
 		Readings::<T>::insert(
 			meter,
-			ReadingState {
+			ReadingStateOf::<T> {
 				measurements: EARLIER_MEASUREMENTS,
 				last_sequence: Some(EARLIER_MEASUREMENTS),
 				..Default::default()

@@ -30,8 +30,8 @@ impl<T: Config> Pallet<T> {
 		signed: &SignedFrameOf<T>,
 		verify_signature: bool,
 		in_block: bool,
-	) -> Result<(CheckedFrame, SignaturesApart), FrameRejection> {
-		let mut overlay = Overlay { in_block, ..Default::default() };
+	) -> Result<(CheckedFrameOf<T>, SignaturesApart), FrameRejection> {
+		let mut overlay = Overlay::new(in_block);
 		let prechecked = Self::precheck(signed, &mut overlay)?;
 		let verified = SignaturesApart::of(&prechecked.device_key, verify_signature as u32);
 		let frame_hash = H256::from(sp_io::hashing::blake2_256(&signed.frame));
@@ -48,8 +48,8 @@ impl<T: Config> Pallet<T> {
 	/// nothing. Advances the meter's sequence, interval and frame count in `overlay`.
 	pub(crate) fn precheck(
 		signed: &SignedFrameOf<T>,
-		overlay: &mut Overlay,
-	) -> Result<Prechecked, FrameRejection> {
+		overlay: &mut Overlay<T::AccountId>,
+	) -> Result<Prechecked<T::AccountId>, FrameRejection> {
 		let frame = lr::Frame::decode(&signed.frame).map_err(|_| FrameRejection::Malformed)?;
 		let meter = T::Meters::meter(frame.meter).ok_or(FrameRejection::UnknownMeter)?;
 		if meter.status != MeterStatus::Active {
@@ -141,11 +141,11 @@ impl<T: Config> Pallet<T> {
 	/// `overlay` advances by the quantity.
 	pub(crate) fn complete(
 		signed: &SignedFrameOf<T>,
-		prechecked: Prechecked,
+		prechecked: Prechecked<T::AccountId>,
 		frame_hash: H256,
-		overlay: &mut Overlay,
+		overlay: &mut Overlay<T::AccountId>,
 		verify_with: Option<[u8; 32]>,
-	) -> Result<CheckedFrame, FrameRejection> {
+	) -> Result<CheckedFrameOf<T>, FrameRejection> {
 		let Prechecked { frame, device_key, program: program_hash, stored } = prechecked;
 		if let Some(genesis) = verify_with {
 			let message = lr::frame::signing_message(&genesis, frame_hash.as_fixed_bytes());
@@ -193,11 +193,11 @@ impl<T: Config> Pallet<T> {
 		frames: &BatchOf<T>,
 		verify_signature: bool,
 		in_block: bool,
-	) -> Result<CheckedBatch, FrameRejection> {
+	) -> Result<CheckedBatch<T::AccountId>, FrameRejection> {
 		if frames.is_empty() {
 			return Err(FrameRejection::EmptyBatch);
 		}
-		let mut overlay = Overlay { in_block, ..Default::default() };
+		let mut overlay = Overlay::new(in_block);
 		let prechecked = frames
 			.iter()
 			.map(|f| Self::precheck(f, &mut overlay))
@@ -253,7 +253,7 @@ impl<T: Config> Pallet<T> {
 	/// expires; returns the weight [`Config::OnMeasured`] took. Reads the meter's state
 	/// only if the check did not carry it (a later frame of the same meter in the
 	/// transaction reads what the earlier one wrote).
-	pub(crate) fn store(frame: CheckedFrame) -> Weight {
+	pub(crate) fn store(frame: CheckedFrameOf<T>) -> Weight {
 		let meter = frame.meter;
 		let mut state = match frame.stored {
 			Some(state) => state,
@@ -308,13 +308,15 @@ impl<T: Config> Pallet<T> {
 			quantity: measurement.quantity,
 			program: measurement.program,
 			register: state.register,
-			supply_contract: state.supply_contract,
 			surveilled: state.surveilled,
 		};
 		let register = state.register;
-		Readings::<T>::insert(meter, state);
 		Self::deposit_event(Event::Measured { meter, index, measurement, register });
-		T::OnMeasured::on_measured(&stored)
+		// Billing adds the measurement to the open period in the record, which is then
+		// written once: the hooks must not write this meter's record themselves.
+		let hooks = T::OnMeasured::on_measured(&stored, &mut state.billing);
+		Readings::<T>::insert(meter, state);
+		hooks
 	}
 
 	/// One link of a meter's hash chain: `H(previous ‖ meter ‖ index ‖ measurement)`
@@ -331,7 +333,7 @@ impl<T: Config> Pallet<T> {
 	/// The pool's view of checked frames: each provides the tag `(meter, sequence)`;
 	/// the transaction's priority is [`frame_priority`] of its earliest interval.
 	pub(crate) fn validity<'a>(
-		frames: impl Iterator<Item = &'a CheckedFrame> + Clone,
+		frames: impl Iterator<Item = &'a CheckedFrameOf<T>> + Clone,
 	) -> Result<ValidTransaction, TransactionValidityError> {
 		let earliest = frames.clone().map(|f| f.start).min().unwrap_or(UnixMillis::MAX);
 		let mut builder = ValidTransaction::with_tag_prefix("MensuraFrame")
@@ -400,7 +402,7 @@ impl<T: Config> Pallet<T> {
 
 	/// The checks `authorize` handed over for exactly these frames, taken; `None` if
 	/// there are none, or they are of other frames.
-	pub(crate) fn take_authorized(frames: &[SignedFrameOf<T>]) -> Option<Vec<CheckedFrame>> {
+	pub(crate) fn take_authorized(frames: &[SignedFrameOf<T>]) -> Option<Vec<CheckedFrameOf<T>>> {
 		let checked = JustAuthorized::<T>::take()?;
 		let same = checked.len() == frames.len()
 			&& checked

@@ -7,7 +7,7 @@
 use crate::*;
 use frame_support::{pallet_prelude::*, traits::UnixTime};
 use mensura_primitives::{
-	ids::ContractId,
+	billing::MeterBilling,
 	metering::MeterId,
 	readings::{MeasurementLog, MeterLinks},
 };
@@ -50,13 +50,13 @@ impl<T: Config> MeasurementLog for Pallet<T> {
 	}
 }
 
-impl<T: Config> MeterLinks for Pallet<T> {
-	fn supply_contract(meter: MeterId) -> Option<ContractId> {
-		Readings::<T>::get(meter).supply_contract
+impl<T: Config> MeterLinks<T::AccountId> for Pallet<T> {
+	fn billing(meter: MeterId) -> Option<MeterBilling<T::AccountId>> {
+		Readings::<T>::get(meter).billing
 	}
 
-	fn set_supply_contract(meter: MeterId, contract: Option<ContractId>) {
-		Readings::<T>::mutate(meter, |state| state.supply_contract = contract);
+	fn set_billing(meter: MeterId, billing: Option<MeterBilling<T::AccountId>>) {
+		Readings::<T>::mutate(meter, |state| state.billing = billing);
 	}
 
 	fn surveilled(meter: MeterId) -> bool {

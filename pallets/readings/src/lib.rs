@@ -129,13 +129,13 @@ pub mod pallet {
 	use mensura_primitives::{
 		metering::{MeterId, MeterRegistry},
 		readings::{
-			lr, FrameRejection, LrProgramProvider, MeasurementIndex, OnMeasured, ReadingState,
-			Sequence, UnixMillis,
+			lr, FrameRejection, LrProgramProvider, MeasurementIndex, OnMeasured, Sequence,
+			UnixMillis,
 		},
 	};
 
-	/// 3: no measurement kept in state ([`crate::migrations::v3`]).
-	pub(crate) const STORAGE_VERSION: StorageVersion = StorageVersion::new(4);
+	/// 5: the open billing period in the reading record ([`crate::migrations::v5`]).
+	pub(crate) const STORAGE_VERSION: StorageVersion = StorageVersion::new(5);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -226,15 +226,18 @@ pub mod pallet {
 
 		/// Told of every stored measurement (measurer rewards, billing). Its weight is
 		/// charged with every frame; it cannot refuse or undo a measurement.
-		type OnMeasured: OnMeasured;
+		type OnMeasured: OnMeasured<Self::AccountId>;
 
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
 	}
 
-	/// Each meter's reading state: register, sequence, last interval, hash chain head.
+	/// Each meter's reading state: register, sequence, last interval, hash chain head,
+	/// and what billing and surveillance keep of the meter
+	/// ([`mensura_primitives::readings::ReadingState`]).
 	#[pallet::storage]
-	pub type Readings<T: Config> = StorageMap<_, Twox64Concat, MeterId, ReadingState, ValueQuery>;
+	pub type Readings<T: Config> =
+		StorageMap<_, Twox64Concat, MeterId, ReadingStateOf<T>, ValueQuery>;
 
 	/// The frames `authorize` has just checked, handed to the dispatch of the same
 	/// transaction, which stores them without checking (and computing) them again. Put and
@@ -243,7 +246,7 @@ pub mod pallet {
 	#[pallet::storage]
 	#[pallet::whitelist_storage]
 	#[pallet::unbounded]
-	pub type JustAuthorized<T: Config> = StorageValue<_, Vec<CheckedFrame>, OptionQuery>;
+	pub type JustAuthorized<T: Config> = StorageValue<_, Vec<CheckedFrameOf<T>>, OptionQuery>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]

@@ -62,13 +62,13 @@ pub mod v3 {
 	>;
 }
 
-/// Version 4: a meter's reading record also holds its active supply contract and whether
-/// surveillance follows it ([`mensura_primitives::readings::MeterLinks`]), so a stored
-/// frame reads one record instead of that record, billing's `ActiveContract` and
-/// surveillance's `Surveilled`. This step rewrites every record with both unset; billing
-/// and surveillance then fill them from their own storage in their migrations, which
-/// run after it.
-pub mod v4 {
+/// Version 5: a meter's reading record holds its active supply contract with the open
+/// billing period ([`mensura_primitives::billing::MeterBilling`]) instead of the
+/// contract's id alone, so a stored frame bills its measurement without reading and
+/// writing the contract. This step rewrites every record with no billing; billing's own
+/// version 3, which runs after it, moves each active contract's open period in. Version 4
+/// (runtimes 111 to 113) is the layout it reads: upgrades start from runtime 111.
+pub mod v5 {
 	use crate::{Config, Pallet, Readings};
 	use codec::{Decode, Encode};
 	use frame_support::{
@@ -76,12 +76,15 @@ pub mod v4 {
 		traits::{Get, UncheckedOnRuntimeUpgrade},
 		weights::Weight,
 	};
-	use mensura_primitives::readings::{MeasurementIndex, ReadingState, Sequence, UnixMillis};
+	use mensura_primitives::{
+		ids::ContractId,
+		readings::{MeasurementIndex, ReadingState, Sequence, UnixMillis},
+	};
 	use sp_core::H256;
 
-	/// A reading record as version 3 stored it.
+	/// A reading record as version 4 stored it.
 	#[derive(Encode, Decode)]
-	pub struct ReadingStateV3 {
+	pub struct ReadingStateV4 {
 		pub register: u128,
 		pub last_sequence: Option<Sequence>,
 		pub last_end: UnixMillis,
@@ -91,10 +94,14 @@ pub mod v4 {
 		pub measuring_since: UnixMillis,
 		pub last_block: u32,
 		pub frames_in_last_block: u32,
+		pub supply_contract: Option<ContractId>,
+		pub surveilled: bool,
 	}
 
-	impl From<ReadingStateV3> for ReadingState {
-		fn from(old: ReadingStateV3) -> Self {
+	impl<AccountId> From<ReadingStateV4> for ReadingState<AccountId> {
+		/// Everything but the contract id, which billing's migration replaces with the
+		/// contract's billing record.
+		fn from(old: ReadingStateV4) -> Self {
 			ReadingState {
 				register: old.register,
 				last_sequence: old.last_sequence,
@@ -105,20 +112,20 @@ pub mod v4 {
 				measuring_since: old.measuring_since,
 				last_block: old.last_block,
 				frames_in_last_block: old.frames_in_last_block,
-				supply_contract: None,
-				surveilled: false,
+				billing: None,
+				surveilled: old.surveilled,
 			}
 		}
 	}
 
 	/// Rewrites every reading record in the new layout, in the upgrade's block (one read
 	/// and one write per meter; single-block, as [`super::v3`]).
-	pub struct AddMeterLinks<T>(core::marker::PhantomData<T>);
+	pub struct MakeRoomForBilling<T>(core::marker::PhantomData<T>);
 
-	impl<T: Config> UncheckedOnRuntimeUpgrade for AddMeterLinks<T> {
+	impl<T: Config> UncheckedOnRuntimeUpgrade for MakeRoomForBilling<T> {
 		fn on_runtime_upgrade() -> Weight {
 			let mut records = 0u64;
-			Readings::<T>::translate::<ReadingStateV3, _>(|_, old| {
+			Readings::<T>::translate::<ReadingStateV4, _>(|_, old| {
 				records += 1;
 				Some(old.into())
 			});
@@ -141,11 +148,11 @@ pub mod v4 {
 		}
 	}
 
-	/// [`AddMeterLinks`], run once: from storage version 3 to 4.
-	pub type MigrateToV4<T> = VersionedMigration<
-		3,
+	/// [`MakeRoomForBilling`], run once: from storage version 4 to 5.
+	pub type MigrateToV5<T> = VersionedMigration<
 		4,
-		AddMeterLinks<T>,
+		5,
+		MakeRoomForBilling<T>,
 		Pallet<T>,
 		<T as frame_system::Config>::DbWeight,
 	>;

@@ -105,17 +105,31 @@ impl pallet_readings::Config for Test {
 	type OnMeasured = Told;
 }
 
+/// A measurement as the other pallets were told of it, with the billing its meter's
+/// record held then.
+pub type TellingOf = (
+	mensura_primitives::readings::StoredMeasurement,
+	Option<mensura_primitives::billing::MeterBilling<u64>>,
+);
+
 std::thread_local! {
-	static TOLD: core::cell::RefCell<Vec<mensura_primitives::readings::StoredMeasurement>> =
+	static TOLD: core::cell::RefCell<Vec<TellingOf>> =
 		const { core::cell::RefCell::new(Vec::new()) };
 }
 
-/// The other pallets' side of every stored measurement: notes what it was told, and
-/// weighs nothing.
+/// The other pallets' side of every stored measurement: notes what it was told, counts
+/// the measurement in the open period it was handed (as billing does), and weighs
+/// nothing.
 pub struct Told;
-impl mensura_primitives::readings::OnMeasured for Told {
-	fn on_measured(m: &mensura_primitives::readings::StoredMeasurement) -> Weight {
-		TOLD.with(|t| t.borrow_mut().push(m.clone()));
+impl mensura_primitives::readings::OnMeasured<u64> for Told {
+	fn on_measured(
+		m: &mensura_primitives::readings::StoredMeasurement,
+		billing: &mut Option<mensura_primitives::billing::MeterBilling<u64>>,
+	) -> Weight {
+		TOLD.with(|t| t.borrow_mut().push((m.clone(), billing.clone())));
+		if let Some(billing) = billing {
+			billing.period.measurements += 1;
+		}
 		Weight::zero()
 	}
 	fn end_of_transaction() {}
@@ -128,7 +142,7 @@ impl mensura_primitives::readings::OnMeasured for Told {
 }
 
 /// Every measurement the other pallets were told of, in order.
-pub fn told() -> Vec<mensura_primitives::readings::StoredMeasurement> {
+pub fn told() -> Vec<TellingOf> {
 	TOLD.with(|t| t.borrow().clone())
 }
 

@@ -11,7 +11,7 @@ use frame_support::{
 use frame_system::RawOrigin;
 use mensura_primitives::{
 	metering::{MeterRegistry, ProgramHash, StatusReason},
-	readings::{lr, FrameRejection, ReadingState},
+	readings::{lr, FrameRejection},
 };
 use sp_core::{Pair, H256};
 use sp_runtime::MultiSignature;
@@ -143,7 +143,7 @@ mod accepted {
 			let state = ReadingStates::<Test>::get(0);
 			assert_eq!(
 				state,
-				ReadingState {
+				crate::ReadingStateOf::<Test> {
 					register: QUANTITY,
 					last_sequence: Some(1),
 					last_end: NOW,
@@ -153,7 +153,7 @@ mod accepted {
 					measuring_since: 0,
 					last_block: 1,
 					frames_in_last_block: 1,
-					supply_contract: None,
+					billing: None,
 					surveilled: false,
 				}
 			);
@@ -279,33 +279,50 @@ mod accepted {
 
 	#[test]
 	fn a_stored_frame_hands_the_other_pallets_the_links_its_record_holds() {
-		use mensura_primitives::readings::MeterLinks;
+		use mensura_primitives::{
+			billing::{MeterBilling, OpenPeriod},
+			readings::MeterLinks,
+		};
 		new_test_ext().execute_with(|| {
-			// Billing's contract and surveillance's mark live in the meter's record.
-			Readings::set_supply_contract(0, Some(7));
+			// Billing's contract with its open period, and surveillance's mark, live in
+			// the meter's record.
+			let billing = MeterBilling {
+				contract: 7,
+				supplier: NOBODY,
+				tariff: 0,
+				utc_offset: 60,
+				start: NOW - MINUTE,
+				period: OpenPeriod::new(NOW - MINUTE, 0, 2),
+			};
+			Readings::set_billing(0, Some(billing.clone()));
 			Readings::set_surveilled(0, true);
 			assert_eq!(submit(signed(&frame(0, 1, NOW))), Ok(()));
 			assert_eq!(submit(signed(&frame(1, 1, NOW))), Ok(()));
 			let told = told();
 			assert_eq!(told.len(), 2);
 			assert_eq!(
-				(told[0].meter, told[0].supply_contract, told[0].surveilled),
+				(told[0].0.meter, told[0].1.as_ref().map(|b| b.contract), told[0].0.surveilled),
 				(0, Some(7), true)
 			);
+			assert_eq!(told[0].1, Some(billing.clone()));
 			assert_eq!(
-				(told[1].meter, told[1].supply_contract, told[1].surveilled),
+				(told[1].0.meter, told[1].1.clone(), told[1].0.surveilled),
 				(1, None, false)
 			);
-			// Storing the frame kept them; clearing them leaves the reading alone.
+			// The record was written once, after the hooks: what they changed in the open
+			// period is kept with the reading.
 			let state = ReadingStates::<Test>::get(0);
 			assert_eq!(
-				(state.supply_contract, state.surveilled, state.measurements),
+				(state.supply_contract(), state.surveilled, state.measurements),
 				(Some(7), true, 1)
 			);
-			Readings::set_supply_contract(0, None);
+			assert_eq!(state.billing.as_ref().map(|b| b.period.measurements), Some(1));
+			assert_eq!(Readings::billing(0).map(|b| b.period.measurements), Some(1));
+			// Clearing them leaves the reading alone.
+			Readings::set_billing(0, None);
 			Readings::set_surveilled(0, false);
 			let cleared = ReadingStates::<Test>::get(0);
-			assert_eq!((cleared.supply_contract, cleared.surveilled), (None, false));
+			assert_eq!((cleared.supply_contract(), cleared.surveilled), (None, false));
 			assert_eq!(cleared.chain_head, state.chain_head);
 			assert_eq!(cleared.register, state.register);
 		});
@@ -346,7 +363,7 @@ mod refused {
 				submit(signed(&frame(0, 1_000_001, NOW - 2 * MINUTE))),
 				Err(FrameRejection::SequenceTooFar)
 			);
-			assert_eq!(ReadingStates::<Test>::get(0), ReadingState::default());
+			assert_eq!(ReadingStates::<Test>::get(0), crate::ReadingStateOf::<Test>::default());
 			assert_eq!(submit(signed(&frame(0, 1_000_000, NOW - 2 * MINUTE))), Ok(()));
 			assert_eq!(
 				submit(signed(&frame(0, 2_000_001, NOW - MINUTE))),
@@ -497,7 +514,7 @@ mod refused {
 		new_test_ext().execute_with(|| {
 			ReadingStates::<Test>::insert(
 				0,
-				ReadingState { register: u128::MAX, ..Default::default() },
+				crate::ReadingStateOf::<Test> { register: u128::MAX, ..Default::default() },
 			);
 			assert_eq!(submit(signed(&frame(0, 1, NOW))), Err(FrameRejection::RegisterOverflow));
 		});
@@ -562,7 +579,7 @@ mod batches {
 				Err(FrameRejection::Replayed)
 			);
 			assert_eq!(submit_batch(vec![]), Err(FrameRejection::EmptyBatch));
-			assert_eq!(ReadingStates::<Test>::get(0), ReadingState::default());
+			assert_eq!(ReadingStates::<Test>::get(0), crate::ReadingStateOf::<Test>::default());
 			assert_eq!(submit_batch(vec![good]), Ok(()));
 		});
 	}
@@ -580,7 +597,10 @@ mod batches {
 				assert_eq!(submit_batch(batch), Err(FrameRejection::BadSignature), "{forged_at}");
 			}
 			for meter in 0..2 {
-				assert_eq!(ReadingStates::<Test>::get(meter), ReadingState::default());
+				assert_eq!(
+					ReadingStates::<Test>::get(meter),
+					crate::ReadingStateOf::<Test>::default()
+				);
 			}
 			assert_eq!(submit_batch(frames.iter().map(signed).collect()), Ok(()));
 		});
@@ -600,7 +620,7 @@ mod batches {
 			let mut later = signed(&frame(0, 2, NOW));
 			core::mem::swap(&mut earlier.signature, &mut later.signature);
 			assert_eq!(submit_batch(vec![earlier, later]), Err(FrameRejection::BadSignature));
-			assert_eq!(ReadingStates::<Test>::get(0), ReadingState::default());
+			assert_eq!(ReadingStates::<Test>::get(0), crate::ReadingStateOf::<Test>::default());
 		});
 	}
 
@@ -771,7 +791,7 @@ mod abuse {
 				submit(signed_by(1, &frame(0, u64::MAX, NOW))),
 				Err(FrameRejection::SequenceTooFar)
 			);
-			assert_eq!(ReadingStates::<Test>::get(0), ReadingState::default());
+			assert_eq!(ReadingStates::<Test>::get(0), crate::ReadingStateOf::<Test>::default());
 		});
 	}
 
@@ -1200,13 +1220,15 @@ mod migration {
 	}
 
 	#[test]
-	fn version_three_records_take_the_new_layout_without_links_and_keep_their_reading() {
-		use crate::migrations::v4::{MigrateToV4, ReadingStateV3};
+	fn version_four_records_take_the_new_layout_without_billing_and_keep_their_reading() {
+		use crate::migrations::v5::{MigrateToV5, ReadingStateV4};
 		new_test_ext().execute_with(|| {
 			twelve_minutes_of_meter_zero();
+			ReadingStates::<Test>::mutate(0, |s| s.surveilled = true);
 			let state = ReadingStates::<Test>::get(0);
-			// Version 3's layout of the same record, and of a meter that never measured.
-			let old = |s: &mensura_primitives::readings::ReadingState| ReadingStateV3 {
+			// Version 4's layout of the same record (under contract 7), and of a meter
+			// that never measured.
+			let old = |s: &crate::ReadingStateOf<Test>, contract| ReadingStateV4 {
 				register: s.register,
 				last_sequence: s.last_sequence,
 				last_end: s.last_end,
@@ -1216,29 +1238,31 @@ mod migration {
 				measuring_since: s.measuring_since,
 				last_block: s.last_block,
 				frames_in_last_block: s.frames_in_last_block,
+				supply_contract: contract,
+				surveilled: s.surveilled,
 			};
 			let untouched = ReadingStates::<Test>::get(2);
-			for (meter, record) in [(0u64, &state), (2, &untouched)] {
+			for (meter, record, contract) in [(0u64, &state, Some(7)), (2, &untouched, None)] {
 				unhashed::put_raw(
 					&ReadingStates::<Test>::hashed_key_for(meter),
-					&old(record).encode(),
-				);
-				assert!(
-					ReadingStates::<Test>::try_get(meter).is_err(),
-					"the old layout does not decode"
+					&old(record, contract).encode(),
 				);
 			}
-			StorageVersion::new(3).put::<Readings>();
+			assert!(
+				ReadingStates::<Test>::try_get(0).is_err(),
+				"the old layout does not decode as the new one"
+			);
+			StorageVersion::new(4).put::<Readings>();
 
-			MigrateToV4::<Test>::on_runtime_upgrade();
+			MigrateToV5::<Test>::on_runtime_upgrade();
 
-			assert_eq!(Readings::on_chain_storage_version(), StorageVersion::new(4));
+			assert_eq!(Readings::on_chain_storage_version(), StorageVersion::new(5));
 			assert_eq!(ReadingStates::<Test>::get(0), state);
 			assert_eq!(ReadingStates::<Test>::get(2), untouched);
-			assert_eq!((state.supply_contract, state.surveilled), (None, false));
+			assert!(state.billing.is_none() && state.surveilled);
 			Readings::do_try_state().unwrap();
 			// Run again, it changes nothing; the meter measures on.
-			MigrateToV4::<Test>::on_runtime_upgrade();
+			MigrateToV5::<Test>::on_runtime_upgrade();
 			assert_eq!(ReadingStates::<Test>::get(0), state);
 			assert_eq!(submit(signed(&frame(0, 13, NOW + MINUTE))), Ok(()));
 		});

@@ -13,7 +13,7 @@ use sp_core::H256;
 
 /// A frame that passed every check, with what storing it needs.
 #[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]
-pub struct CheckedFrame {
+pub struct CheckedFrame<AccountId> {
 	pub meter: MeterId,
 	pub sequence: Sequence,
 	pub start: u64,
@@ -26,12 +26,18 @@ pub struct CheckedFrame {
 	/// The meter's reading state as storage held it, carried by the transaction's first
 	/// frame of each meter (`None` for its later ones), so that storing does not read it
 	/// again: nothing else writes it between a transaction's checks and its dispatch.
-	pub stored: Option<ReadingState>,
+	pub stored: Option<ReadingState<AccountId>>,
 }
 
+/// A frame that passed every check, in a runtime.
+pub type CheckedFrameOf<T> = CheckedFrame<<T as frame_system::Config>::AccountId>;
+
+/// A meter's reading state, in a runtime.
+pub type ReadingStateOf<T> = ReadingState<<T as frame_system::Config>::AccountId>;
+
 /// A batch's frames that passed every check, each with its length.
-pub(crate) struct CheckedBatch {
-	pub(crate) frames: Vec<(usize, CheckedFrame)>,
+pub(crate) struct CheckedBatch<AccountId> {
+	pub(crate) frames: Vec<(usize, CheckedFrame<AccountId>)>,
 	/// The signatures verified one by one rather than together (frames whose meters do
 	/// not sign with sr25519), by scheme.
 	pub(crate) apart: SignaturesApart,
@@ -75,10 +81,9 @@ impl SignaturesApart {
 }
 
 /// What the frames of one transaction, checked in order, leave for the next one's checks.
-#[derive(Default)]
-pub(crate) struct Overlay {
+pub(crate) struct Overlay<AccountId> {
 	/// Each meter's reading state after the frames checked so far.
-	pub(crate) states: BTreeMap<MeterId, ReadingState>,
+	pub(crate) states: BTreeMap<MeterId, ReadingState<AccountId>>,
 	/// How many of the transaction's frames each meter has so far.
 	pub(crate) frames: BTreeMap<MeterId, u32>,
 	/// The programs decoded so far, each decoded and checked once, with the
@@ -89,13 +94,25 @@ pub(crate) struct Overlay {
 	pub(crate) in_block: bool,
 }
 
+impl<AccountId> Overlay<AccountId> {
+	/// Nothing checked yet, for the block (`in_block`) or for the pool.
+	pub(crate) fn new(in_block: bool) -> Self {
+		Overlay {
+			states: BTreeMap::new(),
+			frames: BTreeMap::new(),
+			programs: BTreeMap::new(),
+			in_block,
+		}
+	}
+}
+
 /// A frame that passed the cheap checks, with what the costly ones need.
-pub(crate) struct Prechecked {
+pub(crate) struct Prechecked<AccountId> {
 	pub(crate) frame: lr::Frame,
 	pub(crate) device_key: mensura_primitives::metering::DeviceKey,
 	pub(crate) program: ProgramHash,
 	/// See [`CheckedFrame::stored`].
-	pub(crate) stored: Option<ReadingState>,
+	pub(crate) stored: Option<ReadingState<AccountId>>,
 }
 
 /// A frame's bytes, bounded by [`Config::MaxFrameBytes`].

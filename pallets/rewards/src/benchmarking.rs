@@ -51,7 +51,6 @@ fn measurement(program: mensura_primitives::metering::ProgramHash) -> StoredMeas
 		quantity: 1_000,
 		program,
 		register: 1_000,
-		supply_contract: None,
 		surveilled: false,
 	}
 }

@@ -177,7 +177,6 @@ pub fn measure_in_transaction(
 		quantity,
 		program: program(measurer),
 		register: quantity,
-		supply_contract: None,
 		surveilled: false,
 	};
 	// As billing tells it: the supplier of the meter's contract.

@@ -44,7 +44,7 @@ fn inspect<T: Config>(meter: MeterId, check: MeterId) {
 	let Some(Role::Checked(pair)) = Surveilled::<T>::get(meter) else { panic!("paired") };
 	let (since, window) = (pair.since, pair.window);
 	let measure = |m, quantity| {
-		let _ = <Pallet<T> as OnMeasured>::on_measured(&StoredMeasurement {
+		let m = StoredMeasurement {
 			meter: m,
 			index: 0,
 			start: since,
@@ -52,9 +52,9 @@ fn inspect<T: Config>(meter: MeterId, check: MeterId) {
 			quantity,
 			program: ProgramHash::repeat_byte(7),
 			register: 0,
-			supply_contract: None,
 			surveilled: T::Links::surveilled(m),
-		});
+		};
+		let _ = <Pallet<T> as OnMeasured<T::AccountId>>::on_measured(&m, &mut None);
 	};
 	measure(meter, 0);
 	measure(check, 1_000_000_000);
@@ -120,12 +120,11 @@ mod benchmarks {
 			quantity: 1_000,
 			program: ProgramHash::repeat_byte(7),
 			register: 1_000,
-			supply_contract: None,
 			surveilled: T::Links::surveilled(meter),
 		};
 		#[block]
 		{
-			let _ = <Pallet<T> as OnMeasured>::on_measured(&m);
+			let _ = <Pallet<T> as OnMeasured<T::AccountId>>::on_measured(&m, &mut None);
 		}
 	}
 
@@ -166,12 +165,11 @@ mod benchmarks {
 			quantity: 1_000_000_000,
 			program: ProgramHash::repeat_byte(7),
 			register: 0,
-			supply_contract: None,
 			surveilled: T::Links::surveilled(check),
 		};
 		#[block]
 		{
-			let _ = <Pallet<T> as OnMeasured>::on_measured(&m);
+			let _ = <Pallet<T> as OnMeasured<T::AccountId>>::on_measured(&m, &mut None);
 		}
 		assert!(Inspections::<T>::contains_key(meter));
 	}

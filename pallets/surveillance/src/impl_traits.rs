@@ -3,10 +3,15 @@
 
 use crate::*;
 use frame_support::pallet_prelude::*;
-use mensura_primitives::readings::{OnMeasured, StoredMeasurement};
+use mensura_primitives::{
+	billing::MeterBilling,
+	readings::{OnMeasured, StoredMeasurement},
+};
 
-impl<T: Config> OnMeasured for Pallet<T> {
-	fn on_measured(m: &StoredMeasurement) -> Weight {
+impl<T: Config> OnMeasured<T::AccountId> for Pallet<T> {
+	/// Surveillance follows the meter's measurements; what billing keeps in the meter's
+	/// record is not its concern.
+	fn on_measured(m: &StoredMeasurement, _: &mut Option<MeterBilling<T::AccountId>>) -> Weight {
 		if !m.surveilled {
 			return T::WeightInfo::measurement_unpaired();
 		}

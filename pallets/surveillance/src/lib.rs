@@ -117,7 +117,7 @@ pub mod pallet {
 
 		/// The meters' reading records, which say whether surveillance follows a meter:
 		/// a stored frame of a meter in no check pair then costs surveillance nothing.
-		type Links: MeterLinks;
+		type Links: MeterLinks<Self::AccountId>;
 
 		/// The audit trails.
 		type Audit: AuditTrail<Self::AccountId>;

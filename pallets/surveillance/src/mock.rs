@@ -101,10 +101,9 @@ pub fn measure(meter: MeterId, start: u64, end: u64, quantity: u128) {
 		quantity,
 		program: H256::repeat_byte(1),
 		register: 0,
-		supply_contract: None,
-		surveilled: <TestLinks as MeterLinks>::surveilled(meter),
+		surveilled: <TestLinks as MeterLinks<u64>>::surveilled(meter),
 	};
-	<Surveillance as OnMeasured>::on_measured(&m);
+	<Surveillance as OnMeasured<u64>>::on_measured(&m, &mut None);
 }
 
 pub fn new_test_ext() -> sp_io::TestExternalities {

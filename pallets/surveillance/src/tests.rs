@@ -659,11 +659,11 @@ fn a_pair_is_marked_in_both_meters_reading_records_until_it_is_removed() {
 			quantity: 1_000,
 			program: sp_core::H256::repeat_byte(1),
 			register: 1_000,
-			supply_contract: None,
 			surveilled: false,
 		};
-		let weight =
-			<Surveillance as mensura_primitives::readings::OnMeasured>::on_measured(&unmarked);
+		let weight = <Surveillance as mensura_primitives::readings::OnMeasured<u64>>::on_measured(
+			&unmarked, &mut None,
+		);
 		assert_eq!(weight, <() as crate::WeightInfo>::measurement_unpaired());
 		assert_eq!(Surveilled::<Test>::get(METER), before);
 		// The invariants catch a pair whose meter lost its mark.

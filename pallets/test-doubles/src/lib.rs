@@ -17,7 +17,7 @@ use mensura_primitives::metering::{
 	MeterKind, MeterRegistry, MeterStatus, MeterSummary, MeterSuspension, ModelSpec, ProgramHash,
 	StatusReason, SupplyPoint,
 };
-use mensura_primitives::{ids::ContractId, readings::MeterLinks};
+use mensura_primitives::{billing::MeterBilling, readings::MeterLinks};
 use sp_core::ed25519;
 use sp_runtime::{DispatchError, DispatchResult, Permill};
 use std::collections::BTreeMap;
@@ -243,15 +243,15 @@ impl TestLinks {
 	}
 }
 
-impl MeterLinks for TestLinks {
-	fn supply_contract(meter: MeterId) -> Option<ContractId> {
-		frame_support::storage::unhashed::get(&Self::key(b"contract", meter))
+impl MeterLinks<u64> for TestLinks {
+	fn billing(meter: MeterId) -> Option<MeterBilling<u64>> {
+		frame_support::storage::unhashed::get(&Self::key(b"billing", meter))
 	}
 
-	fn set_supply_contract(meter: MeterId, contract: Option<ContractId>) {
-		let key = Self::key(b"contract", meter);
-		match contract {
-			Some(contract) => frame_support::storage::unhashed::put(&key, &contract),
+	fn set_billing(meter: MeterId, billing: Option<MeterBilling<u64>>) {
+		let key = Self::key(b"billing", meter);
+		match billing {
+			Some(billing) => frame_support::storage::unhashed::put(&key, &billing),
 			None => frame_support::storage::unhashed::kill(&key),
 		}
 	}

@@ -51,7 +51,19 @@ test('the genesis billing world: a time-of-use tariff and three supply contracts
     assert.equal(contract.consumer.toString(), ferdie);
     assert.equal(contract.payment.toString(), payment);
     assert.equal(contract.utcOffset.toNumber(), 60);
+    // The open period lives in the meter's reading record, with the contract's copies
+    // (read at one block: periods close every minute on the dev chain).
+    const at = await api.at(await api.rpc.chain.getFinalizedHead());
+    const billing = (await at.call.readingsApi.reading(meter)).billing.unwrap();
+    assert.equal(billing.contract.toNumber(), id);
+    assert.equal(billing.supplier.toString(), contract.supplier.toString());
+    assert.equal(billing.tariff.toNumber(), contract.tariff.toNumber());
+    assert.equal(billing.utcOffset.toNumber(), 60);
+    assert.equal(billing.period.quantities.length, 4, 'one quantity per band of the tariff');
+    const open = (await at.call.billingApi.openPeriod(id)).unwrap();
+    assert.deepEqual(open.toJSON(), billing.period.toJSON());
   }
+  assert.ok((await api.call.billingApi.openPeriod(99)).isNone, 'no such contract');
   assert.deepEqual((await api.call.billingApi.contractsOf(ferdie)).map((c) => c.toNumber()), [0, 1, 2]);
   const [fee, share] = await api.call.rewardsApi.measuringFee();
   assert.equal(fee.toBigInt(), MILLI);

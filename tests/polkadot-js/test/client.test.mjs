@@ -34,7 +34,7 @@ test('metadata decodes, with docs for every Mensura call, event, error and stora
     metersApi: ['meter', 'meters', 'model', 'meterByDeviceKey', 'auditLength', 'auditTrail'],
     readingsApi: ['reading', 'checkFrame', 'signingMessage'],
     lrProgramsApi: ['program', 'programOfMeter'],
-    billingApi: ['billingPeriod', 'tariff', 'contract', 'contractOfMeter', 'contractsOf', 'invoice',
+    billingApi: ['billingPeriod', 'tariff', 'contract', 'openPeriod', 'contractOfMeter', 'contractsOf', 'invoice',
       'invoicesOfConsumer', 'invoicesOfContract', 'outstanding', 'prepaidBalance'],
     rewardsApi: ['measuringFee', 'rewardsOf', 'depositOf', 'totals'],
   })) {

@@ -8,7 +8,7 @@ extern crate alloc;
 use alloc::vec::Vec;
 use codec::Codec;
 use mensura_primitives::{
-	billing::{ContractId, InvoiceId, TariffId},
+	billing::{ContractId, InvoiceId, OpenPeriod, TariffId},
 	metering::MeterId,
 };
 
@@ -17,6 +17,10 @@ pub const MAX_INVOICE_PAGE: u32 = 100;
 
 sp_api::decl_runtime_apis! {
 	/// Tariffs, supply contracts and invoices.
+	///
+	/// Version 2 adds `open_period`: from runtime 114 an active contract's open period
+	/// is kept in its meter's reading record, no longer in the contract.
+	#[api_version(2)]
 	pub trait BillingApi<AccountId, Tariff, Contract, InvoiceView>
 	where
 		AccountId: Codec,
@@ -29,8 +33,12 @@ sp_api::decl_runtime_apis! {
 		fn billing_period() -> u64;
 		/// A tariff: its supplier, bands with prices per register unit, standing charge.
 		fn tariff(tariff: TariffId) -> Option<Tariff>;
-		/// A supply contract, with its open period.
+		/// A supply contract.
 		fn contract(contract: ContractId) -> Option<Contract>;
+		/// The open billing period of an active contract: what has been measured since
+		/// it began, by band of its tariff. `None` for a contract that is not active.
+		#[api_version(2)]
+		fn open_period(contract: ContractId) -> Option<OpenPeriod>;
 		/// The active contract of a meter.
 		fn contract_of_meter(meter: MeterId) -> Option<ContractId>;
 		/// The contracts an account is a party to (as supplier or consumer).

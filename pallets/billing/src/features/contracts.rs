@@ -4,7 +4,7 @@
 use crate::*;
 use frame_support::pallet_prelude::*;
 use mensura_primitives::{
-	billing::{PaymentMode, MAX_UTC_OFFSET, MIN_UTC_OFFSET},
+	billing::{MeterBilling, OpenPeriod, PaymentMode, MAX_UTC_OFFSET, MIN_UTC_OFFSET},
 	metering::{Actor, AuditChange, AuditSubject, AuditTrail, MeterId, MeterRegistry, MeterStatus},
 	readings::{MeasurementLog, MeterLinks, UnixMillis},
 };
@@ -41,7 +41,6 @@ impl<T: Config> Pallet<T> {
 				utc_offset,
 				status: ContractStatus::Proposed,
 				start: 0,
-				period: OpenPeriod::new(0, 0, record.bands.len()),
 			},
 		);
 		ContractsOf::<T>::insert(&supplier, contract, ());
@@ -68,8 +67,17 @@ impl<T: Config> Pallet<T> {
 		record.status = ContractStatus::Active;
 		record.start = start;
 		SuppliedMeters::<T>::mutate(&record.supplier, |n| *n = n.saturating_add(1));
-		record.period = OpenPeriod::new(start, T::Readings::register(record.meter), bands);
-		T::Links::set_supply_contract(record.meter, Some(contract));
+		T::Links::set_billing(
+			record.meter,
+			Some(MeterBilling {
+				contract,
+				supplier: record.supplier.clone(),
+				tariff: record.tariff,
+				utc_offset: record.utc_offset,
+				start,
+				period: OpenPeriod::new(start, T::Readings::register(record.meter), bands),
+			}),
+		);
 		T::Audit::record(
 			AuditSubject::Meter(record.meter),
 			Actor::Account(consumer),
@@ -117,10 +125,12 @@ impl<T: Config> Pallet<T> {
 			ContractStatus::Active => {
 				let now = Self::now();
 				ensure!(now > 0, Error::<T>::NoTime);
-				Self::activate_genesis_contract(&mut record, now);
-				let to = now.max(record.period.start);
-				Self::close(contract, &mut record, to, true);
-				T::Links::set_supply_contract(record.meter, None);
+				if let Some(mut billing) = Self::billing_of(&record, contract) {
+					Self::activate_genesis_period(&mut billing, now);
+					let to = now.max(billing.period.start);
+					Self::close(&mut record, &mut billing, to, true);
+					T::Links::set_billing(record.meter, None);
+				}
 				SuppliedMeters::<T>::mutate_exists(&record.supplier, |n| {
 					*n = n.map(|n| n.saturating_sub(1)).filter(|&n| n > 0)
 				});
@@ -140,9 +150,9 @@ impl<T: Config> Pallet<T> {
 	/// touched. It keeps no start: it was in force before the chain began, so every
 	/// measurement of its meter, even of time before that first touch (a gateway's
 	/// frames of the minutes before the chain's first block), is its consumer's.
-	pub(crate) fn activate_genesis_contract(record: &mut ContractOf<T>, now: UnixMillis) {
-		if record.status == ContractStatus::Active && record.period.start == 0 && now > 0 {
-			record.period.start = now;
+	pub(crate) fn activate_genesis_period(billing: &mut MeterBillingOf<T>, now: UnixMillis) {
+		if billing.period.start == 0 && now > 0 {
+			billing.period.start = now;
 		}
 	}
 }

@@ -5,7 +5,7 @@ use crate::*;
 use frame_support::{pallet_prelude::*, traits::UnixTime};
 use mensura_primitives::{
 	billing::{last_boundary, next_boundary, PaymentMode},
-	readings::UnixMillis,
+	readings::{MeterLinks, UnixMillis},
 };
 
 impl<T: Config> Pallet<T> {
@@ -14,9 +14,31 @@ impl<T: Config> Pallet<T> {
 		T::Time::now().as_millis().min(u64::MAX.into()) as u64
 	}
 
-	/// The end of a contract's open period.
-	pub fn period_end(record: &ContractOf<T>) -> UnixMillis {
-		next_boundary(record.period.start, BillingPeriod::<T>::get())
+	/// The end of an open period.
+	pub fn period_end(billing: &MeterBillingOf<T>) -> UnixMillis {
+		next_boundary(billing.period.start, BillingPeriod::<T>::get())
+	}
+
+	/// The open period of an active contract, as its meter's reading record holds it.
+	pub fn open_period(contract: ContractId) -> Option<OpenPeriod> {
+		let record = Contracts::<T>::get(contract)?;
+		if record.status != ContractStatus::Active {
+			return None;
+		}
+		T::Links::billing(record.meter).filter(|b| b.contract == contract).map(|b| b.period)
+	}
+
+	/// The meter's billing record of an active contract: what its meter's reading
+	/// record holds of it. `None` (defensively reported) if the record names another.
+	pub(crate) fn billing_of(
+		record: &ContractOf<T>,
+		contract: ContractId,
+	) -> Option<MeterBillingOf<T>> {
+		let billing = T::Links::billing(record.meter).filter(|b| b.contract == contract);
+		if billing.is_none() {
+			frame_support::defensive!("an active contract is not in its meter's record");
+		}
+		billing
 	}
 
 	/// Closes `contract`'s period if it is over at `now`; true if it closed one.
@@ -25,33 +47,42 @@ impl<T: Config> Pallet<T> {
 		if record.status != ContractStatus::Active || now == 0 {
 			return false;
 		}
-		if record.period.start == 0 {
-			Self::activate_genesis_contract(&mut record, now);
-			Contracts::<T>::insert(contract, record);
+		let Some(mut billing) = Self::billing_of(&record, contract) else { return false };
+		if billing.period.start == 0 {
+			Self::activate_genesis_period(&mut billing, now);
+			T::Links::set_billing(record.meter, Some(billing));
 			return false;
 		}
-		if Self::period_end(&record) > now {
+		if Self::period_end(&billing) > now {
 			return false;
 		}
-		Self::close(contract, &mut record, last_boundary(now, BillingPeriod::<T>::get()), false);
+		Self::close(
+			&mut record,
+			&mut billing,
+			last_boundary(now, BillingPeriod::<T>::get()),
+			false,
+		);
+		T::Links::set_billing(record.meter, Some(billing));
 		Contracts::<T>::insert(contract, record);
 		true
 	}
 
-	/// Prices the open period of `record` up to `to` into an invoice, settles it from
-	/// the prepaid balance of a prepaid contract, and opens the next period at `to`
-	/// (with the next tariff, if the supplier changed it). The caller stores `record`.
+	/// Prices the open period (`billing`, of the contract `record`) up to `to` into an
+	/// invoice, settles it from the prepaid balance of a prepaid contract, and opens the
+	/// next period at `to` (with the next tariff, if the consumer accepted one). The
+	/// caller stores `record` and `billing`.
 	pub(crate) fn close(
-		contract: ContractId,
 		record: &mut ContractOf<T>,
+		billing: &mut MeterBillingOf<T>,
 		to: UnixMillis,
 		closing: bool,
 	) -> InvoiceId {
+		let contract = billing.contract;
 		let period = BillingPeriod::<T>::get();
 		let tariff = Tariffs::<T>::get(record.tariff);
 		let (energy, standing) = match &tariff {
 			Some(tariff) => {
-				Self::price(tariff, &record.period.quantities, record.period.start, to, period)
+				Self::price(tariff, &billing.period.quantities, billing.period.start, to, period)
 			}
 			None => {
 				frame_support::defensive!("a contract's tariff is gone");
@@ -64,7 +95,7 @@ impl<T: Config> Pallet<T> {
 			PaymentMode::Postpaid => now.saturating_add(T::PaymentTerm::get()),
 			PaymentMode::Prepaid => now,
 		};
-		let open = core::mem::replace(&mut record.period, OpenPeriod::new(to, 0, 0));
+		let open = core::mem::replace(&mut billing.period, OpenPeriod::new(to, 0, 0));
 		let register_to = open.register_start.saturating_add(open.consumption());
 		let invoice_id = NextInvoiceId::<T>::get();
 		NextInvoiceId::<T>::put(invoice_id.saturating_add(1));
@@ -78,7 +109,7 @@ impl<T: Config> Pallet<T> {
 			to,
 			register_from: open.register_start,
 			register_to,
-			quantities: open.quantities,
+			quantities: BoundedVec::truncate_from(open.quantities.into_inner()),
 			measurements: open.measurements,
 			first: open.first,
 			last: open.last,
@@ -116,8 +147,9 @@ impl<T: Config> Pallet<T> {
 		if let Some(next) = record.next_tariff.take() {
 			record.tariff = next;
 		}
+		billing.tariff = record.tariff;
 		let bands = Tariffs::<T>::get(record.tariff).map_or(0, |t| t.bands.len());
-		record.period = OpenPeriod::new(to, register_to, bands);
+		billing.period = OpenPeriod::new(to, register_to, bands);
 		invoice_id
 	}
 }

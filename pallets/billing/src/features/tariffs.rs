@@ -7,7 +7,7 @@ use frame_support::pallet_prelude::*;
 use mensura_primitives::{
 	billing::{check_bands, next_boundary, TariffBand},
 	metering::{Actor, AuditChange, AuditSubject, AuditTrail},
-	readings::UnixMillis,
+	readings::{MeterLinks, UnixMillis},
 };
 
 impl<T: Config> Pallet<T> {
@@ -58,8 +58,15 @@ impl<T: Config> Pallet<T> {
 		let tariff = record.offered_tariff.take().ok_or(Error::<T>::NoTariffOffered)?;
 		ensure!(Tariffs::<T>::contains_key(tariff), Error::<T>::UnknownTariff);
 		let now = Self::now();
-		Self::activate_genesis_contract(&mut record, now);
-		let from = next_boundary(record.period.start, BillingPeriod::<T>::get());
+		let mut period_start = 0;
+		if let Some(mut billing) = Self::billing_of(&record, contract) {
+			if billing.period.start == 0 && now > 0 {
+				Self::activate_genesis_period(&mut billing, now);
+				T::Links::set_billing(record.meter, Some(billing.clone()));
+			}
+			period_start = billing.period.start;
+		}
+		let from = next_boundary(period_start, BillingPeriod::<T>::get());
 		record.next_tariff = Some(tariff);
 		Contracts::<T>::insert(contract, &record);
 		T::Audit::record(

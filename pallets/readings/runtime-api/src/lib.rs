@@ -8,6 +8,7 @@
 extern crate alloc;
 
 use alloc::vec::Vec;
+use codec::Codec;
 use mensura_primitives::{
 	metering::MeterId,
 	readings::{FrameRejection, ReadingState},
@@ -18,13 +19,16 @@ sp_api::decl_runtime_apis! {
 	/// Meters' readings: registers and frame checks.
 	///
 	/// Version 2 drops `measurements` and `consumption` of version 1 (runtimes up to
-	/// 109), whose measurements are no longer in state.
-	#[api_version(2)]
-	pub trait ReadingsApi {
+	/// 109), whose measurements are no longer in state. Version 3 (runtime 114) returns
+	/// the reading state with the meter's active supply contract and open billing period
+	/// (`billing`) in place of its contract id (`supplyContract`).
+	#[api_version(3)]
+	pub trait ReadingsApi<AccountId> where AccountId: Codec {
 		/// The meter's reading state: cumulative register (thousandths of the model's
-		/// unit), last sequence and interval end, measurement count, missed frames and
-		/// the head of its measurement hash chain. All zero before its first frame.
-		fn reading(meter: MeterId) -> ReadingState;
+		/// unit), last sequence and interval end, measurement count, missed frames, the
+		/// head of its measurement hash chain, and its active supply contract with the
+		/// open billing period. All zero before its first frame.
+		fn reading(meter: MeterId) -> ReadingState<AccountId>;
 
 		/// Checks a signed frame exactly as the transaction pool would, without storing
 		/// it: the quantity it would measure, or why it would be refused.

@@ -14,10 +14,10 @@ pub(super) fn finish(
 ) -> Result<()> {
 	let at = patiently(client, |c| c.block_hash(last.into()))?;
 	// Registers and hash chains.
-	let replayed: Vec<(MeterId, ReadingState)> =
+	let replayed: Vec<(MeterId, ReadingState<AccountId>)> =
 		audit.replays.iter().map(|(m, r)| (*m, r.clone())).collect();
 	for (meter, replayed) in replayed {
-		let ledger: ReadingState =
+		let ledger: ReadingState<AccountId> =
 			patiently(client, |c| c.runtime_call_at("ReadingsApi_reading", meter, &at))?;
 		if ledger.register != replayed.register {
 			audit.find(
@@ -75,7 +75,7 @@ pub(super) fn finish(
 		let last_end = match audit.replays.get(id) {
 			Some(state) => state.last_end,
 			None => {
-				let state: ReadingState =
+				let state: ReadingState<AccountId> =
 					patiently(client, |c| c.runtime_call_at("ReadingsApi_reading", *id, &at))?;
 				state.last_end
 			}

@@ -27,7 +27,7 @@ pub(super) fn check_indexer(
 	}
 	let meters: Vec<MeterId> = audit.replays.keys().copied().collect();
 	for meter in &meters {
-		let ledger: ReadingState =
+		let ledger: ReadingState<AccountId> =
 			patiently(client, |c| c.runtime_call_at("ReadingsApi_reading", *meter, at))?;
 		let mut head = H256::zero();
 		let mut count = 0u64;

@@ -34,7 +34,7 @@ use mensura_primitives::{
 	metering::{MeasurementUnit, MeterId, MeterStatus, ModelId, ProgramHash},
 	readings::{lr, Measurement, ReadingState},
 };
-use mensura_runtime::{Runtime, RuntimeCall, RuntimeEvent, UncheckedExtrinsic};
+use mensura_runtime::{AccountId, Runtime, RuntimeCall, RuntimeEvent, UncheckedExtrinsic};
 use report::*;
 pub use run::run;
 use serde_json::{json, Value};
@@ -195,7 +195,7 @@ struct Audit {
 	verified: u64,
 	measurements: BTreeMap<MeterId, Vec<Seen>>,
 	/// Each meter's reading state, replayed measurement by measurement.
-	replays: BTreeMap<MeterId, ReadingState>,
+	replays: BTreeMap<MeterId, ReadingState<AccountId>>,
 	meters: BTreeMap<MeterId, (String, MeterRecord)>,
 	programs: BTreeMap<ProgramHash, Option<lr::Program>>,
 	models: BTreeMap<ModelId, Option<ModelInfo>>,

@@ -356,7 +356,7 @@ pub(super) fn verify_frame(
 	// The register and hash chain, replayed from the state before the meter's first
 	// measurement in the range.
 	if !audit.replays.contains_key(&meter) {
-		let state: ReadingState =
+		let state: ReadingState<AccountId> =
 			patiently(client, |c| c.runtime_call_at("ReadingsApi_reading", meter, parent))?;
 		audit.replays.insert(meter, state);
 	}

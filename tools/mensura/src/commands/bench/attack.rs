@@ -161,9 +161,13 @@ pub(super) fn measurements_at(client: &mut Client, meter: u64, at: &str) -> Resu
 	use codec::Decode;
 	let key = pallet_readings::Readings::<Runtime>::hashed_key_for(meter);
 	match client.storage_at(&key, at)? {
-		Some(raw) => Ok(mensura_primitives::readings::ReadingState::decode(&mut &raw[..])
+		Some(raw) => {
+			Ok(mensura_primitives::readings::ReadingState::<mensura_primitives::AccountId>::decode(
+				&mut &raw[..],
+			)
 			.map_err(|e| Error::node(format!("Readings::Readings does not decode: {e}")))?
-			.measurements),
+			.measurements)
+		}
 		None => Ok(0),
 	}
 }

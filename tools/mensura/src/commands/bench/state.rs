@@ -5,7 +5,7 @@
 use super::*;
 use frame_support::{storage::StoragePrefixedMap, Hashable};
 use mensura_primitives::{metering::AuditSubject, readings::ReadingState};
-use mensura_runtime::Runtime;
+use mensura_runtime::{AccountId, Runtime};
 
 /// One kind of entry of a meter: its storage item, how many entries, their bytes.
 pub(super) struct Entries {
@@ -62,9 +62,9 @@ pub(super) fn meter_state(client: &mut Client, id: u64, at: &str) -> Result<Vec<
 	// The reading record names the meter's active supply contract.
 	let reading_key = pallet_readings::Readings::<Runtime>::hashed_key_for(id);
 	let contract_id = value(client, &reading_key, at)?
-		.map(|raw| decode::<ReadingState>(&raw, "a reading record"))
+		.map(|raw| decode::<ReadingState<AccountId>>(&raw, "a reading record"))
 		.transpose()?
-		.and_then(|reading| reading.supply_contract);
+		.and_then(|reading| reading.supply_contract());
 	entries.push(exact(client, "Readings.Readings", vec![reading_key], at)?);
 	if let Some(contract_id) = contract_id {
 		let contract_key = pallet_billing::Contracts::<Runtime>::hashed_key_for(contract_id);
