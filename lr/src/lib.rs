@@ -44,7 +44,7 @@ pub mod frame;
 pub mod program;
 
 pub use exec::CheckedProgram;
-pub use frame::{Frame, FrameError, FRAME_HEADER_LEN, FRAME_VERSION, SIGNING_TAG};
+pub use frame::{Frame, FrameError, FrameFormat, FRAME_HEADER_LEN, SIGNING_TAG};
 pub use program::{Op, Program, ProgramError, PROGRAM_VERSION};
 
 /// The most sample channels a frame or a program may have.

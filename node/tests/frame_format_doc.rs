@@ -26,13 +26,18 @@ fn unhex(text: &str) -> Vec<u8> {
 /// The `name = value` lines of the first `text` block after `## Worked example`; values
 /// may continue on following lines indented by spaces.
 fn worked_example() -> BTreeMap<String, String> {
+	example_after("## Worked example")
+}
+
+/// The `name = value` lines of the first `text` block after `heading`.
+fn example_after(heading: &str) -> BTreeMap<String, String> {
 	// The directory `cargo test` runs us for (a binary reused from another checkout of
 	// the shared build cache still reads this checkout's document).
 	let crate_dir = std::env::var("CARGO_MANIFEST_DIR")
 		.unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
 	let path = std::path::Path::new(&crate_dir).join("../docs/frame-format.md");
 	let doc = std::fs::read_to_string(&path).expect("docs/frame-format.md");
-	let section = doc.split("## Worked example").nth(1).expect("a worked example section");
+	let section = doc.split(heading).nth(1).expect("a worked example section");
 	let block = section.split("```text").nth(1).and_then(|b| b.split("```").next()).unwrap();
 	let mut values = BTreeMap::new();
 	let mut last = None;
@@ -49,9 +54,8 @@ fn worked_example() -> BTreeMap<String, String> {
 	values
 }
 
-#[test]
-fn the_documented_worked_example_is_exact() {
-	let v = worked_example();
+/// The frame of the worked example, from its documented fields.
+fn documented_frame(v: &BTreeMap<String, String>) -> lr::Frame {
 	let get = |name: &str| v.get(name).unwrap_or_else(|| panic!("no `{name}` in the example"));
 	let number = |name: &str| get(name).replace('_', "").parse::<u64>().unwrap();
 	let samples = |name: &str| -> Vec<i32> {
@@ -61,14 +65,21 @@ fn the_documented_worked_example_is_exact() {
 			.map(|s| s.trim().replace('_', "").parse().unwrap())
 			.collect()
 	};
-
-	let frame = lr::Frame {
+	lr::Frame {
 		meter: number("meter"),
 		sequence: number("sequence"),
 		start: number("start"),
 		end: number("end"),
 		channels: vec![samples("voltage (mV)"), samples("current (mA)")],
-	};
+	}
+}
+
+#[test]
+fn the_documented_worked_example_is_exact() {
+	let v = worked_example();
+	let get = |name: &str| v.get(name).unwrap_or_else(|| panic!("no `{name}` in the example"));
+	let number = |name: &str| get(name).replace('_', "").parse::<u64>().unwrap();
+	let frame = documented_frame(&v);
 	let bytes = frame.encode().unwrap();
 	assert_eq!(bytes, unhex(get("frame bytes")), "frame bytes");
 	assert_eq!(lr::Frame::decode(&bytes).unwrap(), frame);
@@ -94,6 +105,39 @@ fn the_documented_worked_example_is_exact() {
 	let program = lr::examples::electricity_active_energy().encode().unwrap();
 	assert_eq!(program, unhex(get("program bytes")), "program bytes");
 	assert_eq!(blake2_256(&program).to_vec(), unhex(get("program hash")), "program hash");
+}
+
+/// Version 2 of the same frame: its own bytes, hash and signature, the same quantity.
+#[test]
+fn the_documented_compact_worked_example_is_exact() {
+	let v1 = worked_example();
+	let v2 = example_after("## Worked example, version 2");
+	let number = |name: &str| v1[name].replace('_', "").parse::<u64>().unwrap();
+	let frame = documented_frame(&v1);
+	let get = |name: &str| v2.get(name).unwrap_or_else(|| panic!("no `{name}` in version 2"));
+	let bytes = frame.encode_as(lr::FrameFormat::Compact).unwrap();
+	assert_eq!(hex(&bytes), hex(&unhex(get("frame bytes"))), "frame bytes");
+	assert_eq!(lr::Frame::decode(&bytes).unwrap(), frame);
+	let frame_hash = blake2_256(&bytes);
+	assert_eq!(frame_hash.to_vec(), unhex(get("frame hash")), "frame hash");
+	let genesis: [u8; 32] = unhex(&v1["genesis hash"]).try_into().unwrap();
+	let seed: [u8; 32] = unhex(&v1["ed25519 seed"]).try_into().unwrap();
+	let message = lr::frame::signing_message(&genesis, &frame_hash);
+	let signature = ed25519::Pair::from_seed(&seed).sign(&message);
+	assert_eq!(signature.0.to_vec(), unhex(get("signature")), "signature");
+	let quantity = lr::examples::electricity_active_energy().execute(&frame).unwrap();
+	assert_eq!(quantity, u128::from(number("quantity (mWh)")));
+	// The transaction: the same as version 1's but for the frame.
+	let call = RuntimeCall::Readings(pallet_readings::Call::submit_frame {
+		frame: SignedFrame {
+			frame: bytes.try_into().unwrap(),
+			signature: MultiSignature::Ed25519(signature),
+		},
+	});
+	let built =
+		UncheckedExtrinsic::new_transaction(call, mensura_runtime::transaction_extensions(0))
+			.encode();
+	assert_eq!(hex(&built), hex(&unhex(get("transaction"))), "the documented transaction");
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -1,4 +1,4 @@
-// The version-1 frame format of docs/frame-format.md as firmware or a gateway writes it,
+// The frame formats of docs/frame-format.md (version 1, and version 2, compact) as firmware or a gateway writes them,
 // for every JavaScript client here (Polkadot.js, polkadot-api). No dependencies: the
 // caller brings its library's BLAKE2b-256.
 
@@ -19,6 +19,41 @@ export function frameBytes({ meter, sequence, start, end, channels }) {
     view.setInt32(36 + 4 * (c * samples + i), sample, true);
   }));
   return bytes;
+}
+
+/**
+ * A version-2 (compact) frame of the same fields: integers as unsigned LEB128 varints, the
+ * interval as start and length, each channel's samples as zig-zag varints of their
+ * differences (the first from 0).
+ */
+export function compactFrameBytes({ meter, sequence, start, end, channels }) {
+  const samples = channels[0].length;
+  if (channels.some((channel) => channel.length !== samples)) throw new Error('channels differ in length');
+  if (BigInt(end) < BigInt(start)) throw new Error('a version-2 frame cannot end before it starts');
+  const out = [2];
+  const varint = (value) => {
+    let v = BigInt(value);
+    while (v >= 0x80n) {
+      out.push(Number(v & 0x7fn) | 0x80);
+      v >>= 7n;
+    }
+    out.push(Number(v));
+  };
+  varint(meter);
+  varint(sequence);
+  varint(start);
+  varint(BigInt(end) - BigInt(start));
+  out.push(channels.length);
+  varint(samples);
+  for (const channel of channels) {
+    let previous = 0;
+    for (const sample of channel) {
+      const difference = sample - previous; // two i32s: exact in a double
+      varint(difference >= 0 ? 2 * difference : -2 * difference - 1);
+      previous = sample;
+    }
+  }
+  return Uint8Array.from(out);
 }
 
 const domain = new TextEncoder().encode('mensura/frame/v1');

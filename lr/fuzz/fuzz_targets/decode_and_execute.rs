@@ -7,7 +7,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mensura_lr::{Frame, Program};
+use mensura_lr::{Frame, FrameFormat, Program};
 
 fuzz_target!(|data: &[u8]| {
 	let Some((&split, rest)) = data.split_first() else { return };
@@ -18,7 +18,8 @@ fuzz_target!(|data: &[u8]| {
 		assert_eq!(program.encode().as_deref(), Ok(program_bytes), "program not canonical");
 	}
 	if let Ok(frame) = &frame {
-		assert_eq!(frame.encode().as_deref(), Ok(frame_bytes), "frame not canonical");
+		let format = FrameFormat::of(frame_bytes).expect("a decoded frame has a known version");
+		assert_eq!(frame.encode_as(format).as_deref(), Ok(frame_bytes), "frame not canonical");
 	}
 	if let (Ok(program), Ok(frame)) = (program, frame) {
 		let _ = program.execute(&frame);

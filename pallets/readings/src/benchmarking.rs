@@ -165,6 +165,29 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// Decoding a version-2 frame of `s` samples and hashing its bytes, at their
+	/// costliest: every sample's difference from the one before takes five bytes (the
+	/// most an `i32`'s does), and every header field its longest varint.
+	#[benchmark]
+	fn decode_compact_frame(s: Linear<1, MAX_SAMPLES>) -> Result<(), BenchmarkError> {
+		let channel = (0..s).map(|i| if i % 2 == 0 { i32::MIN } else { i32::MAX }).collect();
+		let frame = lr::Frame {
+			meter: u64::MAX,
+			sequence: u64::MAX,
+			start: 0,
+			end: u64::MAX,
+			channels: vec![channel],
+		};
+		let bytes =
+			frame.encode_as(lr::FrameFormat::Compact).map_err(|_| "the benchmark frame encodes")?;
+		#[block]
+		{
+			let decoded = lr::Frame::decode(&bytes).map_err(|_| "the benchmark frame decodes")?;
+			core::hint::black_box((decoded, sp_io::hashing::blake2_256(&bytes)));
+		}
+		Ok(())
+	}
+
 	#[benchmark]
 	fn submit_frame(s: Linear<1, MAX_SAMPLES>) {
 		let (meter, public) = meter_with::<T>(&worst_program(1));

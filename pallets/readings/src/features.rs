@@ -51,6 +51,12 @@ impl<T: Config> Pallet<T> {
 		overlay: &mut Overlay<T::AccountId>,
 	) -> Result<Prechecked<T::AccountId>, FrameRejection> {
 		let frame = lr::Frame::decode(&signed.frame).map_err(|_| FrameRejection::Malformed)?;
+		// A version-2 frame carries no more samples than the largest version-1 frame: the
+		// range its weight is benchmarked over.
+		let samples = frame.channels.iter().map(Vec::len).sum::<usize>();
+		if samples > Self::max_frame_samples() as usize {
+			return Err(FrameRejection::Malformed);
+		}
 		let meter = T::Meters::meter(frame.meter).ok_or(FrameRejection::UnknownMeter)?;
 		if meter.status != MeterStatus::Active {
 			return Err(FrameRejection::MeterNotActive);
@@ -232,10 +238,16 @@ impl<T: Config> Pallet<T> {
 					verified_apart.add(&p.device_key);
 				}
 				let checked = Self::complete(f, p, hash, &mut overlay, verify_with)?;
-				Ok((f.frame.len(), checked))
+				Ok((FrameLoad::of(&f.frame), checked))
 			})
 			.collect::<Result<Vec<_>, FrameRejection>>()?;
 		Ok(CheckedBatch { frames: checked, apart: verified_apart })
+	}
+
+	/// The most samples a frame may carry, in either format: as many as the largest
+	/// version-1 frame ([`Config::MaxFrameBytes`]) holds.
+	pub fn max_frame_samples() -> u32 {
+		FrameLoad::fixed(T::MaxFrameBytes::get() as usize).samples
 	}
 
 	/// The hash of block 0, which every frame's signed message binds.
@@ -429,7 +441,7 @@ impl<T: Config> Pallet<T> {
 		Self::ensure_fits(
 			source,
 			declared.saturating_add(Self::frame_weight(
-				frame.frame.len(),
+				FrameLoad::of(&frame.frame),
 				lr::MAX_OPS.into(),
 				false,
 			)),
@@ -437,7 +449,7 @@ impl<T: Config> Pallet<T> {
 		)?;
 		let in_block = source == TransactionSource::InBlock;
 		let (checked, verified) = Self::check(frame, true, in_block).map_err(Self::rejected)?;
-		let used = Self::frame_weight(frame.frame.len(), checked.ops, true)
+		let used = Self::frame_weight(FrameLoad::of(&frame.frame), checked.ops, true)
 			.saturating_add(Self::signature_surcharge(verified));
 		let validity = Self::validity(core::iter::once(&checked))?;
 		JustAuthorized::<T>::put(alloc::vec![checked]);
@@ -450,13 +462,15 @@ impl<T: Config> Pallet<T> {
 		frames: &BatchOf<T>,
 	) -> TransactionValidityWithRefund {
 		let declared = Self::declared_batch_check(frames);
-		let dispatch =
-			Self::batch_weight(frames.iter().map(|f| (f.frame.len(), lr::MAX_OPS.into())), false);
+		let dispatch = Self::batch_weight(
+			frames.iter().map(|f| (FrameLoad::of(&f.frame), lr::MAX_OPS.into())),
+			false,
+		);
 		Self::ensure_fits(source, declared.saturating_add(dispatch), frames.encoded_size())?;
 		let in_block = source == TransactionSource::InBlock;
 		let checked = Self::check_batch(frames, true, in_block).map_err(Self::rejected)?;
 		let count = checked.frames.len() as u32;
-		let used = Self::batch_weight(checked.frames.iter().map(|(len, c)| (*len, c.ops)), true)
+		let used = Self::batch_weight(checked.frames.iter().map(|(load, c)| (*load, c.ops)), true)
 			.saturating_add(Self::signatures_apart_weight(count, checked.apart));
 		let validity = Self::validity(checked.frames.iter().map(|(_, c)| c))?;
 		JustAuthorized::<T>::put(checked.frames.into_iter().map(|(_, c)| c).collect::<Vec<_>>());
@@ -469,16 +483,19 @@ impl<T: Config> Pallet<T> {
 	/// meters are read).
 	pub fn declared_batch_check(frames: &BatchOf<T>) -> Weight {
 		let count = frames.len() as u32;
-		Self::batch_weight(frames.iter().map(|f| (f.frame.len(), lr::MAX_OPS.into())), true)
-			.saturating_add(Self::costliest_scheme(count, |apart| {
-				Self::signatures_apart_weight(count, apart)
-			}))
+		Self::batch_weight(
+			frames.iter().map(|f| (FrameLoad::of(&f.frame), lr::MAX_OPS.into())),
+			true,
+		)
+		.saturating_add(Self::costliest_scheme(count, |apart| {
+			Self::signatures_apart_weight(count, apart)
+		}))
 	}
 
 	/// The weight `authorize` of [`Pallet::submit_frame`] declares before checking
 	/// `frame`: the frame at the most operators, its signature in the costliest scheme.
 	pub fn declared_frame_check(frame: &SignedFrameOf<T>) -> Weight {
-		Self::frame_weight(frame.frame.len(), lr::MAX_OPS.into(), true)
+		Self::frame_weight(FrameLoad::of(&frame.frame), lr::MAX_OPS.into(), true)
 			.saturating_add(Self::costliest_scheme(1, Self::signature_surcharge))
 	}
 
@@ -526,20 +543,29 @@ impl<T: Config> Pallet<T> {
 			.saturating_sub(T::WeightInfo::verify_sr25519_apart(verified.total()))
 	}
 
-	/// The weight of checking (`authorize`) or storing (dispatch) one frame of `len`
-	/// bytes with a program of `ops` operators, from the benchmarks. Checking: the
-	/// frame's handling with a one-operator program, plus the interpreter for samples ×
+	/// The weight of checking (`authorize`) or storing (dispatch) one frame of `load`
+	/// with a program of `ops` operators, from the benchmarks. Checking: the frame's
+	/// handling with a one-operator program, plus the interpreter for samples ×
 	/// operators (which counts that one operator twice, on the safe side). Storing:
 	/// what `authorize` handed over is stored, without running the program again, plus
-	/// the most [`Config::OnMeasured`] can weigh ([`Pallet::hooks_weight`]).
-	pub fn frame_weight(len: usize, ops: u32, authorize: bool) -> Weight {
-		let samples = samples_in(len);
-		if authorize {
+	/// the most [`Config::OnMeasured`] can weigh ([`Pallet::hooks_weight`]). The
+	/// handling is benchmarked with version-1 frames; a version-2 frame adds decoding
+	/// and hashing its bytes at their costliest, one benchmark on top of the other (so
+	/// decoding and hashing count twice, on the safe side), to checking and to storing
+	/// (which hashes the frame again).
+	pub fn frame_weight(load: FrameLoad, ops: u32, authorize: bool) -> Weight {
+		let samples = load.samples;
+		let compact = match load.compact {
+			true => T::WeightInfo::decode_compact_frame(samples),
+			false => Weight::zero(),
+		};
+		let handling = if authorize {
 			T::WeightInfo::authorize_frame(samples)
 				.saturating_add(T::WeightInfo::execute_program(samples.saturating_mul(ops)))
 		} else {
 			Self::hooks_weight(T::WeightInfo::submit_frame(samples), 1)
-		}
+		};
+		handling.saturating_add(compact)
 	}
 
 	/// A benchmarked weight of storing `count` frames, with [`Config::OnMeasured`] at
@@ -556,14 +582,14 @@ impl<T: Config> Pallet<T> {
 	/// [`REFERENCE_SAMPLES`], [`REFERENCE_OPS`]) of the same count, plus what each
 	/// frame costs beyond a reference frame, plus (when storing) [`Config::OnMeasured`]
 	/// for each frame.
-	pub fn batch_weight(frames: impl Iterator<Item = (usize, u32)>, authorize: bool) -> Weight {
+	pub fn batch_weight(frames: impl Iterator<Item = (FrameLoad, u32)>, authorize: bool) -> Weight {
 		let reference = Self::frame_weight(
-			lr::FRAME_HEADER_LEN + 4 * REFERENCE_SAMPLES as usize,
+			FrameLoad { samples: REFERENCE_SAMPLES, compact: false },
 			REFERENCE_OPS,
 			authorize,
 		);
-		let (count, extra) = frames.fold((0u32, Weight::zero()), |(count, extra), (len, ops)| {
-			let beyond = Self::frame_weight(len, ops, authorize).saturating_sub(reference);
+		let (count, extra) = frames.fold((0u32, Weight::zero()), |(count, extra), (load, ops)| {
+			let beyond = Self::frame_weight(load, ops, authorize).saturating_sub(reference);
 			(count.saturating_add(1), extra.saturating_add(beyond))
 		});
 		// `extra` cancels `OnMeasured`'s weight out (it is in both terms): add it per frame.

@@ -114,9 +114,36 @@ pub const FRAME_PRIORITY_HORIZON: u64 = 1 << 42;
 pub const FRAME_CLASS: frame_support::dispatch::DispatchClass =
 	frame_support::dispatch::DispatchClass::Operational;
 
-/// The samples a frame of `len` bytes carries (whatever its channel split).
-pub fn samples_in(len: usize) -> u32 {
-	(len.saturating_sub(mensura_primitives::readings::lr::FRAME_HEADER_LEN) / 4) as u32
+/// What a frame makes the chain do, as its weight counts it: its samples, and whether
+/// they are version 2's varints to decode (see `docs/frame-format.md`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct FrameLoad {
+	/// The samples over all channels.
+	pub samples: u32,
+	/// Version 2 (compact): the samples are zig-zag varint differences.
+	pub compact: bool,
+}
+
+impl FrameLoad {
+	/// The load of the frame `bytes`, read from its header. Bytes whose header does not
+	/// read are refused by the first check; they count as a version-1 frame of their
+	/// length, more than that check costs.
+	pub fn of(bytes: &[u8]) -> Self {
+		use mensura_primitives::readings::lr::{frame::FrameHeader, FrameFormat};
+		match FrameHeader::read(bytes) {
+			Ok(header) => FrameLoad {
+				samples: header.total_samples(),
+				compact: header.format == FrameFormat::Compact,
+			},
+			Err(_) => Self::fixed(bytes.len()),
+		}
+	}
+
+	/// A version-1 frame of `len` bytes (whatever its channel split).
+	pub fn fixed(len: usize) -> Self {
+		let samples = len.saturating_sub(mensura_primitives::readings::lr::FRAME_HEADER_LEN) / 4;
+		FrameLoad { samples: samples as u32, compact: false }
+	}
 }
 
 #[frame_support::pallet]
@@ -366,7 +393,7 @@ pub mod pallet {
 		/// gap in time.
 		#[pallet::call_index(0)]
 		#[pallet::weight((
-			Pallet::<T>::frame_weight(frame.frame.len(), lr::MAX_OPS.into(), false),
+			Pallet::<T>::frame_weight(FrameLoad::of(&frame.frame), lr::MAX_OPS.into(), false),
 			FRAME_CLASS,
 			Pays::No
 		))]
@@ -382,11 +409,15 @@ pub mod pallet {
 				_ => {
 					let (checked, _) =
 						Self::check(&frame, false, true).map_err(Error::<T>::from)?;
-					Self::charge_recheck(Self::frame_weight(frame.frame.len(), checked.ops, true));
+					Self::charge_recheck(Self::frame_weight(
+						FrameLoad::of(&frame.frame),
+						checked.ops,
+						true,
+					));
 					checked
 				}
 			};
-			let used = Self::frame_weight(frame.frame.len(), checked.ops, false)
+			let used = Self::frame_weight(FrameLoad::of(&frame.frame), checked.ops, false)
 				.saturating_sub(T::OnMeasured::weight())
 				.saturating_add(Self::store(checked));
 			T::OnMeasured::end_of_transaction();
@@ -400,7 +431,7 @@ pub mod pallet {
 		/// sequence gaps and `TimeSkipped` after gaps in time.
 		#[pallet::call_index(1)]
 		#[pallet::weight((
-			Pallet::<T>::batch_weight(frames.iter().map(|f| (f.frame.len(), lr::MAX_OPS.into())), false),
+			Pallet::<T>::batch_weight(frames.iter().map(|f| (FrameLoad::of(&f.frame), lr::MAX_OPS.into())), false),
 			FRAME_CLASS,
 			Pays::No
 		))]
@@ -412,20 +443,23 @@ pub mod pallet {
 		) -> DispatchResultWithPostInfo {
 			ensure_authorized(origin)?;
 			let checked = match Self::take_authorized(&frames) {
-				Some(checked) => frames.iter().map(|f| f.frame.len()).zip(checked).collect(),
+				Some(checked) => {
+					frames.iter().map(|f| FrameLoad::of(&f.frame)).zip(checked).collect()
+				}
 				None => {
 					let checked =
 						Self::check_batch(&frames, false, true).map_err(Error::<T>::from)?;
 					Self::charge_recheck(Self::batch_weight(
-						checked.frames.iter().map(|(len, c)| (*len, c.ops)),
+						checked.frames.iter().map(|(load, c)| (*load, c.ops)),
 						true,
 					));
 					checked.frames
 				}
 			};
 			let declared_hooks = T::OnMeasured::weight().saturating_mul(checked.len() as u64);
-			let mut used = Self::batch_weight(checked.iter().map(|(len, c)| (*len, c.ops)), false)
-				.saturating_sub(declared_hooks);
+			let mut used =
+				Self::batch_weight(checked.iter().map(|(load, c)| (*load, c.ops)), false)
+					.saturating_sub(declared_hooks);
 			for (_, c) in checked {
 				used = used.saturating_add(Self::store(c));
 			}

@@ -1,4 +1,4 @@
-use crate::{mock::*, Event, Readings as ReadingStates, SignaturesApart, SignedFrameOf};
+use crate::{mock::*, Event, FrameLoad, Readings as ReadingStates, SignaturesApart, SignedFrameOf};
 use codec::{Decode, Encode};
 use frame_support::{
 	assert_ok, assert_storage_noop,
@@ -453,6 +453,77 @@ mod refused {
 	}
 
 	#[test]
+	fn a_compact_frame_measures_what_its_fixed_twin_does_in_fewer_bytes() {
+		new_test_ext().execute_with(|| {
+			let fixed = frame(0, 1, NOW);
+			let mut compact = frame(1, 1, NOW);
+			compact.channels = fixed.channels.clone();
+			let bytes = compact.encode_as(lr::FrameFormat::Compact).unwrap();
+			// 120 samples of one byte (the first of each channel three) and a short header.
+			assert!(bytes.len() < fixed.encode().unwrap().len() / 3, "{} bytes", bytes.len());
+			let signed_compact = sign_bytes(1, bytes.clone(), Readings::genesis_hash());
+			assert_eq!(
+				FrameLoad::of(&signed_compact.frame),
+				FrameLoad { samples: 120, compact: true }
+			);
+			assert_eq!(submit(signed(&fixed)), Ok(()));
+			assert_eq!(submit(signed_compact), Ok(()));
+			let events = measured_events();
+			assert_eq!(events[0].2.quantity, QUANTITY);
+			assert_eq!(events[1].2.quantity, QUANTITY);
+			assert_eq!(events[1].2.frame, H256::from(sp_io::hashing::blake2_256(&bytes)));
+			assert_eq!(ReadingStates::<Test>::get(1).register, QUANTITY);
+			// Both formats in one batch, the compact one weighed for its decoding too.
+			let batch = BoundedVec::try_from(vec![
+				signed(&frame(0, 2, NOW + MINUTE)),
+				sign_bytes(
+					1,
+					frame(1, 2, NOW + MINUTE).encode_as(lr::FrameFormat::Compact).unwrap(),
+					Readings::genesis_hash(),
+				),
+			])
+			.unwrap();
+			// At the most operators, as a batch declares before its meters are read.
+			let ops = u32::from(lr::MAX_OPS);
+			let loads: Vec<_> = batch.iter().map(|f| (FrameLoad::of(&f.frame), ops)).collect();
+			let fixed_only = [(FrameLoad::of(&batch[0].frame), ops); 2];
+			assert!(
+				Readings::batch_weight(loads.into_iter(), true).ref_time()
+					> Readings::batch_weight(fixed_only.into_iter(), true).ref_time(),
+				"decoding a compact frame counts"
+			);
+			System::set_block_number(2);
+			assert_ok!(Readings::submit_frames(RawOrigin::Authorized.into(), batch));
+			assert_eq!(ReadingStates::<Test>::get(1).register, 2 * QUANTITY);
+		});
+	}
+
+	#[test]
+	fn a_compact_frame_with_more_samples_than_the_largest_fixed_one_is_malformed() {
+		new_test_ext().execute_with(|| {
+			// 16 KiB of one-byte samples: four times what a version-1 frame of 16 KiB holds,
+			// beyond the range its weight is benchmarked over.
+			let most = Readings::max_frame_samples();
+			assert_eq!(most, 4_087);
+			let over = lr::Frame { channels: vec![vec![0; 2_044]; 2], ..frame(0, 1, NOW) };
+			let bytes = over.encode_as(lr::FrameFormat::Compact).unwrap();
+			assert!(bytes.len() < 16_384);
+			assert_eq!(
+				submit(sign_bytes(0, bytes, Readings::genesis_hash())),
+				Err(FrameRejection::Malformed)
+			);
+			assert_eq!(ReadingStates::<Test>::get(0), Default::default());
+			// Two channels of 2,043 samples (4,086, within the 4,087) are a frame like any.
+			let at_most = lr::Frame {
+				channels: vec![vec![230_000; 2_043], vec![5_000; 2_043]],
+				..frame(0, 1, NOW)
+			};
+			let bytes = at_most.encode_as(lr::FrameFormat::Compact).unwrap();
+			assert_eq!(submit(sign_bytes(0, bytes, Readings::genesis_hash())), Ok(()));
+		});
+	}
+
+	#[test]
 	fn malformed_and_oversized_frames_are_refused() {
 		new_test_ext().execute_with(|| {
 			let mut bytes = frame(0, 1, NOW).encode().unwrap();
@@ -708,7 +779,7 @@ mod batches {
 				.unwrap()
 				.unwrap();
 			crate::JustAuthorized::<Test>::kill();
-			let used = Readings::frame_weight(single.frame.len(), checked.ops, true)
+			let used = Readings::frame_weight(FrameLoad::of(&single.frame), checked.ops, true)
 				.saturating_add(Readings::signature_surcharge(one_ecdsa));
 			assert_eq!(Readings::declared_frame_check(&single).saturating_sub(used), refund);
 			// Dispatch, which does not verify again, counts no signature.
@@ -814,9 +885,9 @@ mod abuse {
 			let weights: frame_system::limits::BlockWeights =
 				<Test as frame_system::Config>::BlockWeights::get();
 			let limit = weights.get(crate::FRAME_CLASS).max_extrinsic.unwrap();
-			let len = largest(0, 1, NOW).encode().unwrap().len();
+			let load = FrameLoad::of(&largest(0, 1, NOW).encode().unwrap());
 			let declared = |n: usize| {
-				let frames = || core::iter::repeat_n((len, u32::from(lr::MAX_OPS)), n);
+				let frames = || core::iter::repeat_n((load, u32::from(lr::MAX_OPS)), n);
 				Readings::batch_weight(frames(), true)
 					.saturating_add(Readings::batch_weight(frames(), false))
 			};

@@ -37,7 +37,7 @@ pub type ReadingStateOf<T> = ReadingState<<T as frame_system::Config>::AccountId
 
 /// A batch's frames that passed every check, each with its length.
 pub(crate) struct CheckedBatch<AccountId> {
-	pub(crate) frames: Vec<(usize, CheckedFrame<AccountId>)>,
+	pub(crate) frames: Vec<(crate::FrameLoad, CheckedFrame<AccountId>)>,
 	/// The signatures verified one by one rather than together (frames whose meters do
 	/// not sign with sr25519), by scheme.
 	pub(crate) apart: SignaturesApart,

@@ -127,7 +127,9 @@ mod capacity {
 
 	use super::*;
 	use frame_support::weights::Weight;
-	use pallet_readings::{Pallet as Readings, FRAME_CLASS, REFERENCE_OPS, REFERENCE_SAMPLES};
+	use pallet_readings::{
+		FrameLoad, Pallet as Readings, FRAME_CLASS, REFERENCE_OPS, REFERENCE_SAMPLES,
+	};
 
 	const REFERENCE_LEN: usize = 36 + 4 * REFERENCE_SAMPLES as usize;
 
@@ -148,11 +150,19 @@ mod capacity {
 	#[test]
 	fn thousands_of_reference_frames_fit_a_block() {
 		let (budget, base, length) = frame_budget();
-		let check = Readings::<Runtime>::frame_weight(REFERENCE_LEN, REFERENCE_OPS, true);
-		let store = Readings::<Runtime>::frame_weight(REFERENCE_LEN, REFERENCE_OPS, false);
+		let check =
+			Readings::<Runtime>::frame_weight(FrameLoad::fixed(REFERENCE_LEN), REFERENCE_OPS, true);
+		let store = Readings::<Runtime>::frame_weight(
+			FrameLoad::fixed(REFERENCE_LEN),
+			REFERENCE_OPS,
+			false,
+		);
 		let single = base + check + store;
 		let batch_of = 256u32;
-		let frames = core::iter::repeat_n((REFERENCE_LEN, REFERENCE_OPS), batch_of as usize);
+		let frames = core::iter::repeat_n(
+			(FrameLoad::fixed(REFERENCE_LEN), REFERENCE_OPS),
+			batch_of as usize,
+		);
 		let batch = base
 			+ Readings::<Runtime>::batch_weight(frames.clone(), true)
 			+ Readings::<Runtime>::batch_weight(frames, false);
@@ -273,7 +283,8 @@ mod capacity {
 		let count = 3 * per_meter;
 		let (batched, batched_declared, _) = applied(per_meter, false);
 
-		let check = Readings::<Runtime>::frame_weight(REFERENCE_LEN, REFERENCE_OPS, true);
+		let check =
+			Readings::<Runtime>::frame_weight(FrameLoad::fixed(REFERENCE_LEN), REFERENCE_OPS, true);
 		println!(
 			"applied to a block: a reference frame alone uses {} µs (declared {} µs; the \
 			 extrinsic base weight is {} µs, the transaction extensions other than the frame's \

@@ -35,7 +35,7 @@ export const rpc = {
   },
 };
 
-export { frameBytes, householdLoad } from '../../common/frame.mjs';
+export { compactFrameBytes, frameBytes, householdLoad } from '../../common/frame.mjs';
 
 /**
  * Every `Measured` event of `meter` from block 1 to the best block, oldest first, as

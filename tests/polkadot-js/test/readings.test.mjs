@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { u8aToHex } from '@polkadot/util';
 import { useDevNode } from '../lib/node.mjs';
-import { frameBytes, generalTransaction, signFrame, submitGeneral } from '../lib/mensura.mjs';
+import { compactFrameBytes, frameBytes, generalTransaction, signFrame, submitGeneral } from '../lib/mensura.mjs';
 
 let api;
 let provider;
@@ -89,4 +89,33 @@ test('a device-signed frame lands as a general transaction that Polkadot.js deco
     submitRaw(transaction(sign(next, '//Meter2'))),
     /Custom error: 4/,
   );
+});
+
+test('a version-2 (compact) frame measures what its version-1 twin does, in fewer bytes', { timeout: 120_000 }, async () => {
+  while ((await api.rpc.chain.getHeader()).number.toNumber() < 1) await new Promise((r) => setTimeout(r, 500));
+  const end = Date.now() - 1_000;
+  // Meter 2 (//Meter3): the test above uses meter 0.
+  const fields = { meter: 2, sequence: 1, start: end - 60_000, end, channels: volts230amps5() };
+  const compact = compactFrameBytes(fields);
+  const fixed = frameBytes(fields);
+  assert.equal(fixed.length, 516);
+  assert.ok(compact.length < fixed.length / 3, `a compact frame of 120 constant samples is ${compact.length} bytes`);
+  const signedCompact = sign(compact, '//Meter3');
+  const signedFixed = sign(fixed, '//Meter3');
+  const [checkCompact, checkFixed] = await Promise.all([
+    api.call.readingsApi.checkFrame(signedCompact.frame, signedCompact.signature),
+    api.call.readingsApi.checkFrame(signedFixed.frame, signedFixed.signature),
+  ]);
+  assert.ok(checkCompact.isOk, `dry run refused the compact frame: ${checkCompact}`);
+  assert.equal(checkCompact.asOk.toString(), checkFixed.asOk.toString());
+
+  const included = nextBlockWith((b) => b.block.extrinsics.some(
+    (x) => x.method.section === 'readings' && u8aToHex(x.method.args[0].frame) === u8aToHex(compact)));
+  await submitRaw(transaction(signedCompact));
+  const { hash } = await included;
+  const events = await (await api.at(hash)).query.system.events();
+  const measured = events.find(({ event }) => api.events.readings.Measured.is(event));
+  assert.ok(measured, 'a Measured event');
+  assert.equal(measured.event.data.meter.toNumber(), 2);
+  assert.equal(measured.event.data.measurement.quantity.toString(), checkFixed.asOk.toString());
 });

@@ -61,9 +61,26 @@ pub fn parse_frames(text: &str, what: &str) -> Result<Vec<lr::Frame>> {
 	Ok(frames.into_iter().map(Into::into).collect())
 }
 
-/// The frame's bytes and the meter's signature over them for the chain `genesis`.
-pub fn sign(frame: &lr::Frame, key: &MeterKey, genesis: &[u8; 32]) -> Result<SignedFrame<Vec<u8>>> {
-	let bytes = frame.encode().map_err(|e| {
+/// The frame format of a version number given on the command line (1 or 2).
+pub fn format_of_version(version: u8) -> Result<lr::FrameFormat> {
+	match version {
+		1 => Ok(lr::FrameFormat::Fixed),
+		2 => Ok(lr::FrameFormat::Compact),
+		other => Err(Error::usage(format!(
+			"frame format version {other}: 1 (fixed) or 2 (compact), see docs/frame-format.md"
+		))),
+	}
+}
+
+/// The frame's bytes in `format` and the meter's signature over them for the chain
+/// `genesis`.
+pub fn sign(
+	frame: &lr::Frame,
+	format: lr::FrameFormat,
+	key: &MeterKey,
+	genesis: &[u8; 32],
+) -> Result<SignedFrame<Vec<u8>>> {
+	let bytes = frame.encode_as(format).map_err(|e| {
 		Error::input(format!(
 			"frame {} of meter {} cannot be encoded: {e:?} (see docs/frame-format.md)",
 			frame.sequence, frame.meter

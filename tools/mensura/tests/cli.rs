@@ -538,6 +538,41 @@ fn user_errors_get_one_line_and_exit_codes_scripts_can_trust() {
 			"138be6714cbad85f25ecebac198408e95e0822ad57c4c3d05434ee663bc6c601",
 		)
 	);
+	// Version 2 (compact) of the same frame: the second worked example.
+	let signed_compact = expect(
+		None,
+		&[
+			"frame",
+			"sign",
+			"--uri",
+			seed,
+			"--scheme",
+			"ed25519",
+			"--genesis",
+			&genesis,
+			"--format-version",
+			"2",
+		],
+		&worked_example,
+		0,
+	);
+	let bytes = common_unhex(signed_compact.trim());
+	let decoded = SignedFrame::<Vec<u8>>::decode(&mut &bytes[..]).expect("a SignedFrame");
+	assert_eq!(hex(&decoded.frame), "020001a0d3fdcda234e0d4030204e0891cc8018f03c801904e142714");
+	assert_eq!(
+		hex(&decoded.signature.encode()),
+		concat!(
+			"00",
+			"84c498a0317b4024f5f10ee5ca708ddf9e1fe43d0f0a72cf11918bd791adde14",
+			"8bf30326ff0f48538f227a72ebce2bf9e796c462c6f9def27c48b6caa9594200",
+		)
+	);
+	let error = one_line_error(
+		&["frame", "sign", "--uri", seed, "--genesis", &genesis, "--format-version", "3"],
+		&worked_example,
+		2,
+	);
+	assert!(error.contains("--format-version"), "{error}");
 	// One key source, and --scheme only with --uri: usage errors.
 	for args in [
 		&["--key", key.to_str().unwrap(), "--uri", "//Meter1"][..],

@@ -23,7 +23,7 @@ use crate::{
 	time::parse_duration,
 	Error, Exit, Result,
 };
-use codec::Decode;
+use codec::{Decode, Encode};
 use fetch::*;
 use finish::*;
 use indexer::*;

@@ -215,7 +215,10 @@ pub(super) fn verify_frame(
 				"malformed-frame",
 				Some(meter),
 				at,
-				format!("measurement {index}: its frame is not a version-1 frame ({})", e.name()),
+				format!(
+					"measurement {index}: its frame is not a frame of a known format ({})",
+					e.name()
+				),
 			);
 			return Ok(());
 		}
@@ -336,8 +339,9 @@ pub(super) fn verify_frame(
 	if verified {
 		audit.verified += 1;
 	}
-	// Replayed sensor data: the same samples in another frame.
-	let samples = H256(blake2_256(bytes.get(lr::FRAME_HEADER_LEN..).unwrap_or_default()));
+	// Replayed sensor data: the same samples in another frame, in either format (the
+	// decoded samples are hashed, not their bytes).
+	let samples = H256(blake2_256(&frame.channels.encode()));
 	if let Some((first_meter, first_sequence)) = audit.samples_seen.get(&samples).copied() {
 		audit.find(
 			Class::Anomaly,

@@ -47,12 +47,18 @@ pub(super) struct Hostile {
 
 /// Signs the hostile meter's frames: `HOSTILE_FRAMES` consecutive valid ones from
 /// `start` on, and `HOSTILE_SHORT_FRAMES` of 1 ms.
-pub(super) fn hostile(key: &MeterKey, id: u64, start: u64, genesis: [u8; 32]) -> Result<Hostile> {
+pub(super) fn hostile(
+	key: &MeterKey,
+	id: u64,
+	start: u64,
+	format: lr::FrameFormat,
+	genesis: [u8; 32],
+) -> Result<Hostile> {
 	let mut profile = LoadProfile::new(11, id);
 	let sign = |sequence: u64, start: u64, end: u64, profile: &mut LoadProfile| {
 		let frame =
 			lr::Frame { meter: id, sequence, start, end, channels: profile.frame(start, 2) };
-		let signed = frames::sign(&frame, key, &genesis)?;
+		let signed = frames::sign(&frame, format, key, &genesis)?;
 		Ok::<_, Error>(frames::general_transaction(frames::submission(&[signed])?))
 	};
 	let valid = (0..HOSTILE_FRAMES)

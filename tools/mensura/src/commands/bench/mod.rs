@@ -107,6 +107,10 @@ pub struct BenchArgs {
 	/// Samples per channel of each frame (two channels: voltage and current).
 	#[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u16).range(2..=2000))]
 	samples: u16,
+	/// The frame format the meters sign: 2, compact (varints and sample differences); 1,
+	/// fixed-width (see docs/frame-format.md).
+	#[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=2))]
+	format_version: u8,
 	/// The meters' signature scheme.
 	#[arg(long, value_enum, default_value = "sr25519")]
 	scheme: Scheme,
@@ -157,6 +161,7 @@ struct Settings {
 	duration: Duration,
 	batch: usize,
 	samples: usize,
+	format: lr::FrameFormat,
 	scheme: Scheme,
 	bad_fraction: f64,
 	senders: usize,
@@ -202,6 +207,7 @@ impl BenchArgs {
 			duration,
 			batch: if self.baseline { 1 } else { batch },
 			samples: self.samples as usize,
+			format: frames::format_of_version(self.format_version)?,
 			scheme: self.scheme,
 			bad_fraction: if self.baseline { 0.0 } else { self.bad_percent / 100.0 },
 			senders: self.senders as usize,

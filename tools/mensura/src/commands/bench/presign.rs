@@ -22,6 +22,7 @@ pub(super) fn presign(
 	first_id: u64,
 	per_meter: usize,
 	samples: usize,
+	format: lr::FrameFormat,
 	genesis: [u8; 32],
 	baseline: Option<&frames::ChainContext>,
 ) -> Result<Vec<BenchMeter>> {
@@ -50,7 +51,7 @@ pub(super) fn presign(
 										end: start + FRAME_INTERVAL_MS,
 										channels: profile.frame(start, samples),
 									};
-									frames::sign(&frame, key, &genesis)
+									frames::sign(&frame, format, key, &genesis)
 								})
 								.collect::<Result<Vec<_>>>()?;
 							let remarks = match (baseline, key) {

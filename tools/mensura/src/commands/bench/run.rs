@@ -66,15 +66,31 @@ pub fn run(args: BenchArgs) -> Result<()> {
 	} else {
 		None
 	};
-	let mut fleet =
-		presign(&keys, first_id, per_meter, settings.samples, genesis, baseline_chain.as_ref())?;
-	let frame_bytes = fleet[0].frames[0].frame.len();
+	let mut fleet = presign(
+		&keys,
+		first_id,
+		per_meter,
+		settings.samples,
+		settings.format,
+		genesis,
+		baseline_chain.as_ref(),
+	)?;
+	// Version-2 frames differ in length with their samples: the mean over the fleet.
+	let (frames_signed, frame_bytes, signed_bytes) = fleet
+		.iter()
+		.flat_map(|m| &m.frames)
+		.fold((0usize, 0usize, 0usize), |(n, bytes, signed), f| {
+			(n + 1, bytes + f.frame.len(), signed + f.encoded_size())
+		});
+	let frame_bytes = frame_bytes as f64 / frames_signed.max(1) as f64;
 	say(
 		quiet,
 		&format!(
-			"  {:.1}s; a frame is {frame_bytes} bytes, {} with its signature",
+			"  {:.1}s; a frame is {frame_bytes:.0} bytes on average (format version {}), {:.0} \
+			 with its signature",
 			signing_started.elapsed().as_secs_f64(),
-			fleet[0].frames[0].encoded_size()
+			settings.format.version(),
+			signed_bytes as f64 / frames_signed.max(1) as f64,
 		),
 	);
 	// Under attack, the last meter is the hostile one: it sends its own frames, not the
@@ -86,7 +102,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
 			.start;
 		let key = keys.last().expect("a key per meter");
 		say(quiet, &format!("signing the hostile meter {}'s frames …", meter.id));
-		Some(attack::hostile(key, meter.id, start, genesis)?)
+		Some(attack::hostile(key, meter.id, start, settings.format, genesis)?)
 	} else {
 		None
 	};
@@ -587,6 +603,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
 			"samplesPerChannel": settings.samples,
 			"channels": 2,
 			"frameBytes": frame_bytes,
+			"frameFormatVersion": settings.format.version(),
 			"scheme": settings.scheme.name(),
 			"badPercent": settings.bad_fraction * 100.0,
 			"senders": settings.senders,
@@ -735,9 +752,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
 	let f = &summary["frames"];
 	println!("Mensura ingestion benchmark — {title}");
 	println!(
-		"  frames: {} channels × {} samples, {frame_bytes} bytes, {} signatures; offered {:.0}/s, sent {:.0}/s for {:.0} s ({}% bad; below the offer when the pool was full and the senders waited)",
+		"  frames: {} channels × {} samples, {frame_bytes:.0} bytes (format version {}), {} signatures; offered {:.0}/s, sent {:.0}/s for {:.0} s ({}% bad; below the offer when the pool was full and the senders waited)",
 		2,
 		settings.samples,
+		settings.format.version(),
 		settings.scheme.name(),
 		settings.rate,
 		(valid_sent + bad_sent) as f64 / window.as_secs_f64(),

@@ -73,6 +73,10 @@ pub struct SimulateArgs {
 	/// Seed of the load profiles: the same seed gives the same waveforms.
 	#[arg(long, default_value_t = 1)]
 	seed: u64,
+	/// The frame format the meters sign: 2, compact (varints and sample differences); 1,
+	/// fixed-width (see docs/frame-format.md).
+	#[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=2))]
+	format_version: u8,
 	/// Secret-URI prefix of the meter keys (the dev chain's meters use //Meter1..3).
 	#[arg(long, default_value = "//Meter")]
 	key_prefix: String,

@@ -18,6 +18,7 @@ pub fn run(url: &str, args: SimulateArgs) -> Result<()> {
 	let interval = ((1000.0 / args.rate).round() as u64).max(10);
 	let mut client = Client::new(url)?;
 	let genesis = client.genesis_hash()?;
+	let format = frames::format_of_version(args.format_version)?;
 	let (spec_version, transaction_version) = client.runtime_version()?;
 	let chain = ChainContext { genesis, spec_version, transaction_version };
 	let mut fleet = prepare_fleet(&mut client, &args, &chain)?;
@@ -145,7 +146,7 @@ pub fn run(url: &str, args: SimulateArgs) -> Result<()> {
 					meter.id
 				))
 			})?;
-			let signed = frames::sign(&frame, &meter.key, &genesis)?;
+			let signed = frames::sign(&frame, format, &meter.key, &genesis)?;
 			if meter.tamper == Tamper::Replays && meter.first_signed.is_none() {
 				meter.first_signed = Some(signed.clone());
 			}
