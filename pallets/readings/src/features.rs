@@ -546,26 +546,27 @@ impl<T: Config> Pallet<T> {
 	/// The weight of checking (`authorize`) or storing (dispatch) one frame of `load`
 	/// with a program of `ops` operators, from the benchmarks. Checking: the frame's
 	/// handling with a one-operator program, plus the interpreter for samples ×
-	/// operators (which counts that one operator twice, on the safe side). Storing:
-	/// what `authorize` handed over is stored, without running the program again, plus
-	/// the most [`Config::OnMeasured`] can weigh ([`Pallet::hooks_weight`]). The
-	/// handling is benchmarked with version-1 frames; a version-2 frame adds decoding
-	/// and hashing its bytes at their costliest, one benchmark on top of the other (so
-	/// decoding and hashing count twice, on the safe side), to checking and to storing
-	/// (which hashes the frame again).
+	/// operators (which counts that one operator twice, on the safe side); the handling
+	/// is benchmarked with version-1 frames, and a version-2 frame adds decoding and
+	/// hashing its bytes at their costliest, one benchmark on top of the other (so
+	/// decoding and hashing count twice, on the safe side). Storing: what `authorize`
+	/// handed over is stored, without decoding the frame or running the program again,
+	/// plus the most [`Config::OnMeasured`] can weigh ([`Pallet::hooks_weight`]); it
+	/// hashes the frame's bytes (to match the hand-over), benchmarked as the version-1
+	/// frame of as many bytes or more ([`FrameLoad::hashed_samples`]).
 	pub fn frame_weight(load: FrameLoad, ops: u32, authorize: bool) -> Weight {
 		let samples = load.samples;
-		let compact = match load.compact {
-			true => T::WeightInfo::decode_compact_frame(samples),
-			false => Weight::zero(),
-		};
-		let handling = if authorize {
+		if authorize {
+			let compact = match load.compact {
+				true => T::WeightInfo::decode_compact_frame(samples),
+				false => Weight::zero(),
+			};
 			T::WeightInfo::authorize_frame(samples)
 				.saturating_add(T::WeightInfo::execute_program(samples.saturating_mul(ops)))
+				.saturating_add(compact)
 		} else {
-			Self::hooks_weight(T::WeightInfo::submit_frame(samples), 1)
-		};
-		handling.saturating_add(compact)
+			Self::hooks_weight(T::WeightInfo::submit_frame(load.hashed_samples()), 1)
+		}
 	}
 
 	/// A benchmarked weight of storing `count` frames, with [`Config::OnMeasured`] at
@@ -584,7 +585,7 @@ impl<T: Config> Pallet<T> {
 	/// for each frame.
 	pub fn batch_weight(frames: impl Iterator<Item = (FrameLoad, u32)>, authorize: bool) -> Weight {
 		let reference = Self::frame_weight(
-			FrameLoad { samples: REFERENCE_SAMPLES, compact: false },
+			FrameLoad::fixed(lr::FRAME_HEADER_LEN + 4 * REFERENCE_SAMPLES as usize),
 			REFERENCE_OPS,
 			authorize,
 		);

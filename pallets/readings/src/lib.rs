@@ -114,14 +114,17 @@ pub const FRAME_PRIORITY_HORIZON: u64 = 1 << 42;
 pub const FRAME_CLASS: frame_support::dispatch::DispatchClass =
 	frame_support::dispatch::DispatchClass::Operational;
 
-/// What a frame makes the chain do, as its weight counts it: its samples, and whether
-/// they are version 2's varints to decode (see `docs/frame-format.md`).
+/// What a frame makes the chain do, as its weight counts it: its samples, whether they
+/// are version 2's varints to decode (see `docs/frame-format.md`), and its bytes, which
+/// storing it hashes.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct FrameLoad {
 	/// The samples over all channels.
 	pub samples: u32,
 	/// Version 2 (compact): the samples are zig-zag varint differences.
 	pub compact: bool,
+	/// The frame's length in bytes.
+	pub bytes: u32,
 }
 
 impl FrameLoad {
@@ -134,6 +137,7 @@ impl FrameLoad {
 			Ok(header) => FrameLoad {
 				samples: header.total_samples(),
 				compact: header.format == FrameFormat::Compact,
+				bytes: bytes.len().min(u32::MAX as usize) as u32,
 			},
 			Err(_) => Self::fixed(bytes.len()),
 		}
@@ -142,7 +146,21 @@ impl FrameLoad {
 	/// A version-1 frame of `len` bytes (whatever its channel split).
 	pub fn fixed(len: usize) -> Self {
 		let samples = len.saturating_sub(mensura_primitives::readings::lr::FRAME_HEADER_LEN) / 4;
-		FrameLoad { samples: samples as u32, compact: false }
+		FrameLoad {
+			samples: samples as u32,
+			compact: false,
+			bytes: len.min(u32::MAX as usize) as u32,
+		}
+	}
+
+	/// The samples of the version-1 frame that hashes at least as many bytes as this
+	/// one: storing a frame hashes its bytes, which `submit_frame(s)` measures for a
+	/// version-1 frame of `s` samples (36 bytes of header, 4 a sample). A version-2
+	/// frame is shorter than its version-1 twin unless its varints run long (up to 5
+	/// bytes a sample).
+	pub fn hashed_samples(&self) -> u32 {
+		let header = mensura_primitives::readings::lr::FRAME_HEADER_LEN as u32;
+		self.samples.max(self.bytes.saturating_sub(header).div_ceil(4))
 	}
 }
 

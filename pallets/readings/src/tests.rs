@@ -453,6 +453,33 @@ mod refused {
 	}
 
 	#[test]
+	fn storing_a_compact_frame_of_long_varints_is_weighed_by_its_bytes() {
+		// Ten samples of five-byte varints: 50 bytes of samples hash as 13 fixed samples.
+		let long = FrameLoad { samples: 10, compact: true, bytes: 36 + 50 };
+		assert_eq!(long.hashed_samples(), 13);
+		// Short varints: the samples are the bound.
+		let short = FrameLoad { samples: 10, compact: true, bytes: 12 + 10 };
+		assert_eq!(short.hashed_samples(), 10);
+		assert_eq!(FrameLoad::fixed(36 + 40).hashed_samples(), 10);
+		assert!(
+			Readings::frame_weight(long, 1, false).ref_time()
+				> Readings::frame_weight(short, 1, false).ref_time()
+		);
+		// A real compact frame whose samples jump by the most a varint holds.
+		new_test_ext().execute_with(|| {
+			let mut wide = frame(1, 1, NOW);
+			for channel in wide.channels.iter_mut() {
+				for (i, sample) in channel.iter_mut().enumerate() {
+					*sample = if i % 2 == 0 { i32::MAX } else { i32::MIN };
+				}
+			}
+			let bytes = wide.encode_as(lr::FrameFormat::Compact).unwrap();
+			let load = FrameLoad::of(&bytes);
+			assert!(load.hashed_samples() > load.samples, "{load:?}");
+		});
+	}
+
+	#[test]
 	fn a_compact_frame_measures_what_its_fixed_twin_does_in_fewer_bytes() {
 		new_test_ext().execute_with(|| {
 			let fixed = frame(0, 1, NOW);
@@ -464,7 +491,20 @@ mod refused {
 			let signed_compact = sign_bytes(1, bytes.clone(), Readings::genesis_hash());
 			assert_eq!(
 				FrameLoad::of(&signed_compact.frame),
-				FrameLoad { samples: 120, compact: true }
+				FrameLoad { samples: 120, compact: true, bytes: bytes.len() as u32 }
+			);
+			// Storing hashes the bytes and decodes nothing: a compact frame weighs, stored,
+			// what its longer fixed twin does (the twin's samples are the bound).
+			let ops = u32::from(lr::MAX_OPS);
+			let fixed_load = FrameLoad::of(&fixed.encode().unwrap());
+			assert_eq!(
+				Readings::frame_weight(FrameLoad::of(&signed_compact.frame), ops, false),
+				Readings::frame_weight(fixed_load, ops, false)
+			);
+			assert!(
+				Readings::frame_weight(FrameLoad::of(&signed_compact.frame), ops, true).ref_time()
+					> Readings::frame_weight(fixed_load, ops, true).ref_time(),
+				"checking decodes the varints"
 			);
 			assert_eq!(submit(signed(&fixed)), Ok(()));
 			assert_eq!(submit(signed_compact), Ok(()));
