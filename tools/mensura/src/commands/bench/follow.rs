@@ -38,6 +38,22 @@ pub(super) struct BlockSeen {
 	pub(super) frame_weight_us: f64,
 }
 
+/// The frames a run's blocks (from the first with a bench frame to the last) carried per
+/// second of chain time: over their slots, one 6-second slot a block, or over the time
+/// they took to come if that was longer. A node that cannot build or import its blocks
+/// in their slots misses slots (three validators sharing two cores do), and a block
+/// that comes 20 s after the one before it held 20 s of frames, not 6.
+pub(super) fn chain_rate(blocks: &[BlockSeen]) -> f64 {
+	let (Some(first), Some(last)) = (blocks.first(), blocks.last()) else {
+		return 0.0;
+	};
+	let frames: u64 = blocks.iter().map(|b| b.frames).sum();
+	let slots = blocks.len() as f64 * super::SLOT_SECONDS;
+	// The first block's frames came in the slot before it.
+	let span = last.seen - first.seen + super::SLOT_SECONDS;
+	frames as f64 / slots.max(span)
+}
+
 #[derive(Default)]
 pub(super) struct Followed {
 	pub(super) tracked: HashMap<[u8; 32], Tracked>,
@@ -291,6 +307,18 @@ pub(super) fn follow(
 mod tests {
 	use super::*;
 	use crate::commands::bench::send::tests::block;
+
+	#[test]
+	fn blocks_that_miss_their_slots_count_the_time_they_took() {
+		let at = |number, seen, frames| BlockSeen { seen, ..block(number, frames) };
+		// On time: one block a slot, whatever the jitter.
+		let on_time = [at(6, 14.7, 6_000), at(7, 19.9, 6_000), at(8, 26.1, 6_000)];
+		assert_eq!(chain_rate(&on_time), 18_000.0 / 18.0);
+		// Three blocks 22 s apart held 50 s of frames, not 18.
+		let late = [at(6, 10.0, 6_000), at(7, 32.0, 6_000), at(8, 54.0, 6_000)];
+		assert_eq!(chain_rate(&late), 18_000.0 / 50.0);
+		assert_eq!(chain_rate(&[]), 0.0);
+	}
 
 	#[test]
 	fn a_baseline_is_settled_once_its_last_block_is_final_and_five_blocks_carry_none_of_it() {

@@ -508,11 +508,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		state.blocks.get(first..=last).map(<[BlockSeen]>::to_vec).unwrap_or_default()
 	};
 	let block_frames: u64 = blocks.iter().map(|b| b.frames).sum();
-	let chain_rate = if blocks.is_empty() {
-		0.0
-	} else {
-		block_frames as f64 / (blocks.len() as f64 * SLOT_SECONDS)
-	};
+	let chain_rate = follow::chain_rate(&blocks);
 	let end_to_end = last_finalized_at
 		.map(|t| finalized_frames as f64 / t.duration_since(origin).as_secs_f64())
 		.unwrap_or(0.0);
