@@ -235,6 +235,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		}
 		for back in back_rx.try_iter() {
 			match back {
+				// A remark the pool let go is the baseline's loss: its signed nonce cannot
+				// go in another transaction, and its account's later remarks wait behind
+				// it for good (`frames.baselineLostRemarks`). Its meter stays in flight.
+				Back::Dropped { .. } if baseline => {}
 				Back::Dropped { hash, frames, best_then } => {
 					rebatches.let_go(hash, frames, best_then)
 				}
@@ -379,7 +383,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
 			}
 		}
 		for back in back_rx.try_iter() {
-			if let Back::Dropped { hash, frames, best_then } = back {
+			// (A remark let go is the baseline's loss, as above.)
+			if let (Back::Dropped { hash, frames, best_then }, false) = (back, baseline) {
 				rebatches.let_go(hash, frames, best_then)
 			}
 		}
