@@ -178,7 +178,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
 	let mut memory_series: Vec<(f64, Vec<u64>)> = Vec::new();
 	let mut exhausted = false;
 	let mut resends = Resends::default();
-	let mut rebatches = Rebatches::default();
+	let mut rebatches = Rebatches::new(settings.baseline);
 	let mut last_resend_scan = Instant::now();
 	let validators = settings.validators;
 	let remember = |replayable: &mut VecDeque<(usize, usize)>, frames: Vec<(usize, usize)>| {
@@ -235,10 +235,6 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		}
 		for back in back_rx.try_iter() {
 			match back {
-				// A remark the pool let go is the baseline's loss: its signed nonce cannot
-				// go in another transaction, and its account's later remarks wait behind
-				// it for good (`frames.baselineLostRemarks`). Its meter stays in flight.
-				Back::Dropped { .. } if baseline => {}
 				Back::Dropped { hash, frames, best_then } => {
 					rebatches.let_go(hash, frames, best_then)
 				}
@@ -383,8 +379,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
 			}
 		}
 		for back in back_rx.try_iter() {
-			// (A remark let go is the baseline's loss, as above.)
-			if let (Back::Dropped { hash, frames, best_then }, false) = (back, baseline) {
+			if let Back::Dropped { hash, frames, best_then } = back {
 				rebatches.let_go(hash, frames, best_then)
 			}
 		}

@@ -371,13 +371,25 @@ pub(super) struct Rebatches {
 	pub(super) lone: Vec<((usize, usize), Instant)>,
 	pub(super) transactions: u64,
 	pub(super) frames: u64,
+	/// The peer baseline's: a remark the pool let go is the approach's loss, never sent
+	/// again (its signed nonce cannot go in another transaction, and its account's later
+	/// remarks wait behind it for good; `frames.baselineLostRemarks`).
+	pub(super) remarks: bool,
 }
 
 impl Rebatches {
+	/// For a run's transactions: the peer baseline's remarks (`remarks`), or frames.
+	pub(super) fn new(remarks: bool) -> Self {
+		Rebatches { remarks, ..Default::default() }
+	}
+
 	/// Notes that the pool let the transaction `hash` go when the node's best block was
-	/// `best_then` (once: a transaction already waiting is not noted twice).
+	/// `best_then` (once: a transaction already waiting is not noted twice); a remark
+	/// stays lost, its meter in flight.
 	pub(super) fn let_go(&mut self, hash: [u8; 32], frames: Vec<(usize, usize)>, best_then: u64) {
-		self.waiting.entry(hash).or_insert(LetGo { frames, best_then });
+		if !self.remarks {
+			self.waiting.entry(hash).or_insert(LetGo { frames, best_then });
+		}
 	}
 
 	/// Whether the transaction `hash` waits to have its frames sent again.
@@ -678,6 +690,17 @@ pub(super) mod tests {
 
 	pub(in super::super) fn block(number: u64, frames: u64) -> BlockSeen {
 		BlockSeen { number, seen: 0.0, frames, extrinsics: 0, bytes: 0, frame_weight_us: 0.0 }
+	}
+
+	#[test]
+	fn a_remark_let_go_is_the_baselines_loss_and_never_goes_again() {
+		let mut remarks = Rebatches::new(true);
+		remarks.let_go([1; 32], vec![(0, 0)], 10);
+		remarks.let_go([2; 32], vec![(1, 0)], 10);
+		assert!(remarks.waiting.is_empty() && !remarks.holds(&[1; 32]));
+		let mut frames = Rebatches::new(false);
+		frames.let_go([1; 32], vec![(0, 0)], 10);
+		assert!(frames.holds(&[1; 32]));
 	}
 
 	#[test]
