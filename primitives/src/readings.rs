@@ -264,6 +264,12 @@ pub trait LrProgramProvider {
 	/// The program with `hash`, decoded, if it may compute measurements now.
 	fn usable_program(hash: &ProgramHash) -> Result<lr::Program, ProgramUnusable>;
 
+	/// The most operators of any program [`Self::usable_program`] gives now (0 when it
+	/// gives none): a frame's program has at most this many, which is what a frame's
+	/// weight is declared with before its meter, hence its program, is read. One
+	/// storage read.
+	fn most_ops() -> u32;
+
 	/// Benchmarks only: stores `program` as approved and returns its hash.
 	#[cfg(feature = "runtime-benchmarks")]
 	fn benchmark_approved_program(program: &lr::Program) -> ProgramHash;

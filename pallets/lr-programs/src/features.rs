@@ -67,6 +67,7 @@ impl<T: Config> Pallet<T> {
 				&& approvals >= RequiredApprovals::<T>::get();
 			if decisive {
 				record.status = ProgramStatus::Approved;
+				Self::count_code(&record.code, true);
 			}
 			Ok::<_, DispatchError>((approvals, decisive))
 		})?;
@@ -106,6 +107,7 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		ensure!(record.status == ProgramStatus::Approved, Error::<T>::ProgramNotApproved);
 		Self::release(&record)?;
+		Self::count_code(&record.code, false);
 		record.status = ProgramStatus::Deprecated;
 		record.deposit = Zero::zero();
 		Programs::<T>::insert(program, record);
@@ -162,6 +164,7 @@ impl<T: Config> Pallet<T> {
 					&& (record.approvals.len() as u32) < required;
 				if lost {
 					record.status = ProgramStatus::Proposed;
+					Self::count_code(&record.code, false);
 				}
 				lost
 			});
@@ -184,6 +187,30 @@ impl<T: Config> Pallet<T> {
 			Precision::Exact,
 		)
 		.map(|_| ())
+	}
+
+	/// Counts the program of `code` in [`ApprovedOps`] as approved (`true`) or no longer
+	/// approved.
+	pub(crate) fn count_code(code: &[u8], approved: bool) {
+		// Stored code decoded when it was published.
+		let Ok(program) = lr::Program::decode(code) else { return };
+		ApprovedOps::<T>::mutate(|counts| match approved {
+			true => counts.add(program.ops.len()),
+			false => counts.remove(program.ops.len()),
+		});
+	}
+
+	/// The programs [`ApprovedOps`] should count, counted from [`Programs`].
+	pub(crate) fn recount_approved() -> OpsCounts {
+		let mut counts = OpsCounts::default();
+		for record in Programs::<T>::iter_values() {
+			if record.status == ProgramStatus::Approved {
+				if let Ok(program) = lr::Program::decode(&record.code) {
+					counts.add(program.ops.len());
+				}
+			}
+		}
+		counts
 	}
 
 	/// The program with `program`'s hash, as stored.
@@ -239,6 +266,10 @@ impl<T: Config> Pallet<T> {
 				);
 			}
 		}
+		ensure!(
+			ApprovedOps::<T>::get() == Self::recount_approved(),
+			"the approved programs' operator counts differ from the programs"
+		);
 		for (measurer, total) in held {
 			ensure!(
 				T::Currency::balance_on_hold(&HoldReason::ProgramDeposit.into(), &measurer)

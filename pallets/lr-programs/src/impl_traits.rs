@@ -14,11 +14,12 @@ impl<T: Config> mensura_primitives::metering::OnNotifiedBodyRemoved<T::AccountId
 		Self::drop_approvals_of(body)
 	}
 
-	/// Every program the body approved: read and written, with an audit entry each.
+	/// Every program the body approved: read and written, with an audit entry each, and
+	/// [`ApprovedOps`] for each that is no longer approved.
 	fn weight() -> frame_support::weights::Weight {
 		use frame_support::traits::Get;
 		let programs = u64::from(T::MaxProgramsPerBody::get());
-		T::DbWeight::get().reads_writes(1 + 3 * programs, 1 + 3 * programs)
+		T::DbWeight::get().reads_writes(1 + 4 * programs, 1 + 4 * programs)
 	}
 }
 
@@ -37,6 +38,10 @@ impl<T: Config> mensura_primitives::readings::LrProgramProvider for Pallet<T> {
 		}
 	}
 
+	fn most_ops() -> u32 {
+		ApprovedOps::<T>::get().most()
+	}
+
 	#[cfg(feature = "runtime-benchmarks")]
 	fn benchmark_approved_program(program: &lr::Program) -> ProgramHash {
 		let code: CodeOf<T> = program
@@ -46,6 +51,9 @@ impl<T: Config> mensura_primitives::readings::LrProgramProvider for Pallet<T> {
 			.expect("benchmark programs fit MaxProgramLen");
 		let hash = ProgramHash::from(sp_io::hashing::blake2_256(&code));
 		let body: T::AccountId = frame_benchmarking::account("benchmark-body", 0, 0);
+		if Programs::<T>::get(hash).is_none_or(|r| r.status != ProgramStatus::Approved) {
+			Self::count_code(&code, true);
+		}
 		Programs::<T>::insert(
 			hash,
 			ProgramRecord {

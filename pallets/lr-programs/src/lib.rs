@@ -37,6 +37,7 @@ extern crate alloc;
 mod benchmarking;
 mod features;
 mod impl_traits;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -64,7 +65,7 @@ pub mod pallet {
 		readings::LrProgramBinding,
 	};
 
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -181,6 +182,15 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Programs<T: Config> =
 		StorageMap<_, Identity, ProgramHash, ProgramRecordOf<T>, OptionQuery>;
+
+	/// How many approved programs have each number of operators. Only an approved
+	/// program computes, so its most ([`OpsCounts::most`]) bounds the program of any
+	/// frame the chain accepts now: the ingestion pallet declares a frame's weight with
+	/// it before the frame's meter, hence its program, is read
+	/// ([`LrProgramProvider::most_ops`](mensura_primitives::readings::LrProgramProvider::most_ops)).
+	/// Kept wherever a program becomes approved or stops being so.
+	#[pallet::storage]
+	pub type ApprovedOps<T: Config> = StorageValue<_, OpsCounts, ValueQuery>;
 
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]

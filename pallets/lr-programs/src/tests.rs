@@ -383,3 +383,111 @@ fn genesis_publishes_approves_and_binds() {
 		LrPrograms::do_try_state().unwrap();
 	});
 }
+
+/// A valid program of `ops` operators: a sum and then scalings by one.
+fn code_of_ops(ops: usize) -> Vec<u8> {
+	let mut program = vec![lr::Op::Sum { channel: 0 }];
+	program.extend((1..ops).map(|_| lr::Op::Scale { numerator: 1, denominator: 1 }));
+	lr::Program { inputs: 1, ops: program }.encode().unwrap()
+}
+
+fn published_of_ops(ops: usize) -> ProgramHash {
+	let code = code_of_ops(ops);
+	assert_ok!(LrPrograms::publish_program(signed(MEASURER), code.clone(), b"ops".to_vec()));
+	hash_of(&code)
+}
+
+#[test]
+fn the_most_operators_follow_what_is_approved_now() {
+	run(|| {
+		assert_eq!(LrPrograms::most_ops(), 0, "nothing approved");
+		let small = published_of_ops(3);
+		let large = published_of_ops(usize::from(lr::MAX_OPS));
+		assert_eq!(LrPrograms::most_ops(), 0, "proposed programs compute nothing");
+		assert_ok!(LrPrograms::approve_program(signed(BODY), small));
+		assert_eq!(LrPrograms::most_ops(), 3);
+		assert_ok!(LrPrograms::approve_program(signed(OTHER_BODY), large));
+		assert_eq!(LrPrograms::most_ops(), u32::from(lr::MAX_OPS));
+		// A second program of three operators, then the large one deprecated by its
+		// measurer: three again, and still three once one of the two small ones goes.
+		let twin = {
+			let ops = vec![
+				lr::Op::Sum { channel: 0 },
+				lr::Op::Scale { numerator: 2, denominator: 1 },
+				lr::Op::Scale { numerator: 1, denominator: 2 },
+			];
+			let code = lr::Program { inputs: 1, ops }.encode().unwrap();
+			assert_ok!(LrPrograms::publish_program(signed(MEASURER), code.clone(), b"t".to_vec()));
+			hash_of(&code)
+		};
+		assert_ok!(LrPrograms::approve_program(signed(BODY), twin));
+		assert_ok!(LrPrograms::deprecate_program(signed(MEASURER), large));
+		assert_eq!(LrPrograms::most_ops(), 3);
+		assert_ok!(LrPrograms::deprecate_program(RuntimeOrigin::root(), twin));
+		assert_eq!(LrPrograms::most_ops(), 3);
+		assert_eq!(crate::ApprovedOps::<Test>::get().0[3], 1);
+		// The regulator removes BODY, the small program's only approver: it is proposed
+		// again, and nothing approved is left.
+		assert_ok!(Meters::remove_notified_body(RuntimeOrigin::root(), BODY));
+		assert_eq!(LrPrograms::most_ops(), 0);
+		// Approved again by the other body: counted again.
+		assert_ok!(LrPrograms::approve_program(signed(OTHER_BODY), small));
+		assert_eq!(LrPrograms::most_ops(), 3);
+	});
+}
+
+#[test]
+fn a_refused_approval_counts_nothing() {
+	run(|| {
+		assert_ok!(LrPrograms::set_required_approvals(RuntimeOrigin::root(), 2));
+		let program = published_of_ops(5);
+		assert_ok!(LrPrograms::approve_program(signed(BODY), program));
+		assert_eq!(LrPrograms::most_ops(), 0, "one approval of two");
+		assert_noop!(
+			LrPrograms::approve_program(signed(BODY), program),
+			Error::<Test>::AlreadyApproved
+		);
+		assert_ok!(LrPrograms::approve_program(signed(OTHER_BODY), program));
+		assert_eq!(LrPrograms::most_ops(), 5);
+		// A third body's approval of an approved program counts it once.
+		assert_eq!(crate::ApprovedOps::<Test>::get().0[5], 1);
+	});
+}
+
+#[test]
+fn try_state_detects_operator_counts_that_differ_from_the_programs() {
+	new_test_ext().execute_with(|| {
+		approved();
+		assert_ok!(LrPrograms::do_try_state());
+		crate::ApprovedOps::<Test>::mutate(|counts| counts.add(usize::from(lr::MAX_OPS)));
+		assert!(LrPrograms::do_try_state().is_err());
+		crate::ApprovedOps::<Test>::kill();
+		assert!(LrPrograms::do_try_state().is_err());
+	});
+}
+
+#[test]
+fn migration_to_v2_counts_the_approved_programs() {
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	new_test_ext().execute_with(|| {
+		let program = approved();
+		let large = published_of_ops(usize::from(lr::MAX_OPS));
+		assert_ok!(LrPrograms::approve_program(signed(BODY), large));
+		assert_ok!(LrPrograms::deprecate_program(signed(MEASURER), large));
+		published_of_ops(9);
+		let before = crate::ApprovedOps::<Test>::get();
+		// A chain of storage version 1 has no counts.
+		crate::ApprovedOps::<Test>::kill();
+		StorageVersion::new(1).put::<LrPrograms>();
+		crate::migrations::v2::MigrateToV2::<Test>::on_runtime_upgrade();
+		assert_eq!(crate::ApprovedOps::<Test>::get(), before);
+		let ops = lr::Program::decode(&Programs::<Test>::get(program).unwrap().code).unwrap();
+		assert_eq!(LrPrograms::most_ops(), ops.ops.len() as u32);
+		assert_eq!(LrPrograms::on_chain_storage_version(), StorageVersion::new(2));
+		LrPrograms::do_try_state().unwrap();
+		// Run again, it changes nothing.
+		crate::ApprovedOps::<Test>::kill();
+		crate::migrations::v2::MigrateToV2::<Test>::on_runtime_upgrade();
+		assert_eq!(crate::ApprovedOps::<Test>::get(), Default::default());
+	});
+}

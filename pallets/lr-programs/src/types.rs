@@ -73,3 +73,35 @@ pub struct ProgramRecord<AccountId, Balance, BlockNumber, Code, Approvals> {
 	/// The deposit held for it; zero once released.
 	pub deposit: Balance,
 }
+
+/// How many approved programs have each number of operators (the index): what the
+/// ingestion pallet declares a frame's weight with before it knows the frame's program.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
+pub struct OpsCounts(pub [u32; mensura_primitives::readings::lr::MAX_OPS as usize + 1]);
+
+impl Default for OpsCounts {
+	fn default() -> Self {
+		Self([0; mensura_primitives::readings::lr::MAX_OPS as usize + 1])
+	}
+}
+
+impl OpsCounts {
+	/// One more approved program of `ops` operators.
+	pub fn add(&mut self, ops: usize) {
+		if let Some(count) = self.0.get_mut(ops) {
+			*count = count.saturating_add(1);
+		}
+	}
+
+	/// One approved program of `ops` operators fewer.
+	pub fn remove(&mut self, ops: usize) {
+		if let Some(count) = self.0.get_mut(ops) {
+			*count = count.saturating_sub(1);
+		}
+	}
+
+	/// The most operators of any approved program; 0 when none is approved.
+	pub fn most(&self) -> u32 {
+		self.0.iter().rposition(|count| *count > 0).unwrap_or(0) as u32
+	}
+}
