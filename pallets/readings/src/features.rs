@@ -118,6 +118,13 @@ impl<T: Config> Pallet<T> {
 			Some(program) => program.program().inputs,
 			None => {
 				let program = T::Programs::usable_program(&program_hash)?;
+				// The transaction's weight was declared for programs of at most this many
+				// operators; the registry keeps every usable program within it, and a
+				// program beyond it would run unweighed, so it is not run.
+				let declared = *overlay.declared_ops.get_or_insert_with(Self::declared_ops);
+				if program.ops.len() as u32 > declared {
+					return Err(FrameRejection::ProgramNotApproved);
+				}
 				// Approved programs passed this check when they were published.
 				let program = lr::CheckedProgram::new(program)
 					.map_err(|_| FrameRejection::ProgramNotApproved)?;
@@ -450,7 +457,8 @@ impl<T: Config> Pallet<T> {
 		let in_block = source == TransactionSource::InBlock;
 		let (checked, verified) = Self::check(frame, true, in_block).map_err(Self::rejected)?;
 		let used = Self::frame_weight(FrameLoad::of(&frame.frame), checked.ops, true)
-			.saturating_add(Self::signature_surcharge(verified));
+			.saturating_add(Self::signature_surcharge(verified))
+			.saturating_add(T::DbWeight::get().reads(1));
 		let validity = Self::validity(core::iter::once(&checked))?;
 		JustAuthorized::<T>::put(alloc::vec![checked]);
 		Ok((validity, declared.saturating_sub(used)))
@@ -471,43 +479,98 @@ impl<T: Config> Pallet<T> {
 		let checked = Self::check_batch(frames, true, in_block).map_err(Self::rejected)?;
 		let count = checked.frames.len() as u32;
 		let used = Self::batch_weight(checked.frames.iter().map(|(load, c)| (*load, c.ops)), true)
-			.saturating_add(Self::signatures_apart_weight(count, checked.apart));
+			.saturating_add(Self::signatures_apart_weight(count, checked.apart))
+			.saturating_add(T::DbWeight::get().reads(1));
 		let validity = Self::validity(checked.frames.iter().map(|(_, c)| c))?;
 		JustAuthorized::<T>::put(checked.frames.into_iter().map(|(_, c)| c).collect::<Vec<_>>());
 		Ok((validity, declared.saturating_sub(used)))
 	}
 
 	/// The weight `authorize` of [`Pallet::submit_frames`] declares before checking
-	/// `frames`: every frame at the most operators, and every signature verified one by
-	/// one in the costliest scheme (the frames' key schemes are known only once their
-	/// meters are read).
+	/// `frames`: every frame at the most operators of any usable program, the costliest
+	/// mix of signatures verified one by one ([`Self::declared_signatures_apart`]) (the
+	/// frames' programs and key schemes are known only once their meters are read), and
+	/// the read of that bound ([`Self::declared_ops`]).
 	pub fn declared_batch_check(frames: &BatchOf<T>) -> Weight {
 		let count = frames.len() as u32;
-		Self::batch_weight(
-			frames.iter().map(|f| (FrameLoad::of(&f.frame), lr::MAX_OPS.into())),
-			true,
-		)
-		.saturating_add(Self::costliest_scheme(count, |apart| {
-			Self::signatures_apart_weight(count, apart)
-		}))
+		let ops = Self::declared_ops();
+		Self::batch_weight(frames.iter().map(|f| (FrameLoad::of(&f.frame), ops)), true)
+			.saturating_add(Self::declared_signatures_apart(count))
+			.saturating_add(T::DbWeight::get().reads(1))
+	}
+
+	/// The most [`Self::signatures_apart_weight`] can give for a batch of `count` frames,
+	/// however many of its signatures are verified one by one and in whichever schemes:
+	/// a batch's signatures are known only once its meters are read. Verifying
+	/// signatures together has a fixed part, so the costliest mix is not always every
+	/// signature apart (in a batch of two, one sr25519 signature verified together and
+	/// one Ed25519 apart cost more than both apart): both `count` and `count − 1`
+	/// apart are weighed, the weight being affine in between (none apart weighs
+	/// nothing beyond `authorize_frames`).
+	pub fn declared_signatures_apart(count: u32) -> Weight {
+		let apart = |k: u32| {
+			match count.saturating_sub(k) {
+				0 => Weight::zero(),
+				n => T::WeightInfo::verify_signatures_together(n),
+			}
+			.saturating_add(Self::most_apart(k))
+			.saturating_sub(T::WeightInfo::verify_signatures_together(count))
+		};
+		match count {
+			0 => Weight::zero(),
+			count => apart(count).max(apart(count - 1)),
+		}
+	}
+
+	/// The most `k` signatures verified one by one weigh, whatever their schemes: every
+	/// scheme's fixed part, and `k` times the costliest scheme's part per signature (the
+	/// benchmarked weights being affine in the count).
+	fn most_apart(k: u32) -> Weight {
+		if k == 0 {
+			return Weight::zero();
+		}
+		let schemes: [fn(u32) -> Weight; 3] = [
+			T::WeightInfo::verify_sr25519_apart,
+			T::WeightInfo::verify_ed25519_apart,
+			T::WeightInfo::verify_ecdsa_apart,
+		];
+		let fixed = schemes.iter().fold(Weight::zero(), |sum, w| sum.saturating_add(w(0)));
+		let per_signature = schemes
+			.iter()
+			.map(|w| w(1).saturating_sub(w(0)))
+			.fold(Weight::zero(), |most, w| most.max(w));
+		fixed.saturating_add(per_signature.saturating_mul(k.into()))
 	}
 
 	/// The weight `authorize` of [`Pallet::submit_frame`] declares before checking
-	/// `frame`: the frame at the most operators, its signature in the costliest scheme.
+	/// `frame`: the frame at the most operators of any usable program, its signature in
+	/// the costliest scheme, and the read of that bound ([`Self::declared_ops`]).
 	pub fn declared_frame_check(frame: &SignedFrameOf<T>) -> Weight {
-		Self::frame_weight(FrameLoad::of(&frame.frame), lr::MAX_OPS.into(), true)
-			.saturating_add(Self::costliest_scheme(1, Self::signature_surcharge))
+		Self::frame_weight(FrameLoad::of(&frame.frame), Self::declared_ops(), true)
+			.saturating_add(Self::costliest_signature())
+			.saturating_add(T::DbWeight::get().reads(1))
 	}
 
-	/// The most `weight` gives for `count` signatures all of one scheme, over the schemes.
-	fn costliest_scheme(count: u32, weight: impl Fn(SignaturesApart) -> Weight) -> Weight {
+	/// The operators a frame is weighed with before its program is known: the most of
+	/// any program that may compute now ([`LrProgramProvider::most_ops`]), so that a
+	/// block is not kept for programs of [`lr::MAX_OPS`] operators nobody runs. A frame
+	/// of an unusable program is refused before its program would run. Read wherever a
+	/// frame transaction's weight is evaluated, in the state it then runs in, and by its
+	/// check: one read counted per transaction, declared and used (the node's cache
+	/// serves the others).
+	pub fn declared_ops() -> u32 {
+		T::Programs::most_ops()
+	}
+
+	/// The most [`Self::signature_surcharge`] gives for one signature, over the schemes.
+	fn costliest_signature() -> Weight {
 		[
-			SignaturesApart { sr25519: count, ..Default::default() },
-			SignaturesApart { ed25519: count, ..Default::default() },
-			SignaturesApart { ecdsa: count, ..Default::default() },
+			SignaturesApart { sr25519: 1, ..Default::default() },
+			SignaturesApart { ed25519: 1, ..Default::default() },
+			SignaturesApart { ecdsa: 1, ..Default::default() },
 		]
 		.into_iter()
-		.map(weight)
+		.map(Self::signature_surcharge)
 		.fold(Weight::zero(), |most, w| most.max(w))
 	}
 
@@ -553,7 +616,8 @@ impl<T: Config> Pallet<T> {
 	/// handed over is stored, without decoding the frame or running the program again,
 	/// plus the most [`Config::OnMeasured`] can weigh ([`Pallet::hooks_weight`]); it
 	/// hashes the frame's bytes (to match the hand-over), benchmarked as the version-1
-	/// frame of as many bytes or more ([`FrameLoad::hashed_samples`]).
+	/// frame of as many bytes or more ([`FrameLoad::hashed_samples`]); `ops` counts only
+	/// for checking.
 	pub fn frame_weight(load: FrameLoad, ops: u32, authorize: bool) -> Weight {
 		let samples = load.samples;
 		if authorize {
@@ -584,11 +648,8 @@ impl<T: Config> Pallet<T> {
 	/// frame costs beyond a reference frame, plus (when storing) [`Config::OnMeasured`]
 	/// for each frame.
 	pub fn batch_weight(frames: impl Iterator<Item = (FrameLoad, u32)>, authorize: bool) -> Weight {
-		let reference = Self::frame_weight(
-			FrameLoad::fixed(lr::FRAME_HEADER_LEN + 4 * REFERENCE_SAMPLES as usize),
-			REFERENCE_OPS,
-			authorize,
-		);
+		let reference =
+			Self::frame_weight(FrameLoad::fixed(REFERENCE_LEN), REFERENCE_OPS, authorize);
 		let (count, extra) = frames.fold((0u32, Weight::zero()), |(count, extra), (load, ops)| {
 			let beyond = Self::frame_weight(load, ops, authorize).saturating_sub(reference);
 			(count.saturating_add(1), extra.saturating_add(beyond))

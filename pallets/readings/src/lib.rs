@@ -86,6 +86,10 @@ use mensura_primitives::readings::Measurement;
 /// samples each — a 15-minute interval sampled every 15 seconds — 516 bytes.
 pub const REFERENCE_SAMPLES: u32 = 120;
 
+/// The reference frame's length in version 1: its header and four bytes a sample.
+pub const REFERENCE_LEN: usize =
+	mensura_primitives::readings::lr::FRAME_HEADER_LEN + 4 * REFERENCE_SAMPLES as usize;
+
 /// The operators of the program the weights are calibrated on
 /// (`mensura_lr::examples::electricity_active_energy`).
 pub const REFERENCE_OPS: u32 = 7;

@@ -736,6 +736,44 @@ mod batches {
 	}
 
 	#[test]
+	fn no_mix_of_key_schemes_weighs_more_than_a_batch_declares() {
+		// Every count of frames, every number of them verified apart, in one scheme or
+		// spread over several: never more than what the batch declared. (Before runtime
+		// 117 only every signature apart in one scheme was declared; a batch of two with
+		// one sr25519 signature verified together cost more.)
+		for count in 1..=256u32 {
+			let declared = Readings::declared_signatures_apart(count);
+			for k in 0..=count {
+				let mixes = [
+					SignaturesApart { sr25519: k, ..Default::default() },
+					SignaturesApart { ed25519: k, ..Default::default() },
+					SignaturesApart { ecdsa: k, ..Default::default() },
+					SignaturesApart { ed25519: k / 2, ecdsa: k - k / 2, ..Default::default() },
+					SignaturesApart { sr25519: k / 3, ed25519: k / 3, ecdsa: k - 2 * (k / 3) },
+				];
+				for apart in mixes {
+					let used = Readings::signatures_apart_weight(count, apart);
+					assert!(
+						used.all_lte(declared),
+						"{count} frames, {apart:?}: {used:?} > {declared:?}"
+					);
+				}
+			}
+		}
+		// The costliest mix is not always every signature apart: in a batch of two, one
+		// Ed25519 signature apart beside one sr25519 verified together weighs more.
+		let one_ed = SignaturesApart { ed25519: 1, ..Default::default() };
+		assert!(
+			Readings::signatures_apart_weight(2, one_ed).ref_time()
+				> Readings::signatures_apart_weight(
+					2,
+					SignaturesApart { ed25519: 2, ..Default::default() }
+				)
+				.ref_time()
+		);
+	}
+
+	#[test]
 	fn a_batch_mixing_key_schemes_is_checked_and_weighs_its_signatures_checked_apart() {
 		new_test_ext().execute_with(|| {
 			// Meter 1 signs with Ed25519: its signature is verified on its own, the sr25519
@@ -914,12 +952,78 @@ mod abuse {
 		}
 	}
 
+	/// Publishes and approves a program of the most operators the interpreter runs
+	/// (a sum and scalings by one); returns its hash.
+	fn approve_largest_program() -> ProgramHash {
+		let mut ops = vec![lr::Op::Sum { channel: 0 }];
+		ops.extend((1..lr::MAX_OPS).map(|_| lr::Op::Scale { numerator: 1, denominator: 1 }));
+		let code = lr::Program { inputs: 2, ops }.encode().unwrap();
+		let origin = RuntimeOrigin::signed(MEASURER);
+		assert_ok!(LrPrograms::publish_program(origin, code.clone(), b"32".to_vec()));
+		let program = ProgramHash::from(sp_io::hashing::blake2_256(&code));
+		assert_ok!(LrPrograms::approve_program(RuntimeOrigin::signed(BODY), program));
+		program
+	}
+
+	#[test]
+	fn a_frame_is_declared_at_the_most_operators_of_an_approved_program() {
+		new_test_ext().execute_with(|| {
+			use mensura_primitives::readings::LrProgramProvider;
+			let reference = lr::examples::electricity_active_energy().ops.len() as u32;
+			assert_eq!(Readings::declared_ops(), reference, "the one approved program");
+			let one = signed(&frame(0, 1, NOW));
+			let batch = BoundedVec::try_from(vec![one.clone(); 8]).unwrap();
+			let (frame_before, batch_before) =
+				(Readings::declared_frame_check(&one), Readings::declared_batch_check(&batch));
+			// A program of 32 operators approved: every frame is declared at 32, as it
+			// may be one of its meters' (each sample runs 32 operators instead of
+			// `reference`).
+			let largest = approve_largest_program();
+			assert_eq!(Readings::declared_ops(), u32::from(lr::MAX_OPS));
+			use crate::WeightInfo;
+			let per_frame = <() as WeightInfo>::execute_program(120 * u32::from(lr::MAX_OPS))
+				.saturating_sub(<() as WeightInfo>::execute_program(120 * reference));
+			assert!(per_frame.ref_time() > 0);
+			assert_eq!(Readings::declared_frame_check(&one), frame_before + per_frame);
+			assert_eq!(Readings::declared_batch_check(&batch), batch_before + per_frame * 8);
+			// Deprecated, it runs no more: the declared weights are what they were.
+			assert_ok!(LrPrograms::deprecate_program(RuntimeOrigin::signed(MEASURER), largest));
+			assert_eq!(LrPrograms::most_ops(), reference);
+			assert_eq!(Readings::declared_frame_check(&one), frame_before);
+			assert_eq!(Readings::declared_batch_check(&batch), batch_before);
+			// What a frame of the reference program uses is within what it declared.
+			let call = crate::Call::<Test>::submit_frame { frame: one };
+			let (_, refund) = call.authorize(TransactionSource::External).unwrap().unwrap();
+			assert!(refund.all_lte(frame_before));
+		});
+	}
+
+	#[test]
+	fn a_program_beyond_the_operators_a_frame_was_declared_with_is_not_run() {
+		new_test_ext().execute_with(|| {
+			// Were the registry's count of approved programs ever wrong (here: emptied),
+			// a frame's program would have more operators than its transaction declared
+			// and would run unweighed: the frame is refused instead, before its program
+			// runs and without any change.
+			pallet_lr_programs::ApprovedOps::<Test>::kill();
+			assert_eq!(Readings::declared_ops(), 0);
+			assert_eq!(submit(signed(&frame(0, 1, NOW))), Err(FrameRejection::ProgramNotApproved));
+			assert_eq!(
+				submit_batch(vec![signed(&frame(1, 1, NOW))]),
+				Err(FrameRejection::ProgramNotApproved)
+			);
+			assert_eq!(ReadingStates::<Test>::get(0).measurements, 0);
+		});
+	}
+
 	#[test]
 	fn a_batch_no_block_can_hold_is_refused_before_any_frame_is_verified() {
 		new_test_ext().execute_with(|| {
-			// A largest frame may run a 32-operator program over 4,080 samples: about
-			// 20 ms of declared weight. Find how many fit in one frame transaction.
-			// (One meter's long batch: its quota of frames per block is lifted.)
+			// With a 32-operator program approved, a largest frame may run it over 4,080
+			// samples: about 20 ms of declared weight. Find how many fit in one frame
+			// transaction. (One meter's long batch: its quota of frames per block is
+			// lifted.)
+			approve_largest_program();
 			FramesPerMeterPerBlock::set(256);
 			use frame_support::traits::Get;
 			let weights: frame_system::limits::BlockWeights =
@@ -927,7 +1031,7 @@ mod abuse {
 			let limit = weights.get(crate::FRAME_CLASS).max_extrinsic.unwrap();
 			let load = FrameLoad::of(&largest(0, 1, NOW).encode().unwrap());
 			let declared = |n: usize| {
-				let frames = || core::iter::repeat_n((load, u32::from(lr::MAX_OPS)), n);
+				let frames = || core::iter::repeat_n((load, Readings::declared_ops()), n);
 				Readings::batch_weight(frames(), true)
 					.saturating_add(Readings::batch_weight(frames(), false))
 			};

@@ -89,6 +89,9 @@ pub(crate) struct Overlay<AccountId> {
 	/// The programs decoded so far, each decoded and checked once, with the
 	/// interpreter's buffers that the transaction's frames share.
 	pub(crate) programs: BTreeMap<ProgramHash, lr::CheckedProgram>,
+	/// The operators the transaction's weight was declared with
+	/// ([`crate::Pallet::declared_ops`]), read with its first program.
+	pub(crate) declared_ops: Option<u32>,
 	/// Whether the frames are checked for the block being built or imported (they may
 	/// then have to wait for earlier frames), not for the pool.
 	pub(crate) in_block: bool,
@@ -101,6 +104,7 @@ impl<AccountId> Overlay<AccountId> {
 			states: BTreeMap::new(),
 			frames: BTreeMap::new(),
 			programs: BTreeMap::new(),
+			declared_ops: None,
 			in_block,
 		}
 	}

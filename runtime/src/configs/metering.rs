@@ -128,10 +128,8 @@ mod capacity {
 	use super::*;
 	use frame_support::weights::Weight;
 	use pallet_readings::{
-		FrameLoad, Pallet as Readings, FRAME_CLASS, REFERENCE_OPS, REFERENCE_SAMPLES,
+		FrameLoad, Pallet as Readings, FRAME_CLASS, REFERENCE_LEN, REFERENCE_OPS, REFERENCE_SAMPLES,
 	};
-
-	const REFERENCE_LEN: usize = 36 + 4 * REFERENCE_SAMPLES as usize;
 
 	/// What frames may use of a block: its weight, the base weight of a transaction, its
 	/// length.
