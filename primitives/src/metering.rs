@@ -414,10 +414,52 @@ pub struct MeterSummary {
 	pub lr_program: Option<ProgramHash>,
 }
 
+/// What a meter's frames are checked against, of what the registry keeps of it: the part
+/// of [`MeterSummary`] that ingestion reads for every frame. Ingestion keeps a copy beside
+/// the meter's reading state, so that a frame costs one storage read; the registry tells
+/// it of every change ([`OnFrameRulesChanged`]).
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub struct FrameRules {
+	/// The meter's status: only an active meter's frames are accepted.
+	pub status: MeterStatus,
+	/// The key its frames must be signed with.
+	pub device_key: DeviceKey,
+	/// The LR program that computes its measurements, once bound.
+	pub lr_program: Option<ProgramHash>,
+	/// The shortest interval its model allows, in milliseconds.
+	pub min_interval_ms: u64,
+	/// The longest interval its model allows, in milliseconds.
+	pub max_interval_ms: u64,
+}
+
+impl FrameRules {
+	/// The rules of the meter `meter` describes.
+	pub fn of(meter: &MeterSummary) -> Self {
+		FrameRules {
+			status: meter.status,
+			device_key: meter.device_key.clone(),
+			lr_program: meter.lr_program,
+			min_interval_ms: meter.spec.min_interval_ms,
+			max_interval_ms: meter.spec.max_interval_ms,
+		}
+	}
+}
+
 /// Read access to the meter registry, for pallets that must not touch its storage.
 pub trait MeterRegistry {
 	/// What the registry knows of `meter`, or `None` for an unknown meter.
 	fn meter(meter: MeterId) -> Option<MeterSummary>;
+
+	/// What `meter`'s frames are checked against, or `None` for an unknown meter.
+	fn frame_rules(meter: MeterId) -> Option<FrameRules> {
+		Self::meter(meter).map(|m| FrameRules::of(&m))
+	}
+
+	/// Every registered meter, in id order. Reads the whole registry: for migrations and
+	/// invariant checks, never for a transaction.
+	fn meter_ids() -> alloc::vec::Vec<MeterId>;
 
 	/// The meter's current device key.
 	fn device_key(meter: MeterId) -> Option<DeviceKey> {
@@ -455,6 +497,9 @@ pub trait MeterSuspension<AccountId> {
 	/// `body`, a notified body, suspends the active `meter` for `reason`, exactly as its
 	/// own `suspend_meter` call would.
 	fn suspend(meter: MeterId, body: AccountId, reason: StatusReason) -> DispatchResult;
+	/// What those the registry tells of a suspension ([`OnFrameRulesChanged`]) may weigh,
+	/// declared by the caller beside its own benchmarked weight.
+	fn notification_weight() -> sp_runtime::Weight;
 }
 
 /// Told when a meter's device key is replaced, for pallets that count something per key:
@@ -465,6 +510,24 @@ pub trait OnDeviceKeyRotated {
 	/// The most [`OnDeviceKeyRotated::device_key_rotated`] can weigh, declared with the
 	/// rotation.
 	fn weight() -> sp_runtime::Weight;
+}
+
+/// Told whenever what a meter's frames are checked against changes: when it is
+/// provisioned, verified, suspended, reinstated or revoked, when its device key is
+/// replaced and when a program is bound to it.
+pub trait OnFrameRulesChanged {
+	/// `meter`'s frames are now checked against `rules`.
+	fn frame_rules_changed(meter: MeterId, rules: FrameRules);
+	/// The most [`OnFrameRulesChanged::frame_rules_changed`] can weigh, declared with
+	/// every change.
+	fn weight() -> sp_runtime::Weight;
+}
+
+impl OnFrameRulesChanged for () {
+	fn frame_rules_changed(_: MeterId, _: FrameRules) {}
+	fn weight() -> sp_runtime::Weight {
+		sp_runtime::Weight::zero()
+	}
 }
 
 /// The notified bodies, and which of them verified each meter: a body's powers over a

@@ -5,7 +5,7 @@
 use crate::{
 	billing::MeterBilling,
 	ids::{ContractId, MeterId, ProgramHash},
-	metering::Actor,
+	metering::{Actor, FrameRules},
 };
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
@@ -90,6 +90,10 @@ pub struct ReadingState<AccountId> {
 	/// Whether surveillance follows the meter's measurements (it is checked, or it is
 	/// a check meter), kept by surveillance ([`MeterLinks`]).
 	pub surveilled: bool,
+	/// What the meter's frames are checked against, as the meter registry has it, kept
+	/// current by the registry ([`crate::metering::OnFrameRulesChanged`]); `None` for a
+	/// meter the registry does not know.
+	pub frame_rules: Option<FrameRules>,
 }
 
 impl<AccountId> Default for ReadingState<AccountId> {
@@ -106,6 +110,7 @@ impl<AccountId> Default for ReadingState<AccountId> {
 			frames_in_last_block: 0,
 			billing: None,
 			surveilled: false,
+			frame_rules: None,
 		}
 	}
 }
@@ -285,6 +290,11 @@ pub trait LrProgramBinding<AccountId> {
 		program: ProgramHash,
 		actor: Actor<AccountId>,
 	) -> DispatchResult;
+
+	/// What those the registry tells of a binding
+	/// ([`crate::metering::OnFrameRulesChanged`]) may weigh, declared by the caller beside
+	/// its own benchmarked weight.
+	fn notification_weight() -> Weight;
 
 	/// Benchmarks only: registers a new active meter, bound to no program yet.
 	#[cfg(feature = "runtime-benchmarks")]

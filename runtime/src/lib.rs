@@ -69,7 +69,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("mensura"),
 	impl_name: alloc::borrow::Cow::Borrowed("mensura-runtime"),
 	authoring_version: 1,
-	spec_version: 117,
+	spec_version: 118,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -141,6 +141,8 @@ type Migrations = (
 	// The reading records' new layout first; billing then moves its open periods in.
 	pallet_readings::migrations::v5::MigrateToV5<Runtime>,
 	pallet_billing::migrations::v3::MigrateToV3<Runtime>,
+	// The registry's frame rules copied into every meter's reading record.
+	pallet_readings::migrations::v6::MigrateToV6<Runtime>,
 	// The approved programs counted by operators, which frames' weights are declared with.
 	pallet_lr_programs::migrations::v2::MigrateToV2<Runtime>,
 );

@@ -400,7 +400,7 @@ pub mod pallet {
 		/// `ProgramNotApproved`, `ProgramDeprecated`, and the meter registry's
 		/// `UnknownMeter`, `MeterRevoked`.
 		#[pallet::call_index(4)]
-		#[pallet::weight(T::WeightInfo::bind_meter())]
+		#[pallet::weight(T::WeightInfo::bind_meter().saturating_add(T::Binding::notification_weight()))]
 		pub fn bind_meter(
 			origin: OriginFor<T>,
 			meter: MeterId,

@@ -10,8 +10,8 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::*;
 use mensura_primitives::metering::{
-	Actor, AuditChange, AuditEntry, AuditIndex, AuditSubject, DeviceKey, MeterId, MeterStatus,
-	ModelId, ModelSpec, ModelStatus, StatusReason, SupplyPoint,
+	Actor, AuditChange, AuditEntry, AuditIndex, AuditSubject, DeviceKey, MeterId, MeterRegistry,
+	MeterStatus, ModelId, ModelSpec, ModelStatus, OnFrameRulesChanged, StatusReason, SupplyPoint,
 };
 use sp_runtime::traits::Zero;
 
@@ -142,6 +142,7 @@ impl<T: Config> Pallet<T> {
 			device_key,
 			deposit,
 		});
+		Self::frame_rules_changed(meter);
 		Ok(meter)
 	}
 
@@ -167,6 +168,7 @@ impl<T: Config> Pallet<T> {
 		<T::OnMeterVerified as mensura_primitives::metering::OnMeterVerified>::meter_verified(
 			meter,
 		);
+		Self::frame_rules_changed(meter);
 		Ok(())
 	}
 
@@ -212,6 +214,7 @@ impl<T: Config> Pallet<T> {
 			AuditChange::StatusChanged { from, to, reason },
 		);
 		Self::deposit_event(Event::MeterStatusChanged { meter, by: body, from, to, reason });
+		Self::frame_rules_changed(meter);
 		Ok(())
 	}
 
@@ -273,7 +276,23 @@ impl<T: Config> Pallet<T> {
 		);
 		Self::deposit_event(Event::DeviceKeyRotated { meter, by, old, new });
 		<T::OnDeviceKeyRotated as mensura_primitives::metering::OnDeviceKeyRotated>::device_key_rotated(meter);
+		Self::frame_rules_changed(meter);
 		Ok(())
+	}
+
+	/// Tells [`Config::OnFrameRulesChanged`] what `meter`'s frames are now checked
+	/// against, after a change to its record.
+	pub(crate) fn frame_rules_changed(meter: MeterId) {
+		if let Some(rules) = <Self as MeterRegistry>::frame_rules(meter) {
+			<T::OnFrameRulesChanged as OnFrameRulesChanged>::frame_rules_changed(meter, rules);
+		}
+	}
+
+	/// What telling [`Config::OnFrameRulesChanged`] of a change may weigh: its own weight
+	/// and the reads of the record it is told from (cached by the change's own).
+	pub fn frame_rules_weight() -> Weight {
+		<T::OnFrameRulesChanged as OnFrameRulesChanged>::weight()
+			.saturating_add(T::DbWeight::get().reads(2))
 	}
 
 	/// Appends an entry to `subject`'s audit trail and returns its index. The trail is

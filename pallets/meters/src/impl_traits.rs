@@ -27,6 +27,13 @@ impl<T: Config> MeterRegistry for Pallet<T> {
 		})
 	}
 
+	fn meter_ids() -> alloc::vec::Vec<MeterId> {
+		// The keys of a `Twox64Concat` map of `u64`s come in hash order.
+		let mut ids: alloc::vec::Vec<MeterId> = Meters::<T>::iter_keys().collect();
+		ids.sort_unstable();
+		ids
+	}
+
 	#[cfg(feature = "runtime-benchmarks")]
 	fn benchmark_active_meter(
 		key: mensura_primitives::metering::DeviceKey,
@@ -75,6 +82,7 @@ impl<T: Config> MeterRegistry for Pallet<T> {
 		DeviceKeys::<T>::insert(key, id);
 		Serials::<T>::insert(maker, serial, id);
 		NextMeterId::<T>::put(id + 1);
+		Pallet::<T>::frame_rules_changed(id);
 		id
 	}
 }
@@ -93,6 +101,10 @@ impl<T: Config> MeterSuspension<T::AccountId> for Pallet<T> {
 	fn suspend(meter: MeterId, body: T::AccountId, reason: StatusReason) -> DispatchResult {
 		ensure!(crate::NotifiedBodies::<T>::contains_key(&body), Error::<T>::NotANotifiedBody);
 		Pallet::<T>::do_change_status(meter, body, MeterStatus::Suspended, reason)
+	}
+
+	fn notification_weight() -> sp_runtime::Weight {
+		Pallet::<T>::frame_rules_weight()
 	}
 }
 
@@ -128,7 +140,12 @@ impl<T: Config> LrProgramBinding<T::AccountId> for Pallet<T> {
 			actor,
 			AuditChange::LrProgramBound { program },
 		);
+		Pallet::<T>::frame_rules_changed(meter);
 		Ok(())
+	}
+
+	fn notification_weight() -> sp_runtime::Weight {
+		Pallet::<T>::frame_rules_weight()
 	}
 
 	#[cfg(feature = "runtime-benchmarks")]
@@ -145,6 +162,7 @@ impl<T: Config> LrProgramBinding<T::AccountId> for Pallet<T> {
 				m.lr_program = None;
 			}
 		});
+		Pallet::<T>::frame_rules_changed(meter);
 		meter
 	}
 }

@@ -101,6 +101,7 @@ pub mod pallet {
 			type MaxSerialLen = ConstU32<32>;
 			type OnDeviceKeyRotated = ();
 			type OnMeterVerified = ();
+			type OnFrameRulesChanged = ();
 			type OnNotifiedBodyRemoved = ();
 			type KeyRotationApprovals = ConstU32<2>;
 			type MaxRotationApprovals = ConstU32<16>;
@@ -151,6 +152,11 @@ pub mod pallet {
 		/// Told of every meter verification (ingestion: no frame may measure time before
 		/// it). Its weight is declared with the verification.
 		type OnMeterVerified: mensura_primitives::metering::OnMeterVerified;
+
+		/// Told whenever what a meter's frames are checked against changes (ingestion keeps
+		/// a copy beside each meter's reading state). Its weight is declared with every
+		/// provisioning, verification, status change and key rotation.
+		type OnFrameRulesChanged: mensura_primitives::metering::OnFrameRulesChanged;
 
 		/// Told when the regulator removes a notified body (program approvals: a removed
 		/// body's no longer count). Its weight is declared with the removal.
@@ -565,7 +571,7 @@ pub mod pallet {
 		/// `SerialTooLong`, `SerialInUse`, `DeviceKeyInUse`, `InsufficientDeposit`,
 		/// `IdsExhausted`.
 		#[pallet::call_index(8)]
-		#[pallet::weight(T::WeightInfo::provision_meter())]
+		#[pallet::weight(T::WeightInfo::provision_meter().saturating_add(Pallet::<T>::frame_rules_weight()))]
 		pub fn provision_meter(
 			origin: OriginFor<T>,
 			model: ModelId,
@@ -584,9 +590,11 @@ pub mod pallet {
 		/// Errors: `UnknownMeter`, `IllegalStatusTransition` (not `Provisioned`),
 		/// `SupplyPointTooLong`.
 		#[pallet::call_index(9)]
-		#[pallet::weight(T::WeightInfo::verify_meter().saturating_add(
-			<T::OnMeterVerified as mensura_primitives::metering::OnMeterVerified>::weight()
-		))]
+		#[pallet::weight(T::WeightInfo::verify_meter()
+			.saturating_add(
+				<T::OnMeterVerified as mensura_primitives::metering::OnMeterVerified>::weight()
+			)
+			.saturating_add(Pallet::<T>::frame_rules_weight()))]
 		pub fn verify_meter(
 			origin: OriginFor<T>,
 			meter: MeterId,
@@ -603,7 +611,7 @@ pub mod pallet {
 		/// Origin: a notified body. Emits `MeterStatusChanged`.
 		/// Errors: `UnknownMeter`, `IllegalStatusTransition` (not `Active`).
 		#[pallet::call_index(10)]
-		#[pallet::weight(T::WeightInfo::suspend_meter())]
+		#[pallet::weight(T::WeightInfo::suspend_meter().saturating_add(Pallet::<T>::frame_rules_weight()))]
 		pub fn suspend_meter(
 			origin: OriginFor<T>,
 			meter: MeterId,
@@ -618,7 +626,7 @@ pub mod pallet {
 		/// Origin: a notified body. Emits `MeterStatusChanged`.
 		/// Errors: `UnknownMeter`, `IllegalStatusTransition` (not `Suspended`).
 		#[pallet::call_index(11)]
-		#[pallet::weight(T::WeightInfo::reinstate_meter())]
+		#[pallet::weight(T::WeightInfo::reinstate_meter().saturating_add(Pallet::<T>::frame_rules_weight()))]
 		pub fn reinstate_meter(
 			origin: OriginFor<T>,
 			meter: MeterId,
@@ -634,7 +642,7 @@ pub mod pallet {
 		/// Origin: a notified body. Emits `MeterStatusChanged`, `MeterDepositReleased`.
 		/// Errors: `UnknownMeter`, `IllegalStatusTransition` (already `Revoked`).
 		#[pallet::call_index(12)]
-		#[pallet::weight(T::WeightInfo::revoke_meter())]
+		#[pallet::weight(T::WeightInfo::revoke_meter().saturating_add(Pallet::<T>::frame_rules_weight()))]
 		pub fn revoke_meter(
 			origin: OriginFor<T>,
 			meter: MeterId,
@@ -660,6 +668,7 @@ pub mod pallet {
 			.saturating_add(
 				<T::OnDeviceKeyRotated as mensura_primitives::metering::OnDeviceKeyRotated>::weight()
 			)
+			.saturating_add(Pallet::<T>::frame_rules_weight())
 			// The pending rotation, and whether each approving body is still one.
 			.saturating_add(T::DbWeight::get().reads_writes(
 				1 + u64::from(T::MaxRotationApprovals::get()),

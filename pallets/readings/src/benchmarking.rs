@@ -23,7 +23,10 @@ use frame_support::traits::{Authorize, Get};
 use frame_system::RawOrigin;
 use mensura_primitives::{
 	host::mensura_crypto,
-	metering::{DeviceKey, MeterId, MeterRegistry, OnDeviceKeyRotated, OnMeterVerified},
+	metering::{
+		DeviceKey, MeterId, MeterRegistry, MeterStatus, OnDeviceKeyRotated, OnFrameRulesChanged,
+		OnMeterVerified,
+	},
 	readings::{lr, LrProgramProvider, SignedFrame},
 };
 use sp_core::crypto::KeyTypeId;
@@ -121,12 +124,10 @@ fn verify_apart(items: &[(DeviceKey, MultiSignature, Vec<u8>)]) -> Result<(), Be
 /// service, whose reading state exists (storing a measurement overwrites it).
 const EARLIER_MEASUREMENTS: u64 = 96;
 
-/// Gives the meter a reading state with [`EARLIER_MEASUREMENTS`] measurements.
+/// Gives the meter a reading state with [`EARLIER_MEASUREMENTS`] measurements (and the
+/// frame rules the registry gave it).
 fn in_service<T: Config>(meter: MeterId) {
-	Readings::<T>::insert(
-		meter,
-		ReadingStateOf::<T> { measurements: EARLIER_MEASUREMENTS, ..Default::default() },
-	);
+	Readings::<T>::mutate(meter, |state| state.measurements = EARLIER_MEASUREMENTS);
 }
 
 #[benchmarks]
@@ -316,19 +317,29 @@ mod benchmarks {
 	#[benchmark]
 	fn device_key_rotated() {
 		let (meter, _) = meter_with::<T>(&worst_program(1));
-		Readings::<T>::insert(
-			meter,
-			ReadingStateOf::<T> {
-				measurements: EARLIER_MEASUREMENTS,
-				last_sequence: Some(EARLIER_MEASUREMENTS),
-				..Default::default()
-			},
-		);
+		Readings::<T>::mutate(meter, |state| {
+			state.measurements = EARLIER_MEASUREMENTS;
+			state.last_sequence = Some(EARLIER_MEASUREMENTS);
+		});
 		#[block]
 		{
 			<Pallet<T> as OnDeviceKeyRotated>::device_key_rotated(meter);
 		}
 		assert_eq!(Readings::<T>::get(meter).last_sequence, None);
+	}
+
+	/// The registry tells ingestion a meter's frame rules changed (here: it was
+	/// suspended): its reading record takes the new rules.
+	#[benchmark]
+	fn frame_rules_changed() {
+		let (meter, _) = meter_with::<T>(&worst_program(1));
+		let mut rules = Readings::<T>::get(meter).frame_rules.expect("the registry told it");
+		rules.status = MeterStatus::Suspended;
+		#[block]
+		{
+			<Pallet<T> as OnFrameRulesChanged>::frame_rules_changed(meter, rules.clone());
+		}
+		assert_eq!(Readings::<T>::get(meter).frame_rules, Some(rules));
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

@@ -57,18 +57,19 @@ impl<T: Config> Pallet<T> {
 		if samples > Self::max_frame_samples() as usize {
 			return Err(FrameRejection::Malformed);
 		}
-		let meter = T::Meters::meter(frame.meter).ok_or(FrameRejection::UnknownMeter)?;
-		if meter.status != MeterStatus::Active {
-			return Err(FrameRejection::MeterNotActive);
-		}
 		// The transaction's first frame of a meter reads its state, and carries it to
-		// storing, which then does not read it again.
+		// storing, which then does not read it again. The state holds the registry's
+		// rules for the meter's frames: a frame costs this one read.
 		let mut stored = None;
 		let state = overlay.states.entry(frame.meter).or_insert_with(|| {
 			let state = Readings::<T>::get(frame.meter);
 			stored = Some(state.clone());
 			state
 		});
+		let meter = state.frame_rules.clone().ok_or(FrameRejection::UnknownMeter)?;
+		if meter.status != MeterStatus::Active {
+			return Err(FrameRejection::MeterNotActive);
+		}
 		if state.last_sequence.is_some_and(|last| frame.sequence <= last) {
 			return Err(FrameRejection::Replayed);
 		}
@@ -79,10 +80,10 @@ impl<T: Config> Pallet<T> {
 			return Err(FrameRejection::EmptyInterval);
 		}
 		let length = frame.end - frame.start;
-		if length < meter.spec.min_interval_ms {
+		if length < meter.min_interval_ms {
 			return Err(FrameRejection::IntervalTooShort);
 		}
-		if length > meter.spec.max_interval_ms {
+		if length > meter.max_interval_ms {
 			return Err(FrameRejection::IntervalTooLong);
 		}
 		if frame.start < state.measuring_since {
@@ -670,12 +671,19 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Checks the pallet's invariants: no authorize hand-over outlives its transaction;
-	/// every reading state is a registered meter's; a meter with no measurement has an
-	/// empty history (zero register, no sequence, no missed frame, the chain's starting
-	/// head); no meter holds more of the last block's frames than its share.
+	/// every reading state is a registered meter's, and every registered meter has one
+	/// whose frame rules are the registry's; a meter with no measurement has an empty
+	/// history (zero register, no sequence, no missed frame, the chain's starting head);
+	/// no meter holds more of the last block's frames than its share.
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		ensure!(!JustAuthorized::<T>::exists(), "an authorize hand-over was left behind");
+		for meter in T::Meters::meter_ids() {
+			ensure!(
+				Readings::<T>::get(meter).frame_rules == T::Meters::frame_rules(meter),
+				"a meter's frame rules differ from the registry's"
+			);
+		}
 		for (meter, state) in Readings::<T>::iter() {
 			ensure!(T::Meters::meter(meter).is_some(), "a reading state of an unknown meter");
 			if state.measurements == 0 {

@@ -1,6 +1,8 @@
 //! What ingestion offers other pallets: it is told of meter verifications
-//! ([`OnMeterVerified`](mensura_primitives::metering::OnMeterVerified)) and device-key
-//! rotations ([`OnDeviceKeyRotated`](mensura_primitives::metering::OnDeviceKeyRotated)),
+//! ([`OnMeterVerified`](mensura_primitives::metering::OnMeterVerified)), device-key
+//! rotations ([`OnDeviceKeyRotated`](mensura_primitives::metering::OnDeviceKeyRotated))
+//! and every change of a meter's frame rules
+//! ([`OnFrameRulesChanged`](mensura_primitives::metering::OnFrameRulesChanged)),
 //! serves registers ([`MeasurementLog`]) and keeps what billing and surveillance link
 //! to a meter in its reading record ([`MeterLinks`]).
 
@@ -8,7 +10,7 @@ use crate::*;
 use frame_support::{pallet_prelude::*, traits::UnixTime};
 use mensura_primitives::{
 	billing::MeterBilling,
-	metering::MeterId,
+	metering::{FrameRules, MeterId},
 	readings::{MeasurementLog, MeterLinks},
 };
 
@@ -41,6 +43,18 @@ impl<T: Config> mensura_primitives::metering::OnDeviceKeyRotated for Pallet<T> {
 
 	fn weight() -> Weight {
 		T::WeightInfo::device_key_rotated()
+	}
+}
+
+impl<T: Config> mensura_primitives::metering::OnFrameRulesChanged for Pallet<T> {
+	/// Keeps the registry's rules for the meter's frames in its reading record, which a
+	/// frame reads anyway.
+	fn frame_rules_changed(meter: MeterId, rules: FrameRules) {
+		Readings::<T>::mutate(meter, |state| state.frame_rules = Some(rules));
+	}
+
+	fn weight() -> Weight {
+		T::WeightInfo::frame_rules_changed()
 	}
 }
 

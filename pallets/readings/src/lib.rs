@@ -51,7 +51,10 @@
 //!
 //! State keeps what consensus reads again, one record per meter ([`Readings`]): register,
 //! measurement count, last sequence number and interval end, hash-chain head, frames in
-//! the last block. A measurement itself is not kept in state: it is in the `Measured`
+//! the last block, and the meter registry's rules for the meter's frames (status, device
+//! key, program, its model's interval bounds), which the registry keeps current
+//! (`OnFrameRulesChanged`): checking a frame reads this one record and nothing else of
+//! its meter. A measurement itself is not kept in state: it is in the `Measured`
 //! event of the block that stored it, and its frame is in that block's body. Its history
 //! is served by `mensura-indexer`, which follows those events (docs/indexer.md); any copy
 //! of it is checked against the meter's `chain_head`, the hash chain
@@ -183,8 +186,8 @@ pub mod pallet {
 		},
 	};
 
-	/// 5: the open billing period in the reading record ([`crate::migrations::v5`]).
-	pub(crate) const STORAGE_VERSION: StorageVersion = StorageVersion::new(5);
+	/// 6: the registry's frame rules in the reading record ([`crate::migrations::v6`]).
+	pub(crate) const STORAGE_VERSION: StorageVersion = StorageVersion::new(6);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]

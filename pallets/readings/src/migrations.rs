@@ -1,5 +1,26 @@
 //! Storage migrations of the readings pallet.
 
+/// The number of reading records, before a migration that rewrites them.
+#[cfg(feature = "try-runtime")]
+fn count_records<T: crate::Config>() -> alloc::vec::Vec<u8> {
+	codec::Encode::encode(&(crate::Readings::<T>::iter_keys().count() as u64))
+}
+
+/// After a migration that rewrites the reading records: every record counted before it
+/// ([`count_records`]) is still there and decodes, and the pallet's invariants hold.
+#[cfg(feature = "try-runtime")]
+fn check_records_kept<T: crate::Config>(
+	before: alloc::vec::Vec<u8>,
+) -> Result<(), sp_runtime::TryRuntimeError> {
+	let before =
+		<u64 as codec::Decode>::decode(&mut &before[..]).map_err(|_| "pre_upgrade's count")?;
+	frame_support::ensure!(
+		crate::Readings::<T>::iter_values().count() as u64 >= before,
+		"a reading record was lost or does not decode"
+	);
+	crate::Pallet::<T>::do_try_state()
+}
+
 /// Version 3: measurements leave state. Runtimes up to 109 kept each meter's latest
 /// measurements (`Readings::Measurements`, a ring of 96 slots) and, for meters whose
 /// device key was replaced, the indices where sequence numbers restart
@@ -114,6 +135,7 @@ pub mod v5 {
 				frames_in_last_block: old.frames_in_last_block,
 				billing: None,
 				surveilled: old.surveilled,
+				frame_rules: None,
 			}
 		}
 	}
@@ -134,17 +156,12 @@ pub mod v5 {
 
 		#[cfg(feature = "try-runtime")]
 		fn pre_upgrade() -> Result<alloc::vec::Vec<u8>, sp_runtime::TryRuntimeError> {
-			Ok((Readings::<T>::iter_keys().count() as u64).encode())
+			Ok(super::count_records::<T>())
 		}
 
 		#[cfg(feature = "try-runtime")]
 		fn post_upgrade(state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
-			let before = u64::decode(&mut &state[..]).map_err(|_| "pre_upgrade's count")?;
-			frame_support::ensure!(
-				Readings::<T>::iter_values().count() as u64 == before,
-				"a reading record was lost or does not decode"
-			);
-			Pallet::<T>::do_try_state()
+			super::check_records_kept::<T>(state)
 		}
 	}
 
@@ -153,6 +170,105 @@ pub mod v5 {
 		4,
 		5,
 		MakeRoomForBilling<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}
+
+/// Version 6: a meter's reading record keeps the registry's rules for its frames
+/// ([`mensura_primitives::metering::FrameRules`]: status, device key, program, its
+/// model's interval bounds), so that checking a frame reads one storage item, not three.
+/// Every registered meter gets its rules: its record is rewritten with them, or written
+/// for a meter that has none yet (a provisioned meter).
+pub mod v6 {
+	use crate::{Config, Pallet, Readings};
+	use codec::{Decode, Encode};
+	use frame_support::{
+		migrations::VersionedMigration,
+		traits::{Get, UncheckedOnRuntimeUpgrade},
+		weights::Weight,
+	};
+	use mensura_primitives::{
+		billing::MeterBilling,
+		metering::MeterRegistry,
+		readings::{MeasurementIndex, ReadingState, Sequence, UnixMillis},
+	};
+	use sp_core::H256;
+
+	/// A reading record as version 5 stored it.
+	#[derive(Encode, Decode)]
+	pub struct ReadingStateV5<AccountId> {
+		pub register: u128,
+		pub last_sequence: Option<Sequence>,
+		pub last_end: UnixMillis,
+		pub measurements: MeasurementIndex,
+		pub missed_frames: u64,
+		pub chain_head: H256,
+		pub measuring_since: UnixMillis,
+		pub last_block: u32,
+		pub frames_in_last_block: u32,
+		pub billing: Option<MeterBilling<AccountId>>,
+		pub surveilled: bool,
+	}
+
+	impl<AccountId> From<ReadingStateV5<AccountId>> for ReadingState<AccountId> {
+		/// Everything, with no frame rules yet.
+		fn from(old: ReadingStateV5<AccountId>) -> Self {
+			ReadingState {
+				register: old.register,
+				last_sequence: old.last_sequence,
+				last_end: old.last_end,
+				measurements: old.measurements,
+				missed_frames: old.missed_frames,
+				chain_head: old.chain_head,
+				measuring_since: old.measuring_since,
+				last_block: old.last_block,
+				frames_in_last_block: old.frames_in_last_block,
+				billing: old.billing,
+				surveilled: old.surveilled,
+				frame_rules: None,
+			}
+		}
+	}
+
+	/// Rewrites every reading record with its meter's frame rules, and writes a record
+	/// for each registered meter without one, in the upgrade's block (single-block, as
+	/// [`super::v3`]): per record one read and one write, per meter its two registry
+	/// reads, one read to list it and one to look for its record.
+	pub struct CopyFrameRules<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for CopyFrameRules<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let mut records = 0u64;
+			Readings::<T>::translate::<ReadingStateV5<T::AccountId>, _>(|_, old| {
+				records += 1;
+				Some(old.into())
+			});
+			let meters = T::Meters::meter_ids();
+			for &meter in &meters {
+				let rules = T::Meters::frame_rules(meter);
+				Readings::<T>::mutate(meter, |state| state.frame_rules = rules);
+			}
+			let meters = meters.len() as u64;
+			T::DbWeight::get().reads_writes(records + 4 * meters, records + meters)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<alloc::vec::Vec<u8>, sp_runtime::TryRuntimeError> {
+			Ok(super::count_records::<T>())
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			super::check_records_kept::<T>(state)
+		}
+	}
+
+	/// [`CopyFrameRules`], run once: from storage version 5 to 6.
+	pub type MigrateToV6<T> = VersionedMigration<
+		5,
+		6,
+		CopyFrameRules<T>,
 		Pallet<T>,
 		<T as frame_system::Config>::DbWeight,
 	>;

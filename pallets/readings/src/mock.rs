@@ -69,6 +69,7 @@ impl pallet_meters::Config for Test {
 	type MeterDeposit = MeterDeposit;
 	type OnDeviceKeyRotated = Readings;
 	type OnMeterVerified = Readings;
+	type OnFrameRulesChanged = Readings;
 }
 
 #[derive_impl(pallet_lr_programs::config_preludes::TestDefaultConfig)]

@@ -117,6 +117,15 @@ fn measured_events() -> Vec<(u64, u64, crate::MeasurementOf<Test>)> {
 }
 
 /// Meter 0's frames of the twelve minutes up to NOW, one a minute, each accepted.
+/// The reading record of genesis meter `meter` before its first frame: nothing but the
+/// registry's rules for its frames.
+fn unmeasured(meter: u64) -> crate::ReadingStateOf<Test> {
+	crate::ReadingStateOf::<Test> {
+		frame_rules: <Meters as MeterRegistry>::frame_rules(meter),
+		..Default::default()
+	}
+}
+
 fn twelve_minutes_of_meter_zero() {
 	for sequence in 1..=12 {
 		let end = NOW - (12 - sequence) * MINUTE;
@@ -155,6 +164,7 @@ mod accepted {
 					frames_in_last_block: 1,
 					billing: None,
 					surveilled: false,
+					frame_rules: <Meters as MeterRegistry>::frame_rules(0),
 				}
 			);
 			System::assert_last_event(
@@ -363,7 +373,7 @@ mod refused {
 				submit(signed(&frame(0, 1_000_001, NOW - 2 * MINUTE))),
 				Err(FrameRejection::SequenceTooFar)
 			);
-			assert_eq!(ReadingStates::<Test>::get(0), crate::ReadingStateOf::<Test>::default());
+			assert_eq!(ReadingStates::<Test>::get(0), unmeasured(0));
 			assert_eq!(submit(signed(&frame(0, 1_000_000, NOW - 2 * MINUTE))), Ok(()));
 			assert_eq!(
 				submit(signed(&frame(0, 2_000_001, NOW - MINUTE))),
@@ -552,7 +562,7 @@ mod refused {
 				submit(sign_bytes(0, bytes, Readings::genesis_hash())),
 				Err(FrameRejection::Malformed)
 			);
-			assert_eq!(ReadingStates::<Test>::get(0), Default::default());
+			assert_eq!(ReadingStates::<Test>::get(0), unmeasured(0));
 			// Two channels of 2,043 samples (4,086, within the 4,087) are a frame like any.
 			let at_most = lr::Frame {
 				channels: vec![vec![230_000; 2_043], vec![5_000; 2_043]],
@@ -623,10 +633,7 @@ mod refused {
 	#[test]
 	fn a_register_that_would_overflow_is_refused() {
 		new_test_ext().execute_with(|| {
-			ReadingStates::<Test>::insert(
-				0,
-				crate::ReadingStateOf::<Test> { register: u128::MAX, ..Default::default() },
-			);
+			ReadingStates::<Test>::mutate(0, |s| s.register = u128::MAX);
 			assert_eq!(submit(signed(&frame(0, 1, NOW))), Err(FrameRejection::RegisterOverflow));
 		});
 	}
@@ -690,7 +697,7 @@ mod batches {
 				Err(FrameRejection::Replayed)
 			);
 			assert_eq!(submit_batch(vec![]), Err(FrameRejection::EmptyBatch));
-			assert_eq!(ReadingStates::<Test>::get(0), crate::ReadingStateOf::<Test>::default());
+			assert_eq!(ReadingStates::<Test>::get(0), unmeasured(0));
 			assert_eq!(submit_batch(vec![good]), Ok(()));
 		});
 	}
@@ -708,10 +715,7 @@ mod batches {
 				assert_eq!(submit_batch(batch), Err(FrameRejection::BadSignature), "{forged_at}");
 			}
 			for meter in 0..2 {
-				assert_eq!(
-					ReadingStates::<Test>::get(meter),
-					crate::ReadingStateOf::<Test>::default()
-				);
+				assert_eq!(ReadingStates::<Test>::get(meter), unmeasured(meter));
 			}
 			assert_eq!(submit_batch(frames.iter().map(signed).collect()), Ok(()));
 		});
@@ -731,7 +735,7 @@ mod batches {
 			let mut later = signed(&frame(0, 2, NOW));
 			core::mem::swap(&mut earlier.signature, &mut later.signature);
 			assert_eq!(submit_batch(vec![earlier, later]), Err(FrameRejection::BadSignature));
-			assert_eq!(ReadingStates::<Test>::get(0), crate::ReadingStateOf::<Test>::default());
+			assert_eq!(ReadingStates::<Test>::get(0), unmeasured(0));
 		});
 	}
 
@@ -940,7 +944,7 @@ mod abuse {
 				submit(signed_by(1, &frame(0, u64::MAX, NOW))),
 				Err(FrameRejection::SequenceTooFar)
 			);
-			assert_eq!(ReadingStates::<Test>::get(0), crate::ReadingStateOf::<Test>::default());
+			assert_eq!(ReadingStates::<Test>::get(0), unmeasured(0));
 		});
 	}
 
@@ -1385,9 +1389,130 @@ mod key_rotation {
 			// Rotating again before the new device's first frame changes nothing more.
 			let key = DeviceKey::Sr25519(sp_core::Pair::public(&meter_key(15)));
 			assert_ok!(Meters::rotate_device_key(RuntimeOrigin::root(), 0, key));
-			assert_eq!(ReadingStates::<Test>::get(0), state);
+			let rules = <Meters as MeterRegistry>::frame_rules(0);
+			assert_eq!(
+				ReadingStates::<Test>::get(0),
+				crate::ReadingStateOf::<Test> { frame_rules: rules, ..state }
+			);
 			assert_eq!(submit(signed_by(15, &frame(0, 1, end + MINUTE))), Ok(()));
 			assert_eq!(ReadingStates::<Test>::get(0).last_sequence, Some(1));
+		});
+	}
+}
+
+mod frame_rules {
+	use super::*;
+	use mensura_primitives::metering::{DeviceKey, FrameRules, MeterStatus};
+
+	/// The rules meter `meter`'s reading record keeps.
+	fn kept(meter: u64) -> Option<FrameRules> {
+		ReadingStates::<Test>::get(meter).frame_rules
+	}
+
+	/// The record keeps exactly the registry's rules.
+	fn assert_mirrors(meter: u64) {
+		assert_eq!(kept(meter), <Meters as MeterRegistry>::frame_rules(meter));
+		assert!(kept(meter).is_some());
+		Readings::do_try_state().unwrap();
+	}
+
+	#[test]
+	fn a_meter_s_record_keeps_the_registry_s_rules_through_its_whole_life() {
+		new_test_ext().execute_with(|| {
+			// Genesis provisioned, verified and bound the meters.
+			assert_mirrors(0);
+			assert_eq!(kept(0).unwrap().status, MeterStatus::Active);
+			assert_eq!(kept(0).unwrap().min_interval_ms, MIN_INTERVAL);
+			assert_eq!(kept(0).unwrap().max_interval_ms, MAX_INTERVAL);
+			assert_eq!(kept(2).unwrap().lr_program, None);
+			let key = DeviceKey::Sr25519(meter_key(20).public());
+			assert_ok!(Meters::provision_meter(
+				RuntimeOrigin::signed(MAKER),
+				0,
+				key.clone(),
+				b"S20".to_vec()
+			));
+			assert_eq!(kept(3).unwrap().status, MeterStatus::Provisioned);
+			assert_mirrors(3);
+			assert_ok!(Meters::verify_meter(RuntimeOrigin::signed(BODY), 3, b"P20".to_vec()));
+			assert_eq!(kept(3).unwrap().status, MeterStatus::Active);
+			assert_mirrors(3);
+			assert_ok!(LrPrograms::bind_meter(RuntimeOrigin::signed(BODY), 3, program()));
+			assert_eq!(kept(3).unwrap().lr_program, Some(program()));
+			assert_mirrors(3);
+			assert_ok!(Meters::suspend_meter(
+				RuntimeOrigin::signed(BODY),
+				3,
+				StatusReason::SuspectedTampering
+			));
+			assert_eq!(kept(3).unwrap().status, MeterStatus::Suspended);
+			assert_mirrors(3);
+			assert_ok!(Meters::reinstate_meter(
+				RuntimeOrigin::signed(BODY),
+				3,
+				StatusReason::IssueResolved
+			));
+			assert_eq!(kept(3).unwrap().status, MeterStatus::Active);
+			assert_mirrors(3);
+			let new = DeviceKey::Sr25519(meter_key(21).public());
+			assert_ok!(Meters::rotate_device_key(RuntimeOrigin::root(), 3, new.clone()));
+			assert_eq!(kept(3).unwrap().device_key, new);
+			assert_mirrors(3);
+			assert_ok!(Meters::revoke_meter(
+				RuntimeOrigin::signed(BODY),
+				3,
+				StatusReason::Decommissioned
+			));
+			assert_eq!(kept(3).unwrap().status, MeterStatus::Revoked);
+			assert_mirrors(3);
+		});
+	}
+
+	#[test]
+	fn a_reinstated_meter_measures_again() {
+		new_test_ext().execute_with(|| {
+			assert_ok!(Meters::suspend_meter(
+				RuntimeOrigin::signed(BODY),
+				0,
+				StatusReason::SuspectedTampering
+			));
+			assert_eq!(submit(signed(&frame(0, 1, NOW))), Err(FrameRejection::MeterNotActive));
+			assert_ok!(Meters::reinstate_meter(
+				RuntimeOrigin::signed(BODY),
+				0,
+				StatusReason::IssueResolved
+			));
+			assert_eq!(submit(signed(&frame(0, 1, NOW))), Ok(()));
+		});
+	}
+
+	#[test]
+	fn frames_are_checked_against_the_rules_the_record_keeps_alone() {
+		new_test_ext().execute_with(|| {
+			// Were the record's copy suspended while the registry's is not, the frame is
+			// refused: the check reads the record, not the registry.
+			ReadingStates::<Test>::mutate(0, |s| {
+				s.frame_rules.as_mut().unwrap().status = MeterStatus::Suspended
+			});
+			assert_eq!(submit(signed(&frame(0, 1, NOW))), Err(FrameRejection::MeterNotActive));
+			// A record without rules is a meter the registry does not know.
+			ReadingStates::<Test>::mutate(1, |s| s.frame_rules = None);
+			assert_eq!(submit(signed_by(1, &frame(1, 1, NOW))), Err(FrameRejection::UnknownMeter));
+		});
+	}
+
+	#[test]
+	fn try_state_detects_frame_rules_that_differ_from_the_registry() {
+		new_test_ext().execute_with(|| {
+			Readings::do_try_state().unwrap();
+			ReadingStates::<Test>::mutate(0, |s| {
+				s.frame_rules.as_mut().unwrap().max_interval_ms += 1
+			});
+			assert!(Readings::do_try_state().is_err());
+		});
+		new_test_ext().execute_with(|| {
+			ReadingStates::<Test>::remove(2);
+			assert!(Readings::do_try_state().is_err(), "a registered meter without a record");
 		});
 	}
 }
@@ -1472,13 +1597,77 @@ mod migration {
 			MigrateToV5::<Test>::on_runtime_upgrade();
 
 			assert_eq!(Readings::on_chain_storage_version(), StorageVersion::new(5));
-			assert_eq!(ReadingStates::<Test>::get(0), state);
-			assert_eq!(ReadingStates::<Test>::get(2), untouched);
+			// Version 6 copies the frame rules in.
+			let without_rules = |s: &crate::ReadingStateOf<Test>| crate::ReadingStateOf::<Test> {
+				frame_rules: None,
+				..s.clone()
+			};
+			assert_eq!(ReadingStates::<Test>::get(0), without_rules(&state));
+			assert_eq!(ReadingStates::<Test>::get(2), without_rules(&untouched));
 			assert!(state.billing.is_none() && state.surveilled);
+			// Run again, it changes nothing.
+			MigrateToV5::<Test>::on_runtime_upgrade();
+			assert_eq!(ReadingStates::<Test>::get(0), without_rules(&state));
+			crate::migrations::v6::MigrateToV6::<Test>::on_runtime_upgrade();
+			assert_eq!(ReadingStates::<Test>::get(0), state);
+			Readings::do_try_state().unwrap();
+			// The meter measures on.
+			assert_eq!(submit(signed(&frame(0, 13, NOW + MINUTE))), Ok(()));
+		});
+	}
+
+	#[test]
+	fn version_five_records_take_their_meters_frame_rules_and_every_meter_gets_a_record() {
+		use crate::migrations::v6::{MigrateToV6, ReadingStateV5};
+		use mensura_primitives::metering::DeviceKey;
+		new_test_ext().execute_with(|| {
+			twelve_minutes_of_meter_zero();
+			let key = DeviceKey::Sr25519(meter_key(20).public());
+			assert_ok!(Meters::provision_meter(
+				RuntimeOrigin::signed(MAKER),
+				0,
+				key,
+				b"S20".to_vec()
+			));
+			let states: Vec<_> = (0..4u64).map(ReadingStates::<Test>::get).collect();
+			// Version 5's layout of meters 0 to 2; the provisioned meter 3 had no record.
+			for (meter, s) in states.iter().enumerate().take(3) {
+				let old = ReadingStateV5::<u64> {
+					register: s.register,
+					last_sequence: s.last_sequence,
+					last_end: s.last_end,
+					measurements: s.measurements,
+					missed_frames: s.missed_frames,
+					chain_head: s.chain_head,
+					measuring_since: s.measuring_since,
+					last_block: s.last_block,
+					frames_in_last_block: s.frames_in_last_block,
+					billing: s.billing.clone(),
+					surveilled: s.surveilled,
+				};
+				unhashed::put_raw(
+					&ReadingStates::<Test>::hashed_key_for(meter as u64),
+					&old.encode(),
+				);
+			}
+			ReadingStates::<Test>::remove(3);
+			assert!(
+				ReadingStates::<Test>::try_get(0).is_err(),
+				"the old layout does not decode as the new one"
+			);
+			assert!(Readings::do_try_state().is_err());
+			StorageVersion::new(5).put::<Readings>();
+
+			MigrateToV6::<Test>::on_runtime_upgrade();
+
+			assert_eq!(Readings::on_chain_storage_version(), StorageVersion::new(6));
+			for (meter, s) in states.iter().enumerate() {
+				assert_eq!(&ReadingStates::<Test>::get(meter as u64), s, "meter {meter}");
+			}
 			Readings::do_try_state().unwrap();
 			// Run again, it changes nothing; the meter measures on.
-			MigrateToV5::<Test>::on_runtime_upgrade();
-			assert_eq!(ReadingStates::<Test>::get(0), state);
+			MigrateToV6::<Test>::on_runtime_upgrade();
+			assert_eq!(ReadingStates::<Test>::get(0), states[0]);
 			assert_eq!(submit(signed(&frame(0, 13, NOW + MINUTE))), Ok(()));
 		});
 	}

@@ -379,7 +379,7 @@ pub mod pallet {
 		/// `MeterStatusChanged`). Errors: `NotUnderInspection`, or the registry's
 		/// (`IllegalStatusTransition` when the meter is not active).
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::suspend_meter())]
+		#[pallet::weight(T::WeightInfo::suspend_meter().saturating_add(T::Suspension::notification_weight()))]
 		pub fn suspend_meter(
 			origin: OriginFor<T>,
 			meter: MeterId,

@@ -110,6 +110,10 @@ impl MeterRegistry for TestMeters {
 		METERS.with(|m| m.borrow().get(&meter).cloned())
 	}
 
+	fn meter_ids() -> Vec<MeterId> {
+		METERS.with(|m| m.borrow().keys().copied().collect())
+	}
+
 	#[cfg(feature = "runtime-benchmarks")]
 	fn benchmark_active_meter(key: DeviceKey, program: ProgramHash) -> MeterId {
 		let id = METERS.with(|m| m.borrow().keys().max().map_or(0, |last| last + 1));
@@ -159,6 +163,11 @@ impl MeterSuspension<u64> for TestSuspension {
 		}
 		set_status(meter, MeterStatus::Suspended);
 		Ok(())
+	}
+
+	/// Nobody is told of a test suspension.
+	fn notification_weight() -> sp_runtime::Weight {
+		sp_runtime::Weight::zero()
 	}
 }
 

@@ -28,6 +28,8 @@ impl pallet_meters::Config for Runtime {
 	type OnDeviceKeyRotated = crate::Readings;
 	/// A verified meter's frames may not measure time before its verification.
 	type OnMeterVerified = crate::Readings;
+	/// Ingestion keeps each meter's frame rules in its reading record: one read a frame.
+	type OnFrameRulesChanged = crate::Readings;
 	/// A removed notified body's program approvals are dropped.
 	type OnNotifiedBodyRemoved = crate::LrPrograms;
 	/// Two notified bodies replace a meter's device key (or the regulator alone).
