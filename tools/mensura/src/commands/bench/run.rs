@@ -178,7 +178,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
 	let mut memory_series: Vec<(f64, Vec<u64>)> = Vec::new();
 	let mut exhausted = false;
 	let mut resends = Resends::default();
-	let mut rebatches = Rebatches::new(settings.baseline);
+	let mut rebatches = Rebatches::new(settings.baseline, settings.validators);
 	let mut last_resend_scan = Instant::now();
 	let validators = settings.validators;
 	let remember = |replayable: &mut VecDeque<(usize, usize)>, frames: Vec<(usize, usize)>| {

@@ -342,13 +342,21 @@ pub(super) fn turned(frames: &[(usize, usize)], turn: usize) -> Vec<(usize, usiz
 }
 
 /// How many new best blocks a transaction the pool let go has to reach one before its
-/// frames go again. `dropped` is not the last word: a block being built may already hold
-/// the transaction when the pool evicts it (and with several validators, another node's
-/// pool may still hold it), and then the frames sent again would only be refused as
-/// `Replayed`.
-pub(super) const DROPPED_GRACE_BLOCKS: u64 = 2;
+/// frames go again, with `validators` validators. `dropped` is not the last word: the
+/// block being built may already hold the transaction when the pool evicts it, and then
+/// the frames sent again would only be refused as `Replayed`. With one validator that
+/// block is the next one: a block begun after the eviction takes its transactions from a
+/// pool without it. With several, another node's pool may still hold it, and the next
+/// block may be another's: one block more.
+pub(super) fn dropped_grace_blocks(validators: usize) -> u64 {
+	if validators > 1 {
+		2
+	} else {
+		1
+	}
+}
 
-/// A transaction the pool let go, waiting out [`DROPPED_GRACE_BLOCKS`].
+/// A transaction the pool let go, waiting out [`dropped_grace_blocks`].
 pub(super) struct LetGo {
 	frames: Vec<(usize, usize)>,
 	/// The node's best block when its pool said it let the transaction go.
@@ -375,12 +383,15 @@ pub(super) struct Rebatches {
 	/// again (its signed nonce cannot go in another transaction, and its account's later
 	/// remarks wait behind it for good; `frames.baselineLostRemarks`).
 	pub(super) remarks: bool,
+	/// [`dropped_grace_blocks`] of the run's network.
+	pub(super) grace_blocks: u64,
 }
 
 impl Rebatches {
-	/// For a run's transactions: the peer baseline's remarks (`remarks`), or frames.
-	pub(super) fn new(remarks: bool) -> Self {
-		Rebatches { remarks, ..Default::default() }
+	/// For a run's transactions on `validators` validators: the peer baseline's remarks
+	/// (`remarks`), or frames.
+	pub(super) fn new(remarks: bool, validators: usize) -> Self {
+		Rebatches { remarks, grace_blocks: dropped_grace_blocks(validators), ..Default::default() }
 	}
 
 	/// Notes that the pool let the transaction `hash` go when the node's best block was
@@ -398,7 +409,7 @@ impl Rebatches {
 	}
 
 	/// Sends again the frames of every transaction let go that the follower has not seen
-	/// in a block [`DROPPED_GRACE_BLOCKS`] blocks past the node's best when the pool let
+	/// in a block [`dropped_grace_blocks`] blocks past the node's best when the pool let
 	/// it go; forgets the ones in a block.
 	pub(super) fn take_back_due(
 		&mut self,
@@ -415,11 +426,12 @@ impl Rebatches {
 			let state = followed.lock().expect("follower state");
 			let best = state.best();
 			let included_all_the_same = &mut self.included_all_the_same;
+			let grace = self.grace_blocks;
 			self.waiting.retain(|hash, l| {
 				if state.tracked.get(hash).is_some_and(|t| t.included.is_some()) {
 					*included_all_the_same += 1;
 					false
-				} else if best >= l.best_then + DROPPED_GRACE_BLOCKS {
+				} else if best >= l.best_then + grace {
 					due.push((*hash, core::mem::take(&mut l.frames)));
 					false
 				} else {
@@ -653,8 +665,13 @@ pub(super) mod tests {
 				track_rx,
 				job_tx,
 				job_rx,
-				rebatches: Rebatches::default(),
+				rebatches: Rebatches::new(false, 3),
 			}
+		}
+
+		/// The same, for a network of one validator.
+		fn alone() -> Self {
+			Harness { rebatches: Rebatches::new(false, 1), ..Self::new() }
 		}
 
 		/// Follows a transaction of `order` as sent; returns its hash.
@@ -694,17 +711,35 @@ pub(super) mod tests {
 
 	#[test]
 	fn a_remark_let_go_is_the_baselines_loss_and_never_goes_again() {
-		let mut remarks = Rebatches::new(true);
+		let mut remarks = Rebatches::new(true, 1);
 		remarks.let_go([1; 32], vec![(0, 0)], 10);
 		remarks.let_go([2; 32], vec![(1, 0)], 10);
 		assert!(remarks.waiting.is_empty() && !remarks.holds(&[1; 32]));
-		let mut frames = Rebatches::new(false);
+		let mut frames = Rebatches::new(false, 1);
 		frames.let_go([1; 32], vec![(0, 0)], 10);
 		assert!(frames.holds(&[1; 32]));
 	}
 
 	#[test]
-	fn frames_let_go_wait_two_blocks_past_the_nodes_best_then_go_in_a_new_order() {
+	fn with_one_validator_frames_let_go_wait_for_the_block_being_built_alone() {
+		let mut h = Harness::alone();
+		let first = frames(4);
+		let hash = h.sent(&first);
+		// The node's best was 10 when its pool said `banned`: block 11 may hold it.
+		h.rebatches.let_go(hash, first.clone(), 10);
+		h.block_seen(10);
+		h.take_back_due();
+		assert!(h.job_rx.try_recv().is_err(), "the block being built may still hold it");
+		h.block_seen(11);
+		h.take_back_due();
+		let job = h.job_rx.try_recv().expect("sent again once that block is read without it");
+		assert_eq!(job.supersedes, Some(hash));
+		assert!(h.rebatches.waiting.is_empty());
+	}
+
+	#[test]
+	fn with_several_validators_frames_let_go_wait_two_blocks_past_the_nodes_best_then_go_in_a_new_order(
+	) {
 		let mut h = Harness::new();
 		let first = frames(4);
 		let hash = h.sent(&first);
