@@ -64,6 +64,10 @@ pub(super) struct Followed {
 	pub(super) finalized_number: u64,
 	/// The most weight (ref time, µs) a block may count in the run's dispatch class.
 	pub(super) class_limit_us: f64,
+	/// What the run's largest transaction declares (ref time, µs, with the extrinsic base
+	/// weight): a block builder takes a transaction only while this much is left in the
+	/// class, whatever the transaction then uses. 0 when unknown.
+	pub(super) declared_us: f64,
 	/// The validators of the run: each authors one slot in so many.
 	pub(super) validators: usize,
 	/// Frames in finalized blocks, whichever transaction carried them.
@@ -89,22 +93,22 @@ impl Followed {
 		HELD_PAST_BLOCKS_WITH_ROOM * self.validators.max(1)
 	}
 
-	/// How many blocks after `after` had room left for `frames` more frames (at the most
-	/// weight a frame has counted in a block of the run).
+	/// How many blocks after `after` had room left for a transaction of `frames` frames:
+	/// the weight the run's largest transaction declares ([`Followed::declared_us`]; until
+	/// 2026-12-07 the frames at the most weight a frame had used in a block of the run,
+	/// which took every full block for one with room, as a batch declares about four
+	/// times what its frames use). A smaller transaction declares less: counted at the
+	/// largest, it is let go later, never too early. Before the declared weight is known,
+	/// no block has room.
 	pub(super) fn blocks_with_room(&self, after: u64, frames: usize) -> usize {
-		let per_frame = self
-			.blocks
-			.iter()
-			.filter(|b| b.frames > 0)
-			.map(|b| b.frame_weight_us / b.frames as f64)
-			.fold(0.0, f64::max);
-		if per_frame == 0.0 {
+		if self.declared_us == 0.0 || frames == 0 {
 			return 0;
 		}
-		let needs = per_frame * frames as f64;
 		self.blocks
 			.iter()
-			.filter(|b| b.number > after && b.frame_weight_us + needs <= self.class_limit_us)
+			.filter(|b| {
+				b.number > after && b.frame_weight_us + self.declared_us <= self.class_limit_us
+			})
 			.count()
 	}
 
@@ -336,34 +340,40 @@ mod tests {
 
 	#[test]
 	fn blocks_with_room_count_those_after_the_asking_that_could_have_taken_the_transaction() {
-		let mut state = Followed { class_limit_us: 2_000_000.0, ..Default::default() };
-		let full = |number| BlockSeen { frame_weight_us: 1_995_000.0, ..block(number, 13_758) };
+		// A batch of 256 declares 80 ms; its frames use about 23 ms.
+		let mut state =
+			Followed { class_limit_us: 2_000_000.0, declared_us: 80_000.0, ..Default::default() };
+		let full = |number| BlockSeen { frame_weight_us: 1_927_000.0, ..block(number, 21_760) };
 		state.blocks = vec![full(5), full(6)];
-		// 145 µs a frame: a batch of 64 needs 9,280 µs, which a full block has not left.
-		assert_eq!(state.blocks_with_room(4, 64), 0);
-		state.blocks.push(BlockSeen { frame_weight_us: 1_000_000.0, ..block(7, 6_900) });
+		// 73 ms left: room for what a batch's frames use, not for what it declares.
+		assert_eq!(state.blocks_with_room(4, 256), 0, "a full block has no room for a batch");
+		state.blocks.push(BlockSeen { frame_weight_us: 1_000_000.0, ..block(7, 11_000) });
 		state.blocks.push(block(8, 0));
-		assert_eq!(state.blocks_with_room(4, 64), 2);
-		assert_eq!(state.blocks_with_room(7, 64), 1, "only blocks after the asking count");
+		assert_eq!(state.blocks_with_room(4, 256), 2);
+		assert_eq!(state.blocks_with_room(7, 256), 1, "only blocks after the asking count");
 		assert_eq!(
-			Followed::default().blocks_with_room(0, 64),
+			Followed { declared_us: 0.0, ..state }.blocks_with_room(4, 256),
 			0,
-			"no frame seen: no weight known"
+			"no declared weight known: no block counts as having room"
 		);
 	}
 
 	#[test]
 	fn held_out_takes_two_blocks_with_room_per_validator() {
-		let mut state =
-			Followed { class_limit_us: 2_000_000.0, validators: 1, ..Default::default() };
-		state.blocks.push(BlockSeen { frame_weight_us: 1_000_000.0, ..block(1, 6_900) });
-		assert!(!state.held_out(0, 64), "one block with room may have been built before it came");
+		let mut state = Followed {
+			class_limit_us: 2_000_000.0,
+			declared_us: 80_000.0,
+			validators: 1,
+			..Default::default()
+		};
+		state.blocks.push(BlockSeen { frame_weight_us: 1_000_000.0, ..block(1, 11_000) });
+		assert!(!state.held_out(0, 256), "one block with room may have been built before it came");
 		state.blocks.push(block(2, 0));
-		assert!(state.held_out(0, 64));
+		assert!(state.held_out(0, 256));
 		state.validators = 3;
-		assert!(!state.held_out(0, 64), "its node may author only one block in three");
+		assert!(!state.held_out(0, 256), "its node may author only one block in three");
 		state.blocks.extend((3..=6).map(|n| block(n, 0)));
-		assert!(state.held_out(0, 64));
+		assert!(state.held_out(0, 256));
 	}
 
 	#[test]

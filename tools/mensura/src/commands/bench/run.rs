@@ -224,6 +224,24 @@ pub fn run(args: BenchArgs) -> Result<()> {
 			frames::general_transaction(frames::submission(&signed)?)
 		})
 	};
+	// What the run's largest transaction declares, as the node's runtime counts it (the
+	// block builder takes a transaction only while that much is left): a held transaction
+	// is let go only after blocks with that room went by without it.
+	if !baseline {
+		let largest: Vec<(usize, usize)> =
+			(0..settings.batch.min(fleet.len())).map(|m| (m, 0)).collect();
+		let declared_us =
+			declared_weight_us(&mut probe_client, &bytes_of(&fleet, &largest)?, class)?;
+		say(
+			quiet,
+			&format!(
+				"  a transaction of {} frame(s) declares {:.1} ms of block weight",
+				largest.len(),
+				declared_us / 1e3
+			),
+		);
+		followed.lock().expect("follower state").declared_us = declared_us;
+	}
 	while origin.elapsed() < settings.duration {
 		// (Not the baseline's: a generic chain's user submits and nothing more; and a
 		// remark, signed with its account's nonce, cannot go in another transaction.)
@@ -1049,4 +1067,26 @@ impl PoolValidations {
 		let per_transaction = if submitted > 0 { all / submitted as f64 } else { 0.0 };
 		Self { all, view_revalidations, per_transaction }
 	}
+}
+
+/// The weight (ref time, µs) the transaction `bytes` declares at the node's best block:
+/// its call's and extensions' (`TransactionPaymentApi_query_info`, which reads what the
+/// declaration depends on, such as the approved programs' most operators) and the
+/// extrinsic base weight of its dispatch `class`.
+fn declared_weight_us(
+	client: &mut Client,
+	bytes: &[u8],
+	class: frame_support::dispatch::DispatchClass,
+) -> Result<f64> {
+	let extrinsic = <mensura_runtime::UncheckedExtrinsic as codec::Decode>::decode(&mut &bytes[..])
+		.map_err(|e| Error::failure(format!("a bench transaction does not decode: {e}")))?;
+	let (weight, _class, _fee): (
+		frame_support::weights::Weight,
+		frame_support::dispatch::DispatchClass,
+		u128,
+	) = client.runtime_call("TransactionPaymentApi_query_info", (extrinsic, bytes.len() as u32))?;
+	let base = <mensura_runtime::Runtime as frame_system::Config>::BlockWeights::get()
+		.get(class)
+		.base_extrinsic;
+	Ok(weight.saturating_add(base).ref_time() as f64 / 1e6)
 }
