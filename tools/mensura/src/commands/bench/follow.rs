@@ -80,11 +80,11 @@ impl Followed {
 		self.blocks.last().map_or(0, |b| b.number)
 	}
 
-	/// Whether a transaction of `frames` frames that its pool still holds was left out of
+	/// Whether a transaction that its pool still holds was left out of
 	/// [`HELD_PAST_BLOCKS_WITH_ROOM`] blocks with room for it per validator, since the
 	/// follower's best block was `after`.
-	pub(super) fn held_out(&self, after: u64, frames: usize) -> bool {
-		self.blocks_with_room(after, frames) >= self.held_out_after()
+	pub(super) fn held_out(&self, after: u64) -> bool {
+		self.blocks_with_room(after) >= self.held_out_after()
 	}
 
 	/// How many blocks with room a held transaction is let go after:
@@ -93,15 +93,15 @@ impl Followed {
 		HELD_PAST_BLOCKS_WITH_ROOM * self.validators.max(1)
 	}
 
-	/// How many blocks after `after` had room left for a transaction of `frames` frames:
-	/// the weight the run's largest transaction declares ([`Followed::declared_us`]; until
-	/// 2026-12-07 the frames at the most weight a frame had used in a block of the run,
+	/// How many blocks after `after` had room left for a transaction of the run: the
+	/// weight the run's largest transaction declares ([`Followed::declared_us`]; until
+	/// 2026-12-07 a transaction's frames at the most weight a frame had used in a block of the run,
 	/// which took every full block for one with room, as a batch declares about four
 	/// times what its frames use). A smaller transaction declares less: counted at the
 	/// largest, it is let go later, never too early. Before the declared weight is known,
 	/// no block has room.
-	pub(super) fn blocks_with_room(&self, after: u64, frames: usize) -> usize {
-		if self.declared_us == 0.0 || frames == 0 {
+	pub(super) fn blocks_with_room(&self, after: u64) -> usize {
+		if self.declared_us == 0.0 {
 			return 0;
 		}
 		self.blocks
@@ -346,13 +346,13 @@ mod tests {
 		let full = |number| BlockSeen { frame_weight_us: 1_927_000.0, ..block(number, 21_760) };
 		state.blocks = vec![full(5), full(6)];
 		// 73 ms left: room for what a batch's frames use, not for what it declares.
-		assert_eq!(state.blocks_with_room(4, 256), 0, "a full block has no room for a batch");
+		assert_eq!(state.blocks_with_room(4), 0, "a full block has no room for a batch");
 		state.blocks.push(BlockSeen { frame_weight_us: 1_000_000.0, ..block(7, 11_000) });
 		state.blocks.push(block(8, 0));
-		assert_eq!(state.blocks_with_room(4, 256), 2);
-		assert_eq!(state.blocks_with_room(7, 256), 1, "only blocks after the asking count");
+		assert_eq!(state.blocks_with_room(4), 2);
+		assert_eq!(state.blocks_with_room(7), 1, "only blocks after the asking count");
 		assert_eq!(
-			Followed { declared_us: 0.0, ..state }.blocks_with_room(4, 256),
+			Followed { declared_us: 0.0, ..state }.blocks_with_room(4),
 			0,
 			"no declared weight known: no block counts as having room"
 		);
@@ -367,13 +367,13 @@ mod tests {
 			..Default::default()
 		};
 		state.blocks.push(BlockSeen { frame_weight_us: 1_000_000.0, ..block(1, 11_000) });
-		assert!(!state.held_out(0, 256), "one block with room may have been built before it came");
+		assert!(!state.held_out(0), "one block with room may have been built before it came");
 		state.blocks.push(block(2, 0));
-		assert!(state.held_out(0, 256));
+		assert!(state.held_out(0));
 		state.validators = 3;
-		assert!(!state.held_out(0, 256), "its node may author only one block in three");
+		assert!(!state.held_out(0), "its node may author only one block in three");
 		state.blocks.extend((3..=6).map(|n| block(n, 0)));
-		assert!(state.held_out(0, 256));
+		assert!(state.held_out(0));
 	}
 
 	#[test]

@@ -290,7 +290,7 @@ fn look_over(
 		};
 		let (best, held_out) = {
 			let state = followed.lock().expect("follower state");
-			(state.best(), state.held_out(s.best_asked, s.frames.len()))
+			(state.best(), state.held_out(s.best_asked))
 		};
 		let mut stats = stats.lock().expect("stats");
 		stats.asked_again += 1;
