@@ -25,6 +25,7 @@
 //! 15-minute interval in the past, so the chain's clock never refuses one.
 
 mod attack;
+mod cgroup;
 mod figures;
 mod follow;
 mod keys;
@@ -45,6 +46,7 @@ use crate::{
 	time::parse_duration,
 	Error, Result,
 };
+use cgroup::*;
 use clap::Args;
 use codec::Encode;
 use figures::*;
@@ -146,6 +148,13 @@ pub struct BenchArgs {
 	/// An extra argument for every node (repeatable), e.g. `--node-arg=--trie-cache-size=268435456`.
 	#[arg(long = "node-arg", allow_hyphen_values = true)]
 	node_args: Vec<String>,
+	/// Run each node within this much memory, in MiB (page cache included), in a memory
+	/// cgroup of its own, as on a host or container of that size: the kernel takes back
+	/// ParityDB's mapped pages as it needs them and kills a node that needs more. The
+	/// first start, which builds the bench's genesis, runs without it. Needs the right to
+	/// create a cgroup (root, or a delegated subtree).
+	#[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(64..))]
+	memory_limit: Option<u64>,
 	/// Keep the nodes' directory (spec, databases, logs) instead of deleting it.
 	#[arg(long)]
 	keep: bool,
@@ -167,6 +176,8 @@ struct Settings {
 	senders: usize,
 	attack: bool,
 	baseline: bool,
+	/// Each node's memory limit after its first start, in MiB.
+	memory_limit_mib: Option<u64>,
 }
 
 impl BenchArgs {
@@ -213,6 +224,7 @@ impl BenchArgs {
 			senders: self.senders as usize,
 			attack: self.attack,
 			baseline: self.baseline,
+			memory_limit_mib: self.memory_limit,
 		})
 	}
 }

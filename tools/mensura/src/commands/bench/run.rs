@@ -32,8 +32,14 @@ pub fn run(args: BenchArgs) -> Result<()> {
 	say(
 		quiet,
 		&format!(
-			"  up in {:.1}s; logs in {}",
+			"  up in {:.1}s (built the genesis, then started again on its database: {} resident after the first start); logs in {}",
 			started_nodes.elapsed().as_secs_f64(),
+			network
+				.nodes
+				.iter()
+				.map(|n| format!("{} {:.0} MiB", n.name, n.first_start_rss_kib as f64 / 1024.0))
+				.collect::<Vec<_>>()
+				.join(", "),
 			network.dir.display()
 		),
 	);
@@ -597,6 +603,17 @@ pub fn run(args: BenchArgs) -> Result<()> {
 	let lifetime_peak: Vec<(String, u64)> =
 		network.nodes.iter().map(|n| (n.name.to_string(), n.lifetime_peak_kib())).collect();
 	let max_rss_mib = peak_rss.iter().map(|r| r.1).max().unwrap_or(0) as f64 / 1024.0;
+	// Under `--memory-limit`: each node's cgroup's peak use (page cache included) and the
+	// kernel's kills for memory.
+	let limited: Vec<(String, f64, u64)> = network
+		.nodes
+		.iter()
+		.filter_map(|n| {
+			let cgroup = n.cgroup.as_ref()?;
+			let peak = cgroup.peak_bytes().unwrap_or(0) as f64 / (1024.0 * 1024.0);
+			Some((n.name.to_string(), peak, cgroup.oom_kills().unwrap_or(0)))
+		})
+		.collect();
 	let ms = |v: Option<f64>| v.map(|s| (s * 1000.0).round());
 	let mut submit: Vec<(f64, u64)> = stats.submit_seconds.iter().map(|s| (*s, 1)).collect();
 	let bad_accepted: u64 = stats.bad_accepted.values().sum();
@@ -681,6 +698,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
 				point.extend(rss.iter().map(|k| json!(k / 1024)));
 				point
 			}).collect::<Vec<_>>(),
+			"limitMiB": settings.memory_limit_mib,
+			"limitPeakUseMiB": limited.iter().map(|(n, peak, _)| (n.clone(), json!(peak))).collect::<serde_json::Map<_, _>>(),
+			"limitOomKills": limited.iter().map(|(n, _, kills)| (n.clone(), json!(kills))).collect::<serde_json::Map<_, _>>(),
+			"firstStartReadyRssMiB": network.nodes.iter().map(|n| (n.name.to_string(), json!(n.first_start_rss_kib as f64 / 1024.0))).collect::<serde_json::Map<_, _>>(),
 			"lifetimePeakMiB": lifetime_peak.iter().map(|(n, k)| (n.clone(), json!(*k as f64 / 1024.0))).collect::<serde_json::Map<_, _>>(),
 		},
 		"frames": {
@@ -839,11 +860,18 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		l["rpcProbeP50"], l["rpcProbeMax"], rpc_probe_failures
 	);
 	println!(
-		"  memory: peak RSS under load {} (max {max_rss_mib:.0} MiB), of it anonymous (not ParityDB's mapped files) {}; lifetime peak, with building the genesis, {}",
+		"  memory: peak RSS under load {} (max {max_rss_mib:.0} MiB), of it anonymous (not ParityDB's mapped files) {}; lifetime peak, with reading the genesis, {}",
 		peak_rss.iter().map(|(n, k)| format!("{n} {:.0} MiB", *k as f64 / 1024.0)).collect::<Vec<_>>().join(", "),
 		peak_anon.iter().map(|(n, k)| format!("{n} {:.0} MiB", *k as f64 / 1024.0)).collect::<Vec<_>>().join(", "),
 		lifetime_peak.iter().map(|(n, k)| format!("{n} {:.0} MiB", *k as f64 / 1024.0)).collect::<Vec<_>>().join(", ")
 	);
+	if let Some(limit) = settings.memory_limit_mib {
+		println!(
+			"  memory limit: {limit} MiB a node (a memory cgroup, page cache included); peak use {}; killed for memory {}",
+			limited.iter().map(|(n, peak, _)| format!("{n} {peak:.0} MiB")).collect::<Vec<_>>().join(", "),
+			limited.iter().map(|(n, _, kills)| format!("{n} {kills}")).collect::<Vec<_>>().join(", ")
+		);
+	}
 	println!(
 		"  valid frames: {valid_sent} sent, {finalized_frames} finalized, {unfinalized_frames} not finalized; the pool refused {} (copies of frames another transaction stored among them); {chain_total} {} on chain",
 		stats.valid_refused_frames,
@@ -965,7 +993,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
 	}
 	for node in &mut network.nodes {
 		if let Ok(Some(status)) = node.child.try_wait() {
-			problems.push(format!("{} exited during the run ({status})", node.name));
+			problems.push(format!(
+				"{} exited during the run ({})",
+				node.name,
+				node.exit_reason(status)
+			));
 		}
 	}
 	if problems.is_empty() {
