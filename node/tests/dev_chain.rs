@@ -60,6 +60,11 @@ fn dev_chain_produces_and_finalizes_blocks_and_stops_cleanly() {
 	assert!(!process_exists(pid), "node process {pid} still exists after stop");
 	assert!(!log.contains("panicked"), "node log has a panic:\n{log}");
 	assert!(log.contains("Database: ParityDb"), "node did not use ParityDB; log:\n{log}");
+	// A validator on a new database keeps 32 blocks of state (node/src/command.rs).
+	assert!(
+		log.contains("State: the last 32 finalized blocks"),
+		"the dev node (a validator) did not take the validators' state pruning; log:\n{log}"
+	);
 }
 
 /// A node dropped without `stop` (as when a test fails) is killed and reaped.
