@@ -1,5 +1,6 @@
 //! The Mensura node.
 
+mod authoring;
 mod chain_spec;
 mod cli;
 mod command;

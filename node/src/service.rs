@@ -268,7 +268,7 @@ pub fn new_full<
 				client,
 				select_chain,
 				block_import,
-				proposer_factory,
+				proposer_factory: crate::authoring::LeavingTimeToFinish(proposer_factory),
 				create_inherent_data_providers: move |_, ()| async move {
 					let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
 					let slot =
