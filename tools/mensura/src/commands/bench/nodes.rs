@@ -19,6 +19,8 @@ pub(super) struct Node {
 	pub(super) first_start_rss_kib: u64,
 	/// The memory cgroup the node runs in under `--memory-limit`.
 	pub(super) cgroup: Option<MemoryCgroup>,
+	/// Whether the run has already said that this node exited, and why.
+	pub(super) exit_reported: bool,
 }
 
 /// CPU time (user + system) a process has used, in seconds, from `/proc/<pid>/stat`.
@@ -47,6 +49,15 @@ impl Node {
 
 	/// Stops the node: SIGTERM, then SIGKILL if it has not exited within 20 s.
 	fn stop(&mut self) {
+		// A node that is gone already died during the run: say why, unless the run did,
+		// since what the run reports then may be only that the node stopped answering.
+		if let Some(exit) = self.exited() {
+			eprintln!("{exit}");
+			return;
+		}
+		if let Ok(Some(_)) = self.child.try_wait() {
+			return;
+		}
 		#[cfg(unix)]
 		unsafe {
 			libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
@@ -65,6 +76,16 @@ impl Node {
 				}
 			}
 		}
+	}
+
+	/// If the node has exited and the run has not said so yet: that it did, and why.
+	pub(super) fn exited(&mut self) -> Option<String> {
+		if self.exit_reported {
+			return None;
+		}
+		let status = self.child.try_wait().ok()??;
+		self.exit_reported = true;
+		Some(format!("{} exited during the run ({})", self.name, self.exit_reason(status)))
 	}
 
 	/// Why the node exited: its status, and whether the kernel killed it for memory.
@@ -137,6 +158,14 @@ impl Node {
 				Some((number.parse().ok()?, ms.parse().ok()?, count.parse().ok()?, end))
 			})
 			.collect()
+	}
+
+	/// How many of this node's proposals Aura threw away because building them outlasted
+	/// the slot's proposing time (`Discarding proposal for slot S; block production took
+	/// too long` in its log): each is a slot without a block.
+	pub(super) fn discarded_proposals(&self) -> u64 {
+		let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+		text.lines().filter(|line| line.contains("Discarding proposal for slot")).count() as u64
 	}
 }
 
@@ -324,6 +353,7 @@ fn launch(
 			peak_anon_kib: 0,
 			first_start_rss_kib: 0,
 			cgroup,
+			exit_reported: false,
 		});
 		if bootnode.is_none() && settings.validators > 1 {
 			let id = peer_id(&log, Duration::from_secs(120))?;
@@ -337,6 +367,7 @@ fn launch(
 		let started = Instant::now();
 		loop {
 			if let Ok(Some(status)) = node.child.try_wait() {
+				node.exit_reported = true;
 				return Err(Error::node(format!(
 					"{} exited ({}) while starting: {}",
 					node.name,

@@ -165,6 +165,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		})
 		.collect();
 	drop(back_tx);
+	// Only the senders receive jobs: if they all stop (their node died), sending a job
+	// fails instead of waiting for room in the queue for ever.
+	drop(job_rx);
 	let attack_stop = Arc::new(AtomicBool::new(false));
 	let hostile_id = hostile.as_ref().map(|h| h.id);
 	let attacker = hostile.map(|hostile| {
@@ -395,6 +398,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		if drain_started.elapsed() > Duration::from_secs(180) {
 			break;
 		}
+		// A node that died will finalize nothing more: stop here, saying why.
+		if let Some(exit) = network.nodes.iter_mut().find_map(Node::exited) {
+			return Err(Error::failure(exit));
+		}
 		if baseline && last_settle_check.elapsed() >= Duration::from_secs(5) {
 			last_settle_check = Instant::now();
 			if follow::settled(&followed.lock().expect("follower state")) {
@@ -566,6 +573,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
 	for (_, _, _, end) in &authored {
 		*end_reasons.entry(end.clone()).or_default() += 1;
 	}
+	let discarded_proposals: u64 = network.nodes.iter().map(Node::discarded_proposals).sum();
 	// CPU: the nodes' and this tool's, over the window and the drain.
 	let node_cpu: f64 = network
 		.nodes
@@ -674,6 +682,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
 			"buildP50": quantile(&mut build_ms, 0.5),
 			"buildMax": build_ms.iter().map(|b| b.0).reduce(f64::max),
 			"buildEndReasons": end_reasons,
+			"discardedProposals": discarded_proposals,
 			"importMeanByNode": import_ms.iter().map(|(n, ms)| (n.clone(), json!(ms))).collect::<serde_json::Map<_, _>>(),
 		},
 		"poolValidations": validations.iter().map(|(n, v)| (n.clone(), json!({
@@ -822,9 +831,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		l["inclusionP50"], l["inclusionP95"], l["finalityP50"], l["finalityP95"], l["submitP50"], l["submitP95"]
 	);
 	println!(
-		"  blocks: built in p50 {} ms, at most {} ms (6 s slots, 4 s to build); imported by other nodes in {} on average",
+		"  blocks: built in p50 {} ms, at most {} ms (6 s slots: a proposal has 4 s, transactions are taken for 3 s of them); proposals discarded for outlasting their slot {}; imported by other nodes in {} on average",
 		summary["blockTimeMs"]["buildP50"],
 		summary["blockTimeMs"]["buildMax"],
+		summary["blockTimeMs"]["discardedProposals"],
 		if settings.validators > 1 {
 			import_ms
 				.iter()
@@ -992,12 +1002,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		problems.push("the pre-signed frames ran out (a bug in the sizing)".into());
 	}
 	for node in &mut network.nodes {
-		if let Ok(Some(status)) = node.child.try_wait() {
-			problems.push(format!(
-				"{} exited during the run ({})",
-				node.name,
-				node.exit_reason(status)
-			));
+		if let Some(exit) = node.exited() {
+			problems.push(exit);
 		}
 	}
 	if problems.is_empty() {
