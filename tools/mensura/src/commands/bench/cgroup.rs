@@ -19,6 +19,46 @@ enum Version {
 pub(super) struct MemoryCgroup {
 	dir: PathBuf,
 	version: Version,
+	limit_bytes: u64,
+}
+
+/// What a cgroup's memory holds at one moment, in bytes.
+#[derive(Debug, PartialEq)]
+pub(super) struct MemoryNow {
+	/// What its processes allocated themselves (anonymous memory), which the kernel cannot
+	/// take back without swap.
+	pub(super) own: u64,
+	/// The page cache charged to it: its processes' code and files, ParityDB's mapped
+	/// tables among them, which the kernel takes back and reads again as it must.
+	pub(super) files: u64,
+}
+
+/// The least room a node's code and database pages need under the limit: with less, the
+/// kernel takes back the pages the node is about to run or read, the node waits on the
+/// disk at every step and stops answering without being killed. A node of a full-rate
+/// run seen in that state had 3 MiB of files beside 1,008 MiB of its own memory under
+/// 1 GiB; the nodes that held under the same limit had at most 943 MiB of their own,
+/// which leaves 81 MiB (docs/benchmarks.md, 2026-12-07 night).
+pub(super) const LEAST_ROOM_FOR_FILES: u64 = 64 * 1024 * 1024;
+
+/// From a cgroup's `memory.stat` (v1: `rss` and `cache`; v2: `anon` and `file`), what its
+/// memory holds.
+fn parse_memory_stat(stat: &str, version: &Version) -> Option<MemoryNow> {
+	let (own, files) = match version {
+		Version::V1 => ("rss", "cache"),
+		Version::V2 => ("anon", "file"),
+	};
+	let field = |name: &str| {
+		stat.lines()
+			.find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+	};
+	Some(MemoryNow { own: field(own)?, files: field(files)? })
+}
+
+/// Whether a cgroup's own memory leaves its files less than [`LEAST_ROOM_FOR_FILES`]
+/// under `limit_bytes`.
+fn starves_files(now: &MemoryNow, limit_bytes: u64) -> bool {
+	now.own.saturating_add(LEAST_ROOM_FOR_FILES) > limit_bytes
 }
 
 /// The mount point of the memory cgroup hierarchy, from `/proc/self/mountinfo`.
@@ -104,7 +144,7 @@ impl MemoryCgroup {
 		let dir = parent.join(name);
 		std::fs::create_dir(&dir)
 			.map_err(|e| unavailable(format!("cannot create {}: {e}", dir.display())))?;
-		let cgroup = MemoryCgroup { dir, version };
+		let cgroup = MemoryCgroup { dir, version, limit_bytes };
 		let limits: &[&str] = match cgroup.version {
 			Version::V1 => &["memory.limit_in_bytes", "memory.memsw.limit_in_bytes"],
 			Version::V2 => &["memory.max", "memory.swap.max"],
@@ -165,6 +205,22 @@ impl MemoryCgroup {
 			Version::V2 => "memory.peak",
 		};
 		self.read(file)?.trim().parse().ok()
+	}
+
+	/// The limit, in bytes.
+	pub(super) fn limit_bytes(&self) -> u64 {
+		self.limit_bytes
+	}
+
+	/// What the cgroup's memory holds now.
+	pub(super) fn memory_now(&self) -> Option<MemoryNow> {
+		parse_memory_stat(&self.read("memory.stat")?, &self.version)
+	}
+
+	/// If the node's own memory leaves its code and database pages less than
+	/// [`LEAST_ROOM_FOR_FILES`] under the limit: what the memory holds.
+	pub(super) fn starving_files(&self) -> Option<MemoryNow> {
+		self.memory_now().filter(|now| starves_files(now, self.limit_bytes))
 	}
 
 	/// How many times the kernel killed a process of the cgroup for memory.
@@ -248,6 +304,37 @@ mod tests {
 		);
 		assert_eq!(parse_memory_hierarchy(v2, |_| false), None);
 		assert_eq!(parse_memory_hierarchy("garbage\n", |_| true), None);
+	}
+
+	#[test]
+	fn reads_own_memory_and_page_cache_per_version() {
+		let v1 = "cache 10928128\nrss 2588672\nrss_huge 0\nmapped_file 8675328\n\
+			total_rss 392531968\n";
+		assert_eq!(
+			parse_memory_stat(v1, &Version::V1),
+			Some(MemoryNow { own: 2_588_672, files: 10_928_128 })
+		);
+		// v2 names `anon` and `file`; `anon_thp` and `file_mapped` are parts, not totals.
+		let v2 = "anon_thp 0\nanon 1056964608\nfile_mapped 2097152\nfile 3145728\n";
+		assert_eq!(
+			parse_memory_stat(v2, &Version::V2),
+			Some(MemoryNow { own: 1_056_964_608, files: 3_145_728 })
+		);
+		assert_eq!(parse_memory_stat(v1, &Version::V2), None);
+		assert_eq!(parse_memory_stat("rss 12\n", &Version::V1), None);
+	}
+
+	#[test]
+	fn own_memory_near_the_limit_starves_the_files() {
+		let mib = 1024 * 1024;
+		let limit = 1024 * mib;
+		// The stalled node of 2026-12-07 (night), and the peaks of nodes that held under the
+		// same limit, their page cache filling the rest.
+		assert!(starves_files(&MemoryNow { own: 1008 * mib, files: 3 * mib }, limit));
+		assert!(!starves_files(&MemoryNow { own: 943 * mib, files: 81 * mib }, limit));
+		assert!(!starves_files(&MemoryNow { own: 745 * mib, files: 279 * mib }, limit));
+		assert!(starves_files(&MemoryNow { own: limit - 64 * mib + 1, files: 0 }, limit));
+		assert!(!starves_files(&MemoryNow { own: limit - 64 * mib, files: 0 }, limit));
 	}
 
 	#[test]

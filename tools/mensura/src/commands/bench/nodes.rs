@@ -21,6 +21,9 @@ pub(super) struct Node {
 	pub(super) cgroup: Option<MemoryCgroup>,
 	/// Whether the run has already said that this node exited, and why.
 	pub(super) exit_reported: bool,
+	/// Under `--memory-limit`: the memory samples in which the node's own memory left its
+	/// code and database pages too little room ([`cgroup::LEAST_ROOM_FOR_FILES`]).
+	pub(super) files_starved_samples: u64,
 }
 
 /// CPU time (user + system) a process has used, in seconds, from `/proc/<pid>/stat`.
@@ -57,6 +60,21 @@ impl Node {
 		}
 		if let Ok(Some(_)) = self.child.try_wait() {
 			return;
+		}
+		// A node that stopped answering may be alive and stuck at its memory limit: the run
+		// then reports only a timeout, so say what the limit left it.
+		if let Some(now) = self.cgroup.as_ref().and_then(MemoryCgroup::starving_files) {
+			let limit = self.cgroup.as_ref().map_or(0, MemoryCgroup::limit_bytes);
+			eprintln!(
+				"{} was at its memory limit when stopped: {} MiB of its own memory under a {} MiB \
+				 limit left {} MiB for its code and database pages, which the kernel then reads \
+				 from disk again at every step (a node in that state answers late or not at all; \
+				 docs/network.md says how much memory a validator needs)",
+				self.name,
+				now.own / (1024 * 1024),
+				limit / (1024 * 1024),
+				now.files / (1024 * 1024)
+			);
 		}
 		#[cfg(unix)]
 		unsafe {
@@ -101,6 +119,9 @@ impl Node {
 		let rss = self.status_kib("VmRSS:").unwrap_or(0);
 		self.peak_rss_kib = self.peak_rss_kib.max(rss);
 		self.peak_anon_kib = self.peak_anon_kib.max(self.status_kib("RssAnon:").unwrap_or(0));
+		if self.cgroup.as_ref().and_then(MemoryCgroup::starving_files).is_some() {
+			self.files_starved_samples += 1;
+		}
 		rss
 	}
 
@@ -354,6 +375,7 @@ fn launch(
 			first_start_rss_kib: 0,
 			cgroup,
 			exit_reported: false,
+			files_starved_samples: 0,
 		});
 		if bootnode.is_none() && settings.validators > 1 {
 			let id = peer_id(&log, Duration::from_secs(120))?;

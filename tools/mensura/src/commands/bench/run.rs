@@ -613,13 +613,14 @@ pub fn run(args: BenchArgs) -> Result<()> {
 	let max_rss_mib = peak_rss.iter().map(|r| r.1).max().unwrap_or(0) as f64 / 1024.0;
 	// Under `--memory-limit`: each node's cgroup's peak use (page cache included) and the
 	// kernel's kills for memory.
-	let limited: Vec<(String, f64, u64)> = network
+	let limited: Vec<(String, f64, u64, u64)> = network
 		.nodes
 		.iter()
 		.filter_map(|n| {
 			let cgroup = n.cgroup.as_ref()?;
 			let peak = cgroup.peak_bytes().unwrap_or(0) as f64 / (1024.0 * 1024.0);
-			Some((n.name.to_string(), peak, cgroup.oom_kills().unwrap_or(0)))
+			let kills = cgroup.oom_kills().unwrap_or(0);
+			Some((n.name.to_string(), peak, kills, n.files_starved_samples))
 		})
 		.collect();
 	let ms = |v: Option<f64>| v.map(|s| (s * 1000.0).round());
@@ -708,8 +709,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
 				point
 			}).collect::<Vec<_>>(),
 			"limitMiB": settings.memory_limit_mib,
-			"limitPeakUseMiB": limited.iter().map(|(n, peak, _)| (n.clone(), json!(peak))).collect::<serde_json::Map<_, _>>(),
-			"limitOomKills": limited.iter().map(|(n, _, kills)| (n.clone(), json!(kills))).collect::<serde_json::Map<_, _>>(),
+			"limitPeakUseMiB": limited.iter().map(|(n, peak, ..)| (n.clone(), json!(peak))).collect::<serde_json::Map<_, _>>(),
+			"limitOomKills": limited.iter().map(|(n, _, kills, _)| (n.clone(), json!(kills))).collect::<serde_json::Map<_, _>>(),
+			"limitFilesStarvedSamples": limited.iter().map(|(n, .., starved)| (n.clone(), json!(starved))).collect::<serde_json::Map<_, _>>(),
 			"firstStartReadyRssMiB": network.nodes.iter().map(|n| (n.name.to_string(), json!(n.first_start_rss_kib as f64 / 1024.0))).collect::<serde_json::Map<_, _>>(),
 			"lifetimePeakMiB": lifetime_peak.iter().map(|(n, k)| (n.clone(), json!(*k as f64 / 1024.0))).collect::<serde_json::Map<_, _>>(),
 		},
@@ -877,9 +879,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
 	);
 	if let Some(limit) = settings.memory_limit_mib {
 		println!(
-			"  memory limit: {limit} MiB a node (a memory cgroup, page cache included); peak use {}; killed for memory {}",
-			limited.iter().map(|(n, peak, _)| format!("{n} {peak:.0} MiB")).collect::<Vec<_>>().join(", "),
-			limited.iter().map(|(n, _, kills)| format!("{n} {kills}")).collect::<Vec<_>>().join(", ")
+			"  memory limit: {limit} MiB a node (a memory cgroup, page cache included); peak use {}; killed for memory {}; samples with less than {} MiB left for the node's code and database pages {} of {}",
+			limited.iter().map(|(n, peak, ..)| format!("{n} {peak:.0} MiB")).collect::<Vec<_>>().join(", "),
+			limited.iter().map(|(n, _, kills, _)| format!("{n} {kills}")).collect::<Vec<_>>().join(", "),
+			cgroup::LEAST_ROOM_FOR_FILES / (1024 * 1024),
+			limited.iter().map(|(n, .., starved)| format!("{n} {starved}")).collect::<Vec<_>>().join(", "),
+			memory_series.len()
 		);
 	}
 	println!(
