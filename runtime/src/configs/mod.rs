@@ -28,17 +28,30 @@ use frame_system::limits::{BlockLength, BlockWeights};
 use sp_runtime::Perbill;
 use sp_version::RuntimeVersion;
 
-/// The share of a block's weight and length that ordinary (`Normal`) transactions may
-/// fill. The rest is reserved for `Operational` ones — measurement frames
-/// (`pallet_readings::FRAME_CLASS`) and a regulator's urgent action — which may also use
-/// what ordinary ones leave: however much a spammer pays or tips, three quarters of
-/// every block stay open to frames.
+/// The share of a block's length that ordinary (`Normal`) transactions may fill. The
+/// rest, and all but [`NORMAL_BLOCK_REF_TIME`] of its weight, is reserved for
+/// `Operational` ones — measurement frames (`pallet_readings::FRAME_CLASS`) and a
+/// regulator's urgent action — which may also use what ordinary ones leave: however much
+/// a spammer pays or tips, three quarters of every block's length and four fifths of its
+/// weight stay open to frames.
 pub const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(25);
 
-/// Compute time a block may use: 2 s of the 6 s block time, which leaves the rest for
-/// gossip and for other nodes to import the block.
+/// Compute time ordinary transactions may use in a block: 0.5 s, what a quarter of the
+/// block gave them until runtime 119. The block grew (2 s to 2.5 s of weight) for the
+/// frames, whose blocks the weight limit ended; ordinary transactions — and whoever would
+/// fill blocks with them — keep what they had.
+pub const NORMAL_BLOCK_REF_TIME: u64 = WEIGHT_REF_TIME_PER_SECOND / 2;
+
+/// Compute time a block may use: 2.5 s of the 6 s block time, which leaves the rest for
+/// gossip and for other nodes to import the block. Until runtime 118 it was 2 s: a lone
+/// node then built full blocks of batched frames (21,760) in 1.9 s at p50 while using
+/// 1.16 of the machine's 2 cores, and the weight limit, not the CPU, ended 12 blocks of
+/// 13 (`scripts/profile-ingestion`, docs/benchmarks.md, 2026-12-07 late night). The
+/// block builder takes transactions for 2.65 s of a slot, and finishing a full block of
+/// 2.5 s took up to about 1.0 s within 1 GiB (`node/src/authoring.rs`): a block of more
+/// weight would end by time rather than by weight, and one finished late loses its slot.
 const MAXIMUM_BLOCK_WEIGHT: Weight =
-	Weight::from_parts(WEIGHT_REF_TIME_PER_SECOND.saturating_mul(2), u64::MAX);
+	Weight::from_parts(WEIGHT_REF_TIME_PER_SECOND.saturating_mul(5) / 2, u64::MAX);
 
 /// The largest block, in bytes (the node's block builder uses it too: its own default,
 /// 4 MiB, would end blocks of frames before the runtime's limit). 10 MiB: with a batch's
@@ -49,6 +62,15 @@ const MAXIMUM_BLOCK_WEIGHT: Weight =
 /// block-response limit; read over RPC, such a block is about 20 MiB of JSON
 /// (`mensura-node` raises its default RPC response limit to fit, `node/src/command.rs`).
 pub const MAXIMUM_BLOCK_LENGTH: u32 = 10 * 1024 * 1024;
+
+/// What ordinary transactions may use of a block's weight: [`NORMAL_BLOCK_REF_TIME`], and
+/// [`NORMAL_DISPATCH_RATIO`] of its proof size.
+fn normal_block_weight() -> Weight {
+	Weight::from_parts(
+		NORMAL_BLOCK_REF_TIME,
+		NORMAL_DISPATCH_RATIO * MAXIMUM_BLOCK_WEIGHT.proof_size(),
+	)
+}
 
 parameter_types! {
 	pub const Version: RuntimeVersion = VERSION;
@@ -61,11 +83,11 @@ parameter_types! {
 			weights.base_extrinsic = crate::weights::extrinsic_weights::ExtrinsicBaseWeight::get();
 		})
 		.for_class(DispatchClass::Normal, |weights| {
-			weights.max_total = Some(NORMAL_DISPATCH_RATIO * MAXIMUM_BLOCK_WEIGHT);
+			weights.max_total = Some(normal_block_weight());
 		})
 		.for_class(DispatchClass::Operational, |weights| {
 			weights.max_total = Some(MAXIMUM_BLOCK_WEIGHT);
-			weights.reserved = Some(MAXIMUM_BLOCK_WEIGHT - NORMAL_DISPATCH_RATIO * MAXIMUM_BLOCK_WEIGHT);
+			weights.reserved = Some(MAXIMUM_BLOCK_WEIGHT - normal_block_weight());
 		})
 		.avg_block_initialization(Perbill::from_percent(10))
 		.build_or_panic();
