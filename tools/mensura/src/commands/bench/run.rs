@@ -833,7 +833,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
 		l["inclusionP50"], l["inclusionP95"], l["finalityP50"], l["finalityP95"], l["submitP50"], l["submitP95"]
 	);
 	println!(
-		"  blocks: built in p50 {} ms, at most {} ms (6 s slots: a proposal has 4 s, transactions are taken for 3 s of them); proposals discarded for outlasting their slot {}; imported by other nodes in {} on average",
+		"  blocks: built in p50 {} ms, at most {} ms (6 s slots: Aura gives a proposal 4 s); proposals discarded for outlasting their slot {}; imported by other nodes in {} on average",
 		summary["blockTimeMs"]["buildP50"],
 		summary["blockTimeMs"]["buildMax"],
 		summary["blockTimeMs"]["discardedProposals"],
