@@ -27,6 +27,47 @@ type GrandpaBlockImport =
 	sc_consensus_grandpa::GrandpaBlockImport<FullBackend, Block, FullClient, FullSelectChain>;
 type GrandpaLinkHalf = sc_consensus_grandpa::LinkHalf<Block, FullClient, FullSelectChain>;
 
+/// Valid batches of frames' sr25519 signatures a running node remembers, so that it
+/// verifies each batch once instead of at its pool validation, each revalidation and the
+/// block that includes it (`mensura_primitives::host::valid_batches`). The pool holds at
+/// most 8,192 ready transactions by default; this is twice that, about 1 MiB.
+const VALID_BATCHES_REMEMBERED: u32 = 16_384;
+
+/// The node's counts of signature batches, for Prometheus:
+/// `mensura_sr25519_batches_total{answer="verified"}` (checked, valid or not) and
+/// `{answer="remembered"}` (answered valid from memory).
+#[derive(Clone)]
+struct SignatureBatches;
+
+impl substrate_prometheus_endpoint::MetricSource for SignatureBatches {
+	type N = u64;
+
+	fn collect(&self, mut set: impl FnMut(&[&str], Self::N)) {
+		let counts = mensura_primitives::host::valid_batches::counts();
+		set(&["verified"], counts.verified);
+		set(&["remembered"], counts.remembered);
+	}
+}
+
+fn register_signature_batches(
+	registry: &substrate_prometheus_endpoint::Registry,
+) -> Result<(), substrate_prometheus_endpoint::PrometheusError> {
+	use substrate_prometheus_endpoint::{register, Opts, SourcedCounter};
+	register(
+		SourcedCounter::new(
+			&Opts::new(
+				"mensura_sr25519_batches_total",
+				"Batches of frames' sr25519 signatures verified together, or answered valid \
+				 from the node's memory of valid batches",
+			)
+			.variable_label("answer"),
+			SignatureBatches,
+		)?,
+		registry,
+	)?;
+	Ok(())
+}
+
 /// Blocks between two GRANDPA justifications that every node stores (and serves to
 /// syncing nodes), besides those at authority-set changes.
 const GRANDPA_JUSTIFICATION_PERIOD: u32 = 512;
@@ -138,6 +179,13 @@ pub fn new_full<
 >(
 	config: Configuration,
 ) -> Result<TaskManager, ServiceError> {
+	// Only a running node remembers: the import and benchmark subcommands verify every
+	// batch, so the weights measure the check a node that never saw the batch pays.
+	mensura_primitives::host::remember_valid_batches(VALID_BATCHES_REMEMBERED);
+	if let Some(registry) = config.prometheus_registry() {
+		register_signature_batches(registry)
+			.map_err(|e| ServiceError::Other(format!("registering the node's metrics: {e}")))?;
+	}
 	let sc_service::PartialComponents {
 		client,
 		backend,

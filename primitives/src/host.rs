@@ -39,9 +39,154 @@ pub trait MensuraCrypto {
 	}
 }
 
-/// The host's side of [`mensura_crypto::sr25519_verify_batch`].
+/// The host's side of [`mensura_crypto::sr25519_verify_batch`]: the answer remembered
+/// for these very items, if this node remembers valid batches
+/// ([`remember_valid_batches`]) and verified them before; else verified now.
 #[cfg(not(substrate_runtime))]
 fn verify_batch_natively(items: &[Sr25519Item]) -> bool {
+	valid_batches::verify(items, verify_batch_now)
+}
+
+/// Batches of sr25519 signatures this node found valid, remembered by the hash of
+/// everything they are (each signature, key and message), so that the same batch is not
+/// verified twice: a batch of frames is verified when the transaction pool validates it,
+/// again each time the pool revalidates it, and again when a block that includes it is
+/// built or imported. Only valid batches are remembered: a batch differing from one in
+/// a single bit of a signature, key or message hashes apart and is verified in full, and
+/// a batch found invalid is verified again whenever it comes back. The answer is the same
+/// function of the items with or without memory, so every node reaches the same block
+/// state whatever it remembers; what memory changes is only the CPU.
+///
+/// Off unless the node turns it on ([`remember_valid_batches`], `mensura-node`'s service):
+/// the weight benchmarks, which run the same batch again and again, measure the check
+/// itself, as a node that never saw the batch (one syncing, say) pays it.
+#[cfg(not(substrate_runtime))]
+pub mod valid_batches {
+	use super::Sr25519Item;
+	use codec::Encode;
+	use schnellru::{ByLength, LruMap};
+	use std::sync::{
+		atomic::{AtomicU64, Ordering},
+		Mutex, OnceLock,
+	};
+
+	/// The hashes of the most recently found or used valid batches, least recent first out.
+	pub struct ValidBatches {
+		hashes: LruMap<[u8; 32], (), ByLength>,
+	}
+
+	impl ValidBatches {
+		/// Remembers at most `capacity` batches (48 bytes of memory each, about).
+		pub fn new(capacity: u32) -> Self {
+			Self { hashes: LruMap::new(ByLength::new(capacity)) }
+		}
+
+		/// Whether the batch of hash `hash` was remembered valid (it becomes the most
+		/// recently used).
+		pub fn contains(&mut self, hash: &[u8; 32]) -> bool {
+			self.hashes.get(hash).is_some()
+		}
+
+		/// Remembers the batch of hash `hash` as valid.
+		pub fn insert(&mut self, hash: [u8; 32]) {
+			self.hashes.insert(hash, ());
+		}
+
+		/// How many batches are remembered.
+		pub fn len(&self) -> usize {
+			self.hashes.len()
+		}
+
+		/// Whether none is.
+		pub fn is_empty(&self) -> bool {
+			self.hashes.is_empty()
+		}
+	}
+
+	/// The hash a batch is remembered by: BLAKE2b-256 of its SCALE encoding, which
+	/// holds every signature, key and message with its length, so two batches hash
+	/// alike only if they are the same items in the same order.
+	pub fn batch_hash(items: &[Sr25519Item]) -> [u8; 32] {
+		items.using_encoded(sp_io::hashing::blake2_256)
+	}
+
+	/// What the node's batches came to since it started.
+	#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+	pub struct Counts {
+		/// Batches whose signatures were verified (found valid or not).
+		pub verified: u64,
+		/// Batches answered valid from memory, not verified again.
+		pub remembered: u64,
+	}
+
+	static MEMORY: OnceLock<Mutex<ValidBatches>> = OnceLock::new();
+	static VERIFIED: AtomicU64 = AtomicU64::new(0);
+	static REMEMBERED: AtomicU64 = AtomicU64::new(0);
+
+	/// Turns on remembering valid batches in this process, at most `capacity` of them;
+	/// `false` if it was already on (the first capacity stays).
+	pub fn remember(capacity: u32) -> bool {
+		MEMORY.set(Mutex::new(ValidBatches::new(capacity))).is_ok()
+	}
+
+	/// What this process's batches came to so far.
+	pub fn counts() -> Counts {
+		Counts {
+			verified: VERIFIED.load(Ordering::Relaxed),
+			remembered: REMEMBERED.load(Ordering::Relaxed),
+		}
+	}
+
+	/// Whether `items` are valid: remembered valid in `memory`, or found so by
+	/// `verify_now`, and then remembered. `counts` follows what happened.
+	pub fn verify_with(
+		memory: &Mutex<ValidBatches>,
+		items: &[Sr25519Item],
+		verify_now: impl FnOnce(&[Sr25519Item]) -> bool,
+		counts: (&AtomicU64, &AtomicU64),
+	) -> bool {
+		let hash = batch_hash(items);
+		// The lock is not held while the signatures are verified: the pool's
+		// validations and the block builder verify batches at the same time.
+		let lock = || memory.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+		if lock().contains(&hash) {
+			counts.1.fetch_add(1, Ordering::Relaxed);
+			return true;
+		}
+		let valid = verify_now(items);
+		counts.0.fetch_add(1, Ordering::Relaxed);
+		if valid {
+			lock().insert(hash);
+		}
+		valid
+	}
+
+	/// [`verify_with`] this process's memory, if it remembers; else `verify_now`.
+	pub(super) fn verify(
+		items: &[Sr25519Item],
+		verify_now: impl FnOnce(&[Sr25519Item]) -> bool,
+	) -> bool {
+		match MEMORY.get() {
+			Some(memory) => verify_with(memory, items, verify_now, (&VERIFIED, &REMEMBERED)),
+			None => {
+				VERIFIED.fetch_add(1, Ordering::Relaxed);
+				verify_now(items)
+			}
+		}
+	}
+}
+
+/// Turns on remembering the valid batches of sr25519 signatures this process verifies
+/// through [`mensura_crypto::sr25519_verify_batch`], at most `capacity` of them (see
+/// [`valid_batches`]); `false` if it was on already.
+#[cfg(not(substrate_runtime))]
+pub fn remember_valid_batches(capacity: u32) -> bool {
+	valid_batches::remember(capacity)
+}
+
+/// The signatures of `items` verified together, now.
+#[cfg(not(substrate_runtime))]
+fn verify_batch_now(items: &[Sr25519Item]) -> bool {
 	use schnorrkel::{signing_context, verify_batch_deterministic, PublicKey, Signature};
 	let mut signatures = Vec::with_capacity(items.len());
 	let mut keys = Vec::with_capacity(items.len());
@@ -65,7 +210,7 @@ mod tests {
 	use super::*;
 	use sp_core::{sr25519::Pair, Pair as _};
 
-	fn signed(count: u8) -> Vec<Sr25519Item> {
+	pub(super) fn signed(count: u8) -> Vec<Sr25519Item> {
 		(0..count)
 			.map(|i| {
 				let pair = Pair::from_seed(&[i; 32]);
@@ -126,5 +271,124 @@ mod tests {
 		// Not a Ristretto point's encoding.
 		items[0].1 = sr25519::Public::from_raw([0xff; 32]);
 		assert!(!mensura_crypto::sr25519_verify_batch(&items));
+	}
+
+	mod remembered {
+		use super::*;
+		use crate::host::valid_batches::{batch_hash, counts, verify_with, ValidBatches};
+		use std::sync::{atomic::AtomicU64, Mutex};
+
+		/// `verify_with` a fresh memory of `capacity`, counting how often the signatures
+		/// were really verified.
+		struct Checker {
+			memory: Mutex<ValidBatches>,
+			verified: AtomicU64,
+			remembered: AtomicU64,
+			verifications: core::cell::Cell<u32>,
+		}
+
+		impl Checker {
+			fn new(capacity: u32) -> Self {
+				Self {
+					memory: Mutex::new(ValidBatches::new(capacity)),
+					verified: AtomicU64::new(0),
+					remembered: AtomicU64::new(0),
+					verifications: Default::default(),
+				}
+			}
+
+			fn check(&self, items: &[Sr25519Item]) -> bool {
+				let now = |items: &[Sr25519Item]| {
+					self.verifications.set(self.verifications.get() + 1);
+					verify_batch_now(items)
+				};
+				verify_with(&self.memory, items, now, (&self.verified, &self.remembered))
+			}
+		}
+
+		#[test]
+		fn a_valid_batch_is_verified_once_then_answered_from_memory() {
+			let checker = Checker::new(4);
+			let items = signed(64);
+			for _ in 0..3 {
+				assert!(checker.check(&items));
+			}
+			assert_eq!(checker.verifications.get(), 1);
+			assert_eq!(checker.verified.load(core::sync::atomic::Ordering::Relaxed), 1);
+			assert_eq!(checker.remembered.load(core::sync::atomic::Ordering::Relaxed), 2);
+		}
+
+		#[test]
+		fn an_invalid_batch_is_never_remembered() {
+			let checker = Checker::new(4);
+			let mut items = signed(8);
+			items[7].2[0] ^= 1;
+			assert!(!checker.check(&items));
+			assert!(!checker.check(&items));
+			assert_eq!(checker.verifications.get(), 2);
+			assert!(checker.memory.lock().unwrap().is_empty());
+		}
+
+		#[test]
+		fn attack_a_remembered_batchs_signatures_with_another_message_key_or_order_is_refused() {
+			let checker = Checker::new(4);
+			let items = signed(8);
+			assert!(checker.check(&items));
+			// The same signatures over another message, under another key, or swapped:
+			// each hashes apart from the remembered batch and is verified in full.
+			let mut message = items.clone();
+			message[3].2[79] ^= 1;
+			let mut key = items.clone();
+			key[3].1 = items[4].1;
+			let mut swapped = items.clone();
+			swapped.swap(2, 5);
+			swapped[2].0 = items[2].0;
+			swapped[5].0 = items[5].0;
+			let mut shorter = items.clone();
+			shorter[0].2.pop();
+			for forged in [&message, &key, &swapped, &shorter] {
+				assert_ne!(batch_hash(forged), batch_hash(&items));
+				assert!(!checker.check(forged));
+			}
+			assert_eq!(checker.verifications.get(), 5);
+			// A valid batch made of the remembered batch's first items is verified too:
+			// a batch is remembered whole, not item by item.
+			assert!(checker.check(&items[..4]));
+			assert_eq!(checker.verifications.get(), 6);
+		}
+
+		#[test]
+		fn the_memory_keeps_the_most_recently_used_batches_within_its_capacity() {
+			let checker = Checker::new(2);
+			let batches: Vec<_> = (1..=3).map(signed).collect();
+			assert!(checker.check(&batches[0]));
+			assert!(checker.check(&batches[1]));
+			// The first is used again, so the second is the least recently used.
+			assert!(checker.check(&batches[0]));
+			assert!(checker.check(&batches[2]));
+			assert_eq!(checker.memory.lock().unwrap().len(), 2);
+			assert_eq!(checker.verifications.get(), 3);
+			assert!(checker.check(&batches[0]));
+			assert_eq!(checker.verifications.get(), 3);
+			assert!(checker.check(&batches[1]));
+			assert_eq!(checker.verifications.get(), 4);
+		}
+
+		#[test]
+		fn the_host_function_remembers_once_the_process_turns_memory_on() {
+			crate::host::remember_valid_batches(64);
+			let items = signed(5);
+			let before = counts();
+			assert!(mensura_crypto::sr25519_verify_batch(&items));
+			assert!(mensura_crypto::sr25519_verify_batch(&items));
+			let after = counts();
+			// Other tests of this process verify batches at the same time: the counts
+			// only grow.
+			assert!(after.verified > before.verified);
+			assert!(after.remembered > before.remembered);
+			let mut forged = items.clone();
+			forged[4].0 = items[3].0;
+			assert!(!mensura_crypto::sr25519_verify_batch(&forged));
+		}
 	}
 }

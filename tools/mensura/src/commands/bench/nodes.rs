@@ -134,7 +134,8 @@ impl Node {
 		format!("http://127.0.0.1:{}", self.rpc)
 	}
 
-	/// The node's Prometheus metrics labelled with nothing but the chain, by name.
+	/// The node's Prometheus metrics by name, a metric with labels besides the chain's as
+	/// `name{label="value",…}` (the chain's label left out).
 	pub(super) fn metrics(&self) -> HashMap<String, f64> {
 		use std::io::Read;
 		let mut text = String::new();
@@ -147,17 +148,7 @@ impl Node {
 			.filter(|l| !l.starts_with('#'))
 			.filter_map(|l| {
 				let (name, value) = l.rsplit_once(' ')?;
-				// Every metric carries the `chain` label; others (buckets, …) are skipped.
-				let name = match name.split_once('{') {
-					Some((name, labels))
-						if !labels.contains(',') && labels.starts_with("chain=") =>
-					{
-						name
-					}
-					Some(_) => return None,
-					None => name,
-				};
-				Some((name.to_string(), value.parse().ok()?))
+				Some((metric_key(name), value.parse().ok()?))
 			})
 			.collect()
 	}
@@ -413,4 +404,47 @@ fn launch(
 		}
 	}
 	Ok(())
+}
+
+/// A metric's key in [`Node::metrics`]: its name, and its labels but the chain's (every
+/// metric of a node carries that one). Label values hold no `,` in the node's metrics.
+fn metric_key(sample: &str) -> String {
+	let Some((name, labels)) = sample.split_once('{') else { return sample.to_string() };
+	let others: Vec<&str> = labels
+		.trim_end_matches('}')
+		.split(',')
+		.filter(|label| !label.is_empty() && !label.starts_with("chain="))
+		.collect();
+	if others.is_empty() {
+		name.to_string()
+	} else {
+		format!("{name}{{{}}}", others.join(","))
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::metric_key;
+
+	#[test]
+	fn a_metric_is_keyed_by_its_name_and_its_labels_but_the_chain() {
+		assert_eq!(
+			metric_key("substrate_ready_transactions_number"),
+			"substrate_ready_transactions_number"
+		);
+		assert_eq!(
+			metric_key(r#"substrate_sub_txpool_validations_finished{chain="mensura_dev"}"#),
+			"substrate_sub_txpool_validations_finished"
+		);
+		assert_eq!(
+			metric_key(r#"mensura_sr25519_batches_total{answer="remembered",chain="mensura_dev"}"#),
+			r#"mensura_sr25519_batches_total{answer="remembered"}"#
+		);
+		assert_eq!(
+			metric_key(
+				r#"substrate_block_verification_and_import_time_bucket{chain="local_testnet",le="0.5"}"#
+			),
+			r#"substrate_block_verification_and_import_time_bucket{le="0.5"}"#
+		);
+	}
 }

@@ -691,6 +691,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
 			"ofWhichViewRevalidations": v.view_revalidations,
 			"transactionsSubmitted": stats.transactions,
 			"perTransactionSubmitted": v.per_transaction,
+			"signatureBatchesVerified": v.signature_batches_verified,
+			"signatureBatchesRemembered": v.signature_batches_remembered,
 		}))).collect::<serde_json::Map<_, _>>(),
 		"cpu": {
 			"nodesCoreSeconds": node_cpu,
@@ -866,6 +868,17 @@ pub fn run(args: BenchArgs) -> Result<()> {
 			))
 			.collect::<Vec<_>>()
 			.join(", ")
+	);
+	println!(
+		"  batches of sr25519 signatures checked together, in the pool and in blocks (a single frame's signature is checked apart): {}",
+		validations
+			.iter()
+			.map(|(n, v)| format!(
+				"{n} {:.0} verified, {:.0} answered valid from memory",
+				v.signature_batches_verified, v.signature_batches_remembered
+			))
+			.collect::<Vec<_>>()
+			.join("; ")
 	);
 	println!(
 		"  RPC under load: system_health p50 {} ms, max {} ms, {} failures",
@@ -1092,6 +1105,11 @@ struct PoolValidations {
 	view_revalidations: f64,
 	/// All of them, per transaction the senders submitted (each validates all its frames).
 	per_transaction: f64,
+	/// Batches of sr25519 signatures the node verified (in the pool and in blocks), and
+	/// those it answered valid from its memory of valid batches
+	/// (`mensura_sr25519_batches_total`).
+	signature_batches_verified: f64,
+	signature_batches_remembered: f64,
 }
 
 impl PoolValidations {
@@ -1108,7 +1126,17 @@ impl PoolValidations {
 			delta("substrate_sub_txpool_view_revalidation_resubmitted_txs_total")
 				+ delta("substrate_sub_txpool_view_revalidation_invalid_txs_total");
 		let per_transaction = if submitted > 0 { all / submitted as f64 } else { 0.0 };
-		Self { all, view_revalidations, per_transaction }
+		Self {
+			all,
+			view_revalidations,
+			per_transaction,
+			signature_batches_verified: delta(
+				r#"mensura_sr25519_batches_total{answer="verified"}"#,
+			),
+			signature_batches_remembered: delta(
+				r#"mensura_sr25519_batches_total{answer="remembered"}"#,
+			),
+		}
 	}
 }
 
