@@ -44,14 +44,17 @@ pub trait MensuraCrypto {
 /// ([`remember_valid_batches`]) and verified them before; else verified now.
 #[cfg(not(substrate_runtime))]
 fn verify_batch_natively(items: &[Sr25519Item]) -> bool {
-	valid_batches::verify(items, verify_batch_now)
+	#[cfg(feature = "std")]
+	return valid_batches::verify(items, verify_batch_now);
+	#[cfg(not(feature = "std"))]
+	verify_batch_now(items)
 }
 
 /// Batches of sr25519 signatures this node found valid, remembered by the hash of
-/// everything they are (each signature, key and message), so that the same batch is not
-/// verified twice: a batch of frames is verified when the transaction pool validates it,
-/// again each time the pool revalidates it, and again when a block that includes it is
-/// built or imported. Only valid batches are remembered: a batch differing from one in
+/// everything they are (each signature, key and message), so that the same batch is
+/// verified once: without memory a batch of frames is verified when the transaction pool
+/// validates it, again each time the pool revalidates it, and again when a block that
+/// includes it is built or imported. Only valid batches are remembered: a batch differing from one in
 /// a single bit of a signature, key or message hashes apart and is verified in full, and
 /// a batch found invalid is verified again whenever it comes back. The answer is the same
 /// function of the items with or without memory, so every node reaches the same block
@@ -59,8 +62,9 @@ fn verify_batch_natively(items: &[Sr25519Item]) -> bool {
 ///
 /// Off unless the node turns it on ([`remember_valid_batches`], `mensura-node`'s service):
 /// the weight benchmarks, which run the same batch again and again, measure the check
-/// itself, as a node that never saw the batch (one syncing, say) pays it.
-#[cfg(not(substrate_runtime))]
+/// itself, as a node that never saw the batch (one syncing, say) pays it. (Only with
+/// `std`: firmware and tools built without it verify every batch.)
+#[cfg(all(not(substrate_runtime), feature = "std"))]
 pub mod valid_batches {
 	use super::Sr25519Item;
 	use codec::Encode;
@@ -179,7 +183,7 @@ pub mod valid_batches {
 /// Turns on remembering the valid batches of sr25519 signatures this process verifies
 /// through [`mensura_crypto::sr25519_verify_batch`], at most `capacity` of them (see
 /// [`valid_batches`]); `false` if it was on already.
-#[cfg(not(substrate_runtime))]
+#[cfg(all(not(substrate_runtime), feature = "std"))]
 pub fn remember_valid_batches(capacity: u32) -> bool {
 	valid_batches::remember(capacity)
 }
@@ -273,6 +277,7 @@ mod tests {
 		assert!(!mensura_crypto::sr25519_verify_batch(&items));
 	}
 
+	#[cfg(feature = "std")]
 	mod remembered {
 		use super::*;
 		use crate::host::valid_batches::{batch_hash, counts, verify_with, ValidBatches};
