@@ -5,8 +5,8 @@ use futures::{future::MapOk, TryFutureExt};
 use sp_consensus::{Environment, ProposeArgs, Proposer};
 use sp_runtime::traits::Block as BlockT;
 
-/// The share (in percent) of the proposing time Aura gives a block in which the block builder takes
-/// transactions; the rest is for finishing the block.
+/// The share (in percent) of the proposing time Aura gives a block in which the block
+/// builder takes transactions; the rest is for finishing the block.
 ///
 /// sc-basic-authorship takes transactions until 90 % of the time it is given, and Aura
 /// discards a proposal that is not ready when the time is up. Finishing a full block of

@@ -63,8 +63,9 @@ impl Node {
 		}
 		// A node that stopped answering may be alive and stuck at its memory limit: the run
 		// then reports only a timeout, so say what the limit left it.
-		if let Some(now) = self.cgroup.as_ref().and_then(MemoryCgroup::starving_files) {
-			let limit = self.cgroup.as_ref().map_or(0, MemoryCgroup::limit_bytes);
+		let starving =
+			self.cgroup.as_ref().and_then(|c| Some((c.starving_files()?, c.limit_bytes())));
+		if let Some((now, limit)) = starving {
 			eprintln!(
 				"{} was at its memory limit when stopped: {} MiB of its own memory under a {} MiB \
 				 limit left {} MiB for its code and database pages, which the kernel then reads \
