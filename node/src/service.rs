@@ -181,7 +181,7 @@ pub fn new_full<
 ) -> Result<TaskManager, ServiceError> {
 	// Only a running node remembers: the import and benchmark subcommands verify every
 	// batch, so the weights measure the check a node that never saw the batch pays.
-	mensura_primitives::host::remember_valid_batches(VALID_BATCHES_REMEMBERED);
+	mensura_primitives::host::valid_batches::remember(VALID_BATCHES_REMEMBERED);
 	if let Some(registry) = config.prometheus_registry() {
 		register_signature_batches(registry)
 			.map_err(|e| ServiceError::Other(format!("registering the node's metrics: {e}")))?;

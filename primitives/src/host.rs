@@ -41,7 +41,7 @@ pub trait MensuraCrypto {
 
 /// The host's side of [`mensura_crypto::sr25519_verify_batch`]: the answer remembered
 /// for these very items, if this node remembers valid batches
-/// ([`remember_valid_batches`]) and verified them before; else verified now.
+/// ([`valid_batches::remember`]) and verified them before; else verified now.
 #[cfg(not(substrate_runtime))]
 fn verify_batch_natively(items: &[Sr25519Item]) -> bool {
 	#[cfg(feature = "std")]
@@ -54,13 +54,13 @@ fn verify_batch_natively(items: &[Sr25519Item]) -> bool {
 /// everything they are (each signature, key and message), so that the same batch is
 /// verified once: without memory a batch of frames is verified when the transaction pool
 /// validates it, again each time the pool revalidates it, and again when a block that
-/// includes it is built or imported. Only valid batches are remembered: a batch differing from one in
-/// a single bit of a signature, key or message hashes apart and is verified in full, and
-/// a batch found invalid is verified again whenever it comes back. The answer is the same
+/// includes it is built or imported. Only valid batches are remembered: a batch differing
+/// from one in a single bit of a signature, key or message hashes apart and is verified in
+/// full, and a batch found invalid is verified again whenever it comes back. The answer is the same
 /// function of the items with or without memory, so every node reaches the same block
 /// state whatever it remembers; what memory changes is only the CPU.
 ///
-/// Off unless the node turns it on ([`remember_valid_batches`], `mensura-node`'s service):
+/// Off unless the node turns it on ([`remember`], `mensura-node`'s service):
 /// the weight benchmarks, which run the same batch again and again, measure the check
 /// itself, as a node that never saw the batch (one syncing, say) pays it. (Only with
 /// `std`: firmware and tools built without it verify every batch.)
@@ -127,7 +127,8 @@ pub mod valid_batches {
 	static VERIFIED: AtomicU64 = AtomicU64::new(0);
 	static REMEMBERED: AtomicU64 = AtomicU64::new(0);
 
-	/// Turns on remembering valid batches in this process, at most `capacity` of them;
+	/// Turns on remembering the valid batches of sr25519 signatures this process verifies
+	/// through [`super::mensura_crypto::sr25519_verify_batch`], at most `capacity` of them;
 	/// `false` if it was already on (the first capacity stays).
 	pub fn remember(capacity: u32) -> bool {
 		MEMORY.set(Mutex::new(ValidBatches::new(capacity))).is_ok()
@@ -178,14 +179,6 @@ pub mod valid_batches {
 			}
 		}
 	}
-}
-
-/// Turns on remembering the valid batches of sr25519 signatures this process verifies
-/// through [`mensura_crypto::sr25519_verify_batch`], at most `capacity` of them (see
-/// [`valid_batches`]); `false` if it was on already.
-#[cfg(all(not(substrate_runtime), feature = "std"))]
-pub fn remember_valid_batches(capacity: u32) -> bool {
-	valid_batches::remember(capacity)
 }
 
 /// The signatures of `items` verified together, now.
@@ -381,7 +374,7 @@ mod tests {
 
 		#[test]
 		fn the_host_function_remembers_once_the_process_turns_memory_on() {
-			crate::host::remember_valid_batches(64);
+			crate::host::valid_batches::remember(64);
 			let items = signed(5);
 			let before = counts();
 			assert!(mensura_crypto::sr25519_verify_batch(&items));
